@@ -1,0 +1,8 @@
+# Entry points. Each target is a thin wrapper around a script in scripts/, so CI and people run the same thing.
+.PHONY: test bench
+
+test:  ## every check: lint, types, unit tests (installs what it needs)
+	bash scripts/test.sh
+
+bench:  ## the emulator throughput benchmark (loopback only, about a minute)
+	bash scripts/bench.sh

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The project's one test command (`make test`): installs what it needs, then runs every check.
+# Stages: python services (lint, types, unit and contract tests).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+PY_SERVICES=(services/emulator)
+
+ensure_uv
+for service in "${PY_SERVICES[@]}"; do
+  stage "$service: install (locked)"
+  (cd "$service" && uv sync --locked --quiet)
+  stage "$service: ruff"
+  (cd "$service" && uv run --no-sync ruff check . && uv run --no-sync ruff format --check .)
+  stage "$service: mypy --strict"
+  (cd "$service" && uv run --no-sync mypy .)
+  stage "$service: pytest"
+  (cd "$service" && uv run --no-sync pytest)
+done
+stage "all checks passed"

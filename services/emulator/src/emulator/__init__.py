@@ -1,0 +1,1 @@
+"""An Azure OpenAI chat-completions emulator that speaks the real wire protocol."""

@@ -1,0 +1,287 @@
+"""The emulator's HTTP surface: Azure's chat-completions routes, health, and the request log."""
+
+import asyncio
+import hmac
+import logging
+import math
+import uuid
+from collections.abc import Awaitable, Callable
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from emulator import protocol
+from emulator.directives import (
+    MID_STREAM_FAULTS,
+    AttemptCounter,
+    Directive,
+    DirectiveError,
+    Fault,
+    parse_directive,
+    split_directive,
+)
+from emulator.replies import reply_for
+from emulator.request_log import RequestLog, RequestRecord
+from emulator.responses import CompletionStream, HangResponse, InjectedDrop, LoggedResponse, Pace, Reply
+from emulator.settings import Settings, get_settings
+from emulator.tokens import count_prompt_tokens, tokenize
+
+JSON = "application/json"
+DEFAULT_API_VERSION = "2024-10-21"
+
+
+class Emulator:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.log = RequestLog(settings.log_size)
+        self.attempts = AttemptCounter()
+
+    # --- routes -----------------------------------------------------------------------------------------
+
+    async def azure_deployment_route(self, request: Request) -> ASGIApp:
+        deployment = request.path_params["deployment"]
+        record = self.log.open("azure", deployment)
+        record.api_version = request.query_params.get("api-version")
+        if not record.api_version:
+            return self._respond(record, 404, protocol.RESOURCE_NOT_FOUND)
+        return await self._complete(request, record, deployment)
+
+    async def openai_route(self, request: Request) -> ASGIApp:
+        route = "azure-v1" if request.url.path.startswith("/openai/") else "openai"
+        record = self.log.open(route, deployment="")
+        return await self._complete(request, record, deployment=None)
+
+    async def requests(self, request: Request) -> Response:
+        if request.method == "DELETE":
+            self.log.clear()
+            return Response(status_code=204)
+        tag = request.query_params.get("tag")
+        limit_param = request.query_params.get("limit", "")
+        limit = int(limit_param) if limit_param.isdigit() else None
+        return JSONResponse({"requests": [r.as_dict() for r in self.log.recent(tag, limit)]})
+
+    # --- one completion ---------------------------------------------------------------------------------
+
+    async def _complete(self, request: Request, record: RequestRecord, deployment: str | None) -> ASGIApp:
+        if not self._authorized(request):
+            bearer = request.headers.get("authorization", "").lower().startswith("bearer ")
+            return self._respond(
+                record, 401, protocol.UNAUTHORIZED_TOKEN if bearer else protocol.UNAUTHORIZED_KEY
+            )
+        try:
+            body = await request.body()
+            chat = protocol.parse_request(body)
+            deployment = deployment if deployment is not None else (chat.model or "")
+            record.deployment = deployment
+            if not deployment:
+                raise protocol.BadRequest("you must provide a model parameter", "model")
+            messages = [message.text for message in chat.messages]
+            last_user = max((i for i, m in enumerate(chat.messages) if m.role == "user"), default=None)
+            pairs: dict[str, str] = {}
+            if last_user is not None:
+                messages[last_user], pairs = split_directive(messages[last_user])
+            directive = parse_directive(deployment, pairs)
+        except (protocol.BadRequest, DirectiveError) as exc:
+            return self._respond(record, 400, protocol.invalid_request(str(exc), getattr(exc, "param", None)))
+
+        names = self.settings.deployment_names
+        if names and deployment not in names:
+            return self._respond(record, 404, protocol.DEPLOYMENT_NOT_FOUND)
+
+        record.tag = directive.tag
+        record.messages = len(chat.messages)
+        record.options = chat.model_dump(
+            include={
+                "max_tokens",
+                "max_completion_tokens",
+                "temperature",
+                "top_p",
+                "stream",
+                "stream_options",
+            },
+            exclude_none=True,
+        )
+        record.attempt = self.attempts.next_attempt(deployment, body)
+        fault = directive.fault
+        if fault is not None and (directive.fail_times is None or record.attempt <= directive.fail_times):
+            record.fault = fault.value
+        else:
+            fault = None
+
+        failure = self._pre_stream_failure(fault, directive, record)
+        if failure is not None:
+            return failure
+
+        length = directive.tokens or self.settings.reply_tokens
+        last_text = messages[last_user] if last_user is not None else ""
+        tokens = tokenize(reply_for(messages, last_text, length))
+        ending = "stop"
+        if chat.token_limit is not None and chat.token_limit < len(tokens):
+            tokens, ending = tokens[: chat.token_limit], "length"
+        if fault in MID_STREAM_FAULTS:
+            tokens, ending = tokens[: directive.after], fault.value
+        reply = Reply(tokens, ending, count_prompt_tokens(messages), chat.include_usage)
+        completion = protocol.Completion(self.settings.model, chat.include_usage)
+        pace = self._pace(directive)
+        if chat.stream:
+            stream = CompletionStream(completion, reply, pace, record, _azure_headers())
+            return LoggedResponse(stream, record, self.log)
+        return LoggedResponse(_NonStreamingReply(completion, reply, pace), record, self.log)
+
+    def _pre_stream_failure(
+        self, fault: Fault | None, directive: Directive, record: RequestRecord
+    ) -> ASGIApp | None:
+        api_version = record.api_version or DEFAULT_API_VERSION
+        match fault:
+            case Fault.RATE_LIMIT:
+                seconds = directive.retry_after
+                headers = {
+                    "retry-after": str(max(1, math.ceil(seconds))),
+                    "retry-after-ms": str(round(seconds * 1000)),
+                }
+                return self._respond(record, 429, protocol.rate_limited(api_version, seconds), headers)
+            case Fault.AUTH:
+                return self._respond(record, 401, protocol.UNAUTHORIZED_KEY)
+            case Fault.SERVER_ERROR:
+                return self._respond(record, 500, protocol.SERVER_ERROR)
+            case Fault.UNAVAILABLE:
+                return self._respond(record, 503, protocol.SERVICE_UNAVAILABLE)
+            case Fault.PROMPT_FILTER:
+                return self._respond(record, 400, protocol.PROMPT_FILTERED)
+            case Fault.HANG:
+                hang_s = directive.hang_s if directive.hang_s is not None else self.settings.hang_s
+                return LoggedResponse(HangResponse(hang_s, record), record, self.log)
+            case _:
+                return None
+
+    def _pace(self, directive: Directive) -> Pace:
+        def pick(override: float | None, default: float) -> float:
+            return default if override is None else override
+
+        s = self.settings
+        return Pace(
+            ttft_s=pick(directive.ttft_ms, s.ttft_ms) / 1000,
+            token_s=pick(directive.token_ms, s.token_ms) / 1000,
+            jitter_s=pick(directive.jitter_ms, s.jitter_ms) / 1000,
+            tokens_per_chunk=max(1, int(pick(directive.tokens_per_chunk, s.tokens_per_chunk))),
+        )
+
+    def _authorized(self, request: Request) -> bool:
+        expected = self.settings.api_key.encode()
+        key = request.headers.get("api-key")
+        if key is None:
+            scheme, _, key = request.headers.get("authorization", "").partition(" ")
+            if scheme.lower() != "bearer":
+                return False
+        return hmac.compare_digest(key.encode(), expected)
+
+    def _respond(
+        self, record: RequestRecord, status: int, body: bytes, headers: dict[str, str] | None = None
+    ) -> ASGIApp:
+        response = Response(body, status, {**dict(_azure_headers_str()), **(headers or {})}, media_type=JSON)
+        return LoggedResponse(response, record, self.log)
+
+
+class _NonStreamingReply:
+    """The whole completion in one JSON body, after the time the model would have taken."""
+
+    def __init__(self, completion: protocol.Completion, reply: Reply, pace: Pace) -> None:
+        self.completion = completion
+        self.reply = reply
+        self.pace = pace
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        reply = self.reply
+        await asyncio.sleep(self.pace.ttft_s + self.pace.token_s * len(reply.tokens))
+        if reply.ending == "sse_error":
+            await Response(protocol.SERVER_ERROR, 500, media_type=JSON)(scope, receive, send)
+            return
+        reason = "stop" if reply.ending == "drop" else reply.ending
+        body = self.completion.body("".join(reply.tokens), reason, reply.prompt_tokens, len(reply.tokens))
+        headers = [(b"content-type", JSON.encode()), (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        if reply.ending == "drop":
+            await send({"type": "http.response.body", "body": body[: len(body) // 2], "more_body": True})
+            raise InjectedDrop
+        await send({"type": "http.response.body", "body": body})
+
+
+def _azure_headers_str() -> list[tuple[str, str]]:
+    request_id = str(uuid.uuid4())
+    return [("apim-request-id", request_id), ("x-request-id", request_id), ("x-ms-region", "Emulated Region")]
+
+
+def _azure_headers() -> list[tuple[bytes, bytes]]:
+    return [(name.encode(), value.encode()) for name, value in _azure_headers_str()]
+
+
+async def _health(_: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def _http_error(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = "404" if exc.status_code == 404 else str(exc.status_code)
+    message = "Resource not found" if exc.status_code == 404 else str(exc.detail)
+    return Response(protocol.error_body(code, message), exc.status_code, media_type=JSON)
+
+
+async def _server_error(_: Request, exc: Exception) -> Response:
+    logging.getLogger("emulator").exception("unexpected error", exc_info=exc)
+    return Response(protocol.SERVER_ERROR, 500, media_type=JSON)
+
+
+class endpoint:
+    """Lets a handler return any ASGI app: the streaming responses here are raw ASGI callables."""
+
+    def __init__(self, handler: Callable[[Request], Awaitable[ASGIApp]]) -> None:
+        self.handler = handler
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await self.handler(Request(scope, receive))
+        await response(scope, receive, send)
+
+
+class _HideInjectedDrops(logging.Filter):
+    """The ASGI server logs an exception that cuts a connection; an injected drop is not a failure."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], InjectedDrop))
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or get_settings()
+    emulator = Emulator(settings)
+    _configure_logging(settings.log_level)
+
+    routes = [
+        Route(
+            "/openai/deployments/{deployment}/chat/completions",
+            endpoint(emulator.azure_deployment_route),
+            methods=["POST"],
+        ),
+        Route("/openai/v1/chat/completions", endpoint(emulator.openai_route), methods=["POST"]),
+        Route("/v1/chat/completions", endpoint(emulator.openai_route), methods=["POST"]),
+        Route("/healthz", _health, methods=["GET"]),
+        Route("/_emulator/requests", emulator.requests, methods=["GET", "DELETE"]),
+    ]
+    app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error, Exception: _server_error})
+    app.state.emulator = emulator
+    return app
+
+
+def _configure_logging(level: str) -> None:
+    request_logger = logging.getLogger("emulator.requests")
+    if not request_logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        request_logger.addHandler(handler)
+        request_logger.propagate = False
+    request_logger.setLevel(level.upper())
+    error_logger = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, _HideInjectedDrops) for f in error_logger.filters):
+        error_logger.addFilter(_HideInjectedDrops())

@@ -1,0 +1,132 @@
+"""Per-request test directives: faults and pacing chosen by the request itself, so tests can run in parallel.
+
+Two ways to ask, which combine (the message wins):
+
+* a deployment named ``fault-<fault>``, e.g. ``fault-429`` or ``fault-drop``;
+* a line in the last user message: ``@emulator key=value key=value ...``, e.g.
+  ``@emulator fault=429 retry_after=2 fail_times=1`` or ``@emulator ttft_ms=0 token_ms=5 tokens=400``.
+
+The directive line is removed before the reply is composed, so it never changes the answer's text.
+"""
+
+import hashlib
+import re
+from collections import OrderedDict
+from dataclasses import dataclass, fields, replace
+from enum import StrEnum
+from typing import Any
+
+
+class Fault(StrEnum):
+    RATE_LIMIT = "429"  # 429 with Retry-After
+    AUTH = "401"  # 401 as for a wrong key
+    SERVER_ERROR = "500"
+    UNAVAILABLE = "503"
+    HANG = "hang"  # no answer until the client gives up (or hang_s passes)
+    DROP = "drop"  # the connection is cut after `after` tokens
+    PROMPT_FILTER = "prompt_filter"  # 400 content_filter: the prompt was filtered
+    CONTENT_FILTER = "content_filter"  # the completion is filtered after `after` tokens
+    SSE_ERROR = "sse_error"  # an error event in the stream after `after` tokens
+
+
+MID_STREAM_FAULTS = frozenset({Fault.DROP, Fault.CONTENT_FILTER, Fault.SSE_ERROR})
+
+
+@dataclass(frozen=True)
+class Directive:
+    fault: Fault | None = None
+    after: int = 3
+    retry_after: float = 1.0
+    fail_times: int | None = None
+    hang_s: float | None = None
+    tokens: int | None = None
+    ttft_ms: float | None = None
+    token_ms: float | None = None
+    jitter_ms: float | None = None
+    tokens_per_chunk: int | None = None
+    tag: str | None = None
+
+
+class DirectiveError(ValueError):
+    """A directive that cannot be understood; answered with a 400 so the test writer sees why."""
+
+
+_DIRECTIVE_LINE = re.compile(r"^[ \t]*@emulator\b(?P<args>[^\n]*)\n?", re.MULTILINE)
+_FIELD_TYPES: dict[str, type] = {
+    "after": int,
+    "retry_after": float,
+    "fail_times": int,
+    "hang_s": float,
+    "tokens": int,
+    "ttft_ms": float,
+    "token_ms": float,
+    "jitter_ms": float,
+    "tokens_per_chunk": int,
+    "tag": str,
+}
+assert set(_FIELD_TYPES) | {"fault"} == {f.name for f in fields(Directive)}
+
+
+def split_directive(text: str) -> tuple[str, dict[str, str]]:
+    """The text without its directive lines, and the key=value pairs those lines held."""
+    pairs: dict[str, str] = {}
+    for match in _DIRECTIVE_LINE.finditer(text):
+        for item in match["args"].split():
+            key, sep, value = item.partition("=")
+            if not sep or not value:
+                raise DirectiveError(f"emulator directive item {item!r} is not key=value")
+            pairs[key] = value
+    return _DIRECTIVE_LINE.sub("", text), pairs
+
+
+def parse_directive(deployment: str, pairs: dict[str, str]) -> Directive:
+    directive = Directive()
+    if deployment.startswith("fault-"):
+        directive = replace(directive, fault=_parse_fault(deployment.removeprefix("fault-")))
+    values: dict[str, Any] = {}
+    for key, raw in pairs.items():
+        if key == "fault":
+            values[key] = _parse_fault(raw)
+        elif key in _FIELD_TYPES:
+            values[key] = _parse_number(key, raw, _FIELD_TYPES[key])
+        else:
+            known = ", ".join(["fault", *_FIELD_TYPES])
+            raise DirectiveError(f"unknown emulator directive key {key!r}; known keys: {known}")
+    return replace(directive, **values)
+
+
+def _parse_fault(raw: str) -> Fault:
+    try:
+        return Fault(raw)
+    except ValueError:
+        known = ", ".join(fault.value for fault in Fault)
+        raise DirectiveError(f"unknown emulator fault {raw!r}; known faults: {known}") from None
+
+
+def _parse_number(key: str, raw: str, kind: type) -> object:
+    if kind is str:
+        return raw
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise DirectiveError(f"emulator directive {key}={raw!r} is not a {kind.__name__}") from None
+    if value < 0:
+        raise DirectiveError(f"emulator directive {key}={raw!r} must not be negative")
+    return value
+
+
+class AttemptCounter:
+    """Counts attempts of the same request, so `fail_times=N` fails N times and then lets a retry through."""
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        self._counts: OrderedDict[bytes, int] = OrderedDict()
+        self._capacity = capacity
+
+    def next_attempt(self, deployment: str, body: bytes) -> int:
+        """1 for the first time this exact request is seen, 2 for its first retry, and so on."""
+        key = hashlib.sha256(deployment.encode() + b"\0" + body).digest()
+        attempt = self._counts.pop(key, 0) + 1
+        self._counts[key] = attempt
+        if len(self._counts) > self._capacity:
+            self._counts.popitem(last=False)
+        return attempt

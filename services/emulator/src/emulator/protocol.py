@@ -1,0 +1,305 @@
+"""Azure OpenAI's chat-completions wire format: the request it accepts, the chunks and errors it sends.
+
+Field names, nesting and ordering follow what Azure OpenAI sends (API versions 2024-10-21 and later), so the
+official SDKs parse these bodies exactly as they parse Azure's.
+"""
+
+import time
+import uuid
+from typing import Any, Literal
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+# Parameters Azure accepts that the emulator takes and ignores (they do not change its replies).
+IGNORED_PARAMETERS = frozenset(
+    {
+        "audio",
+        "data_sources",
+        "frequency_penalty",
+        "function_call",
+        "functions",
+        "logit_bias",
+        "logprobs",
+        "metadata",
+        "modalities",
+        "parallel_tool_calls",
+        "prediction",
+        "presence_penalty",
+        "prompt_cache_key",
+        "reasoning_effort",
+        "response_format",
+        "safety_identifier",
+        "seed",
+        "service_tier",
+        "stop",
+        "store",
+        "tool_choice",
+        "tools",
+        "top_logprobs",
+        "user",
+        "user_security_context",
+        "verbosity",
+    }
+)
+
+
+class ContentPart(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    type: str
+    text: str | None = None
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")  # name, tool_calls, tool_call_id, refusal...
+    role: Literal["system", "developer", "user", "assistant", "tool", "function"]
+    content: str | list[ContentPart] | None = None
+
+    @property
+    def text(self) -> str:
+        if isinstance(self.content, list):
+            return "".join(part.text or "" for part in self.content if part.type == "text")
+        return self.content or ""
+
+
+class StreamOptions(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    include_usage: bool = False
+
+
+class ChatCompletionRequest(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    messages: list[ChatMessage] = Field(min_length=1)
+    model: str | None = None
+    stream: bool = False
+    stream_options: StreamOptions | None = None
+    max_tokens: int | None = Field(None, ge=1)
+    max_completion_tokens: int | None = Field(None, ge=1)
+    temperature: float | None = Field(None, ge=0, le=2)
+    top_p: float | None = Field(None, ge=0, le=1)
+    n: int | None = Field(None, ge=1, le=1, description="The emulator answers with one choice only.")
+
+    @model_validator(mode="after")
+    def _reject_unknown_parameters(self) -> "ChatCompletionRequest":
+        unknown = sorted(set(self.model_extra or {}) - IGNORED_PARAMETERS)
+        if unknown:
+            raise ValueError(f"Unrecognized request argument supplied: {unknown[0]}")
+        if self.stream_options is not None and not self.stream:
+            raise ValueError("The 'stream_options' parameter is only allowed when 'stream' is enabled.")
+        return self
+
+    @property
+    def include_usage(self) -> bool:
+        return self.stream and self.stream_options is not None and self.stream_options.include_usage
+
+    @property
+    def token_limit(self) -> int | None:
+        return self.max_completion_tokens or self.max_tokens
+
+
+class BadRequest(ValueError):
+    def __init__(self, message: str, param: str | None = None) -> None:
+        super().__init__(message)
+        self.param = param
+
+
+def parse_request(body: bytes) -> ChatCompletionRequest:
+    try:
+        return ChatCompletionRequest.model_validate_json(body)
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        if error["type"] == "json_invalid":
+            raise BadRequest("We could not parse the JSON body of your request.") from None
+        param = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error["loc"])
+        param = param.lstrip(".")
+        message = error["msg"].removeprefix("Value error, ")
+        raise BadRequest(
+            f"Invalid value for '{param}': {message}" if param else message, param or None
+        ) from None
+
+
+# --- content filter results -------------------------------------------------------------------------------
+
+_SAFE = {"filtered": False, "severity": "safe"}
+_NOT_DETECTED = {"filtered": False, "detected": False}
+PROMPT_FILTER_OK = {
+    "hate": _SAFE,
+    "jailbreak": _NOT_DETECTED,
+    "self_harm": _SAFE,
+    "sexual": _SAFE,
+    "violence": _SAFE,
+}
+PROMPT_FILTER_HIT = {**PROMPT_FILTER_OK, "violence": {"filtered": True, "severity": "medium"}}
+COMPLETION_FILTER_OK = {
+    "hate": _SAFE,
+    "protected_material_code": _NOT_DETECTED,
+    "protected_material_text": _NOT_DETECTED,
+    "self_harm": _SAFE,
+    "sexual": _SAFE,
+    "violence": _SAFE,
+}
+COMPLETION_FILTER_HIT = {**COMPLETION_FILTER_OK, "violence": {"filtered": True, "severity": "medium"}}
+
+
+# --- error bodies -----------------------------------------------------------------------------------------
+
+
+def error_body(code: str | None, message: str, **extra: Any) -> bytes:
+    return orjson.dumps({"error": {"code": code, "message": message, **extra}})
+
+
+def invalid_request(message: str, param: str | None) -> bytes:
+    return error_body(None, message, type="invalid_request_error", param=param)
+
+
+UNAUTHORIZED_KEY = error_body(
+    "401",
+    "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key "
+    "for an active subscription and use a correct regional API endpoint for your resource.",
+)
+UNAUTHORIZED_TOKEN = error_body(
+    "401",
+    "Unauthorized. Access token is missing, invalid, audience is incorrect (https://cognitiveservices.azure.com),"
+    " or have expired.",
+)
+DEPLOYMENT_NOT_FOUND = error_body(
+    "DeploymentNotFound",
+    "The API deployment for this resource does not exist. If you created the deployment within the last "
+    "5 minutes, please wait a moment and try again.",
+)
+RESOURCE_NOT_FOUND = error_body("404", "Resource not found")
+SERVER_ERROR = error_body(
+    None,
+    "The server had an error while processing your request. Sorry about that!",
+    type="server_error",
+    param=None,
+)
+SERVICE_UNAVAILABLE = error_body(
+    "ServiceUnavailable", "The service is temporarily unable to process your request. Please try again later."
+)
+TIMEOUT = error_body("Timeout", "The operation was timeout.")
+PROMPT_FILTERED = error_body(
+    "content_filter",
+    "The response was filtered due to the prompt triggering Azure OpenAI's content management policy. "
+    "Please modify your prompt and retry.",
+    type=None,
+    param="prompt",
+    status=400,
+    innererror={"code": "ResponsibleAIPolicyViolation", "content_filter_result": PROMPT_FILTER_HIT},
+)
+
+
+def rate_limited(api_version: str, retry_after: float) -> bytes:
+    return error_body(
+        "429",
+        f"Requests to the ChatCompletions_Create Operation under Azure OpenAI API version {api_version} have "
+        f"exceeded token rate limit of your current OpenAI S0 pricing tier. Please retry after "
+        f"{max(1, round(retry_after))} seconds.",
+    )
+
+
+# --- completions --------------------------------------------------------------------------------------------
+
+
+def usage(prompt_tokens: int, completion_tokens: int) -> dict[str, Any]:
+    return {
+        "completion_tokens": completion_tokens,
+        "completion_tokens_details": {
+            "reasoning_tokens": 0,
+            "accepted_prediction_tokens": 0,
+            "rejected_prediction_tokens": 0,
+            "audio_tokens": 0,
+        },
+        "prompt_tokens": prompt_tokens,
+        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+        "total_tokens": prompt_tokens + completion_tokens,
+    }
+
+
+class Completion:
+    """The identity of one completion, and the bodies Azure sends for it."""
+
+    def __init__(self, model: str, include_usage: bool) -> None:
+        self.id = f"chatcmpl-{uuid.uuid4().hex[:29]}"
+        self.created = int(time.time())
+        self.model = model
+        self.include_usage = include_usage
+        self.fingerprint = "fp_" + uuid.uuid5(uuid.NAMESPACE_DNS, model).hex[:10]
+
+    def _chunk(self, choices: list[dict[str, Any]], **extra: Any) -> bytes:
+        body = {
+            "choices": choices,
+            "created": self.created,
+            "id": self.id,
+            "model": self.model,
+            "object": "chat.completion.chunk",
+            "system_fingerprint": self.fingerprint,
+            **extra,
+        }
+        if self.include_usage:
+            body.setdefault("usage", None)
+        return b"data: " + orjson.dumps(body) + b"\n\n"
+
+    def prompt_filter_chunk(self) -> bytes:
+        # Azure's first chunk carries only the prompt's filter results: empty choices, empty identity.
+        body = {
+            "choices": [],
+            "created": 0,
+            "id": "",
+            "model": "",
+            "object": "",
+            "prompt_filter_results": [{"prompt_index": 0, "content_filter_results": PROMPT_FILTER_OK}],
+        }
+        return b"data: " + orjson.dumps(body) + b"\n\n"
+
+    def role_chunk(self) -> bytes:
+        delta = {"content": "", "refusal": None, "role": "assistant"}
+        return self._chunk([_choice(delta, None, {})])
+
+    def content_chunk(self, text: str) -> bytes:
+        return self._chunk([_choice({"content": text}, None, COMPLETION_FILTER_OK)])
+
+    def finish_chunk(self, reason: str) -> bytes:
+        filters = COMPLETION_FILTER_HIT if reason == "content_filter" else {}
+        return self._chunk([_choice({}, reason, filters)])
+
+    def usage_chunk(self, prompt_tokens: int, completion_tokens: int) -> bytes:
+        return self._chunk([], usage=usage(prompt_tokens, completion_tokens))
+
+    def body(self, text: str, reason: str, prompt_tokens: int, completion_tokens: int) -> bytes:
+        filters = COMPLETION_FILTER_HIT if reason == "content_filter" else COMPLETION_FILTER_OK
+        message = {"content": text, "refusal": None, "role": "assistant"}
+        return orjson.dumps(
+            {
+                "choices": [
+                    {
+                        "content_filter_results": filters,
+                        "finish_reason": reason,
+                        "index": 0,
+                        "logprobs": None,
+                        "message": message,
+                    }
+                ],
+                "created": self.created,
+                "id": self.id,
+                "model": self.model,
+                "object": "chat.completion",
+                "prompt_filter_results": [{"prompt_index": 0, "content_filter_results": PROMPT_FILTER_OK}],
+                "system_fingerprint": self.fingerprint,
+                "usage": usage(prompt_tokens, completion_tokens),
+            }
+        )
+
+
+def _choice(delta: dict[str, Any], finish_reason: str | None, filters: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "content_filter_results": filters,
+        "delta": delta,
+        "finish_reason": finish_reason,
+        "index": 0,
+        "logprobs": None,
+    }
+
+
+STREAM_DONE = b"data: [DONE]\n\n"
+STREAM_ERROR = b"event: error\ndata: " + SERVER_ERROR + b"\n\n"

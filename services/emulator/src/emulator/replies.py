@@ -1,0 +1,117 @@
+"""Deterministic replies: the same conversation always gets the same answer.
+
+Every reply carries real markdown (a heading, a list, a fenced code block, a table) and non-ASCII text
+(accents, CJK, an emoji), so that a UI's rendering and a relay's UTF-8 handling are exercised by every
+ordinary chat, not only by special tests.
+"""
+
+import hashlib
+import random
+
+from emulator.tokens import tokenize
+
+_OPENINGS = (
+    "Here is a short, structured answer about **{topic}**.",
+    "Good question. Let me walk through **{topic}** step by step.",
+    "Sure! This is what I can tell you about **{topic}**.",
+)
+_POINTS = (
+    "Streaming sends each token as soon as it exists, so the first words appear at once.",
+    "A relay in the middle should add almost nothing: no buffering, no per-token work it can skip.",
+    "Cancelling a request early saves the tokens nobody will read.",
+    "Errors before the first token can still change the HTTP status; after it, only the stream can tell.",
+    "Retries belong before the first token: after it, the user has already seen part of an answer.",
+    "A reply's length is bounded by `max_tokens`; when it is reached the finish reason is `length`.",
+)
+_CODE_SAMPLES = (
+    (
+        "python",
+        'def greet(name: str) -> str:\n    return f"Grüß Gott, {name}! 👋"\n\nprint(greet("Zoë"))',
+    ),
+    (
+        "typescript",
+        "const greet = (name: string): string => `¡Hola, ${name}! 🎉`;\nconsole.log(greet('Ana'));",
+    ),
+    ("bash", 'curl -N -X POST http://localhost:8080/api/chat/stream \\\n  -d \'{"message": "héllo"}\''),
+)
+_FILLER_WORDS = [
+    "tokens",
+    "arrive",
+    "one",
+    "by",
+    "one",
+    "while",
+    "the",
+    "reader",
+    "keeps",
+    "pace",
+    "and",
+    "the",
+    "relay",
+    "stays",
+    "out",
+    "of",
+    "the",
+    "way",
+    "so",
+    "the",
+    "answer",
+    "grows",
+    "smoothly",
+    "across",
+    "the",
+    "page",
+    "without",
+    "pauses",
+    "or",
+    "sudden",
+    "bursts",
+    "of",
+    "text",
+]
+
+
+def reply_for(conversation: list[str], last_user_text: str, length: int | None = None) -> str:
+    """The assistant's reply to a conversation, optionally padded or cut to ``length`` tokens."""
+    seed = int.from_bytes(hashlib.sha256("\x1e".join(conversation).encode()).digest()[:8], "big")
+    rng = random.Random(seed)  # noqa: S311 - determinism, not security
+    topic = _topic(last_user_text)
+    turn = len(conversation)
+    language, code = rng.choice(_CODE_SAMPLES)
+    points = rng.sample(_POINTS, 3)
+    text = "\n".join(
+        [
+            f"## {topic}",
+            "",
+            rng.choice(_OPENINGS).format(topic=topic) + f" (message {turn} of our conversation)",
+            "",
+            *(f"- {point}" for point in points),
+            "",
+            f"```{language}",
+            code,
+            "```",
+            "",
+            "| Language | Greeting |",
+            "| --- | --- |",
+            "| Français | Ça va très bien, merci ! |",
+            "| 日本語 | こんにちは、世界 |",
+            "| 中文 | 你好，世界 |",  # noqa: RUF001 - a real Chinese comma
+            "",
+            "That's all for now. 🚀",
+        ]
+    )
+    return text if length is None else _fit(text, length, rng)
+
+
+def _topic(text: str) -> str:
+    words = text.split()
+    topic = " ".join(words[:8]) + (" …" if len(words) > 8 else "")
+    return topic or "your message"
+
+
+def _fit(text: str, length: int, rng: random.Random) -> str:
+    tokens = tokenize(text)
+    if len(tokens) < length:
+        padding = " ".join(rng.choice(_FILLER_WORDS) for _ in range(length - len(tokens)))
+        tokens = tokenize(f"{text}\n\n{padding}")
+    return "".join(tokens[:length])

@@ -1,0 +1,45 @@
+"""The emulator's configuration, read once from EMULATOR_* environment variables."""
+
+from functools import lru_cache
+
+from pydantic import Field, NonNegativeFloat, PositiveInt
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Pacing(BaseSettings):
+    """How fast replies stream. Every field can be overridden per request by a directive."""
+
+    model_config = SettingsConfigDict(env_prefix="EMULATOR_", extra="ignore")
+
+    ttft_ms: NonNegativeFloat = Field(250.0, description="Delay before the first content token.")
+    token_ms: NonNegativeFloat = Field(25.0, description="Delay between content chunks.")
+    jitter_ms: NonNegativeFloat = Field(0.0, description="Uniform random extra delay added to each gap.")
+    tokens_per_chunk: PositiveInt = Field(1, description="Tokens carried by each content chunk.")
+
+
+class Settings(Pacing):
+    api_key: str = Field(
+        "emulator-key",
+        min_length=1,
+        description="The key clients must send as `api-key` or `Authorization: Bearer`.",
+    )
+    deployments: str = Field(
+        "",
+        description="Comma-separated deployment names; empty accepts any name (404 otherwise).",
+    )
+    model: str = Field("gpt-4o-2024-08-06", description="The model name reported in responses.")
+    reply_tokens: PositiveInt | None = Field(
+        None, description="Pad or cut every reply to this many tokens (benchmarks); unset: natural length."
+    )
+    hang_s: NonNegativeFloat = Field(600.0, description="How long the `hang` fault waits before answering.")
+    log_size: PositiveInt = Field(2000, description="How many recent requests /_emulator/requests keeps.")
+    log_level: str = Field("INFO", description="Level of the one JSON line logged per request.")
+
+    @property
+    def deployment_names(self) -> frozenset[str]:
+        return frozenset(name.strip() for name in self.deployments.split(",") if name.strip())
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

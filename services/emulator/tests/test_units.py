@@ -1,0 +1,82 @@
+"""Pure functions: the tokenizer, the replies, the directives."""
+
+import pytest
+
+from emulator.directives import AttemptCounter, DirectiveError, Fault, parse_directive, split_directive
+from emulator.replies import reply_for
+from emulator.tokens import count_prompt_tokens, count_tokens, tokenize
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hello, world! It's a test.",
+        "Grüß Gott, ça va? こんにちは 你好世界 🚀👋🏽 done",
+        "```python\nx = 12345678 + foo_bar(3)\n```\n\n| a | b |\n",
+        "\x00\ttabs\r\nand\u2028separators\U0010ffff",
+        "",
+    ],
+)
+def test_tokenize_is_lossless(text: str) -> None:
+    assert "".join(tokenize(text)) == text
+
+
+def test_token_counts_are_in_the_range_of_real_encodings() -> None:
+    # cl100k gives 10 tokens for this sentence; the approximation must stay within 20%.
+    assert 8 <= count_tokens("The quick brown fox jumps over the lazy dog.") <= 12
+    assert count_tokens("你好世界") == 4
+    assert count_prompt_tokens(["Hi"]) == 3 + 1 + 3
+
+
+def test_reply_is_deterministic_and_carries_markdown_and_unicode() -> None:
+    reply = reply_for(["Tell me about streams"], "Tell me about streams")
+    assert reply == reply_for(["Tell me about streams"], "Tell me about streams")
+    assert reply != reply_for(["Tell me about streams", "ok", "more"], "more")
+    assert reply.startswith("## Tell me about streams\n")
+    assert "\n- " in reply and "\n```" in reply and "| --- | --- |" in reply
+    assert all(sample in reply for sample in ("Ça va", "こんにちは", "你好", "🚀"))
+
+
+@pytest.mark.parametrize("length", [1, 5, 150, 1000])
+def test_reply_length_can_be_set_exactly(length: int) -> None:
+    assert count_tokens(reply_for(["x"], "x", length)) == length
+
+
+def test_directive_lines_are_removed_and_parsed() -> None:
+    text, pairs = split_directive("Hello\n@emulator fault=429 retry_after=2.5 fail_times=1 tag=t1\nthere")
+    assert text == "Hello\nthere"
+    directive = parse_directive("chat", pairs)
+    assert directive.fault is Fault.RATE_LIMIT
+    assert (directive.retry_after, directive.fail_times, directive.tag) == (2.5, 1, "t1")
+
+
+def test_fault_by_deployment_name_and_message_wins() -> None:
+    assert parse_directive("fault-drop", {}).fault is Fault.DROP
+    assert parse_directive("fault-drop", {"fault": "hang"}).fault is Fault.HANG
+
+
+@pytest.mark.parametrize(
+    ("pairs", "message"),
+    [
+        ({"fault": "boom"}, "unknown emulator fault 'boom'"),
+        ({"speed": "1"}, "unknown emulator directive key 'speed'"),
+        ({"after": "x"}, "after='x' is not a int"),
+        ({"ttft_ms": "-1"}, "must not be negative"),
+    ],
+)
+def test_bad_directives_say_what_is_wrong(pairs: dict[str, str], message: str) -> None:
+    with pytest.raises(DirectiveError, match=message):
+        parse_directive("chat", pairs)
+
+
+def test_directive_items_must_be_key_value() -> None:
+    with pytest.raises(DirectiveError, match="not key=value"):
+        split_directive("@emulator fault")
+
+
+def test_attempts_are_counted_per_identical_request() -> None:
+    counter = AttemptCounter(capacity=2)
+    assert [counter.next_attempt("d", b"a") for _ in range(3)] == [1, 2, 3]
+    assert counter.next_attempt("d", b"b") == 1
+    assert counter.next_attempt("other", b"a") == 1
+    assert counter.next_attempt("d", b"a") == 1  # evicted: the oldest key went first
