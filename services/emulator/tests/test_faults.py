@@ -1,6 +1,5 @@
 """Every injected fault, as the openai SDK sees it, and as the request log records it."""
 
-import asyncio
 import time
 import uuid
 from typing import Any
@@ -12,7 +11,7 @@ from openai import AsyncAzureOpenAI
 
 from emulator.app import Emulator
 
-from .conftest import API_KEY, API_VERSION
+from .conftest import API_KEY, API_VERSION, eventually
 
 
 def ask(directive: str, text: str = "fault test") -> Any:
@@ -154,11 +153,9 @@ async def test_faults_apply_to_non_streaming_requests_too(azure: AsyncAzureOpenA
         await azure.chat.completions.create(model="chat", messages=ask("fault=drop"))
 
 
-async def wait_for_end(emulator: Emulator, tag: str, within: float = 2.0) -> Any:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
+async def wait_for_end(emulator: Emulator, tag: str) -> Any:
+    def ended() -> Any:
         records = emulator.log.recent(tag=tag)
-        if records and records[-1].ended_at is not None:
-            return records[-1]
-        await asyncio.sleep(0.005)
-    raise AssertionError(f"request {tag} did not end within {within}s")
+        return records[-1] if records and records[-1].ended_at is not None else None
+
+    return await eventually(ended, what=f"end of request {tag}")

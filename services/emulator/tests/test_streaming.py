@@ -10,7 +10,7 @@ import pytest
 
 from emulator.app import Emulator
 
-from .conftest import API_KEY, chat_url
+from .conftest import API_KEY, chat_url, eventually
 from .test_faults import wait_for_end
 
 
@@ -104,6 +104,10 @@ async def test_request_log_limit_and_clear(http: httpx.AsyncClient, emulator: Em
     assert emulator.log.recent() == []
 
 
+def request_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "emulator.requests"]
+
+
 async def test_one_json_log_line_per_request_without_the_key(
     http: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -113,8 +117,10 @@ async def test_one_json_log_line_per_request_without_the_key(
         with caplog.at_level(logging.INFO, logger="emulator.requests"):
             await http.post(chat_url(), json=body("tokens=3"))
             await http.post(chat_url(), json=body("fault=500"))
+            # The line is written once the response has been sent, so it may trail the client a little.
+            await eventually(lambda: len(request_lines(caplog)) == 2, what="two log lines")
     finally:
         request_logger.removeHandler(caplog.handler)
-    lines = [orjson.loads(r.getMessage()) for r in caplog.records if r.name == "emulator.requests"]
+    lines = [orjson.loads(message) for message in request_lines(caplog)]
     assert [(line["status"], line["outcome"]) for line in lines] == [(200, "completed"), (500, "error")]
     assert all(API_KEY not in r.getMessage() for r in caplog.records)
