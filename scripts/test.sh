@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The project's one test command (`make test`): installs what it needs, then runs every check.
-# Stages: python services (lint, types, unit and contract tests).
+# Stages: static checks of the container files; python services (lint, types, unit and contract tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -8,6 +8,10 @@ source scripts/lib.sh
 PY_SERVICES=(services/emulator)
 
 ensure_uv
+ensure_hadolint
+stage "hadolint: every Dockerfile"
+git ls-files --cached --others --exclude-standard '*Dockerfile' | xargs "$TOOLS_DIR/bin/hadolint"
+
 for service in "${PY_SERVICES[@]}"; do
   stage "$service: install (locked)"
   (cd "$service" && uv sync --locked --quiet)
