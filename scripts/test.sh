@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
-PY_SERVICES=(services/emulator)
+PY_SERVICES=(services/emulator services/api)
 
 ensure_uv
 ensure_hadolint

@@ -48,13 +48,9 @@ async def test_429_carries_retry_after(azure: AsyncAzureOpenAI) -> None:
     assert caught.value.code == "429" and "retry after 7 seconds" in caught.value.message
 
 
-async def test_429_on_first_attempts_only_lets_the_sdk_retry_succeed(
-    base_url: str, emulator: Emulator
-) -> None:
+async def test_429_on_first_attempts_only_lets_the_sdk_retry_succeed(base_url: str, emulator: Emulator) -> None:
     messages = ask("fault=429 retry_after=0.05 fail_times=2")
-    client = AsyncAzureOpenAI(
-        azure_endpoint=base_url, api_key=API_KEY, api_version=API_VERSION, max_retries=2
-    )
+    client = AsyncAzureOpenAI(azure_endpoint=base_url, api_key=API_KEY, api_version=API_VERSION, max_retries=2)
     async with client:
         text, reason = await stream_text(client, messages)
     assert text and reason == "stop"
@@ -89,14 +85,10 @@ async def test_prompt_filter_body_is_azures(azure: AsyncAzureOpenAI) -> None:
 
 
 async def test_fault_by_deployment_name(base_url: str) -> None:
-    client = AsyncAzureOpenAI(
-        azure_endpoint=base_url, api_key=API_KEY, api_version=API_VERSION, max_retries=0
-    )
+    client = AsyncAzureOpenAI(azure_endpoint=base_url, api_key=API_KEY, api_version=API_VERSION, max_retries=0)
     async with client:
         with pytest.raises(openai.InternalServerError):
-            await client.chat.completions.create(
-                model="fault-500", messages=[{"role": "user", "content": "x"}]
-            )
+            await client.chat.completions.create(model="fault-500", messages=[{"role": "user", "content": "x"}])
 
 
 async def test_hang_times_out_the_client_and_the_log_sees_it_leave(base_url: str, emulator: Emulator) -> None:

@@ -108,9 +108,7 @@ async def test_token_limit_cuts_with_finish_reason_length(azure: AsyncAzureOpenA
 
 
 async def test_wrong_key_is_401_with_azure_body(base_url: str) -> None:
-    client = AsyncAzureOpenAI(
-        azure_endpoint=base_url, api_key="wrong", api_version=API_VERSION, max_retries=0
-    )
+    client = AsyncAzureOpenAI(azure_endpoint=base_url, api_key="wrong", api_version=API_VERSION, max_retries=0)
     async with client:
         with pytest.raises(AuthenticationError) as caught:
             await client.chat.completions.create(model="chat", messages=[{"role": "user", "content": "x"}])
@@ -119,12 +117,8 @@ async def test_wrong_key_is_401_with_azure_body(base_url: str) -> None:
 
 
 async def test_bearer_token_is_accepted(base_url: str) -> None:
-    async with AsyncAzureOpenAI(
-        azure_endpoint=base_url, azure_ad_token=API_KEY, api_version=API_VERSION
-    ) as client:
-        reply = await client.chat.completions.create(
-            model="chat", messages=[{"role": "user", "content": "x"}]
-        )
+    async with AsyncAzureOpenAI(azure_endpoint=base_url, azure_ad_token=API_KEY, api_version=API_VERSION) as client:
+        reply = await client.chat.completions.create(model="chat", messages=[{"role": "user", "content": "x"}])
     assert reply.choices[0].message.content
 
 
@@ -139,9 +133,7 @@ async def test_unknown_deployment_is_404_when_a_list_is_configured() -> None:
         async with client:
             await client.chat.completions.create(model="chat", messages=[{"role": "user", "content": "x"}])
             with pytest.raises(NotFoundError) as caught:
-                await client.chat.completions.create(
-                    model="nope", messages=[{"role": "user", "content": "x"}]
-                )
+                await client.chat.completions.create(model="nope", messages=[{"role": "user", "content": "x"}])
     assert caught.value.code == "DeploymentNotFound"
 
 
@@ -188,9 +180,7 @@ async def test_bad_requests_are_400_in_azure_shape(
 
 async def test_sdk_sees_validation_errors_as_bad_request(azure: AsyncAzureOpenAI) -> None:
     with pytest.raises(BadRequestError) as caught:
-        await azure.chat.completions.create(
-            model="chat", messages=[{"role": "user", "content": "x"}], top_p=5
-        )
+        await azure.chat.completions.create(model="chat", messages=[{"role": "user", "content": "x"}], top_p=5)
     assert caught.value.param == "top_p"
 
 

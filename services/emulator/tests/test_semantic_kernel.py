@@ -15,9 +15,7 @@ from .conftest import API_KEY, API_VERSION, DEPLOYMENT
 
 @pytest.fixture
 async def service(base_url: str) -> AsyncIterator[AzureChatCompletion]:
-    client = AsyncAzureOpenAI(
-        azure_endpoint=base_url, api_key=API_KEY, api_version=API_VERSION, max_retries=0
-    )
+    client = AsyncAzureOpenAI(azure_endpoint=base_url, api_key=API_KEY, api_version=API_VERSION, max_retries=0)
     async with client:
         yield AzureChatCompletion(deployment_name=DEPLOYMENT, async_client=client)
 

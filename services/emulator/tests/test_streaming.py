@@ -48,17 +48,13 @@ async def test_tokens_per_chunk_groups_tokens(http: httpx.AsyncClient) -> None:
     )
     chunks = [orjson.loads(b[6:]) for b in response.text.split("\n\n") if b.startswith("data: {")]
     contents = [
-        c["choices"][0]["delta"]["content"]
-        for c in chunks
-        if c["choices"] and c["choices"][0]["delta"].get("content")
+        c["choices"][0]["delta"]["content"] for c in chunks if c["choices"] and c["choices"][0]["delta"].get("content")
     ]
     assert len(contents) == 3  # 4 + 4 + 2
     assert chunks[-1]["usage"]["completion_tokens"] == 10
 
 
-async def test_disconnect_mid_stream_is_logged_within_100_ms(
-    http: httpx.AsyncClient, emulator: Emulator
-) -> None:
+async def test_disconnect_mid_stream_is_logged_within_100_ms(http: httpx.AsyncClient, emulator: Emulator) -> None:
     request = body("ttft_ms=0 token_ms=50 tokens=200")
     async with http.stream("POST", chat_url(), json=request) as response:
         lines = response.aiter_lines()

@@ -3,7 +3,7 @@
 import pytest
 
 from emulator.directives import AttemptCounter, DirectiveError, Fault, parse_directive, split_directive
-from emulator.replies import reply_for
+from emulator.replies import reply_for, reply_tokens
 from emulator.tokens import count_prompt_tokens, count_tokens, tokenize
 
 
@@ -37,9 +37,13 @@ def test_reply_is_deterministic_and_carries_markdown_and_unicode() -> None:
     assert all(sample in reply for sample in ("Ça va", "こんにちは", "你好", "🚀"))
 
 
-@pytest.mark.parametrize("length", [1, 5, 150, 1000])
-def test_reply_length_can_be_set_exactly(length: int) -> None:
-    assert count_tokens(reply_for(["x"], "x", length)) == length
+@pytest.mark.parametrize("length", [1, 4, 5, 6, 150, 1000])
+@pytest.mark.parametrize("message", ["x", "Hello there"])
+def test_reply_length_can_be_set_exactly(length: int, message: str) -> None:
+    # "## Hello there\n\n" cut after five tokens would re-tokenize as four: the list itself is what counts.
+    tokens = reply_tokens([message], message, length)
+    assert len(tokens) == length
+    assert "".join(tokens) == reply_for([message], message, length)
 
 
 def test_directive_lines_are_removed_and_parsed() -> None:

@@ -8,8 +8,8 @@ from typing import Any
 import openai
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from starlette.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse
 
 logger = logging.getLogger("chat_api.errors")
 
@@ -28,9 +28,7 @@ class ApiError(Exception):
         return error_response(self.status, self.code, self.message, self.headers)
 
 
-def error_response(
-    status: int, code: str, message: str, headers: Mapping[str, str] | None = None
-) -> JSONResponse:
+def error_response(status: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message}}, status, headers=dict(headers or {}))
 
 
@@ -53,15 +51,15 @@ def upstream_error(exc: BaseException) -> ApiError:
                 message = "The model is receiving too many requests. Please retry shortly."
             return ApiError(429, "upstream_rate_limited", message, headers)
         case openai.AuthenticationError() | openai.PermissionDeniedError():
-            return ApiError(502, "upstream_auth_failed", "The server could not authenticate to the model service.")
+            return ApiError(502, "upstream_auth_failed", "The server could not sign in to the model service.")
         case openai.BadRequestError() if cause.code == "content_filter":
-            return ApiError(400, "content_filtered", "The message was blocked by the content filter. Rephrase it.")
+            return ApiError(400, "content_filtered", "The content filter blocked this message. Rephrase it.")
         case openai.BadRequestError() if cause.code == "context_length_exceeded":
-            return ApiError(400, "invalid_request", "The conversation is too long for the model. Start a new one.")
+            return ApiError(400, "invalid_request", "The conversation is too long for the model. Start anew.")
         case openai.APITimeoutError():
-            return ApiError(504, "upstream_timeout", "The model service did not answer in time. Please retry.")
+            return ApiError(504, "upstream_timeout", "The model service did not answer in time. Retry.")
         case openai.APIConnectionError():
-            return ApiError(502, "upstream_unavailable", "The model service could not be reached. Please retry.")
+            return ApiError(502, "upstream_unavailable", "The model service could not be reached. Retry.")
         case openai.APIStatusError() if cause.status_code in (502, 503, 504):
             return ApiError(502, "upstream_unavailable", "The model service is unavailable. Please retry.")
         case _:
@@ -91,7 +89,7 @@ def retry_after_seconds(exc: BaseException) -> float | None:
 
 
 def _openai_cause(exc: BaseException) -> BaseException:
-    """Semantic Kernel wraps pre-stream errors (the openai error is `__cause__`); mid-stream ones arrive raw."""
+    """SK wraps pre-stream errors (the openai error is `__cause__`); mid-stream ones arrive raw."""
     seen: BaseException | None = exc
     while seen is not None:
         if isinstance(seen, openai.OpenAIError):
@@ -118,10 +116,17 @@ def describe_validation(errors: Sequence[Any]) -> str:
 
 async def _on_validation_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    return error_response(422, "invalid_request", describe_validation(exc.errors()))
+    errors = exc.errors()
+    status = 400 if errors and errors[0].get("type") == "json_invalid" else 422  # unreadable vs. invalid
+    return error_response(status, "invalid_request", describe_validation(errors))
 
 
-_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large", 415: "unsupported_media_type"}
+_HTTP_CODES = {
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
 
 
 async def _on_http_error(_: Request, exc: Exception) -> JSONResponse:

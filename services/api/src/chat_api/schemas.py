@@ -30,7 +30,10 @@ class ChatRequest(BaseModel):
             "examples": [
                 {
                     "message": "What is streaming?",
-                    "history": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}],
+                    "history": [
+                        {"role": "user", "content": "Hi"},
+                        {"role": "assistant", "content": "Hello!"},
+                    ],
                     "options": {"max_tokens": 512, "temperature": 0.2, "top_p": 1.0},
                 }
             ]
@@ -50,7 +53,7 @@ class ErrorEnvelope(BaseModel):
     error: ErrorDetail
 
 
-# --- SSE event payloads (POST /api/chat/events) --------------------------------------------------------------
+# --- SSE event payloads (POST /api/chat/events) ---------------------------------------------------------
 
 
 class StartEvent(BaseModel):

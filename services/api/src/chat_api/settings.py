@@ -4,7 +4,15 @@ import sys
 from functools import lru_cache
 from typing import Annotated, Literal
 
-from pydantic import AnyHttpUrl, Field, PositiveFloat, PositiveInt, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AnyHttpUrl,
+    Field,
+    PositiveFloat,
+    PositiveInt,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -40,7 +48,8 @@ class Settings(BaseSettings):
     # The upstream
     UPSTREAM_CONNECT_TIMEOUT_S: PositiveFloat = 5.0
     UPSTREAM_TIMEOUT_S: PositiveFloat = Field(
-        60.0, description="Longest silence allowed from the upstream: before the first token and between chunks."
+        60.0,
+        description="Longest silence allowed from the upstream: before the first token and between chunks.",
     )
     UPSTREAM_MAX_RETRIES: int = Field(2, ge=0, le=10, description="Retries of 429/5xx before the first token.")
     UPSTREAM_RETRY_MAX_WAIT_S: PositiveFloat = Field(
@@ -76,7 +85,7 @@ def describe_error(error: ValidationError) -> str:
 def get_settings() -> Settings:
     """The settings; a missing or malformed variable ends the process with one clear line."""
     try:
-        return Settings()  # type: ignore[call-arg]  # pydantic-settings fills the fields from the environment
+        return Settings()  # pydantic-settings fills the required fields from the environment
     except ValidationError as error:
-        print(describe_error(error), file=sys.stderr)  # noqa: T201 - before logging exists
+        print(describe_error(error), file=sys.stderr)
         raise SystemExit(2) from None

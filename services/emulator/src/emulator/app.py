@@ -24,11 +24,11 @@ from emulator.directives import (
     parse_directive,
     split_directive,
 )
-from emulator.replies import reply_for
+from emulator.replies import reply_tokens
 from emulator.request_log import RequestLog, RequestRecord
 from emulator.responses import CompletionStream, HangResponse, InjectedDrop, LoggedResponse, Pace, Reply
 from emulator.settings import Settings, get_settings
-from emulator.tokens import count_prompt_tokens, tokenize
+from emulator.tokens import count_prompt_tokens
 
 JSON = "application/json"
 DEFAULT_API_VERSION = "2024-10-21"
@@ -69,9 +69,7 @@ class Emulator:
     async def _complete(self, request: Request, record: RequestRecord, deployment: str | None) -> ASGIApp:
         if not self._authorized(request):
             bearer = request.headers.get("authorization", "").lower().startswith("bearer ")
-            return self._respond(
-                record, 401, protocol.UNAUTHORIZED_TOKEN if bearer else protocol.UNAUTHORIZED_KEY
-            )
+            return self._respond(record, 401, protocol.UNAUTHORIZED_TOKEN if bearer else protocol.UNAUTHORIZED_KEY)
         try:
             body = await request.body()
             chat = protocol.parse_request(body)
@@ -118,7 +116,7 @@ class Emulator:
 
         length = directive.tokens or self.settings.reply_tokens
         last_text = messages[last_user] if last_user is not None else ""
-        tokens = tokenize(reply_for(messages, last_text, length))
+        tokens = reply_tokens(messages, last_text, length)
         ending = "stop"
         if chat.token_limit is not None and chat.token_limit < len(tokens):
             tokens, ending = tokens[: chat.token_limit], "length"
@@ -132,9 +130,7 @@ class Emulator:
             return LoggedResponse(stream, record, self.log)
         return LoggedResponse(_NonStreamingReply(completion, reply, pace), record, self.log)
 
-    def _pre_stream_failure(
-        self, fault: Fault | None, directive: Directive, record: RequestRecord
-    ) -> ASGIApp | None:
+    def _pre_stream_failure(self, fault: Fault | None, directive: Directive, record: RequestRecord) -> ASGIApp | None:
         api_version = record.api_version or DEFAULT_API_VERSION
         match fault:
             case Fault.RATE_LIMIT:

@@ -113,9 +113,7 @@ def parse_request(body: bytes) -> ChatCompletionRequest:
         param = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error["loc"])
         param = param.lstrip(".")
         message = error["msg"].removeprefix("Value error, ")
-        raise BadRequest(
-            f"Invalid value for '{param}': {message}" if param else message, param or None
-        ) from None
+        raise BadRequest(f"Invalid value for '{param}': {message}" if param else message, param or None) from None
 
 
 # --- content filter results -------------------------------------------------------------------------------

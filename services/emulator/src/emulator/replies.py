@@ -71,8 +71,11 @@ _FILLER_WORDS = [
 ]
 
 
-def reply_for(conversation: list[str], last_user_text: str, length: int | None = None) -> str:
-    """The assistant's reply to a conversation, optionally padded or cut to ``length`` tokens."""
+def reply_tokens(conversation: list[str], last_user_text: str, length: int | None = None) -> list[str]:
+    """The assistant's reply to a conversation as tokens, optionally padded or cut to exactly ``length``.
+
+    Tokens, not text: a cut text can tokenize differently (two newlines become one token), so the count a
+    client is promised must come from the list that is sent."""
     seed = int.from_bytes(hashlib.sha256("\x1e".join(conversation).encode()).digest()[:8], "big")
     rng = random.Random(seed)  # noqa: S311 - determinism, not security
     topic = _topic(last_user_text)
@@ -100,7 +103,11 @@ def reply_for(conversation: list[str], last_user_text: str, length: int | None =
             "That's all for now. 🚀",
         ]
     )
-    return text if length is None else _fit(text, length, rng)
+    return tokenize(text) if length is None else _fit(text, length, rng)
+
+
+def reply_for(conversation: list[str], last_user_text: str, length: int | None = None) -> str:
+    return "".join(reply_tokens(conversation, last_user_text, length))
 
 
 def _topic(text: str) -> str:
@@ -109,9 +116,9 @@ def _topic(text: str) -> str:
     return topic or "your message"
 
 
-def _fit(text: str, length: int, rng: random.Random) -> str:
+def _fit(text: str, length: int, rng: random.Random) -> list[str]:
     tokens = tokenize(text)
     if len(tokens) < length:
         padding = " ".join(rng.choice(_FILLER_WORDS) for _ in range(length - len(tokens)))
         tokens = tokenize(f"{text}\n\n{padding}")
-    return "".join(tokens[:length])
+    return tokens[:length]

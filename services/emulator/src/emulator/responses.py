@@ -49,9 +49,7 @@ async def _wait_for_disconnect(receive: Receive) -> None:
         pass
 
 
-async def run_watching_disconnect(
-    receive: Receive, work: Coroutine[Any, Any, None], record: RequestRecord
-) -> None:
+async def run_watching_disconnect(receive: Receive, work: Coroutine[Any, Any, None], record: RequestRecord) -> None:
     """Run ``work``; if the client disconnects first, cancel it and note when that happened."""
     work_task = asyncio.ensure_future(work)
     watch_task = asyncio.ensure_future(_wait_for_disconnect(receive))

@@ -22,9 +22,7 @@ def serve(app: ASGIApp, host: str = "127.0.0.1", startup_timeout: float = 10.0) 
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, http="httptools", access_log=False, log_level="warning", lifespan="auto")
     server = uvicorn.Server(config)
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, name=f"uvicorn:{port}", daemon=True
-    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=f"uvicorn:{port}", daemon=True)
     thread.start()
     deadline = time.monotonic() + startup_timeout
     while not server.started:

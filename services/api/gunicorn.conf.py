@@ -1,0 +1,31 @@
+"""Gunicorn for the api: Uvicorn workers, sized and timed for long-lived streams.
+
+gunicorn -c gunicorn.conf.py "chat_api.main:create_app()"
+"""
+
+import os
+
+from chat_api.settings import get_settings
+
+# Validated here, in the master: a missing or malformed variable stops the server with one line naming it,
+# before any worker starts (and before gunicorn's own retry loop could hide it).
+settings = get_settings()
+
+bind = f"{settings.APP_HOST}:{settings.APP_PORT}"
+worker_class = "uvicorn_worker.UvicornWorker"  # not uvicorn.workers: that path is deprecated
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+preload_app = True  # import Semantic Kernel (~1.5 s, ~125 MB) once, and share those pages with every worker
+
+# On shutdown, streams in flight get this long to finish; compose's stop_grace_period must be longer.
+graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT_S", "30"))
+# The worker heartbeat, not a request timeout: async workers keep beating while their streams run.
+timeout = 60
+# Idle keep-alive above nginx's upstream keepalive_timeout (60 s), so nginx closes idle connections first
+# and never sends a request on a connection the api is closing.
+keepalive = 75
+# Only nginx can reach the api (it is not published), so trust its X-Forwarded-* headers.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
+
+accesslog = None  # the app logs one JSON line per request, with more than an access log knows
+errorlog = "-"
+loglevel = settings.LOG_LEVEL.lower()

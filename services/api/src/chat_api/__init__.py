@@ -1,0 +1,1 @@
+"""Streaming chat API: FastAPI + Semantic Kernel + Azure OpenAI."""

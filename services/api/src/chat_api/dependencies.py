@@ -1,0 +1,22 @@
+"""`Annotated` dependency aliases, so routes read like prose."""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from chat_api.llm_service import ChatService
+from chat_api.settings import Settings
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _chat_service(request: Request) -> ChatService:
+    service: ChatService = request.app.state.chat_service
+    return service
+
+
+SettingsDep = Annotated[Settings, Depends(_settings)]
+ChatServiceDep = Annotated[ChatService, Depends(_chat_service)]

@@ -1,0 +1,81 @@
+"""Semantic Kernel setup: the Azure OpenAI client the app owns, the chat service on top, the chat history."""
+
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+
+import openai
+from azure.identity.aio import DefaultAzureCredential, get_bearer_token_provider
+from semantic_kernel.connectors.ai.open_ai import AzureChatCompletion, AzureChatPromptExecutionSettings
+from semantic_kernel.contents import AuthorRole, ChatHistory, ChatMessageContent
+
+from chat_api.schemas import ChatRequest
+from chat_api.settings import Settings
+
+ENTRA_ID_SCOPE = "https://cognitiveservices.azure.com/.default"
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """What the lifespan creates once and every request shares."""
+
+    chat: AzureChatCompletion
+    deployment: str
+
+
+@asynccontextmanager
+async def open_upstream(settings: Settings) -> AsyncIterator[Upstream]:
+    """Create the Azure OpenAI client (our timeouts; retries are ours too, see llm_service) and close it."""
+    credential: DefaultAzureCredential | None = None
+    token_provider: Callable[[], Awaitable[str]] | None = None
+    if settings.uses_entra_id:
+        credential = DefaultAzureCredential()
+        token_provider = get_bearer_token_provider(credential, ENTRA_ID_SCOPE)
+    key = settings.AZURE_OPENAI_API_KEY
+    client = openai.AsyncAzureOpenAI(
+        azure_endpoint=str(settings.AZURE_OPENAI_ENDPOINT),
+        api_version=settings.AZURE_OPENAI_API_VERSION,
+        api_key=key.get_secret_value() if key is not None else None,
+        azure_ad_token_provider=token_provider,
+        timeout=openai.Timeout(settings.UPSTREAM_TIMEOUT_S, connect=settings.UPSTREAM_CONNECT_TIMEOUT_S),
+        max_retries=0,
+    )
+    try:
+        with _environment_hidden_from_semantic_kernel():
+            chat = AzureChatCompletion(deployment_name=settings.AZURE_OPENAI_DEPLOYMENT, async_client=client)
+        yield Upstream(chat=chat, deployment=settings.AZURE_OPENAI_DEPLOYMENT)
+    finally:
+        await client.close()
+        if credential is not None:
+            await credential.close()
+
+
+@contextmanager
+def _environment_hidden_from_semantic_kernel() -> Iterator[None]:
+    """SK's own settings read AZURE_OPENAI_* from the environment even when handed a client, and refuse an
+    endpoint that is not https (a local gateway, the emulator). Our Settings are the one source of
+    configuration, and the client we pass carries all of it, so SK must not see those variables."""
+    hidden = {name: os.environ.pop(name) for name in list(os.environ) if name.startswith("AZURE_OPENAI_")}
+    try:
+        yield
+    finally:
+        os.environ.update(hidden)
+
+
+def build_history(request: ChatRequest, system_prompt: str) -> ChatHistory:
+    """Our system prompt, then the client's history (its system messages after ours), then the message."""
+    history = ChatHistory(system_message=system_prompt)
+    for message in request.history:
+        history.add_message(ChatMessageContent(role=AuthorRole(message.role), content=message.content))
+    history.add_user_message(request.message)
+    return history
+
+
+def execution_settings(request: ChatRequest, settings: Settings) -> AzureChatPromptExecutionSettings:
+    options = request.options
+    return AzureChatPromptExecutionSettings(
+        max_tokens=options.max_tokens or settings.DEFAULT_MAX_TOKENS,
+        temperature=options.temperature,
+        top_p=options.top_p,
+    )

@@ -1,0 +1,192 @@
+"""The streaming core: one chat completion from Semantic Kernel, as a stream of events the routes relay.
+
+Each completion is read by a task of its own. Cancelling that task is what closes the upstream HTTP response
+at once: closing Semantic Kernel's generator (`aclose`) would leave it open until garbage collection.
+"""
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Final
+
+from semantic_kernel.contents import StreamingChatMessageContent
+
+from chat_api.errors import ApiError, is_retryable, retry_after_seconds, upstream_error
+from chat_api.kernel import Upstream, build_history, execution_settings
+from chat_api.schemas import ChatRequest, FinishReason
+from chat_api.settings import Settings
+
+logger = logging.getLogger("chat_api.llm")
+
+QUEUE_SIZE: Final = 256  # events buffered between upstream and client; a slow reader slows the upstream read
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class TokenUsage:
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    reason: FinishReason
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    """The upstream failed after the first token: the stream can only say so and end."""
+
+    error: ApiError
+
+
+class Heartbeat:
+    """The upstream has been silent for a while (SSE sends a comment so proxies keep the connection)."""
+
+
+HEARTBEAT: Final = Heartbeat()
+UpstreamEvent = TextDelta | TokenUsage | Finished | Heartbeat
+StreamEvent = UpstreamEvent | Failed
+
+ChatSource = AsyncIterator[list[StreamingChatMessageContent]]
+
+_FINISH_REASONS: Final[dict[str, FinishReason]] = {
+    "stop": "stop",
+    "length": "length",
+    "content_filter": "content_filter",
+}
+
+
+class ChatStream:
+    """One upstream completion, read into a bounded queue by a task that `aclose()` cancels."""
+
+    def __init__(self, source: AsyncIterator[list[StreamingChatMessageContent]], heartbeat_s: float | None) -> None:
+        self._queue: asyncio.Queue[UpstreamEvent | BaseException] = asyncio.Queue(QUEUE_SIZE)
+        self._tasks = [asyncio.create_task(self._pump(source), name="upstream-reader")]
+        if heartbeat_s:
+            self._tasks.append(asyncio.create_task(self._beat(heartbeat_s), name="heartbeat"))
+        self._last_event = asyncio.get_running_loop().time()
+
+    async def next(self) -> UpstreamEvent:
+        """The next event; an upstream exception is raised here, for `open_chat_stream` to map or retry."""
+        item = await self._queue.get()
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    async def aclose(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _put(self, event: UpstreamEvent | BaseException) -> None:
+        await self._queue.put(event)
+        self._last_event = asyncio.get_running_loop().time()
+
+    async def _pump(self, source: ChatSource) -> None:
+        reason: FinishReason = "stop"
+        try:
+            async for batch in source:
+                for message in batch:
+                    if message.content:
+                        await self._put(TextDelta(message.content))
+                    if message.finish_reason is not None:
+                        reason = _FINISH_REASONS.get(str(message.finish_reason.value), "stop")
+                    usage = message.metadata.get("usage")
+                    if usage is not None:
+                        prompt, completion = usage.prompt_tokens or 0, usage.completion_tokens or 0
+                        await self._put(TokenUsage(prompt, completion, prompt + completion))
+            await self._put(Finished(reason))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # every upstream failure reaches the reader, who decides what it means
+            await self._put(exc)
+
+    async def _beat(self, interval: float) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(max(0.0, self._last_event + interval - loop.time()))
+            if loop.time() - self._last_event >= interval and not self._queue.full():
+                self._queue.put_nowait(HEARTBEAT)
+                self._last_event = loop.time()
+
+
+@dataclass(frozen=True)
+class OpenedStream:
+    stream: ChatStream
+    head: list[UpstreamEvent]  # what arrived up to and including the first token (or the end)
+    attempts: int
+
+
+class ChatService:
+    def __init__(self, upstream: Upstream, settings: Settings) -> None:
+        self.upstream = upstream
+        self.settings = settings
+
+    @property
+    def model(self) -> str:
+        return self.upstream.deployment
+
+    async def open(self, request: ChatRequest, heartbeats: bool) -> OpenedStream:
+        """Start the completion and wait for its first token. Failures before it raise `ApiError` (a real
+        HTTP status can still be sent), after bounded retries of 429/5xx that honour Retry-After."""
+        history = build_history(request, self.settings.SYSTEM_PROMPT)
+        options = execution_settings(request, self.settings)
+        heartbeat_s = self.settings.HEARTBEAT_S if heartbeats else None
+        for attempt in range(1, self.settings.UPSTREAM_MAX_RETRIES + 2):
+            source = self.upstream.chat.get_streaming_chat_message_contents(history, options)
+            stream = ChatStream(source, heartbeat_s)
+            try:
+                head = [await stream.next()]
+                while not isinstance(head[-1], TextDelta | Finished):
+                    head.append(await stream.next())
+                return OpenedStream(stream, [e for e in head if not isinstance(e, Heartbeat)], attempt)
+            except asyncio.CancelledError:
+                await stream.aclose()
+                raise
+            except Exception as exc:
+                await stream.aclose()
+                wait = self._retry_wait(exc, attempt)
+                if wait is None:
+                    raise exc if isinstance(exc, ApiError) else upstream_error(exc) from exc
+                logger.info("upstream failed before the first token; retry %d in %.2fs", attempt, wait)
+                await asyncio.sleep(wait)
+        raise AssertionError("unreachable: the last attempt raises or returns")  # pragma: no cover
+
+    def _retry_wait(self, exc: BaseException, attempt: int) -> float | None:
+        """Seconds to wait before retrying, or None when this failure must go to the client now."""
+        if attempt > self.settings.UPSTREAM_MAX_RETRIES or not is_retryable(exc):
+            return None
+        limit = self.settings.UPSTREAM_RETRY_MAX_WAIT_S
+        retry_after = retry_after_seconds(exc)
+        if retry_after is not None:
+            return retry_after if retry_after <= limit else None
+        backoff: float = min(limit, 0.25 * 2 ** (attempt - 1))
+        return backoff * random.uniform(0.75, 1.0)  # noqa: S311 - jitter, not security
+
+
+async def relay_events(opened: OpenedStream) -> AsyncIterator[StreamEvent]:
+    """Every event of an opened stream, its head included, ending with `Finished` or `Failed`."""
+    for event in opened.head:
+        yield event
+    if isinstance(opened.head[-1], Finished):
+        return
+    while True:
+        try:
+            event = await opened.stream.next()
+        except Exception as exc:
+            yield Failed(upstream_error(exc))
+            return
+        yield event
+        if isinstance(event, Finished):
+            return

@@ -1,0 +1,134 @@
+"""Per-request context: the request id, a body-size limit, and one JSON log line when the request ends."""
+
+import logging
+import re
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from chat_api.errors import error_response
+
+if TYPE_CHECKING:
+    from chat_api.llm_service import StreamEvent
+
+logger = logging.getLogger("chat_api.access")
+
+_VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+
+@dataclass
+class RequestRecord:
+    """What the log line says about one request. The streaming relay fills in the stream's part."""
+
+    request_id: str
+    method: str
+    route: str
+    status: int | None = None
+    duration_ms: float | None = None
+    ttft_ms: float | None = None
+    chunks: int = 0
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    finish_reason: str | None = None
+    error_code: str | None = None
+    client_disconnected: bool = False
+    upstream_attempts: int | None = None
+    message_chars: int | None = None
+    message_text: str | None = None
+    started: float = field(default_factory=time.perf_counter, repr=False)
+
+    def observe(self, event: "StreamEvent") -> None:
+        from chat_api.llm_service import Failed, Finished, TextDelta, TokenUsage
+
+        match event:
+            case TextDelta():
+                if self.ttft_ms is None:
+                    self.ttft_ms = round((time.perf_counter() - self.started) * 1000, 2)
+                self.chunks += 1
+            case TokenUsage(prompt, completion, _):
+                self.prompt_tokens, self.completion_tokens = prompt, completion
+            case Finished(reason):
+                self.finish_reason = reason
+            case Failed(error):
+                self.error_code = error.code
+
+    def as_log(self) -> dict[str, Any]:
+        data = asdict(self)
+        del data["started"]
+        return {key: value for key, value in data.items() if value is not None}
+
+
+def record_of(request: Request) -> RequestRecord:
+    record: RequestRecord = request.scope["state"]["record"]
+    return record
+
+
+class RequestContextMiddleware:
+    """Assigns the request id (a client's own `X-Request-ID` when it is sane), echoes it, limits the body,
+    and logs one JSON line per request once its response has ended (streams included)."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), "")
+        request_id = given if _VALID_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        record = RequestRecord(request_id=request_id, method=scope["method"], route=scope["path"])
+        scope.setdefault("state", {})["record"] = record
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                record.status = message["status"]
+                MutableHeaders(scope=message).append("X-Request-ID", request_id)
+            await send(message)
+
+        try:
+            if self._declared_too_large(scope):
+                response = error_response(
+                    413, "payload_too_large", f"The body is larger than {self.max_body_bytes} bytes."
+                )
+                await response(scope, receive, send_with_id)
+            else:
+                await self.app(scope, self._limited(receive), send_with_id)
+        except Exception:
+            record.status = record.status or 500  # answered by the outermost error middleware, after us
+            raise
+        finally:
+            record.duration_ms = round((time.perf_counter() - record.started) * 1000, 2)
+            logger.info("request", extra={"fields": record.as_log()})
+
+    def _declared_too_large(self, scope: Scope) -> bool:
+        length = next((v for k, v in scope["headers"] if k == b"content-length"), b"")
+        return length.isdigit() and int(length) > self.max_body_bytes
+
+    def _limited(self, receive: Receive) -> Receive:
+        """A body without Content-Length (chunked) is counted as it arrives, and cut off at the limit."""
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    raise BodyTooLarge(self.max_body_bytes)
+            return message
+
+        return limited_receive
+
+
+class BodyTooLarge(HTTPException):
+    """Raised while the body is read; FastAPI passes an HTTPException through, so it becomes our 413."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"The body is larger than {limit} bytes.")

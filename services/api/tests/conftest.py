@@ -1,0 +1,125 @@
+"""The api under test talks to the real emulator over loopback: SDK, Semantic Kernel and HTTP all run for real."""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+from emulator.app import Emulator
+from emulator.app import create_app as create_emulator
+from emulator.request_log import RequestRecord
+from emulator.settings import Settings as EmulatorSettings
+from emulator.testing import serve
+
+from chat_api.main import create_app
+from chat_api.settings import Settings
+
+API_KEY = "test-key-8c1d"  # distinctive, so tests can prove it never leaks
+
+
+@pytest.fixture(scope="session")
+def emulator_app() -> Any:
+    settings = EmulatorSettings(api_key=API_KEY, ttft_ms=0, token_ms=0, log_level="WARNING")
+    return create_emulator(settings)
+
+
+@pytest.fixture(scope="session")
+def emulator_url(emulator_app: Any) -> Iterator[str]:
+    with serve(emulator_app) as url:
+        yield url
+
+
+@pytest.fixture
+def emulator(emulator_app: Any) -> Emulator:
+    state: Emulator = emulator_app.state.emulator
+    return state
+
+
+def api_settings(emulator_url: str, **overrides: Any) -> Settings:
+    base: dict[str, Any] = {
+        "AZURE_OPENAI_ENDPOINT": emulator_url,
+        "AZURE_OPENAI_DEPLOYMENT": "chat",
+        "AZURE_OPENAI_API_KEY": API_KEY,
+        "UPSTREAM_TIMEOUT_S": 2.0,
+        "UPSTREAM_MAX_RETRIES": 2,
+        "UPSTREAM_RETRY_MAX_WAIT_S": 1.0,
+        "MAX_MESSAGE_CHARS": 2000,
+        "MAX_HISTORY_MESSAGES": 10,
+        "MAX_HISTORY_CHARS": 5000,
+        "MAX_BODY_BYTES": 20_000,
+        "LOG_LEVEL": "INFO",
+    }
+    return Settings(**{**base, **overrides})
+
+
+ApiFactory = Callable[..., AbstractContextManager[str]]
+
+
+@pytest.fixture(scope="session")
+def api_server(emulator_url: str) -> ApiFactory:
+    """`with api_server(**setting_overrides) as url:` serves a fresh api on loopback."""
+
+    @contextmanager
+    def start(**overrides: Any) -> Iterator[str]:
+        with serve(create_app(api_settings(emulator_url, **overrides))) as url:
+            yield url
+
+    return start
+
+
+@pytest.fixture(scope="session")
+def api_url(api_server: ApiFactory) -> Iterator[str]:
+    with api_server() as url:
+        yield url
+
+
+@pytest.fixture
+async def client(api_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=api_url, timeout=10) as http:
+        yield http
+
+
+def chat(directive: str = "", message: str = "Hello there", **body: Any) -> tuple[dict[str, Any], str]:
+    """A request body whose last message carries an emulator directive and a unique tag; and that tag."""
+    tag = uuid.uuid4().hex
+    return {"message": f"{message}\n@emulator {directive} tag={tag}", **body}, tag
+
+
+T = TypeVar("T")
+
+
+async def eventually(probe: Callable[[], T | None], within: float = 2.0, what: str = "condition") -> T:
+    """Poll `probe` until it returns something truthy: for facts a server records a moment later."""
+    for _ in range(int(within / 0.005)):
+        result = probe()
+        if result:
+            return result
+        await asyncio.sleep(0.005)
+    raise AssertionError(f"{what} not met within {within}s")
+
+
+async def upstream_ended(emulator: Emulator, tag: str) -> RequestRecord:
+    def ended() -> RequestRecord | None:
+        records = emulator.log.recent(tag=tag)
+        return records[-1] if records and records[-1].ended_at is not None else None
+
+    return await eventually(ended, what=f"end of upstream request {tag}")
+
+
+def parse_sse(text: str) -> list[tuple[str, Any]]:
+    """(event, data) pairs; comments come back as ("comment", text)."""
+    import json
+
+    events: list[tuple[str, Any]] = []
+    for block in text.split("\n\n"):
+        if not block.strip():
+            continue
+        if block.startswith(":"):
+            events.append(("comment", block[1:].strip()))
+            continue
+        fields = dict(line.split(": ", 1) for line in block.splitlines())
+        events.append((fields["event"], json.loads(fields["data"])))
+    return events

@@ -1,0 +1,116 @@
+"""The app around the stream: health, OpenAPI, start-up configuration, logging, CORS."""
+
+import json
+import logging
+import os
+import subprocess
+import sys
+
+import httpx
+import pytest
+
+from .conftest import API_KEY, ApiFactory, chat
+
+
+async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/api/healthz")).json() == {"status": "ok"}
+    assert (await client.get("/api/readyz")).json() == {"status": "ready"}
+
+
+async def test_openapi_documents_the_streams_and_the_envelope(client: httpx.AsyncClient) -> None:
+    schema = (await client.get("/api/openapi.json")).json()
+    stream = schema["paths"]["/api/chat/stream"]["post"]
+    events = schema["paths"]["/api/chat/events"]["post"]
+    assert list(stream["responses"]["200"]["content"]) == ["text/plain"]
+    assert list(events["responses"]["200"]["content"]) == ["text/event-stream"]
+    for status in ("400", "413", "415", "422", "429", "502", "504"):
+        ref = events["responses"][status]["content"]["application/json"]["schema"]["$ref"]
+        assert ref.endswith("/ErrorEnvelope")
+    assert stream["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/ChatRequest")
+    assert API_KEY not in json.dumps(schema)
+
+
+def start_with(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    code = "from chat_api.main import create_app; create_app()"
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "APP_", "LOG_"))}
+    return subprocess.run(  # noqa: S603 - our own interpreter
+        [sys.executable, "-c", code], env={**clean, **env}, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "line"),
+    [
+        ({"AZURE_OPENAI_DEPLOYMENT": "chat"}, "configuration error: AZURE_OPENAI_ENDPOINT: Field required"),
+        (
+            {"AZURE_OPENAI_ENDPOINT": "not a url", "AZURE_OPENAI_DEPLOYMENT": "chat"},
+            "configuration error: AZURE_OPENAI_ENDPOINT: Input should be a valid URL",
+        ),
+        (
+            {"AZURE_OPENAI_ENDPOINT": "http://x", "AZURE_OPENAI_DEPLOYMENT": "chat", "APP_PORT": "http"},
+            "configuration error: APP_PORT: Input should be a valid integer",
+        ),
+    ],
+)
+def test_a_bad_setting_stops_start_up_with_one_line_naming_it(env: dict[str, str], line: str) -> None:
+    result = start_with({**env, "AZURE_OPENAI_API_KEY": "secret-value-123"})
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [line.split(", got")[0]] or result.stderr.startswith(line)
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "secret-value-123" not in result.stderr
+
+
+async def test_one_json_log_line_per_request_with_id_and_no_key(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    body, _ = chat("tokens=5")
+    with caplog.at_level(logging.INFO, logger="chat_api.access"):
+        response = await client.post("/api/chat/events", json=body, headers={"X-Request-ID": "log-test-1"})
+        await client.post("/api/chat/stream", json={"message": "hi"}, headers={"content-type": "text/plain"})
+    lines = [getattr(r, "fields", {}) for r in caplog.records if r.name == "chat_api.access"]
+    assert response.status_code == 200
+    streamed, rejected = lines[-2], lines[-1]
+    assert streamed["request_id"] == "log-test-1" and streamed["status"] == 200
+    assert streamed["route"] == "/api/chat/events" and streamed["finish_reason"] == "stop"
+    assert streamed["chunks"] == 5 and streamed["completion_tokens"] == 5 and streamed["prompt_tokens"] > 0
+    assert streamed["ttft_ms"] <= streamed["duration_ms"] and streamed["client_disconnected"] is False
+    assert "message_text" not in streamed  # message text is logged only when LOG_MESSAGE_TEXT is on
+    assert rejected["status"] == 415
+    assert all(API_KEY not in json.dumps(fields) for fields in lines)
+
+
+async def test_a_sane_request_id_is_kept_and_any_other_replaced(client: httpx.AsyncClient) -> None:
+    kept = await client.get("/api/healthz", headers={"X-Request-ID": "abc-123_x.y:z"})
+    assert kept.headers["x-request-id"] == "abc-123_x.y:z"
+    replaced = await client.get("/api/healthz", headers={"X-Request-ID": "bad id <script>"})
+    assert replaced.headers["x-request-id"] != "bad id <script>" and len(replaced.headers["x-request-id"]) == 32
+
+
+async def test_cors_is_closed_by_default_and_opens_to_an_allow_list(
+    client: httpx.AsyncClient, api_server: ApiFactory
+) -> None:
+    preflight = {"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}
+    closed = await client.options("/api/chat/stream", headers=preflight)
+    assert "access-control-allow-origin" not in closed.headers
+    with api_server(CORS_ALLOW_ORIGINS="https://chat.example, https://admin.example") as url:
+        async with httpx.AsyncClient(base_url=url) as http:
+            allowed = await http.options("/api/chat/stream", headers={**preflight, "Origin": "https://chat.example"})
+            denied = await http.options("/api/chat/stream", headers=preflight)
+    assert allowed.headers["access-control-allow-origin"] == "https://chat.example"
+    assert "access-control-allow-origin" not in denied.headers
+
+
+async def test_an_http_endpoint_in_the_environment_is_accepted(
+    emulator_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Semantic Kernel validates AZURE_OPENAI_ENDPOINT from the environment itself and wants https; a local
+    gateway (or the emulator) is http. Found by running the container: in-process tests never set the variable."""
+    from chat_api.kernel import open_upstream
+
+    from .conftest import api_settings
+
+    monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", emulator_url)
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", API_KEY)
+    async with open_upstream(api_settings(emulator_url)) as upstream:
+        assert upstream.deployment == "chat"
+    assert os.environ["AZURE_OPENAI_ENDPOINT"] == emulator_url  # restored for everyone else

@@ -1,0 +1,123 @@
+"""The streaming contract over a real socket: headers, incremental chunks, SSE events, UTF-8, cancellation."""
+
+import codecs
+import time
+
+import httpx
+import pytest
+from emulator.app import Emulator
+
+from .conftest import ApiFactory, chat, parse_sse, upstream_ended
+
+STREAM_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
+
+
+async def test_plain_stream_relays_the_answer_with_the_contract_headers(client: httpx.AsyncClient) -> None:
+    body, _ = chat("tokens=40")
+    response = await client.post("/api/chat/stream", json=body)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/plain; charset=utf-8"
+    assert {k: response.headers[k] for k in STREAM_HEADERS} == STREAM_HEADERS
+    assert len(response.headers["x-request-id"]) == 32
+    assert "content-length" not in response.headers  # chunked
+    assert response.text.startswith("## Hello there")
+
+
+async def test_chunks_reach_the_client_before_the_upstream_finishes(client: httpx.AsyncClient) -> None:
+    body, _ = chat("ttft_ms=0 token_ms=25 tokens=30")
+    arrivals: list[float] = []
+    start = time.monotonic()
+    async with client.stream("POST", "/api/chat/stream", json=body) as response:
+        async for _ in response.aiter_raw():
+            arrivals.append(time.monotonic() - start)
+    # 30 tokens 25 ms apart take ~0.7 s upstream; the first must reach us long before the last is made.
+    assert len(arrivals) >= 20
+    assert arrivals[-1] - arrivals[0] > 0.5
+    assert arrivals[0] < 0.3
+
+
+async def test_events_stream_start_deltas_usage_done(client: httpx.AsyncClient, emulator: Emulator) -> None:
+    body, tag = chat("tokens=12", options={"max_tokens": 100, "temperature": 0.3, "top_p": 0.9})
+    response = await client.post("/api/chat/events", json=body, headers={"X-Request-ID": "req-42"})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/event-stream; charset=utf-8"
+    assert response.headers["x-request-id"] == "req-42"
+    events = parse_sse(response.text)
+    names = [name for name, _ in events]
+    assert names[0] == "start" and names[-2:] == ["usage", "done"]
+    assert set(names[1:-2]) == {"delta"}
+    assert events[0][1] == {"request_id": "req-42", "model": "chat"}
+    usage = events[-2][1]
+    assert usage["completion_tokens"] == 12
+    assert usage["total_tokens"] == usage["prompt_tokens"] + 12
+    assert events[-1][1] == {"finish_reason": "stop"}
+    upstream = await upstream_ended(emulator, tag)
+    assert upstream.options == {"max_tokens": 100, "temperature": 0.3, "top_p": 0.9, "stream": True,
+                                "stream_options": {"include_usage": True}}  # fmt: skip
+    assert upstream.messages == 2  # our system prompt, then the message
+
+
+async def test_history_reaches_the_model_after_our_system_prompt(client: httpx.AsyncClient, emulator: Emulator) -> None:
+    history = [{"role": "user", "content": "first"}, {"role": "assistant", "content": "reply"}]
+    body, tag = chat("tokens=3", history=history)
+    assert (await client.post("/api/chat/stream", json=body)).status_code == 200
+    assert (await upstream_ended(emulator, tag)).messages == 4
+
+
+async def test_length_finish_reason(client: httpx.AsyncClient) -> None:
+    body, _ = chat("", options={"max_tokens": 5})
+    events = parse_sse((await client.post("/api/chat/events", json=body)).text)
+    assert events[-1] == ("done", {"finish_reason": "length"})
+    assert sum(1 for name, _ in events if name == "delta") == 5
+
+
+async def test_utf8_survives_every_chunk_boundary(client: httpx.AsyncClient) -> None:
+    body, _ = chat("tokens_per_chunk=1")
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="strict")
+    text = ""
+    async with client.stream("POST", "/api/chat/stream", json=body) as response:
+        async for raw in response.aiter_raw():
+            text += decoder.decode(raw)
+    text += decoder.decode(b"", final=True)
+    for sample in ("Ça va très bien", "こんにちは、世界", "你好", "🚀"):
+        assert sample in text
+    assert "\ufffd" not in text
+
+
+async def test_heartbeats_while_the_upstream_is_silent(api_server: ApiFactory) -> None:
+    with api_server(HEARTBEAT_S=0.05) as url:
+        async with httpx.AsyncClient(base_url=url) as http:
+            body, _ = chat("ttft_ms=0 token_ms=200 tokens=3")
+            events = parse_sse((await http.post("/api/chat/events", json=body)).text)
+    assert ("comment", "keep-alive") in events
+    assert events[-1] == ("done", {"finish_reason": "stop"})
+
+
+@pytest.mark.parametrize("route", ["/api/chat/stream", "/api/chat/events"])
+async def test_client_leaving_mid_stream_closes_the_upstream_within_100ms(
+    client: httpx.AsyncClient, emulator: Emulator, route: str
+) -> None:
+    body, tag = chat("ttft_ms=0 token_ms=50 tokens=200")
+    async with client.stream("POST", route, json=body) as response:
+        chunks = 0
+        async for _ in response.aiter_raw():
+            chunks += 1
+            if chunks == 3:
+                break
+        left_at = time.time()
+    upstream = await upstream_ended(emulator, tag)
+    assert upstream.disconnected and upstream.disconnected_at is not None
+    assert upstream.disconnected_at - left_at < 0.1
+    assert upstream.tokens_sent < 20
+
+
+async def test_client_leaving_before_the_first_token_closes_the_upstream(
+    client: httpx.AsyncClient, emulator: Emulator
+) -> None:
+    body, tag = chat("ttft_ms=1500")
+    with pytest.raises(httpx.ReadTimeout):
+        await client.post("/api/chat/events", json=body, timeout=httpx.Timeout(5, read=0.3))
+    left_at = time.time()
+    upstream = await upstream_ended(emulator, tag)
+    assert upstream.disconnected and upstream.status is None
+    assert upstream.disconnected_at is not None and upstream.disconnected_at - left_at < 0.1
