@@ -176,7 +176,8 @@ async def test_mid_stream_failure_ends_the_text_body_abnormally(client: httpx.As
     async def read() -> None:
         async with client.stream("POST", "/api/chat/stream", json=body) as response:
             assert response.status_code == 200
-            received.extend([raw async for raw in response.aiter_raw()])
+            async for raw in response.aiter_raw():
+                received.append(raw)  # one by one: the cut raises mid-iteration
 
     with pytest.raises(httpx.RemoteProtocolError):
         await read()

@@ -227,7 +227,8 @@ async def _http_error(_: Request, exc: Exception) -> Response:
 
 
 async def _server_error(_: Request, exc: Exception) -> Response:
-    logging.getLogger("emulator").exception("unexpected error", exc_info=exc)
+    if not isinstance(exc, InjectedDrop):  # a drop is a test's request, not a failure
+        logging.getLogger("emulator").exception("unexpected error", exc_info=exc)
     return Response(protocol.SERVER_ERROR, 500, media_type=JSON)
 
 
