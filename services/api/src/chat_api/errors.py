@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import openai
+from azure.core.exceptions import ClientAuthenticationError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -50,7 +51,7 @@ def upstream_error(exc: BaseException) -> ApiError:
             else:
                 message = "The model is receiving too many requests. Please retry shortly."
             return ApiError(429, "upstream_rate_limited", message, headers)
-        case openai.AuthenticationError() | openai.PermissionDeniedError():
+        case openai.AuthenticationError() | openai.PermissionDeniedError() | ClientAuthenticationError():
             return ApiError(502, "upstream_auth_failed", "The server could not sign in to the model service.")
         case openai.BadRequestError() if cause.code == "content_filter":
             return ApiError(400, "content_filtered", "The content filter blocked this message. Rephrase it.")
@@ -89,10 +90,11 @@ def retry_after_seconds(exc: BaseException) -> float | None:
 
 
 def _openai_cause(exc: BaseException) -> BaseException:
-    """SK wraps pre-stream errors (the openai error is `__cause__`); mid-stream ones arrive raw."""
+    """SK wraps pre-stream errors (the openai error is `__cause__`); mid-stream ones arrive raw. With Entra ID,
+    a credential that cannot get a token raises azure-identity's error instead."""
     seen: BaseException | None = exc
     while seen is not None:
-        if isinstance(seen, openai.OpenAIError):
+        if isinstance(seen, openai.OpenAIError | ClientAuthenticationError):
             return seen
         seen = seen.__cause__
     return exc
