@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The project's one test command (`make test`): installs what it needs, then runs every check.
-# Stages: static checks of the container files; python services (lint, types, unit and contract tests).
+# Stages: static checks of the container files; python services (lint, types, unit and contract tests);
+# the UI (types, lint, unit tests, build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -22,4 +23,15 @@ for service in "${PY_SERVICES[@]}"; do
   stage "$service: pytest"
   (cd "$service" && uv run --no-sync pytest)
 done
+stage "services/ui: install (npm ci, locked)"
+(cd services/ui && npm ci --no-audit --no-fund --loglevel=error)
+stage "services/ui: tsc --noEmit (strict)"
+(cd services/ui && npm run --silent typecheck)
+stage "services/ui: eslint"
+(cd services/ui && npm run --silent lint)
+stage "services/ui: vitest"
+(cd services/ui && npm test --silent)
+stage "services/ui: production build"
+(cd services/ui && npm run --silent build)
+
 stage "all checks passed"

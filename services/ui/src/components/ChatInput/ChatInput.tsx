@@ -1,0 +1,60 @@
+import { useEffect, useRef, useState, type KeyboardEvent, type SyntheticEvent } from 'react';
+
+import { loadDraft, saveDraft } from '../../lib/storage';
+import styles from './ChatInput.module.css';
+
+interface Props {
+  streaming: boolean;
+  onSend: (text: string) => boolean;
+  onStop: () => void;
+}
+
+/** Enter sends, Shift+Enter breaks the line. The draft survives a reload; it is cleared only once sent. */
+export function ChatInput({ streaming, onSend, onStop }: Props) {
+  const [text, setText] = useState(loadDraft);
+  const field = useRef<HTMLTextAreaElement>(null);
+
+  useEffect(() => { saveDraft(text); }, [text]);
+  useEffect(() => {
+    if (!streaming) field.current?.focus();
+  }, [streaming]);
+
+  const submit = (event?: SyntheticEvent) => {
+    event?.preventDefault();
+    if (onSend(text)) setText('');
+  };
+
+  const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (event.key === 'Enter' && !event.shiftKey && !event.nativeEvent.isComposing) {
+      event.preventDefault();
+      submit();
+    }
+  };
+
+  return (
+    <form className={styles.form} onSubmit={submit}>
+      <label htmlFor="chat-input" className={styles.visuallyHidden}>
+        Message
+      </label>
+      <textarea
+        id="chat-input"
+        ref={field}
+        className={styles.field}
+        value={text}
+        rows={1}
+        placeholder="Message (Enter to send, Shift+Enter for a new line)"
+        onChange={(event) => { setText(event.target.value); }}
+        onKeyDown={onKeyDown}
+      />
+      {streaming ? (
+        <button type="button" className={`${styles.button} ${styles.stop}`} onClick={onStop} title="Stop (Esc)">
+          Stop
+        </button>
+      ) : (
+        <button type="submit" className={styles.button} disabled={!text.trim()}>
+          Send
+        </button>
+      )}
+    </form>
+  );
+}

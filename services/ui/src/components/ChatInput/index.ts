@@ -1,0 +1,1 @@
+export { ChatInput } from './ChatInput';

@@ -1,0 +1,46 @@
+import { render, screen } from '@testing-library/react';
+import { createRef } from 'react';
+import { describe, expect, it } from 'vitest';
+
+import type { ChatTurn } from '../../types/chat';
+import { MessageList } from './MessageList';
+
+function renderAnswer(content: string) {
+  const turns: ChatTurn[] = [{ id: 'a', role: 'assistant', content, status: 'done' }];
+  return render(
+    <MessageList turns={turns} canRetry onRetry={() => undefined} scrollRef={createRef()} onScroll={() => undefined} />,
+  );
+}
+
+describe('MessageList', () => {
+  it('renders GitHub-flavoured markdown with highlighted code and a copy button', () => {
+    const { container } = renderAnswer(
+      '## Heading\n\n- one\n- two\n\n```python\nprint("hi")\n```\n\n| a | b |\n| --- | --- |\n| 1 | 2 |\n',
+    );
+    expect(screen.getByRole('heading', { level: 2, name: 'Heading' })).toBeInTheDocument();
+    expect(screen.getAllByRole('listitem').length).toBeGreaterThanOrEqual(3);
+    expect(screen.getByRole('table')).toBeInTheDocument();
+    expect(container.querySelector('code.hljs')).not.toBeNull();
+    expect(screen.getByRole('button', { name: 'Copy code' })).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Copy answer' })).toBeInTheDocument();
+  });
+
+  it('never renders raw HTML or script links from the model', () => {
+    const { container } = renderAnswer(
+      'Hi <script>window.hacked = true</script> <img src=x onerror="window.hacked = true"> ' +
+        '<b>bold?</b> [click](javascript:alert(1))',
+    );
+    expect(container.querySelector('script, img, b')).toBeNull();
+    expect(container.textContent).toContain('<script>');
+    const link = container.querySelector('a');
+    expect(link).toHaveTextContent('click');
+    expect(link?.getAttribute('href')).toBe(''); // the unsafe URL is dropped, the text stays
+  });
+
+  it('shows user text as typed, not as markdown', () => {
+    const turns: ChatTurn[] = [{ id: 'u', role: 'user', content: '# not a heading <b>x</b>', status: 'done' }];
+    render(<MessageList turns={turns} canRetry onRetry={() => undefined} scrollRef={createRef()} onScroll={() => undefined} />);
+    expect(screen.queryByRole('heading')).not.toBeInTheDocument();
+    expect(screen.getByText('# not a heading <b>x</b>')).toBeInTheDocument();
+  });
+});
