@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The project's one test command (`make test`): installs what it needs, then runs every check.
 # Stages: static checks of the container files; python services (lint, types, unit and contract tests);
-# the UI (types, lint, unit tests, build).
+# the UI (types, lint, unit tests, build); then the real stack end to end (scripts/e2e.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -33,5 +33,7 @@ stage "services/ui: vitest"
 (cd services/ui && npm test --silent)
 stage "services/ui: production build"
 (cd services/ui && npm run --silent build)
+
+bash scripts/e2e.sh
 
 stage "all checks passed"

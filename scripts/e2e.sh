@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The real stack, end to end: `docker compose up --build --wait`, then the smoke script and the browser tests
+# through nginx, then `down`. Uses the Docker engine you have; on a machine with none (CI), starts the
+# sandbox engine of tests/sandbox/ first and stops it afterwards.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+export NGINX_PORT="${E2E_NGINX_PORT:-18080}" E2E_EMULATOR_PORT="${E2E_EMULATOR_PORT:-18081}"
+export E2E_BASE_URL="http://127.0.0.1:${NGINX_PORT}" E2E_EMULATOR_URL="http://127.0.0.1:${E2E_EMULATOR_PORT}"
+compose=(docker compose -p chat-e2e -f compose.yaml -f tests/e2e/compose.e2e.yaml)
+
+started_sandbox=false
+if ! docker info >/dev/null 2>&1; then
+  bash tests/sandbox/start.sh
+  source .sandbox/env
+  started_sandbox=true
+fi
+
+cleanup() {
+  local status=$?
+  if [ "$status" -ne 0 ]; then
+    stage "stack: logs of the failed run (last 60 lines per service)"
+    "${compose[@]}" logs --no-color --tail 60 2>/dev/null || true
+  fi
+  "${compose[@]}" down -v --remove-orphans >/dev/null 2>&1 || true
+  if $started_sandbox; then bash tests/sandbox/stop.sh; fi
+  exit "$status"
+}
+trap cleanup EXIT
+
+stage "stack: docker compose config"
+docker compose config -q
+"${compose[@]}" config -q
+
+stage "stack: docker compose up --build --wait"
+"${compose[@]}" up --build --detach --wait --wait-timeout 300 --quiet-pull 2>&1 | grep -vE "^(DEPRECATED|\s+Install the buildx|\s+https://docs.docker.com/go/buildx)" || true
+"${compose[@]}" ps --format '{{.Service}}: {{.Status}}'
+# `up --wait` fails the script above through the health checks; check again, loudly, in case grep hid it.
+unhealthy=$("${compose[@]}" ps --format '{{.Service}} {{.Health}}' | awk '$2 != "healthy"' || true)
+[ -z "$unhealthy" ] || { echo "not healthy: $unhealthy"; exit 1; }
+
+stage "stack: smoke test through nginx ($E2E_BASE_URL)"
+python3 tests/e2e/smoke.py "$E2E_BASE_URL"
+
+stage "stack: browser tests (Playwright driving Debian's Chromium)"
+if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "noto sans cjk"; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk fonts-noto-color-emoji >/dev/null
+fi
+ensure_uv >/dev/null
+(cd tests/e2e && uv sync --locked --quiet && uv run --no-sync ruff check . && uv run --no-sync mypy . && uv run --no-sync pytest)
+echo "screenshots: tests/e2e/artifacts/"
