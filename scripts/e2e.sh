@@ -8,7 +8,8 @@ source scripts/lib.sh
 
 export NGINX_PORT="${E2E_NGINX_PORT:-18080}" E2E_EMULATOR_PORT="${E2E_EMULATOR_PORT:-18081}"
 export E2E_BASE_URL="http://127.0.0.1:${NGINX_PORT}" E2E_EMULATOR_URL="http://127.0.0.1:${E2E_EMULATOR_PORT}"
-compose=(docker compose -p chat-e2e -f compose.yaml -f tests/e2e/compose.e2e.yaml)
+compose=(docker compose -p chat-e2e -f "$PWD/compose.yaml" -f "$PWD/tests/e2e/compose.e2e.yaml")
+export E2E_COMPOSE="${compose[*]}"  # for the browser test that crashes the api on purpose
 
 started_sandbox=false
 if ! docker info >/dev/null 2>&1; then

@@ -187,3 +187,27 @@ describe('conversations', () => {
     expect(server.latest().request.options).toEqual({ max_tokens: 256, temperature: 0.5 });
   });
 });
+
+describe('saving', () => {
+  it('has saved a finished answer by the time it shows as done', async () => {
+    const server = fakeServer();
+    render(<App />);
+    await typeAndSend('Save me');
+    await waitFor(() => { expect(server.answers).toHaveLength(1); });
+    act(() => { server.latest().delta('Saved.'); server.latest().finish(); });
+    await waitFor(() => { expect(assistantTurns()[0]).toHaveAttribute('data-status', 'done'); });
+    // No waiting after "done": a reload at this instant must find the answer stored.
+    expect(localStorage.getItem('chat.conversations.v1')).toContain('Saved.');
+  });
+
+  it('saves a streaming answer when the page is hidden or closed', async () => {
+    const server = fakeServer();
+    render(<App />);
+    await typeAndSend('Mid-stream');
+    await waitFor(() => { expect(server.answers).toHaveLength(1); });
+    act(() => { server.latest().delta('partial text'); });
+    await waitFor(() => { expect(assistantTurns()[0]).toHaveTextContent('partial text'); });
+    window.dispatchEvent(new Event('pagehide'));
+    expect(localStorage.getItem('chat.conversations.v1')).toContain('partial text');
+  });
+});

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useReducer, useRef, useState } from 'react';
 
 import { isAbort } from '../lib/errors';
 import { createFrameBatcher } from '../lib/frameBatcher';
@@ -34,8 +34,11 @@ export function useChat() {
   const [streaming, setStreaming] = useState<Streaming | null>(null);
   const controller = useRef<AbortController | null>(null);
 
-  // Persist: at once when idle, at most once a second while an answer streams in.
-  useEffect(() => {
+  // Persist: at once when idle, at most once a second while an answer streams in, and when the page goes.
+  // A layout effect runs within the commit, so no reload can come between showing an answer and saving it.
+  const latest = useRef(state.conversations);
+  useLayoutEffect(() => {
+    latest.current = state.conversations;
     if (!streaming) {
       saveConversations(state.conversations);
       return;
@@ -43,6 +46,11 @@ export function useChat() {
     const timer = window.setTimeout(() => { saveConversations(state.conversations); }, SAVE_WHILE_STREAMING_MS);
     return () => { window.clearTimeout(timer); };
   }, [state.conversations, streaming]);
+  useEffect(() => {
+    const save = () => { saveConversations(latest.current); };
+    window.addEventListener('pagehide', save);
+    return () => { window.removeEventListener('pagehide', save); };
+  }, []);
 
   useEffect(() => () => controller.current?.abort(), []);
 

@@ -39,6 +39,11 @@ export function networkError(): ChatApiError {
   return new ChatApiError('network_error', 'The connection to the server failed. Check your network and retry.');
 }
 
+/** The response had begun, then the connection was lost: the server went away mid-answer. */
+export function interruptedError(): ChatApiError {
+  return new ChatApiError('stream_interrupted', 'The answer was interrupted: the connection to the server was lost. Retry.');
+}
+
 export function isAbort(error: unknown): boolean {
   return error instanceof DOMException && error.name === 'AbortError';
 }

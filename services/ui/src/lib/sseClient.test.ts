@@ -74,7 +74,7 @@ describe('streamChatEvents', () => {
     mockFetch(streamResponse(chunkedBody([sse('delta', { text: 'a' })])));
     await expect(streamChatEvents(request, collect().handlers)).rejects.toMatchObject({ code: 'stream_incomplete' });
     mockFetch(streamResponse(chunkedBody([sse('delta', { text: 'a' })], { cut: true })));
-    await expect(streamChatEvents(request, collect().handlers)).rejects.toMatchObject({ code: 'network_error' });
+    await expect(streamChatEvents(request, collect().handlers)).rejects.toMatchObject({ code: 'stream_interrupted' });
   });
 
   it('reports a failed fetch as a network error', async () => {

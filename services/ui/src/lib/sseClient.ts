@@ -1,7 +1,7 @@
 import { createParser } from 'eventsource-parser';
 
 import type { ChatRequest, FinishReason, Usage } from '../types/chat';
-import { ChatApiError, errorFromResponse, isAbort, isErrorInfo, networkError } from './errors';
+import { ChatApiError, errorFromResponse, interruptedError, isAbort, isErrorInfo, networkError } from './errors';
 
 export interface StreamHandlers {
   onStart?: (info: { request_id: string; model: string }) => void;
@@ -72,7 +72,7 @@ export async function streamChatEvents(request: ChatRequest, handlers: StreamHan
     }
   } catch (error) {
     if (error instanceof ChatApiError || isAbort(error)) throw error;
-    throw networkError();
+    throw interruptedError();
   } finally {
     reader.releaseLock();
   }

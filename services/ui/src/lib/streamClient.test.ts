@@ -26,7 +26,7 @@ describe('streamChat (text/plain)', () => {
   it('rejects when the body is cut short, keeping what arrived', async () => {
     mockFetch(streamResponse(chunkedBody(['partial '], { cut: true })));
     const pieces: string[] = [];
-    await expect(streamChat(request, (t) => pieces.push(t))).rejects.toMatchObject({ code: 'network_error' });
+    await expect(streamChat(request, (t) => pieces.push(t))).rejects.toMatchObject({ code: 'stream_interrupted' });
     expect(pieces).toEqual(['partial ']);
   });
 });

@@ -1,5 +1,5 @@
 import type { ChatRequest } from '../types/chat';
-import { errorFromResponse, isAbort, networkError } from './errors';
+import { errorFromResponse, interruptedError, isAbort, networkError } from './errors';
 
 export const STREAM_URL = '/api/chat/stream';
 
@@ -35,7 +35,7 @@ export async function streamChat(request: ChatRequest, onToken: (text: string) =
     const rest = decoder.decode();
     if (rest) onToken(rest);
   } catch (error) {
-    throw isAbort(error) ? error : networkError();
+    throw isAbort(error) ? error : interruptedError();
   } finally {
     reader.releaseLock();
   }
