@@ -4,7 +4,7 @@ Starts the emulator (`python -m emulator`) pinned to one core, drives it from th
 other with a minimal raw-socket HTTP/1.1 client (so the client is not the bottleneck), and reports chunks/s
 by wall clock and per CPU-second of the emulator process. Loopback only; bounded by --requests.
 
-    uv run --project services/emulator python bench/emulator_throughput.py
+    uv run --project bench python bench/emulator_throughput.py      (or: make bench)
 """
 
 import argparse
@@ -38,10 +38,10 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def one_stream(port: int, tokens: int, tokens_per_chunk: int) -> int:
+async def one_stream(port: int, tokens: int, per_chunk: int) -> int:
     body = json.dumps(
         {
-            "messages": [{"role": "user", "content": f"bench\n@emulator tokens={tokens} tokens_per_chunk={tokens_per_chunk}"}],
+            "messages": [{"role": "user", "content": f"bench\n@emulator tokens={tokens} tokens_per_chunk={per_chunk}"}],
             "stream": True,
             "stream_options": {"include_usage": True},
         }
@@ -82,7 +82,7 @@ def wait_ready(port: int) -> None:
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         try:
-            urllib.request.urlopen(f"http://{HOST}:{port}/healthz", timeout=1)  # noqa: S310 - loopback
+            urllib.request.urlopen(f"http://{HOST}:{port}/healthz", timeout=1)
             return
         except OSError:
             time.sleep(0.1)
@@ -101,8 +101,13 @@ def main() -> None:
     cores = sorted(os.sched_getaffinity(0))
     server_core, client_core = cores[0], cores[-1]
     port = free_port()
-    env = {**os.environ, "EMULATOR_API_KEY": API_KEY, "EMULATOR_TTFT_MS": "0", "EMULATOR_TOKEN_MS": "0",
-           "EMULATOR_LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "EMULATOR_API_KEY": API_KEY,
+        "EMULATOR_TTFT_MS": "0",
+        "EMULATOR_TOKEN_MS": "0",
+        "EMULATOR_LOG_LEVEL": "WARNING",
+    }
     server = subprocess.Popen(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", "emulator", "--host", HOST, "--port", str(port)], env=env
     )

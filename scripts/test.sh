@@ -23,6 +23,10 @@ for service in "${PY_SERVICES[@]}"; do
   stage "$service: pytest"
   (cd "$service" && uv run --no-sync pytest)
 done
+stage "bench: ruff, mypy (the benchmarks themselves run with make bench)"
+(cd bench && uv sync --locked --quiet && uv run --no-sync ruff check . && uv run --no-sync ruff format --check . \
+  && uv run --no-sync mypy .)
+
 stage "services/ui: install (npm ci, locked)"
 (cd services/ui && npm ci --no-audit --no-fund --loglevel=error)
 stage "services/ui: tsc --noEmit (strict)"

@@ -3,6 +3,7 @@ import ReactMarkdown, { type Components } from 'react-markdown';
 import rehypeHighlight from 'rehype-highlight';
 import remarkGfm from 'remark-gfm';
 
+import { splitBlocks } from '../../lib/markdownBlocks';
 import { CopyButton } from '../CopyButton';
 import styles from './Markdown.module.css';
 
@@ -28,16 +29,29 @@ const remarkPlugins = [remarkGfm];
 const rehypePlugins = [rehypeHighlight];
 
 /**
- * GitHub-flavoured markdown with highlighted code. Raw HTML from the model is shown as text, never rendered
- * (react-markdown has no raw-HTML plugin here), and unsafe link protocols are dropped by its URL filter.
- * Memoised on the text: finished answers are never parsed again while another one streams.
+ * A whole answer, rendered block by block (see `splitBlocks`): while it streams, each frame parses only the
+ * block that is still growing; the finished blocks keep their rendered output.
  */
-export const Markdown = memo(function Markdown({ text }: { text: string }) {
+export function Markdown({ text }: { text: string }) {
   return (
     <div className={styles.markdown}>
-      <ReactMarkdown remarkPlugins={remarkPlugins} rehypePlugins={rehypePlugins} components={components}>
-        {text}
-      </ReactMarkdown>
+      {splitBlocks(text).map((block, index) => (
+        // Blocks only ever grow at the end, so an index is a stable key.
+        <MarkdownBlock key={index} text={block} />
+      ))}
     </div>
+  );
+}
+
+/**
+ * GitHub-flavoured markdown with highlighted code. Raw HTML from the model is shown as text, never rendered
+ * (react-markdown has no raw-HTML plugin here), and unsafe link protocols are dropped by its URL filter.
+ * Memoised on its text: a block that has stopped growing is never parsed again.
+ */
+const MarkdownBlock = memo(function MarkdownBlock({ text }: { text: string }) {
+  return (
+    <ReactMarkdown remarkPlugins={remarkPlugins} rehypePlugins={rehypePlugins} components={components}>
+      {text}
+    </ReactMarkdown>
   );
 });
