@@ -88,3 +88,29 @@ def test_usable_on_a_phone_screen(page: Page, artifacts: Path) -> None:
     page.screenshot(path=str(artifacts / "phone.png"))
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 375, f"the page scrolls sideways on a phone ({width}px wide)"
+
+
+def test_scroll_follows_the_answer_until_the_reader_scrolls_up(page: Page) -> None:
+    page.set_viewport_size({"width": 1000, "height": 600})
+    send(page, f"A long one\n@emulator ttft_ms=0 token_ms=10 tokens=900 tag={new_tag()}")
+    answer = last_answer(page)
+    scroller = page.get_by_test_id("message-list")
+    distance_from_bottom = "el => el.scrollHeight - el.scrollTop - el.clientHeight"
+    # (wait_for_function would evaluate a string, which the page's CSP rightly forbids: poll instead)
+    for _ in range(100):
+        if scroller.evaluate("el => el.scrollHeight") > 1200:  # the answer is taller than the window now
+            break
+        page.wait_for_timeout(50)
+    assert scroller.evaluate(distance_from_bottom) < 48, "the view did not follow the answer"
+
+    scroller.evaluate("el => { el.scrollTop = 0; }")  # the reader scrolls back up
+    jump = page.get_by_role("button", name="Jump to latest")
+    expect(jump).to_be_visible()
+    page.wait_for_timeout(400)  # more text arrives meanwhile
+    assert scroller.evaluate("el => el.scrollTop") == 0, "the view dragged the reader down"
+
+    jump.click()
+    expect(jump).to_be_hidden()
+    assert scroller.evaluate(distance_from_bottom) < 48
+    expect(answer).to_have_attribute("data-status", "done", timeout=20_000)
+    assert scroller.evaluate(distance_from_bottom) < 48, "the view stopped following after the jump"
