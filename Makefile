@@ -4,5 +4,5 @@
 test:  ## every check: lint, types, unit tests (installs what it needs)
 	bash scripts/test.sh
 
-bench:  ## benchmarks: emulator throughput, UI render (loopback only, about a minute)
+bench:  ## benchmarks: emulator throughput, stack overhead, UI render (loopback only, about 5 minutes)
 	bash scripts/bench.sh

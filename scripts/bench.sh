@@ -9,6 +9,17 @@ ensure_uv
 stage "emulator throughput (zero delay, about 10 s)"
 uv run --project bench --no-sync python bench/emulator_throughput.py
 
+stage "stack overhead: emulator vs api vs nginx + api, concurrency 1 to 1000 (about 3 min)"
+if ! command -v nginx >/dev/null 2>&1; then
+  # Debian's package would start a system nginx on port 80: forbid service starts while it installs.
+  printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx >/dev/null \
+    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx >/dev/null; }
+  rm -f /usr/sbin/policy-rc.d
+fi
+(cd services/api && uv sync --locked --quiet)
+uv run --project bench --no-sync python bench/stack_overhead.py
+
 stage "UI render under a 200 tokens/s stream (about 30 s)"
 command -v chromium >/dev/null || { echo "needs Chromium (Debian: apt-get install chromium)"; exit 1; }
 (cd services/ui && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build)

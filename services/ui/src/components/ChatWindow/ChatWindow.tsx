@@ -15,7 +15,7 @@ interface Props {
 }
 
 export function ChatWindow({ turns, streaming, onSend, onStop, onRetry }: Props) {
-  const { ref, following, onScroll, jumpToLatest } = useAutoScroll<HTMLDivElement>(turns);
+  const { ref, following, jumpToLatest, handlers } = useAutoScroll<HTMLDivElement>(turns);
 
   useEffect(() => {
     if (!streaming) return;
@@ -28,7 +28,7 @@ export function ChatWindow({ turns, streaming, onSend, onStop, onRetry }: Props)
 
   return (
     <section className={styles.window} aria-label="Chat">
-      <MessageList turns={turns} canRetry={!streaming} onRetry={onRetry} scrollRef={ref} onScroll={onScroll} />
+      <MessageList turns={turns} canRetry={!streaming} onRetry={onRetry} scrollRef={ref} scrollHandlers={handlers} />
       {!following && (
         <button type="button" className={styles.jump} onClick={jumpToLatest}>
           Jump to latest ↓

@@ -8,7 +8,7 @@ import { MessageList } from './MessageList';
 function renderAnswer(content: string) {
   const turns: ChatTurn[] = [{ id: 'a', role: 'assistant', content, status: 'done' }];
   return render(
-    <MessageList turns={turns} canRetry onRetry={() => undefined} scrollRef={createRef()} onScroll={() => undefined} />,
+    <MessageList turns={turns} canRetry onRetry={() => undefined} scrollRef={createRef()} />,
   );
 }
 
@@ -39,7 +39,7 @@ describe('MessageList', () => {
 
   it('shows user text as typed, not as markdown', () => {
     const turns: ChatTurn[] = [{ id: 'u', role: 'user', content: '# not a heading <b>x</b>', status: 'done' }];
-    render(<MessageList turns={turns} canRetry onRetry={() => undefined} scrollRef={createRef()} onScroll={() => undefined} />);
+    render(<MessageList turns={turns} canRetry onRetry={() => undefined} scrollRef={createRef()} />);
     expect(screen.queryByRole('heading')).not.toBeInTheDocument();
     expect(screen.getByText('# not a heading <b>x</b>')).toBeInTheDocument();
   });

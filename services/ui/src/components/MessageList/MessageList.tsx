@@ -1,4 +1,4 @@
-import { memo, type Ref, type UIEvent } from 'react';
+import { memo, type DOMAttributes, type Ref } from 'react';
 
 import type { ChatTurn } from '../../types/chat';
 import { CopyButton } from '../CopyButton';
@@ -10,12 +10,13 @@ interface Props {
   canRetry: boolean;
   onRetry: (turnId: string) => void;
   scrollRef: Ref<HTMLDivElement>;
-  onScroll: (event: UIEvent<HTMLDivElement>) => void;
+  scrollHandlers?: Pick<DOMAttributes<HTMLDivElement>, 'onScroll' | 'onWheel' | 'onTouchStart' | 'onTouchMove' | 'onKeyDown'>;
 }
 
-export function MessageList({ turns, canRetry, onRetry, scrollRef, onScroll }: Props) {
+export function MessageList({ turns, canRetry, onRetry, scrollRef, scrollHandlers }: Props) {
   return (
-    <div ref={scrollRef} className={styles.scroller} onScroll={onScroll} data-testid="message-list">
+    // tabIndex: the conversation can be scrolled from the keyboard alone.
+    <div ref={scrollRef} className={styles.scroller} {...scrollHandlers} tabIndex={0} data-testid="message-list">
       {turns.length === 0 ? (
         <p className={styles.empty}>Ask anything. Answers stream in as they are written.</p>
       ) : (

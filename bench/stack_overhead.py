@@ -1,0 +1,388 @@
+"""Stack overhead: what the api, and nginx in front of it, add to every stream, over talking to the model directly.
+
+Starts on loopback, as processes (no containers, so no Docker port proxy skews the figures): the emulator,
+the api under gunicorn with the same gunicorn.conf.py as its image, and Debian's nginx with the product's own
+template. Then, for each scenario (concurrency x pacing), drives three paths with the same emulator pacing:
+(a) straight to the emulator, (b) to the api, (c) through nginx to the api. A raw-socket client on uvloop,
+pinned to one core, records for every stream the time to first body byte, every gap between reads, errors;
+/proc gives each process's CPU time and memory. Loopback only; every scenario is bounded by its stream count.
+
+    uv run --project bench python bench/stack_overhead.py      (or: make bench)
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from string import Template
+
+import uvloop
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+KEY = "bench-key"
+SYSTEM_PROMPT = "You are a helpful assistant."
+PACED = {"token_ms": 20, "tokens": 50}  # what a user feels: 50 tokens/s, one second per answer
+UNPACED = {"token_ms": 0, "tokens": 200}  # capacity: as fast as the stack can relay
+SCENARIOS = [  # (pacing name, concurrency, streams)
+    ("paced", 1, 20),
+    ("paced", 10, 50),
+    ("paced", 100, 200),
+    ("paced", 500, 500),
+    ("paced", 1000, 1000),
+    ("unpaced", 1, 40),
+    ("unpaced", 10, 100),
+    ("unpaced", 100, 300),
+]
+
+
+# --- the client ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class StreamResult:
+    ttfb: float | None = None  # request sent -> first body byte
+    gaps: list[float] = field(default_factory=list)  # between body reads
+    total: float = 0.0
+    body_bytes: int = 0
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    port: int
+    path: str
+    headers: dict[str, str]
+
+    def body(self, pacing: dict[str, int], index: int) -> bytes:
+        directive = f"@emulator ttft_ms=0 token_ms={pacing['token_ms']} tokens={pacing['tokens']}"
+        message = f"Benchmark question {index}\n{directive}"
+        if self.name == "emulator":
+            messages = [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": message}]
+            payload: dict[str, object] = {
+                "messages": messages,
+                "stream": True,
+                "stream_options": {"include_usage": True},
+            }
+        else:
+            payload = {"message": message}
+        return json.dumps(payload).encode()
+
+
+async def one_stream(target: Target, body: bytes) -> StreamResult:
+    result = StreamResult()
+    started = time.perf_counter()
+    try:
+        reader, writer = await asyncio.open_connection(HOST, target.port)
+        head = "".join(f"{k}: {v}\r\n" for k, v in target.headers.items())
+        writer.write(
+            f"POST {target.path} HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/json\r\n{head}"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+            + body
+        )
+        header = await reader.readuntil(b"\r\n\r\n")
+        status = int(header.split(b" ", 2)[1])
+        last = None
+        while chunk := await reader.read(65536):
+            now = time.perf_counter()
+            if last is None:
+                result.ttfb = now - started
+            else:
+                result.gaps.append(now - last)
+            last = now
+            result.body_bytes += len(chunk)
+        writer.close()
+        if status != 200:
+            result.error = f"HTTP {status}"
+    except (OSError, asyncio.IncompleteReadError, ValueError) as error:
+        result.error = type(error).__name__
+    result.total = time.perf_counter() - started
+    return result
+
+
+async def drive(target: Target, pacing: dict[str, int], concurrency: int, streams: int) -> list[StreamResult]:
+    indices = iter(range(streams))
+    results: list[StreamResult] = []
+
+    async def worker() -> None:
+        for index in indices:
+            results.append(await one_stream(target, target.body(pacing, index)))
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return results
+
+
+# --- the processes -------------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_ready(url: str, within: float = 60) -> None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1):  # noqa: S310 - loopback
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer within {within}s")
+
+
+def process_tree(pid: int) -> list[int]:
+    """The process and its descendants (gunicorn's and nginx's workers)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    tree, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        tree.append(current)
+        queue.extend(children.get(current, []))
+    return tree
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def render_nginx(work: Path, nginx_port: int, api_port: int) -> Path:
+    """The product's nginx.conf and template, rendered for loopback, with limits out of the benchmark's way."""
+    for folder in ("client_temp", "proxy_temp", "fastcgi_temp", "uwsgi_temp", "scgi_temp"):
+        (work / folder).mkdir(parents=True, exist_ok=True)
+        (work / folder).chmod(0o777)
+    main = (ROOT / "nginx/nginx.conf").read_text()
+    # The image writes its pid and temp files under /tmp; here they go to the work folder.
+    main = main.replace("/tmp/", f"{work}/")  # noqa: S108 - replacing the path, not using it
+    main = main.replace("include /etc/nginx/conf.d/*.conf;", f"include {work}/default.conf;")
+    site = Template((ROOT / "nginx/templates/default.conf.template").read_text()).safe_substitute(
+        NGINX_CHAT_RATE="1000000r/s",
+        NGINX_CHAT_BURST="1000000",
+        NGINX_STREAMS_PER_CLIENT="100000",
+        NGINX_MAX_BODY_SIZE="1m",
+        NGINX_API_READ_TIMEOUT="300s",
+        NGINX_RESOLVER="127.0.0.1",
+        NGINX_API_UPSTREAM=f"http://{HOST}:{api_port}",
+        NGINX_UI_UPSTREAM=f"http://{HOST}:9",
+    )
+    site = site.replace("listen 8080;", f"listen {HOST}:{nginx_port};")
+    site = site.replace("access_log /dev/stdout json;", f"access_log {work}/access.log json;")
+    (work / "default.conf").write_text(site)
+    (work / "nginx.conf").write_text(main)
+    return work / "nginx.conf"
+
+
+@dataclass
+class Stack:
+    emulator: subprocess.Popen[bytes]
+    api: subprocess.Popen[bytes]
+    nginx: subprocess.Popen[bytes]
+    ports: dict[str, int]
+
+
+@contextmanager
+def running_stack(work: Path, workers: int) -> Iterator[Stack]:
+    ports = {name: free_port() for name in ("emulator", "api", "nginx")}
+    logs = {name: (work / f"{name}.log").open("wb") for name in ports}
+    api_dir = ROOT / "services/api"
+    env = {**os.environ, "EMULATOR_API_KEY": KEY, "EMULATOR_LOG_LEVEL": "WARNING"}
+    emulator = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "emulator", "--host", HOST, "--port", str(ports["emulator"])],
+        env=env, stdout=logs["emulator"], stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    api_env = {
+        **os.environ,
+        "AZURE_OPENAI_ENDPOINT": f"http://{HOST}:{ports['emulator']}",
+        "AZURE_OPENAI_DEPLOYMENT": "chat",
+        "AZURE_OPENAI_API_KEY": KEY,
+        "SYSTEM_PROMPT": SYSTEM_PROMPT,
+        "APP_HOST": HOST,
+        "APP_PORT": str(ports["api"]),
+        "WEB_CONCURRENCY": str(workers),
+        "LOG_LEVEL": "INFO",  # as in production: one JSON line per request
+    }
+    api = subprocess.Popen(  # noqa: S603 - the api's own gunicorn, configured as in its image
+        [str(api_dir / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "chat_api.main:create_app()"],
+        cwd=api_dir, env=api_env, stdout=logs["api"], stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    config = render_nginx(work / "nginx", ports["nginx"], ports["api"])
+    nginx = subprocess.Popen(  # noqa: S603 - Debian's nginx with the product's configuration
+        [shutil.which("nginx") or "/usr/sbin/nginx", "-c", str(config), "-p", str(config.parent), "-g", "daemon off;"],
+        stdout=logs["nginx"], stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        wait_ready(f"http://{HOST}:{ports['emulator']}/healthz")
+        wait_ready(f"http://{HOST}:{ports['api']}/api/readyz")
+        wait_ready(f"http://{HOST}:{ports['nginx']}/nginx-health")
+        yield Stack(emulator, api, nginx, ports)
+    finally:
+        for process in (nginx, api, emulator):  # by PID: only what this script started
+            process.terminate()
+        for process in (nginx, api, emulator):
+            try:
+                process.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+# --- measuring -----------------------------------------------------------------------------------------------
+
+
+def percentile(values: list[float], share: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def ms(value: float | None) -> float | None:
+    return None if value is None else round(value * 1000, 2)
+
+
+def measure(stack: Stack, target: Target, pacing_name: str, concurrency: int, streams: int) -> dict[str, object]:
+    pacing = PACED if pacing_name == "paced" else UNPACED
+    groups = {
+        "emulator": process_tree(stack.emulator.pid),
+        "api": process_tree(stack.api.pid),
+        "nginx": process_tree(stack.nginx.pid),
+    }
+    before = {name: cpu_seconds(pids) for name, pids in groups.items()}
+    client_before, wall_before = time.process_time(), time.perf_counter()
+    results = uvloop.run(drive(target, pacing, concurrency, streams))
+    wall = time.perf_counter() - wall_before
+    client_cpu = time.process_time() - client_before
+    cpu = {name: cpu_seconds(pids) - before[name] for name, pids in groups.items()}
+
+    ok = [r for r in results if r.error is None]
+    chunks = pacing["tokens"] * len(ok)
+    gaps = [gap for r in ok for gap in r.gaps]
+    ttfbs = [r.ttfb for r in ok if r.ttfb is not None]
+    row: dict[str, object] = {
+        "path": target.name,
+        "pacing": pacing_name,
+        "concurrency": concurrency,
+        "streams": streams,
+        "errors": len(results) - len(ok),
+        "error_kinds": sorted({r.error for r in results if r.error}),
+        "ttft_p50_ms": ms(percentile(ttfbs, 0.5)),
+        "ttft_p99_ms": ms(percentile(ttfbs, 0.99)),
+        "gap_p50_ms": ms(percentile(gaps, 0.5)),
+        "gap_p99_ms": ms(percentile(gaps, 0.99)),
+        "stream_p50_s": round(statistics.median([r.total for r in ok]), 3) if ok else None,
+        "wall_s": round(wall, 3),
+        "chunks_per_s": round(chunks / wall),
+        "cpu_s": {name: round(value, 3) for name, value in cpu.items()},
+        "client_cpu_s": round(client_cpu, 3),
+    }
+    if target.name != "emulator" and chunks:
+        row["api_cpu_us_per_chunk"] = round(cpu["api"] / chunks * 1e6, 1)
+    if target.name == "nginx" and chunks:
+        row["nginx_cpu_us_per_chunk"] = round(cpu["nginx"] / chunks * 1e6, 1)
+    row["api_worker_rss_mb"] = [round(rss_mb(pid), 1) for pid in groups["api"][1:]]
+    return row
+
+
+def added(rows: list[dict[str, object]]) -> list[dict[str, object]]:
+    """What (b) api and (c) nginx + api add over (a) the emulator alone, scenario by scenario."""
+    direct = {(r["pacing"], r["concurrency"]): r for r in rows if r["path"] == "emulator"}
+    summary = []
+    for row in rows:
+        base = direct.get((row["pacing"], row["concurrency"]))
+        if row["path"] == "emulator" or base is None:
+            continue
+        entry: dict[str, object] = {"path": row["path"], "pacing": row["pacing"], "concurrency": row["concurrency"]}
+        for key in ("ttft_p50_ms", "ttft_p99_ms", "gap_p50_ms", "gap_p99_ms"):
+            mine, theirs = row[key], base[key]
+            entry[f"added_{key}"] = (
+                round(mine - theirs, 2) if isinstance(mine, float) and isinstance(theirs, float) else None
+            )
+        entry["errors"] = row["errors"]
+        entry["api_cpu_us_per_chunk"] = row.get("api_cpu_us_per_chunk")
+        summary.append(entry)
+    return summary
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workers", type=int, default=2, help="api workers (WEB_CONCURRENCY)")
+    parser.add_argument("--max-concurrency", type=int, default=1000)
+    parser.add_argument("--out", type=Path, default=ROOT / "bench/results/stack-overhead.json")
+    args = parser.parse_args()
+
+    work = ROOT / "bench/.work"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    cores = sorted(os.sched_getaffinity(0))
+    os.sched_setaffinity(0, {cores[-1]})  # the client keeps to one core; the servers may use both
+    rows: list[dict[str, object]] = []
+    with running_stack(work, args.workers) as stack:
+        idle_rss = [round(rss_mb(pid), 1) for pid in process_tree(stack.api.pid)[1:]]
+        targets = [
+            Target("emulator", stack.ports["emulator"],
+                   "/openai/deployments/chat/chat/completions?api-version=2024-10-21", {"api-key": KEY}),
+            Target("api", stack.ports["api"], "/api/chat/stream", {}),
+            Target("nginx", stack.ports["nginx"], "/api/chat/stream", {}),
+        ]  # fmt: skip
+        for target in targets:  # warm-up: imports, connections, JIT of nothing, caches of everything
+            uvloop.run(drive(target, PACED | {"token_ms": 0}, 4, 8))
+        for pacing, concurrency, streams in SCENARIOS:
+            if concurrency > args.max_concurrency:
+                continue
+            for target in targets:
+                row = measure(stack, target, pacing, concurrency, streams)
+                rows.append(row)
+                print(json.dumps({k: row[k] for k in ("path", "pacing", "concurrency", "errors", "ttft_p50_ms",
+                                                       "gap_p99_ms", "chunks_per_s")}), flush=True)  # fmt: skip
+
+    result = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, CPython {platform.python_version()}",
+        "api_workers": args.workers,
+        "api_worker_rss_idle_mb": idle_rss,
+        "paced": PACED,
+        "unpaced": UNPACED,
+        "added": added(rows),
+        "rows": rows,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result["added"], indent=1))
+
+
+if __name__ == "__main__":
+    main()
