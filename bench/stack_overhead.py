@@ -193,7 +193,7 @@ def render_nginx(work: Path, nginx_port: int, api_port: int) -> Path:
     site = Template((ROOT / "nginx/templates/default.conf.template").read_text()).safe_substitute(
         NGINX_CHAT_RATE="1000000r/s",
         NGINX_CHAT_BURST="1000000",
-        NGINX_STREAMS_PER_CLIENT="100000",
+        NGINX_STREAMS_PER_CLIENT="60000",
         NGINX_MAX_BODY_SIZE="1m",
         NGINX_API_READ_TIMEOUT="300s",
         NGINX_RESOLVER="127.0.0.1",

@@ -90,8 +90,13 @@ class ChatStream:
                 await task
 
     async def _put(self, event: UpstreamEvent | BaseException) -> None:
+        relay_waiting = self._queue.empty()
         await self._queue.put(event)
         self._last_event = asyncio.get_running_loop().time()
+        if relay_waiting:
+            # Let the relay send it now. Without this, a burst of upstream chunks that are all already read
+            # would fill the queue before the relay ran once, holding the first token back for milliseconds.
+            await asyncio.sleep(0)
 
     async def _pump(self, source: ChatSource) -> None:
         reason: FinishReason = "stop"
