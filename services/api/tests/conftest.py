@@ -1,10 +1,9 @@
 """The api under test talks to the real emulator over loopback: SDK, Semantic Kernel and HTTP all run for real."""
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
@@ -12,7 +11,7 @@ from emulator.app import Emulator
 from emulator.app import create_app as create_emulator
 from emulator.request_log import RequestRecord
 from emulator.settings import Settings as EmulatorSettings
-from emulator.testing import serve
+from emulator.testing import request_ended, serve
 
 from chat_api.main import create_app
 from chat_api.settings import Settings
@@ -88,25 +87,8 @@ def chat(directive: str = "", message: str = "Hello there", **body: Any) -> tupl
     return {"message": f"{message}\n@emulator {directive} tag={tag}", **body}, tag
 
 
-T = TypeVar("T")
-
-
-async def eventually(probe: Callable[[], T | None], within: float = 2.0, what: str = "condition") -> T:
-    """Poll `probe` until it returns something truthy: for facts a server records a moment later."""
-    for _ in range(int(within / 0.005)):
-        result = probe()
-        if result:
-            return result
-        await asyncio.sleep(0.005)
-    raise AssertionError(f"{what} not met within {within}s")
-
-
 async def upstream_ended(emulator: Emulator, tag: str) -> RequestRecord:
-    def ended() -> RequestRecord | None:
-        records = emulator.log.recent(tag=tag)
-        return records[-1] if records and records[-1].ended_at is not None else None
-
-    return await eventually(ended, what=f"end of upstream request {tag}")
+    return await request_ended(emulator.log, tag)
 
 
 def parse_sse(text: str) -> list[tuple[str, Any]]:

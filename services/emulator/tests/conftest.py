@@ -1,6 +1,5 @@
-import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -64,16 +63,3 @@ async def openai_client(base_url: str) -> AsyncIterator[AsyncOpenAI]:
 
 def chat_url(deployment: str = DEPLOYMENT) -> str:
     return f"/openai/deployments/{deployment}/chat/completions?api-version={API_VERSION}"
-
-
-T = TypeVar("T")
-
-
-async def eventually(probe: Callable[[], T | None], within: float = 2.0, what: str = "condition") -> T:
-    """Poll ``probe`` until it returns something truthy: for facts the server records a moment later."""
-    for _ in range(int(within / 0.005)):
-        result = probe()
-        if result:
-            return result
-        await asyncio.sleep(0.005)
-    raise AssertionError(f"{what} not met within {within}s")

@@ -10,8 +10,9 @@ import pytest
 from openai import AsyncAzureOpenAI
 
 from emulator.app import Emulator
+from emulator.testing import request_ended
 
-from .conftest import API_KEY, API_VERSION, eventually
+from .conftest import API_KEY, API_VERSION
 
 
 def ask(directive: str, text: str = "fault test") -> Any:
@@ -146,8 +147,4 @@ async def test_faults_apply_to_non_streaming_requests_too(azure: AsyncAzureOpenA
 
 
 async def wait_for_end(emulator: Emulator, tag: str) -> Any:
-    def ended() -> Any:
-        records = emulator.log.recent(tag=tag)
-        return records[-1] if records and records[-1].ended_at is not None else None
-
-    return await eventually(ended, what=f"end of request {tag}")
+    return await request_ended(emulator.log, tag)

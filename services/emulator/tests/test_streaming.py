@@ -9,8 +9,9 @@ import orjson
 import pytest
 
 from emulator.app import Emulator
+from emulator.testing import eventually
 
-from .conftest import API_KEY, chat_url, eventually
+from .conftest import API_KEY, chat_url
 from .test_faults import wait_for_end
 
 

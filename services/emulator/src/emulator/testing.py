@@ -4,14 +4,18 @@ A real server (not an in-memory transport) is what lets tests see chunks arrive 
 disconnect mid-stream.
 """
 
+import asyncio
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 import uvicorn
 from starlette.types import ASGIApp
+
+from emulator.request_log import RequestLog, RequestRecord
 
 
 @contextmanager
@@ -35,3 +39,26 @@ def serve(app: ASGIApp, host: str = "127.0.0.1", startup_timeout: float = 10.0) 
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+T = TypeVar("T")
+
+
+async def eventually(probe: Callable[[], T | None], within: float = 2.0, what: str = "condition") -> T:
+    """Poll ``probe`` until it returns something truthy: for facts a server records a moment later."""
+    for _ in range(int(within / 0.005)):
+        result = probe()
+        if result:
+            return result
+        await asyncio.sleep(0.005)
+    raise AssertionError(f"{what} not met within {within}s")
+
+
+async def request_ended(log: RequestLog, tag: str) -> RequestRecord:
+    """The request tagged ``tag`` once it has ended (its record is closed just after the response)."""
+
+    def ended() -> RequestRecord | None:
+        records = log.recent(tag=tag)
+        return records[-1] if records and records[-1].ended_at is not None else None
+
+    return await eventually(ended, what=f"end of request {tag}")

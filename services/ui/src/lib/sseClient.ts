@@ -1,7 +1,8 @@
 import { createParser } from 'eventsource-parser';
 
 import type { ChatRequest, FinishReason, Usage } from '../types/chat';
-import { ChatApiError, errorFromResponse, interruptedError, isAbort, isErrorInfo, networkError } from './errors';
+import { ChatApiError, interruptedError, isAbort, isErrorInfo } from './errors';
+import { openStream } from './http';
 
 export interface StreamHandlers {
   onStart?: (info: { request_id: string; model: string }) => void;
@@ -18,19 +19,7 @@ export const EVENTS_URL = '/api/chat/events';
  * `done`; rejects with the AbortError itself when `signal` aborts (the caller asked for it).
  */
 export async function streamChatEvents(request: ChatRequest, handlers: StreamHandlers, signal?: AbortSignal): Promise<void> {
-  let response: Response;
-  try {
-    response = await fetch(EVENTS_URL, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream' },
-      body: JSON.stringify(request),
-      signal: signal ?? null,
-    });
-  } catch (error) {
-    throw isAbort(error) ? error : networkError();
-  }
-  if (!response.ok) throw await errorFromResponse(response);
-  if (!response.body) throw networkError();
+  const body = await openStream(EVENTS_URL, request, 'text/event-stream', signal);
 
   // Written by the parser's callback: an object, so the checks below are not narrowed away.
   const outcome: { finished: boolean; failure?: ChatApiError } = { finished: false };
@@ -62,7 +51,7 @@ export async function streamChatEvents(request: ChatRequest, handlers: StreamHan
     },
   });
 
-  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
   try {
     for (;;) {
       const { value, done } = await reader.read();

@@ -1,5 +1,6 @@
 import type { ChatRequest } from '../types/chat';
-import { errorFromResponse, interruptedError, isAbort, networkError } from './errors';
+import { interruptedError, isAbort } from './errors';
+import { openStream } from './http';
 
 export const STREAM_URL = '/api/chat/stream';
 
@@ -9,21 +10,7 @@ export const STREAM_URL = '/api/chat/stream';
  * never replaced by U+FFFD. A body cut short by the server rejects: a failed stream is not a finished one.
  */
 export async function streamChat(request: ChatRequest, onToken: (text: string) => void, signal?: AbortSignal): Promise<void> {
-  let response: Response;
-  try {
-    response = await fetch(STREAM_URL, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify(request),
-      signal: signal ?? null,
-    });
-  } catch (error) {
-    throw isAbort(error) ? error : networkError();
-  }
-  if (!response.ok) throw await errorFromResponse(response);
-  if (!response.body) throw networkError();
-
-  const reader = response.body.getReader();
+  const reader = (await openStream(STREAM_URL, request, 'text/plain', signal)).getReader();
   const decoder = new TextDecoder();
   try {
     for (;;) {
