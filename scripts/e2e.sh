@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
 export NGINX_PORT="${E2E_NGINX_PORT:-18080}" E2E_EMULATOR_PORT="${E2E_EMULATOR_PORT:-18081}"
+# A short upstream timeout, so the "model hangs" case answers 504 in seconds rather than a minute.
+export UPSTREAM_TIMEOUT_S="${E2E_UPSTREAM_TIMEOUT_S:-5}" E2E_UPSTREAM_TIMEOUT_S="${E2E_UPSTREAM_TIMEOUT_S:-5}"
 export E2E_BASE_URL="http://127.0.0.1:${NGINX_PORT}" E2E_EMULATOR_URL="http://127.0.0.1:${E2E_EMULATOR_PORT}"
 compose=(docker compose -p chat-e2e -f "$PWD/compose.yaml" -f "$PWD/tests/e2e/compose.e2e.yaml")
 export E2E_COMPOSE="${compose[*]}"  # for the browser test that crashes the api on purpose
@@ -44,6 +46,10 @@ unhealthy=$("${compose[@]}" ps --format '{{.Service}} {{.Health}}' | awk '$2 != 
 stage "stack: smoke test through nginx ($E2E_BASE_URL)"
 python3 tests/e2e/smoke.py "$E2E_BASE_URL"
 
+stage "stack: fault matrix through nginx (both routes, every injected fault)"
+ensure_uv >/dev/null
+(cd tests/e2e && uv sync --locked --quiet && uv run --no-sync pytest stack)
+
 stage "stack: browser tests (Playwright driving Debian's Chromium)"
 if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "noto sans cjk"; then
   export DEBIAN_FRONTEND=noninteractive
@@ -51,5 +57,5 @@ if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "no
   apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk fonts-noto-color-emoji >/dev/null
 fi
 ensure_uv >/dev/null
-(cd tests/e2e && uv sync --locked --quiet && uv run --no-sync ruff check . && uv run --no-sync mypy . && uv run --no-sync pytest)
+(cd tests/e2e && uv run --no-sync ruff check . && uv run --no-sync mypy . && uv run --no-sync pytest browser)
 echo "screenshots: tests/e2e/artifacts/"
