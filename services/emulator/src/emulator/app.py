@@ -126,7 +126,8 @@ class Emulator:
         completion = protocol.Completion(self.settings.model, chat.include_usage)
         pace = self._pace(directive)
         if chat.stream:
-            stream = CompletionStream(completion, reply, pace, record, _azure_headers())
+            headers = [(name.encode(), value.encode()) for name, value in _azure_headers().items()]
+            stream = CompletionStream(completion, reply, pace, record, headers)
             return LoggedResponse(stream, record, self.log)
         return LoggedResponse(_NonStreamingReply(completion, reply, pace), record, self.log)
 
@@ -178,7 +179,7 @@ class Emulator:
     def _respond(
         self, record: RequestRecord, status: int, body: bytes, headers: dict[str, str] | None = None
     ) -> ASGIApp:
-        response = Response(body, status, {**dict(_azure_headers_str()), **(headers or {})}, media_type=JSON)
+        response = Response(body, status, {**_azure_headers(), **(headers or {})}, media_type=JSON)
         return LoggedResponse(response, record, self.log)
 
 
@@ -206,13 +207,10 @@ class _NonStreamingReply:
         await send({"type": "http.response.body", "body": body})
 
 
-def _azure_headers_str() -> list[tuple[str, str]]:
+def _azure_headers() -> dict[str, str]:
+    """The request-id headers Azure puts on every response."""
     request_id = str(uuid.uuid4())
-    return [("apim-request-id", request_id), ("x-request-id", request_id), ("x-ms-region", "Emulated Region")]
-
-
-def _azure_headers() -> list[tuple[bytes, bytes]]:
-    return [(name.encode(), value.encode()) for name, value in _azure_headers_str()]
+    return {"apim-request-id": request_id, "x-request-id": request_id, "x-ms-region": "Emulated Region"}
 
 
 async def _health(_: Request) -> Response:
@@ -232,7 +230,7 @@ async def _server_error(_: Request, exc: Exception) -> Response:
     return Response(protocol.SERVER_ERROR, 500, media_type=JSON)
 
 
-class endpoint:
+class AsgiEndpoint:
     """Lets a handler return any ASGI app: the streaming responses here are raw ASGI callables."""
 
     def __init__(self, handler: Callable[[Request], Awaitable[ASGIApp]]) -> None:
@@ -258,11 +256,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes = [
         Route(
             "/openai/deployments/{deployment}/chat/completions",
-            endpoint(emulator.azure_deployment_route),
+            AsgiEndpoint(emulator.azure_deployment_route),
             methods=["POST"],
         ),
-        Route("/openai/v1/chat/completions", endpoint(emulator.openai_route), methods=["POST"]),
-        Route("/v1/chat/completions", endpoint(emulator.openai_route), methods=["POST"]),
+        Route("/openai/v1/chat/completions", AsgiEndpoint(emulator.openai_route), methods=["POST"]),
+        Route("/v1/chat/completions", AsgiEndpoint(emulator.openai_route), methods=["POST"]),
         Route("/healthz", _health, methods=["GET"]),
         Route("/_emulator/requests", emulator.requests, methods=["GET", "DELETE"]),
     ]
