@@ -68,7 +68,7 @@ _FINISH_REASONS: Final[dict[str, FinishReason]] = {
 class ChatStream:
     """One upstream completion, read into a bounded queue by a task that `aclose()` cancels."""
 
-    def __init__(self, source: AsyncIterator[list[StreamingChatMessageContent]], heartbeat_s: float | None) -> None:
+    def __init__(self, source: ChatSource, heartbeat_s: float | None) -> None:
         self._queue: asyncio.Queue[UpstreamEvent | BaseException] = asyncio.Queue(QUEUE_SIZE)
         self._tasks = [asyncio.create_task(self._pump(source), name="upstream-reader")]
         if heartbeat_s:
@@ -76,7 +76,7 @@ class ChatStream:
         self._last_event = asyncio.get_running_loop().time()
 
     async def next(self) -> UpstreamEvent:
-        """The next event; an upstream exception is raised here, for `open_chat_stream` to map or retry."""
+        """The next event; an upstream exception is raised here, for `ChatService.open` to map or retry."""
         item = await self._queue.get()
         if isinstance(item, BaseException):
             raise item

@@ -5,7 +5,7 @@ import re
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
@@ -13,9 +13,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from chat_api.errors import error_response
-
-if TYPE_CHECKING:
-    from chat_api.llm_service import StreamEvent
+from chat_api.llm_service import Failed, Finished, StreamEvent, TextDelta, TokenUsage
 
 logger = logging.getLogger("chat_api.access")
 
@@ -43,9 +41,7 @@ class RequestRecord:
     message_text: str | None = None
     started: float = field(default_factory=time.perf_counter, repr=False)
 
-    def observe(self, event: "StreamEvent") -> None:
-        from chat_api.llm_service import Failed, Finished, TextDelta, TokenUsage
-
+    def observe(self, event: StreamEvent) -> None:
         match event:
             case TextDelta():
                 if self.ttft_ms is None:

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useLayoutEffect, useReducer, useRef, useState } from 'react';
 
-import { isAbort } from '../lib/errors';
+import { ChatApiError, isAbort } from '../lib/errors';
 import { createFrameBatcher } from '../lib/frameBatcher';
 import { newId } from '../lib/ids';
 import { streamChatEvents } from '../lib/sseClient';
@@ -78,8 +78,8 @@ export function useChat() {
         if (isAbort(error)) {
           dispatch({ type: 'finish', conversationId, turnId, status: 'stopped', finishReason: 'cancelled' });
         } else {
-          const info = error instanceof Error && 'code' in error
-            ? { code: String(error.code), message: error.message }
+          const info = error instanceof ChatApiError
+            ? error.toInfo()
             : { code: 'client_error', message: 'Something went wrong in the page. Retry.' };
           dispatch({ type: 'finish', conversationId, turnId, status: 'error', error: info });
         }

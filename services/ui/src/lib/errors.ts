@@ -17,7 +17,7 @@ export class ChatApiError extends Error implements ErrorInfo {
   }
 }
 
-function isErrorInfo(value: unknown): value is ErrorInfo {
+export function isErrorInfo(value: unknown): value is ErrorInfo {
   if (typeof value !== 'object' || value === null) return false;
   const { code, message } = value as Record<string, unknown>;
   return typeof code === 'string' && typeof message === 'string';
@@ -48,4 +48,3 @@ export function isAbort(error: unknown): boolean {
   return error instanceof DOMException && error.name === 'AbortError';
 }
 
-export { isErrorInfo };
