@@ -9,6 +9,12 @@ source scripts/lib.sh
 export NGINX_PORT="${E2E_NGINX_PORT:-18080}" E2E_EMULATOR_PORT="${E2E_EMULATOR_PORT:-18081}"
 # A short upstream timeout, so the "model hangs" case answers 504 in seconds rather than a minute.
 export UPSTREAM_TIMEOUT_S="${E2E_UPSTREAM_TIMEOUT_S:-5}" E2E_UPSTREAM_TIMEOUT_S="${E2E_UPSTREAM_TIMEOUT_S:-5}"
+# All test traffic comes from one address, so the per-client limits are raised for the load and fuzz tests;
+# the rate-limit test puts the product's defaults back for its own run. Unpaced replies keep a thousand
+# fuzzed requests to seconds: every test that needs pacing sets it per request with an @emulator line.
+export NGINX_CHAT_RATE="${E2E_NGINX_CHAT_RATE:-2000r/s}" NGINX_CHAT_BURST="${E2E_NGINX_CHAT_BURST:-2000}"
+export NGINX_STREAMS_PER_CLIENT="${E2E_NGINX_STREAMS_PER_CLIENT:-1000}"
+export EMULATOR_TTFT_MS=0 EMULATOR_TOKEN_MS=0
 export E2E_BASE_URL="http://127.0.0.1:${NGINX_PORT}" E2E_EMULATOR_URL="http://127.0.0.1:${E2E_EMULATOR_PORT}"
 compose=(docker compose -p chat-e2e -f "$PWD/compose.yaml" -f "$PWD/tests/e2e/compose.e2e.yaml")
 export E2E_COMPOSE="${compose[*]}"  # for the browser test that crashes the api on purpose

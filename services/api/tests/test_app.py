@@ -3,6 +3,7 @@
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 
@@ -26,8 +27,24 @@ async def test_openapi_documents_the_streams_and_the_envelope(client: httpx.Asyn
     for status in ("400", "413", "415", "422", "429", "502", "504"):
         ref = events["responses"][status]["content"]["application/json"]["schema"]["$ref"]
         assert ref.endswith("/ErrorEnvelope")
+    each_event = events["responses"]["200"]["content"]["text/event-stream"]["schema"]["oneOf"]
+    assert [e["properties"]["event"]["const"] for e in each_event] == ["start", "delta", "usage", "done", "error"]
     assert stream["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/ChatRequest")
     assert API_KEY not in json.dumps(schema)
+
+
+async def test_openapi_carries_the_configured_limits(client: httpx.AsyncClient) -> None:
+    models = (await client.get("/api/openapi.json")).json()["components"]["schemas"]
+    message, history = models["ChatRequest"]["properties"]["message"], models["ChatRequest"]["properties"]["history"]
+    assert message["maxLength"] == 2000 and history["maxItems"] == 10 and "5000" in history["description"]
+    assert re.search(message["pattern"], "hi") and not re.search(message["pattern"], " \t ")
+    assert not re.search(message["pattern"], "a\x00b")
+    blanks = [chr(c) for c in range(0x110000) if chr(c).isspace()]
+    assert not [c for c in blanks if re.search(message["pattern"], f" {c}")]
+    assert re.search(message["pattern"], "\u200b")  # zero-width space: not white space to str.isspace()
+    assert not re.search(models["Message"]["properties"]["content"]["pattern"], "\x00")
+    max_tokens = models["Options"]["properties"]["max_tokens"]["anyOf"]
+    assert {"type": "integer", "minimum": 1, "maximum": 4096} in max_tokens
 
 
 def start_with(env: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -42,6 +42,10 @@ VALID: dict[str, Any] = {"message": "hi"}
         ({**VALID, "history": [{"role": "user", "content": "\x00"}]}, "history[0].content: must not contain NUL"),
         ({**VALID, "history": "nope"}, "history: Input should be a valid list"),
         ({**VALID, "options": {"temperature": 2.5}}, "options.temperature: Input should be less than or equal to 2"),
+        ({**VALID, "options": {"temperature": False}}, "options.temperature: Input should be a valid number"),
+        ({**VALID, "options": {"temperature": "0.5"}}, "options.temperature: Input should be a valid number"),
+        ({**VALID, "options": {"max_tokens": 1.5}}, "options.max_tokens: Input should be a valid integer"),
+        ({**VALID, "options": {"max_tokens": True}}, "options.max_tokens: Input should be a valid integer"),
         ({**VALID, "options": {"top_p": 0}}, "options.top_p: Input should be greater than 0"),
         ({**VALID, "options": {"max_tokens": 0}}, "options.max_tokens: Input should be greater than or equal to 1"),
         ({**VALID, "options": {"max_tokens": 10**9}}, "options.max_tokens: must be at most 4096"),
@@ -54,6 +58,12 @@ async def test_invalid_bodies_are_422_naming_the_field(
     client: httpx.AsyncClient, route: str, body: Any, message: str
 ) -> None:
     assert_envelope(await client.post(route, json=body), 422, "invalid_request", message)
+
+
+async def test_json_numbers_are_taken_as_json_schema_does(client: httpx.AsyncClient) -> None:
+    options = {"temperature": 1, "top_p": 1, "max_tokens": 5.0}  # 5.0 is an integer to JSON Schema
+    body = {"message": "hi\n@emulator tokens=2 ttft_ms=0 token_ms=0", "options": options}
+    assert (await client.post("/api/chat/stream", json=body)).status_code == 200
 
 
 @pytest.mark.parametrize("content", [b"{not json", b'{"message": "\xff\xfe"}', b""])

@@ -10,6 +10,7 @@ from chat_api.errors import install_error_handlers
 from chat_api.kernel import open_upstream
 from chat_api.llm_service import ChatService
 from chat_api.logs import configure_logging
+from chat_api.openapi import install_openapi
 from chat_api.request_context import RequestContextMiddleware
 from chat_api.routes import chat, health
 from chat_api.schemas import ErrorEnvelope
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.chat_service = None
+    install_openapi(app, settings)
     install_error_handlers(app)
     if settings.CORS_ALLOW_ORIGINS:
         app.add_middleware(

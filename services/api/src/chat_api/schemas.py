@@ -1,22 +1,31 @@
 """The HTTP contract's bodies: the chat request, the error envelope, and the SSE event payloads."""
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 Role = Literal["user", "assistant", "system"]
 FinishReason = Literal["stop", "length", "content_filter", "cancelled"]
 
 
+def _integral_float_to_int(value: object) -> object:
+    """JSON Schema counts 1.0 as an integer, so we do too; 1.5, "1" and true stay invalid."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+PositiveJsonInt = Annotated[int, Field(ge=1), BeforeValidator(_integral_float_to_int)]
+
+
+# Strict: a field takes its own JSON type only ("0.5" or false is not a temperature). Extra fields are refused.
 class Message(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     role: Role
     content: str
 
 
 class Options(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    max_tokens: int | None = Field(None, ge=1, description="Upper bound of the answer's length in tokens.")
+    model_config = ConfigDict(extra="forbid", strict=True)
+    max_tokens: PositiveJsonInt | None = Field(None, description="Upper bound of the answer's length in tokens.")
     temperature: float | None = Field(None, ge=0, le=2)
     top_p: float | None = Field(None, gt=0, le=1)
 
@@ -26,6 +35,7 @@ class ChatRequest(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
+        strict=True,
         json_schema_extra={
             "examples": [
                 {

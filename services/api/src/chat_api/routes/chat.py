@@ -3,11 +3,20 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel
 
 from chat_api.dependencies import ChatServiceDep, SettingsDep
 from chat_api.errors import ApiError
 from chat_api.request_context import record_of
-from chat_api.schemas import ChatRequest, ErrorEnvelope
+from chat_api.schemas import (
+    ChatRequest,
+    DeltaEvent,
+    DoneEvent,
+    ErrorEnvelope,
+    ErrorEvent,
+    StartEvent,
+    UsageEvent,
+)
 from chat_api.settings import Settings
 from chat_api.streaming import ChatStreamResponse, Encoder, PlainText, ServerSentEvents
 
@@ -65,12 +74,28 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _streaming_doc(media_type: str, description: str, example: str) -> dict[int | str, dict[str, Any]]:
+def _sse_event(name: str, payload: type[BaseModel]) -> dict[str, Any]:
+    data = {"type": "string", "contentMediaType": "application/json", "contentSchema": payload.model_json_schema()}
+    return {"type": "object", "required": ["event", "data"], "properties": {"event": {"const": name}, "data": data}}
+
+
+# OpenAPI 3.1 has no schema for a stream as a whole: for text/event-stream, `schema` describes each event.
+_SSE_EVENT = {
+    "oneOf": [
+        _sse_event("start", StartEvent),
+        _sse_event("delta", DeltaEvent),
+        _sse_event("usage", UsageEvent),
+        _sse_event("done", DoneEvent),
+        _sse_event("error", ErrorEvent),
+    ]
+}
+
+
+def _streaming_doc(
+    media_type: str, schema: dict[str, Any], description: str, example: str
+) -> dict[int | str, dict[str, Any]]:
     return {
-        200: {
-            "description": description,
-            "content": {media_type: {"schema": {"type": "string"}, "example": example}},
-        },
+        200: {"description": description, "content": {media_type: {"schema": schema, "example": example}}},
         **_ERRORS,
     }
 
@@ -93,6 +118,7 @@ def _respond(request: Request, body: ChatRequest, service: ChatServiceDep, encod
     status_code=200,
     responses=_streaming_doc(
         "text/plain",
+        {"type": "string"},
         "The answer's text, chunked as it is generated. A failure after the first token ends the body "
         "without its terminating chunk, so clients see a failed, not a finished, stream.",
         "## Streaming\n\nTokens arrive one by one...",
@@ -109,6 +135,7 @@ async def chat_stream(request: Request, body: ValidChatRequest, service: ChatSer
     status_code=200,
     responses=_streaming_doc(
         "text/event-stream",
+        _SSE_EVENT,
         "Server-sent events, each with a JSON `data`: `start {request_id, model}`, `delta {text}`, "
         "`usage {prompt_tokens, completion_tokens, total_tokens}`, `done {finish_reason}` "
         "(stop | length | content_filter | cancelled), `error {code, message}`; comment heartbeats "
