@@ -66,10 +66,26 @@ async def test_json_numbers_are_taken_as_json_schema_does(client: httpx.AsyncCli
     assert (await client.post("/api/chat/stream", json=body)).status_code == 200
 
 
-@pytest.mark.parametrize("content", [b"{not json", b'{"message": "\xff\xfe"}', b""])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"{not json",
+        b'{"message": "\xff\xfe"}',
+        b"",
+        b'{"message": "hi", "history": ' + b"[" * 5000 + b"]" * 5000 + b"}",  # too deep for json.loads
+        b'{"message": "hi", "options": {"max_tokens": 1' + b"0" * 5000 + b"}}",  # over Python's int digits
+    ],
+)
 async def test_malformed_json_is_400(client: httpx.AsyncClient, content: bytes) -> None:
     response = await client.post("/api/chat/stream", content=content, headers={"content-type": "application/json"})
-    assert_envelope(response, 400 if content else 422, "invalid_request")
+    assert_envelope(response, 400 if content else 422, "invalid_request", "not valid JSON" if content else "")
+
+
+@pytest.mark.parametrize("number", [b"NaN", b"Infinity", b"-Infinity"])
+async def test_nan_and_infinity_are_not_numbers_here(client: httpx.AsyncClient, number: bytes) -> None:
+    body = b'{"message": "hi", "options": {"temperature": ' + number + b"}}"  # Python's json reads these
+    response = await client.post("/api/chat/stream", content=body, headers={"content-type": "application/json"})
+    assert_envelope(response, 422, "invalid_request", "options.temperature: Input should be a finite number")
 
 
 async def test_wrong_content_type_is_415(client: httpx.AsyncClient) -> None:

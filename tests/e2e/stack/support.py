@@ -9,6 +9,7 @@ import subprocess
 import time
 import urllib.request
 import uuid
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -48,11 +49,12 @@ class Reply:
 def exchange(
     method: str,
     path: str,
-    body: bytes | str | None = None,
+    body: bytes | str | Iterable[bytes] | None = None,
     headers: dict[str, str] | None = None,
     timeout: float = UPSTREAM_TIMEOUT_S + 30,
 ) -> Reply:
-    """One request through nginx, read to the end; `cut` says the body ended without its terminating chunk."""
+    """One request through nginx, read to the end; `cut` says the body ended without its terminating chunk.
+    An iterable body goes chunked (no Content-Length)."""
     parts = urlsplit(BASE_URL)
     connection = http.client.HTTPConnection(parts.hostname or "localhost", parts.port, timeout=timeout)
     try:

@@ -134,7 +134,12 @@ _HTTP_CODES = {
 async def _on_http_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = _HTTP_CODES.get(exc.status_code, "invalid_request" if exc.status_code < 500 else "internal_error")
-    message = {404: "No such route.", 405: "Method not allowed on this route."}.get(exc.status_code, str(exc.detail))
+    # 400 here is FastAPI giving up on a body json.loads could not take (nested too deep, a 5,000-digit number).
+    message = {
+        400: "The body is not valid JSON.",
+        404: "No such route.",
+        405: "Method not allowed on this route.",
+    }.get(exc.status_code, str(exc.detail))
     return error_response(exc.status_code, code, message, exc.headers)
 
 

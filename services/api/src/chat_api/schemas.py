@@ -24,7 +24,7 @@ class Message(BaseModel):
 
 
 class Options(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)  # Python's json takes NaN
     max_tokens: PositiveJsonInt | None = Field(None, description="Upper bound of the answer's length in tokens.")
     temperature: float | None = Field(None, ge=0, le=2)
     top_p: float | None = Field(None, gt=0, le=1)
