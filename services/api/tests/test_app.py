@@ -6,9 +6,11 @@ import os
 import re
 import subprocess
 import sys
+from typing import Any
 
 import httpx
 import pytest
+from emulator.testing import eventually
 
 from .conftest import API_KEY, ApiFactory, chat
 
@@ -81,12 +83,20 @@ async def test_one_json_log_line_per_request_with_id_and_no_key(
     client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     body, _ = chat("tokens=5")
+
+    def line(request_id: str) -> dict[str, Any] | None:
+        found = [getattr(r, "fields", {}) for r in caplog.records if r.name == "chat_api.access"]
+        return next((fields for fields in found if fields.get("request_id") == request_id), None)
+
     with caplog.at_level(logging.INFO, logger="chat_api.access"):
         response = await client.post("/api/chat/events", json=body, headers={"X-Request-ID": "log-test-1"})
-        await client.post("/api/chat/stream", json={"message": "hi"}, headers={"content-type": "text/plain"})
-    lines = [getattr(r, "fields", {}) for r in caplog.records if r.name == "chat_api.access"]
+        headers = {"content-type": "text/plain", "X-Request-ID": "log-test-2"}
+        await client.post("/api/chat/stream", json={"message": "hi"}, headers=headers)
+        # The line is written as the server finishes the request, which may be just after the client has it all.
+        streamed = await eventually(lambda: line("log-test-1"), what="the stream's log line")
+        rejected = await eventually(lambda: line("log-test-2"), what="the 415's log line")
+    lines = [streamed, rejected]
     assert response.status_code == 200
-    streamed, rejected = lines[-2], lines[-1]
     assert streamed["request_id"] == "log-test-1" and streamed["status"] == 200
     assert streamed["route"] == "/api/chat/events" and streamed["finish_reason"] == "stop"
     assert streamed["chunks"] == 5 and streamed["completion_tokens"] == 5 and streamed["prompt_tokens"] > 0

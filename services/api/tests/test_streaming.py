@@ -6,8 +6,13 @@ import time
 import httpx
 import pytest
 from emulator.app import Emulator
+from emulator.testing import eventually
 
-from .conftest import ApiFactory, chat, parse_sse, upstream_ended
+from chat_api.kernel import build_history, execution_settings, open_upstream
+from chat_api.llm_service import QUEUE_SIZE, ChatStream
+from chat_api.schemas import ChatRequest
+
+from .conftest import ApiFactory, api_settings, chat, parse_sse, upstream_ended
 
 STREAM_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 
@@ -121,3 +126,23 @@ async def test_client_leaving_before_the_first_token_closes_the_upstream(
     upstream = await upstream_ended(emulator, tag)
     assert upstream.disconnected and upstream.status is None
     assert upstream.disconnected_at is not None and upstream.disconnected_at - left_at < 0.1
+
+
+async def test_a_reader_stopped_while_waiting_for_room_in_the_queue_still_closes_the_upstream(
+    emulator_url: str, emulator: Emulator
+) -> None:
+    """Nobody reads the stream, so its reading task waits for room in the queue, outside the HTTP read, when it
+    is stopped. Cancelling it there leaves Semantic Kernel's response open; the stream must close it itself."""
+    body, tag = chat("ttft_ms=0 token_ms=2 tokens=3000")
+    settings = api_settings(emulator_url)
+    request = ChatRequest.model_validate(body)
+    async with open_upstream(settings) as upstream:
+        history, options = build_history(request, settings.SYSTEM_PROMPT), execution_settings(request, settings)
+        stream = ChatStream(upstream.chat.get_streaming_chat_message_contents(history, options), heartbeat_s=None)
+        # Well past a full queue (QUEUE_SIZE deltas), with the upstream still sending:
+        await eventually(lambda: any(r.tokens_sent > QUEUE_SIZE + 50 for r in emulator.log.recent(tag)))
+        left_at = time.time()
+        await stream.aclose()
+        upstream_record = await upstream_ended(emulator, tag)
+    assert upstream_record.disconnected and upstream_record.disconnected_at is not None
+    assert upstream_record.disconnected_at - left_at < 0.1

@@ -10,6 +10,7 @@ from azure.identity.aio import DefaultAzureCredential, get_bearer_token_provider
 from semantic_kernel.connectors.ai.open_ai import AzureChatCompletion, AzureChatPromptExecutionSettings
 from semantic_kernel.contents import AuthorRole, ChatHistory, ChatMessageContent
 
+from chat_api import upstream_responses
 from chat_api.schemas import ChatRequest
 from chat_api.settings import Settings
 
@@ -40,6 +41,7 @@ async def open_upstream(settings: Settings) -> AsyncIterator[Upstream]:
         azure_ad_token_provider=token_provider,
         timeout=openai.Timeout(settings.UPSTREAM_TIMEOUT_S, connect=settings.UPSTREAM_CONNECT_TIMEOUT_S),
         max_retries=0,
+        http_client=openai.DefaultAsyncHttpxClient(event_hooks={"response": [upstream_responses.remember]}),
     )
     try:
         with _environment_hidden_from_semantic_kernel():

@@ -1,7 +1,8 @@
 """The streaming core: one chat completion from Semantic Kernel, as a stream of events the routes relay.
 
-Each completion is read by a task of its own. Cancelling that task is what closes the upstream HTTP response
-at once: closing Semantic Kernel's generator (`aclose`) would leave it open until garbage collection.
+Each completion is read by a task of its own. Closing Semantic Kernel's generator (`aclose`) would leave the
+upstream HTTP response open until garbage collection; so `ChatStream.aclose` cancels the reading task and then
+closes, itself, every response that task opened (see `upstream_responses`).
 """
 
 import asyncio
@@ -14,6 +15,7 @@ from typing import Final
 
 from semantic_kernel.contents import StreamingChatMessageContent
 
+from chat_api import upstream_responses
 from chat_api.errors import ApiError, is_retryable, retry_after_seconds, upstream_error
 from chat_api.kernel import Upstream, build_history, execution_settings
 from chat_api.schemas import ChatRequest, FinishReason
@@ -66,10 +68,11 @@ _FINISH_REASONS: Final[dict[str, FinishReason]] = {
 
 
 class ChatStream:
-    """One upstream completion, read into a bounded queue by a task that `aclose()` cancels."""
+    """One upstream completion, read into a bounded queue by a task; `aclose()` stops it and its response."""
 
     def __init__(self, source: ChatSource, heartbeat_s: float | None) -> None:
         self._queue: asyncio.Queue[UpstreamEvent | BaseException] = asyncio.Queue(QUEUE_SIZE)
+        self._responses: upstream_responses.Opened = []  # filled by the reading task as it starts
         self._tasks = [asyncio.create_task(self._pump(source), name="upstream-reader")]
         if heartbeat_s:
             self._tasks.append(asyncio.create_task(self._beat(heartbeat_s), name="heartbeat"))
@@ -88,6 +91,7 @@ class ChatStream:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await upstream_responses.close(self._responses)
 
     async def _put(self, event: UpstreamEvent | BaseException) -> None:
         relay_waiting = self._queue.empty()
@@ -99,6 +103,7 @@ class ChatStream:
             await asyncio.sleep(0)
 
     async def _pump(self, source: ChatSource) -> None:
+        self._responses = upstream_responses.track()
         reason: FinishReason = "stop"
         try:
             async for batch in source:

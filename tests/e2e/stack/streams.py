@@ -1,0 +1,99 @@
+"""Many chat streams at once through nginx (httpx + httpx-sse): what each one saw, and when.
+
+For the load, cancellation, soak and restart tests. Times that are compared with the emulator's request log
+are wall-clock (time.time(): the containers share the host's clock); gaps are monotonic.
+"""
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import httpx
+from httpx_sse import aconnect_sse
+
+from .support import BASE_URL
+
+
+@dataclass
+class StreamRun:
+    tag: str
+    request_id: str | None = None
+    status: int | None = None
+    events: list[str] = field(default_factory=list)
+    text: list[str] = field(default_factory=list)
+    started_at: float = 0.0  # wall clock, request sent
+    first_delta_at: float | None = None  # wall clock
+    gaps: list[float] = field(default_factory=list)  # seconds between deltas
+    finish_reason: str | None = None
+    error: str | None = None  # an HTTP status, an `error` event's code, or a transport failure
+    aborted_at: float | None = None  # wall clock, when the client gave up on purpose
+
+    @property
+    def completed(self) -> bool:
+        return self.status == 200 and self.finish_reason == "stop" and self.error is None
+
+    @property
+    def ended_cleanly_or_clearly(self) -> bool:
+        """Finished, or failed with something a client can show: an HTTP error, an `error` event, a cut."""
+        return self.completed or self.error is not None
+
+
+def client(streams: int, timeout: float = 60.0) -> httpx.AsyncClient:
+    limits = httpx.Limits(max_connections=streams, max_keepalive_connections=0)
+    return httpx.AsyncClient(base_url=BASE_URL, limits=limits, timeout=httpx.Timeout(timeout, connect=10.0))
+
+
+def new_request_tag() -> str:
+    return uuid.uuid4().hex
+
+
+async def run_stream(http: httpx.AsyncClient, directive: str, run: StreamRun | None = None) -> StreamRun:
+    """POST /api/chat/events with an @emulator `directive`, and read it to its end (or until cancelled).
+    Pass `run` to watch it fill while the stream goes on."""
+    run = run or StreamRun(new_request_tag())
+    run.started_at = time.time()
+    payload = {"message": f"Load test question\n@emulator {directive} tag={run.tag}"}
+    last = None
+    try:
+        async with aconnect_sse(http, "POST", "/api/chat/events", json=payload) as source:
+            run.status = source.response.status_code
+            run.request_id = source.response.headers.get("x-request-id")
+            if run.status != 200:
+                await source.response.aread()
+                run.error = f"HTTP {run.status}"
+                return run
+            async for event in source.aiter_sse():
+                run.events.append(event.event)
+                if event.event == "delta":
+                    now = time.monotonic()
+                    if last is None:
+                        run.first_delta_at = time.time()
+                    else:
+                        run.gaps.append(now - last)
+                    last = now
+                    run.text.append(json.loads(event.data)["text"])
+                elif event.event == "done":
+                    run.finish_reason = json.loads(event.data)["finish_reason"]
+                elif event.event == "error":
+                    run.error = json.loads(event.data)["code"]
+        if run.finish_reason is None and run.error is None:
+            run.error = "ended without done"
+    except httpx.HTTPError as error:
+        run.error = type(error).__name__
+    return run
+
+
+async def wait_for(condition: Callable[[], bool], within: float, step: float = 0.01) -> None:
+    deadline = time.monotonic() + within
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {within}s")
+        await asyncio.sleep(step)
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))] if ordered else 0.0

@@ -1,0 +1,74 @@
+"""Cancellation under load: 100 streams at once through nginx; half the clients give up mid-answer together.
+
+Each abandoned stream's upstream request must end within 100 ms of its client leaving (the emulator's request
+log says when it saw the disconnect), and every other stream must still finish whole.
+"""
+
+import asyncio
+import contextlib
+import time
+
+from .report import record
+from .streams import StreamRun, client, new_request_tag, percentile, run_stream, wait_for
+from .support import needs_compose, upstream_records
+
+pytestmark = needs_compose
+
+STREAMS = 100
+PACING = "ttft_ms=0 token_ms=50 tokens=100"  # five seconds per answer: all are mid-answer when half leave
+CANCEL_WITHIN_S = 0.100
+
+
+async def load_then_abandon_half() -> list[StreamRun]:
+    runs = [StreamRun(new_request_tag()) for _ in range(STREAMS)]
+    async with client(STREAMS) as http:
+        tasks = [asyncio.create_task(run_stream(http, PACING, run)) for run in runs]
+        await wait_for(lambda: all(run.first_delta_at for run in runs), within=15)
+        await asyncio.sleep(0.5)
+        for run, task in list(zip(runs, tasks, strict=True))[::2]:
+            run.aborted_at = time.time()
+            task.cancel()  # httpx closes the connection as the cancelled read unwinds
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    return runs
+
+
+def upstream_end(tag: str, within: float = 5.0) -> dict[str, object]:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        records = upstream_records(tag)
+        if records and records[-1]["ended_at"] is not None:
+            return records[-1]
+        time.sleep(0.05)
+    raise AssertionError(f"the upstream request {tag} was still open {within}s after its client left")
+
+
+def test_half_of_100_streams_abandoned_close_upstream_within_100ms_and_the_rest_finish() -> None:
+    runs = asyncio.run(load_then_abandon_half())
+    abandoned, kept = runs[::2], runs[1::2]
+
+    delays = []
+    for run in abandoned:
+        upstream = upstream_end(run.tag)
+        assert upstream["outcome"] == "disconnected", upstream
+        assert isinstance(upstream["disconnected_at"], float) and run.aborted_at is not None
+        delays.append(upstream["disconnected_at"] - run.aborted_at)
+    unfinished = [(run.tag, run.error, run.finish_reason) for run in kept if not run.completed]
+    record(
+        "cancel_under_load",
+        {
+            "streams": STREAMS,
+            "abandoned": len(abandoned),
+            "pacing": PACING,
+            "upstream_closed_after_client_ms": {
+                "p50": round(percentile(delays, 0.5) * 1000, 1),
+                "p99": round(percentile(delays, 0.99) * 1000, 1),
+                "max": round(max(delays) * 1000, 1),
+            },
+            "kept_streams_completed": len(kept) - len(unfinished),
+        },
+    )
+    assert not unfinished, unfinished[:5]
+    assert all(len("".join(run.text)) > 0 for run in kept)
+    assert max(delays) <= CANCEL_WITHIN_S, sorted(delays)[-5:]
