@@ -12,7 +12,7 @@ from chat_api.settings import get_settings
 settings = get_settings()
 
 bind = f"{settings.APP_HOST}:{settings.APP_PORT}"
-worker_class = "uvicorn_worker.UvicornWorker"  # not uvicorn.workers: that path is deprecated
+worker_class = "chat_api.worker.ChatWorker"  # uvicorn_worker's (not the deprecated uvicorn.workers), with a deadline
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 preload_app = True  # import Semantic Kernel (~1.5 s, ~125 MB) once, and share those pages with every worker
 

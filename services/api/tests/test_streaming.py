@@ -1,15 +1,18 @@
 """The streaming contract over a real socket: headers, incremental chunks, SSE events, UTF-8, cancellation."""
 
+import asyncio
 import codecs
+import contextlib
 import time
 
 import httpx
 import pytest
 from emulator.app import Emulator
-from emulator.testing import eventually
+from emulator.testing import eventually, serve
 
 from chat_api.kernel import build_history, execution_settings, open_upstream
 from chat_api.llm_service import QUEUE_SIZE, ChatStream
+from chat_api.main import create_app
 from chat_api.schemas import ChatRequest
 
 from .conftest import ApiFactory, api_settings, chat, parse_sse, upstream_ended
@@ -146,3 +149,31 @@ async def test_a_reader_stopped_while_waiting_for_room_in_the_queue_still_closes
         upstream_record = await upstream_ended(emulator, tag)
     assert upstream_record.disconnected and upstream_record.disconnected_at is not None
     assert upstream_record.disconnected_at - left_at < 0.1
+
+
+async def test_a_stream_still_running_when_the_server_stops_is_told_the_service_is_restarting(
+    emulator_url: str, emulator: Emulator
+) -> None:
+    """Shutdown with a grace period (gunicorn's restart, see chat_api.worker): a stream that outlives it gets
+    an `error` event saying why it ends, then a clean end; and its upstream request is closed."""
+    body, tag = chat("ttft_ms=0 token_ms=50 tokens=400")
+    server = contextlib.ExitStack()
+    url = server.enter_context(serve(create_app(api_settings(emulator_url)), graceful_s=0.3))
+    stopping: asyncio.Task[None] | None = None
+    text = ""
+    async with (
+        httpx.AsyncClient(base_url=url, timeout=10) as http,
+        http.stream("POST", "/api/chat/events", json=body) as r,
+    ):
+        async for chunk in r.aiter_text():
+            text += chunk
+            if stopping is None and text.count("event: delta") >= 3:
+                stopping = asyncio.create_task(asyncio.to_thread(server.close))
+    assert stopping is not None
+    await stopping
+    events = parse_sse(text)
+    assert events[-1] == (
+        "error",
+        {"code": "upstream_unavailable", "message": "The chat service is restarting. Please retry."},
+    )
+    assert (await upstream_ended(emulator, tag)).disconnected

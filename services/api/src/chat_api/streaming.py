@@ -100,11 +100,22 @@ class ChatStreamResponse(Response):
         self.model = model
         self.status_code = 200
         self.background = None
+        self.headers_sent = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         relay = asyncio.create_task(self._relay(scope, receive, send))
         watcher = asyncio.create_task(_wait_for_disconnect(receive))
-        done, _ = await asyncio.wait({relay, watcher}, return_when=asyncio.FIRST_COMPLETED)
+        try:
+            done, _ = await asyncio.wait({relay, watcher}, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            # The server is shutting down and its grace period is over (see chat_api.worker): stop reading
+            # the model, and tell the client why its answer ends here.
+            watcher.cancel()
+            relay.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await relay
+            await self._say_restarting(scope, receive, send)
+            raise
         if relay in done:
             watcher.cancel()
             relay.result()
@@ -114,6 +125,17 @@ class ChatStreamResponse(Response):
         relay.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await relay
+
+    async def _say_restarting(self, scope: Scope, receive: Receive, send: Send) -> None:
+        error = ApiError(503, "upstream_unavailable", "The chat service is restarting. Please retry.")
+        self.record.error_code = error.code
+        if not self.headers_sent:
+            await error.response()(scope, receive, send)
+            return
+        data = self.encoder.encode(Failed(error))
+        if data:  # SSE says so in an `error` event; a text body is cut short (no terminating chunk)
+            await send({"type": "http.response.body", "body": data, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
 
     async def _relay(self, scope: Scope, receive: Receive, send: Send) -> None:
         record = self.record
@@ -128,6 +150,7 @@ class ChatStreamResponse(Response):
             headers = {**STREAM_HEADERS, "Content-Type": self.encoder.media_type}
             raw_headers = [(name.lower().encode(), value.encode()) for name, value in headers.items()]
             await send({"type": "http.response.start", "status": 200, "headers": raw_headers})
+            self.headers_sent = True
             start = self.encoder.start(record.request_id, self.model)
             if start:
                 await send({"type": "http.response.body", "body": start, "more_body": True})

@@ -19,12 +19,22 @@ from emulator.request_log import RequestLog, RequestRecord
 
 
 @contextmanager
-def serve(app: ASGIApp, host: str = "127.0.0.1", startup_timeout: float = 10.0) -> Iterator[str]:
-    """Yield the base URL of ``app`` served by uvicorn; stop the server on exit."""
+def serve(
+    app: ASGIApp, host: str = "127.0.0.1", startup_timeout: float = 10.0, graceful_s: float | None = None
+) -> Iterator[str]:
+    """Yield the base URL of ``app`` served by uvicorn; stop the server on exit, cancelling what still runs
+    after ``graceful_s`` (None: wait for it)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind((host, 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, http="httptools", access_log=False, log_level="warning", lifespan="auto")
+    config = uvicorn.Config(
+        app,
+        http="httptools",
+        access_log=False,
+        log_level="warning",
+        lifespan="auto",
+        timeout_graceful_shutdown=graceful_s,
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=f"uvicorn:{port}", daemon=True)
     thread.start()
