@@ -158,7 +158,7 @@ async def test_a_stream_still_running_when_the_server_stops_is_told_the_service_
     an `error` event saying why it ends, then a clean end; and its upstream request is closed."""
     body, tag = chat("ttft_ms=0 token_ms=50 tokens=400")
     server = contextlib.ExitStack()
-    url = server.enter_context(serve(create_app(api_settings(emulator_url)), graceful_s=0.3))
+    url = server.enter_context(serve(create_app(api_settings(emulator_url)), graceful_s=1))
     stopping: asyncio.Task[None] | None = None
     text = ""
     async with (

@@ -20,7 +20,7 @@ from emulator.request_log import RequestLog, RequestRecord
 
 @contextmanager
 def serve(
-    app: ASGIApp, host: str = "127.0.0.1", startup_timeout: float = 10.0, graceful_s: float | None = None
+    app: ASGIApp, host: str = "127.0.0.1", startup_timeout: float = 10.0, graceful_s: int | None = None
 ) -> Iterator[str]:
     """Yield the base URL of ``app`` served by uvicorn; stop the server on exit, cancelling what still runs
     after ``graceful_s`` (None: wait for it)."""
