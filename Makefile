@@ -1,8 +1,14 @@
 # Entry points. Each target is a thin wrapper around a script in scripts/, so CI and people run the same thing.
-.PHONY: test bench
+.PHONY: test e2e soak bench
 
-test:  ## every check: lint, types, unit tests (installs what it needs)
+test:  ## every check: lint, types, unit tests, then the whole stack end to end (installs what it needs)
 	bash scripts/test.sh
+
+e2e:  ## only the stack end to end: compose up, smoke, stack tests, browser tests, compose down
+	bash scripts/e2e.sh
+
+soak:  ## the stack end to end with the full soak (300 paced streams for 60 s) instead of the short one
+	E2E_SOAK=1 bash scripts/e2e.sh
 
 bench:  ## benchmarks: emulator throughput, stack overhead, UI render (loopback only, about 5 minutes)
 	bash scripts/bench.sh

@@ -15,6 +15,9 @@ export UPSTREAM_TIMEOUT_S="${E2E_UPSTREAM_TIMEOUT_S:-5}" E2E_UPSTREAM_TIMEOUT_S=
 export NGINX_CHAT_RATE="${E2E_NGINX_CHAT_RATE:-2000r/s}" NGINX_CHAT_BURST="${E2E_NGINX_CHAT_BURST:-2000}"
 export NGINX_STREAMS_PER_CLIENT="${E2E_NGINX_STREAMS_PER_CLIENT:-1000}"
 export EMULATOR_TTFT_MS=0 EMULATOR_TOKEN_MS=0
+# A distinctive key, so the secrets test can prove its value shows up nowhere (bundle, bodies, headers, logs).
+export E2E_API_KEY="${E2E_API_KEY:-e2e-key-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')}"
+export AZURE_OPENAI_API_KEY="$E2E_API_KEY" EMULATOR_API_KEY="$E2E_API_KEY"
 # A short grace period on restart, so the restart test sees both sides of it in seconds.
 export GRACEFUL_TIMEOUT_S="${E2E_GRACEFUL_TIMEOUT_S:-8}" E2E_GRACEFUL_TIMEOUT_S="${E2E_GRACEFUL_TIMEOUT_S:-8}"
 export E2E_BASE_URL="http://127.0.0.1:${NGINX_PORT}" E2E_EMULATOR_URL="http://127.0.0.1:${E2E_EMULATOR_PORT}"
