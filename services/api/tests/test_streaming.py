@@ -3,6 +3,7 @@
 import asyncio
 import codecs
 import contextlib
+import logging
 import time
 
 import httpx
@@ -152,13 +153,16 @@ async def test_a_reader_stopped_while_waiting_for_room_in_the_queue_still_closes
 
 
 async def test_a_stream_still_running_when_the_server_stops_is_told_the_service_is_restarting(
-    emulator_url: str, emulator: Emulator
+    emulator_url: str, emulator: Emulator, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Shutdown with a grace period (gunicorn's restart, see chat_api.worker): a stream that outlives it gets
     an `error` event saying why it ends, then a clean end; and its upstream request is closed."""
     body, tag = chat("ttft_ms=0 token_ms=50 tokens=400")
     server = contextlib.ExitStack()
     url = server.enter_context(serve(create_app(api_settings(emulator_url)), graceful_s=1))
+    # Uvicorn's error log does not reach the root logger caplog listens to (and its set-up resets handlers).
+    uvicorn_log = logging.getLogger("uvicorn.error")
+    uvicorn_log.addHandler(caplog.handler)
     stopping: asyncio.Task[None] | None = None
     text = ""
     async with (
@@ -177,3 +181,5 @@ async def test_a_stream_still_running_when_the_server_stops_is_told_the_service_
         {"code": "upstream_unavailable", "message": "The chat service is restarting. Please retry."},
     )
     assert (await upstream_ended(emulator, tag)).disconnected
+    uvicorn_log.removeHandler(caplog.handler)
+    assert "Exception in ASGI application" not in caplog.text  # an orderly end, not a crash with a traceback

@@ -115,7 +115,11 @@ class ChatStreamResponse(Response):
             with contextlib.suppress(asyncio.CancelledError):
                 await relay
             await self._say_restarting(scope, receive, send)
-            raise
+            # Ended, as the server asked. Not re-raised: Uvicorn would log it as a crash, with a traceback.
+            current = asyncio.current_task()
+            if current is not None:
+                current.uncancel()
+            return
         if relay in done:
             watcher.cancel()
             relay.result()
