@@ -26,6 +26,9 @@ keepalive = 75
 # Only nginx can reach the api (it is not published), so trust its X-Forwarded-* headers.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
 
+# gunicorn's runtime control socket (gunicornc) is not used, and the non-root user has no home to put it in.
+control_socket_disable = True
+
 accesslog = None  # the app logs one JSON line per request, with more than an access log knows
 errorlog = "-"
 loglevel = settings.LOG_LEVEL.lower()

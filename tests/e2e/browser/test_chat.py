@@ -18,8 +18,8 @@ def last_answer(page: Page):  # type: ignore[no-untyped-def]
 
 
 def test_the_answer_grows_while_it_streams_then_renders_markdown(page: Page, artifacts: Path) -> None:
-    # No directive: the emulator's default pace (a human one), and a clean screenshot for the README.
-    send(page, "How does streaming work?")
+    # A human pace (the product's default; the e2e stack runs the emulator unpaced for the fuzz's sake).
+    send(page, "How does streaming work?\n@emulator ttft_ms=250 token_ms=25")
     answer = last_answer(page)
     expect(answer).to_have_attribute("data-status", "streaming")
     expect(answer).to_contain_text("How does streaming work?")
