@@ -4,14 +4,18 @@ Starts on loopback, as processes (no containers, so no Docker port proxy skews t
 the api under gunicorn with the same gunicorn.conf.py as its image, and Debian's nginx with the product's own
 template. Then, for each scenario (concurrency x pacing), drives three paths with the same emulator pacing:
 (a) straight to the emulator, (b) to the api, (c) through nginx to the api. A raw-socket client on uvloop,
-pinned to one core, records for every stream the time to first body byte, every gap between reads, errors;
-/proc gives each process's CPU time and memory. Loopback only; every scenario is bounded by its stream count.
+pinned to one core, records for every stream the time to first body byte, every gap between reads, bytes,
+errors; /proc gives each process's CPU time and memory. Loopback only; every scenario is bounded by its stream
+count. Results: JSON and CSV in bench/results/ (plot them with plot_stack_overhead.py).
 
     uv run --project bench python bench/stack_overhead.py      (or: make bench)
+    ... --api-dir /elsewhere/services/api --label before       (another checkout of the api, for before/after)
+    ... --only paced:1,unpaced:100                              (some scenarios only)
 """
 
 import argparse
 import asyncio
+import csv
 import json
 import os
 import platform
@@ -46,6 +50,8 @@ SCENARIOS = [  # (pacing name, concurrency, streams)
     ("unpaced", 1, 40),
     ("unpaced", 10, 100),
     ("unpaced", 100, 300),
+    ("unpaced", 500, 500),
+    ("unpaced", 1000, 1000),
 ]
 
 
@@ -58,6 +64,8 @@ class StreamResult:
     gaps: list[float] = field(default_factory=list)  # between body reads
     total: float = 0.0
     body_bytes: int = 0
+    reads: int = 0  # body reads: fewer than tokens when the stack sends several tokens in one write
+    token_times: list[float] = field(default_factory=list)  # when each token arrived (counted by its marker)
     error: str | None = None
 
 
@@ -67,6 +75,7 @@ class Target:
     port: int
     path: str
     headers: dict[str, str]
+    token_marker: bytes | None  # bytes that occur once per token in the body (None: tokens cannot be told apart)
 
     def body(self, pacing: dict[str, int], index: int) -> bytes:
         directive = f"@emulator ttft_ms=0 token_ms={pacing['token_ms']} tokens={pacing['tokens']}"
@@ -97,14 +106,20 @@ async def one_stream(target: Target, body: bytes) -> StreamResult:
         header = await reader.readuntil(b"\r\n\r\n")
         status = int(header.split(b" ", 2)[1])
         last = None
+        marker, tail = target.token_marker, b""
         while chunk := await reader.read(65536):
             now = time.perf_counter()
+            if marker:  # (the tail keeps a marker split across two reads; it is too short to hold a whole one)
+                seen = tail + chunk
+                result.token_times.extend([now] * seen.count(marker))
+                tail = seen[1 - len(marker) :]
             if last is None:
                 result.ttfb = now - started
             else:
                 result.gaps.append(now - last)
             last = now
             result.body_bytes += len(chunk)
+            result.reads += 1
         writer.close()
         if status != 200:
             result.error = f"HTTP {status}"
@@ -174,6 +189,17 @@ def cpu_seconds(pids: list[int]) -> float:
     return total
 
 
+def busy_per_core() -> list[tuple[int, int]]:
+    """(busy, total) jiffies of each core since boot, from /proc/stat."""
+    cores = []
+    for line in Path("/proc/stat").read_text().splitlines()[1:]:
+        if not line.startswith("cpu"):
+            break
+        ticks = [int(value) for value in line.split()[1:9]]
+        cores.append((sum(ticks) - ticks[3] - ticks[4], sum(ticks)))  # minus idle and iowait
+    return cores
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -216,10 +242,9 @@ class Stack:
 
 
 @contextmanager
-def running_stack(work: Path, workers: int) -> Iterator[Stack]:
+def running_stack(work: Path, workers: int, api_dir: Path = ROOT / "services/api") -> Iterator[Stack]:
     ports = {name: free_port() for name in ("emulator", "api", "nginx")}
     logs = {name: (work / f"{name}.log").open("wb") for name in ports}
-    api_dir = ROOT / "services/api"
     env = {**os.environ, "EMULATOR_API_KEY": KEY, "EMULATOR_LOG_LEVEL": "WARNING"}
     emulator = subprocess.Popen(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", "emulator", "--host", HOST, "--port", str(ports["emulator"])],
@@ -274,6 +299,12 @@ def ms(value: float | None) -> float | None:
     return None if value is None else round(value * 1000, 2)
 
 
+def lateness(result: StreamResult, pace_s: float) -> list[float]:
+    """How far behind the model's schedule each token arrived: the k-th token is due k paces after the first."""
+    times = result.token_times
+    return [arrived - (times[0] + k * pace_s) for k, arrived in enumerate(times)]
+
+
 def measure(stack: Stack, target: Target, pacing_name: str, concurrency: int, streams: int) -> dict[str, object]:
     pacing = PACED if pacing_name == "paced" else UNPACED
     groups = {
@@ -282,16 +313,19 @@ def measure(stack: Stack, target: Target, pacing_name: str, concurrency: int, st
         "nginx": process_tree(stack.nginx.pid),
     }
     before = {name: cpu_seconds(pids) for name, pids in groups.items()}
+    cores_before = busy_per_core()
     client_before, wall_before = time.process_time(), time.perf_counter()
     results = uvloop.run(drive(target, pacing, concurrency, streams))
     wall = time.perf_counter() - wall_before
     client_cpu = time.process_time() - client_before
     cpu = {name: cpu_seconds(pids) - before[name] for name, pids in groups.items()}
+    cores_busy = [(b1 - b0) / max(1, t1 - t0) for (b0, t0), (b1, t1) in zip(cores_before, busy_per_core(), strict=True)]
 
     ok = [r for r in results if r.error is None]
     chunks = pacing["tokens"] * len(ok)
     gaps = [gap for r in ok for gap in r.gaps]
     ttfbs = [r.ttfb for r in ok if r.ttfb is not None]
+    late = [value for r in ok for value in lateness(r, pacing["token_ms"] / 1000)] if pacing["token_ms"] else []
     row: dict[str, object] = {
         "path": target.name,
         "pacing": pacing_name,
@@ -303,11 +337,18 @@ def measure(stack: Stack, target: Target, pacing_name: str, concurrency: int, st
         "ttft_p99_ms": ms(percentile(ttfbs, 0.99)),
         "gap_p50_ms": ms(percentile(gaps, 0.5)),
         "gap_p99_ms": ms(percentile(gaps, 0.99)),
+        "token_lag_p50_ms": ms(percentile(late, 0.5)),
+        "token_lag_p99_ms": ms(percentile(late, 0.99)),
         "stream_p50_s": round(statistics.median([r.total for r in ok]), 3) if ok else None,
+        "stream_p99_s": round(percentile([r.total for r in ok], 0.99) or 0, 3) if ok else None,
+        "bytes_per_stream": round(statistics.mean([r.body_bytes for r in ok])) if ok else None,
+        "tokens_per_read": round(chunks / max(1, sum(r.reads for r in ok)), 2),
         "wall_s": round(wall, 3),
         "chunks_per_s": round(chunks / wall),
         "cpu_s": {name: round(value, 3) for name, value in cpu.items()},
         "client_cpu_s": round(client_cpu, 3),
+        "client_core_busy": round(client_cpu / wall, 2),  # near 1.0 would make the client the bottleneck
+        "cores_busy": [round(share, 2) for share in cores_busy],  # the whole machine, every process
     }
     if target.name != "emulator" and chunks:
         row["api_cpu_us_per_chunk"] = round(cpu["api"] / chunks * 1e6, 1)
@@ -326,7 +367,7 @@ def added(rows: list[dict[str, object]]) -> list[dict[str, object]]:
         if row["path"] == "emulator" or base is None:
             continue
         entry: dict[str, object] = {"path": row["path"], "pacing": row["pacing"], "concurrency": row["concurrency"]}
-        for key in ("ttft_p50_ms", "ttft_p99_ms", "gap_p50_ms", "gap_p99_ms"):
+        for key in ("ttft_p50_ms", "ttft_p99_ms", "gap_p50_ms", "gap_p99_ms", "token_lag_p99_ms"):
             mine, theirs = row[key], base[key]
             entry[f"added_{key}"] = (
                 round(mine - theirs, 2) if isinstance(mine, float) and isinstance(theirs, float) else None
@@ -337,39 +378,68 @@ def added(rows: list[dict[str, object]]) -> list[dict[str, object]]:
     return summary
 
 
+CSV_COLUMNS = [
+    "path", "pacing", "concurrency", "streams", "errors", "ttft_p50_ms", "ttft_p99_ms", "gap_p50_ms", "gap_p99_ms",
+    "token_lag_p50_ms", "token_lag_p99_ms", "stream_p50_s", "stream_p99_s", "tokens_per_read", "chunks_per_s",
+    "api_cpu_us_per_chunk", "nginx_cpu_us_per_chunk", "client_core_busy",
+]  # fmt: skip
+
+
+def write_csv(rows: list[dict[str, object]], out: Path) -> None:
+    with out.open("w", newline="") as file:
+        writer = csv.DictWriter(file, CSV_COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def chosen(only: str | None) -> list[tuple[str, int, int]]:
+    if not only:
+        return SCENARIOS
+    wanted = {(pacing, int(concurrency)) for pacing, concurrency in (item.split(":") for item in only.split(","))}
+    return [scenario for scenario in SCENARIOS if scenario[:2] in wanted]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workers", type=int, default=2, help="api workers (WEB_CONCURRENCY)")
-    parser.add_argument("--max-concurrency", type=int, default=1000)
+    parser.add_argument("--only", help="scenarios as pacing:concurrency, comma-separated (default: all)")
+    parser.add_argument("--route", choices=["events", "stream"], default="events", help="the api route to drive")
+    parser.add_argument("--api-dir", type=Path, default=ROOT / "services/api", help="the api checkout to run")
+    parser.add_argument("--label", default="current", help="names this run in the results (e.g. before)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench/results/stack-overhead.json")
     args = parser.parse_args()
 
     work = ROOT / "bench/.work"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    cores = sorted(os.sched_getaffinity(0))
-    os.sched_setaffinity(0, {cores[-1]})  # the client keeps to one core; the servers may use both
     rows: list[dict[str, object]] = []
-    with running_stack(work, args.workers) as stack:
+    with running_stack(work, args.workers, args.api_dir) as stack:
+        # The client keeps to one core; the servers, started before this (affinity is inherited), may use all.
+        cores = sorted(os.sched_getaffinity(0))
+        os.sched_setaffinity(0, {cores[-1]})
         idle_rss = [round(rss_mb(pid), 1) for pid in process_tree(stack.api.pid)[1:]]
+        # Azure sends content filter results with each content chunk only; the api's SSE has a delta per token.
+        api_marker = b"event: delta\n" if args.route == "events" else None
         targets = [
-            Target("emulator", stack.ports["emulator"],
-                   "/openai/deployments/chat/chat/completions?api-version=2024-10-21", {"api-key": KEY}),
-            Target("api", stack.ports["api"], "/api/chat/stream", {}),
-            Target("nginx", stack.ports["nginx"], "/api/chat/stream", {}),
+            Target("emulator", stack.ports["emulator"], "/openai/deployments/chat/chat/completions?api-version="
+                   "2024-10-21", {"api-key": KEY}, b'"protected_material_code"'),
+            Target("api", stack.ports["api"], f"/api/chat/{args.route}", {}, api_marker),
+            Target("nginx", stack.ports["nginx"], f"/api/chat/{args.route}", {}, api_marker),
         ]  # fmt: skip
         for target in targets:  # warm-up: imports, connections, JIT of nothing, caches of everything
             uvloop.run(drive(target, PACED | {"token_ms": 0}, 4, 8))
-        for pacing, concurrency, streams in SCENARIOS:
-            if concurrency > args.max_concurrency:
-                continue
+        for pacing, concurrency, streams in chosen(args.only):
             for target in targets:
                 row = measure(stack, target, pacing, concurrency, streams)
                 rows.append(row)
                 print(json.dumps({k: row[k] for k in ("path", "pacing", "concurrency", "errors", "ttft_p50_ms",
-                                                       "gap_p99_ms", "chunks_per_s")}), flush=True)  # fmt: skip
+                                                       "gap_p99_ms", "token_lag_p99_ms", "tokens_per_read",
+                                                       "chunks_per_s", "api_cpu_us_per_chunk")
+                                  if k in row}), flush=True)  # fmt: skip
 
     result = {
+        "label": args.label,
+        "route": f"/api/chat/{args.route}",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, CPython {platform.python_version()}",
         "api_workers": args.workers,
@@ -381,6 +451,7 @@ def main() -> None:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
+    write_csv(rows, args.out.with_suffix(".csv"))
     print(json.dumps(result["added"], indent=1))
 
 

@@ -1,5 +1,6 @@
 """Every bad input and every upstream failure: a clear status and `{"error": {"code", "message"}}`."""
 
+import socket
 from typing import Any
 
 import httpx
@@ -179,6 +180,17 @@ async def test_silent_upstream_is_504_within_the_timeout(api_server: ApiFactory,
             response = await http.post("/api/chat/events", json=body)
     assert_envelope(response, 504, "upstream_timeout")
     assert (await upstream_ended(emulator, tag)).disconnected  # we hung up on it
+
+
+async def test_an_upstream_refusing_connections_is_unavailable_not_a_timeout(api_server: ApiFactory) -> None:
+    # (Pinned because the SDK's optional aiohttp transport reports a refused connection as a connect timeout.)
+    with socket.socket() as bound_not_listening:
+        bound_not_listening.bind(("127.0.0.1", 0))
+        port = bound_not_listening.getsockname()[1]
+        with api_server(AZURE_OPENAI_ENDPOINT=f"http://127.0.0.1:{port}", UPSTREAM_RETRY_MAX_WAIT_S=0.05) as url:
+            async with httpx.AsyncClient(base_url=url) as http:
+                response = await http.post("/api/chat/stream", json=VALID)
+    assert_envelope(response, 502, "upstream_unavailable", "could not be reached")
 
 
 # --- upstream failures after the first token: the stream says so ----------------------------------------

@@ -10,13 +10,42 @@ import httpx
 import pytest
 from emulator.app import Emulator
 from emulator.testing import eventually, serve
+from semantic_kernel.contents import AuthorRole, StreamingChatMessageContent
 
 from chat_api.kernel import build_history, execution_settings, open_upstream
-from chat_api.llm_service import QUEUE_SIZE, ChatStream
+from chat_api.llm_service import (
+    COALESCE_MAX,
+    QUEUE_SIZE,
+    ChatSource,
+    ChatStream,
+    Finished,
+    OpenedStream,
+    TextDelta,
+    relay_batches,
+)
 from chat_api.main import create_app
 from chat_api.schemas import ChatRequest
 
 from .conftest import ApiFactory, api_settings, chat, parse_sse, upstream_ended
+
+
+async def model_tokens(texts: list[str], apart_s: float) -> ChatSource:
+    """What Semantic Kernel yields for an answer whose tokens arrive `apart_s` apart (0: all at once)."""
+    for text in texts:
+        if apart_s:
+            await asyncio.sleep(apart_s)
+        yield [StreamingChatMessageContent(role=AuthorRole.ASSISTANT, content=text, choice_index=0)]
+
+
+async def relayed_batches(source: ChatSource) -> list[list[object]]:
+    """Open the stream as `ChatService.open` does (wait for the first token), then collect the relay's batches."""
+    stream = ChatStream(source, heartbeat_s=None)
+    try:
+        opened = OpenedStream(stream, head=[await stream.next()], attempts=1)
+        return [list(batch) async for batch in relay_batches(opened)]
+    finally:
+        await stream.aclose()
+
 
 STREAM_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 
@@ -130,6 +159,23 @@ async def test_client_leaving_before_the_first_token_closes_the_upstream(
     upstream = await upstream_ended(emulator, tag)
     assert upstream.disconnected and upstream.status is None
     assert upstream.disconnected_at is not None and upstream.disconnected_at - left_at < 0.1
+
+
+async def test_a_burst_is_relayed_in_few_writes_and_its_first_token_at_once() -> None:
+    texts = [f"t{i} " for i in range(200)]
+    batches = await relayed_batches(model_tokens(texts, apart_s=0))
+    assert batches[0] == [TextDelta("t0 ")]  # handed over before the rest of the burst was parsed
+    assert max(len(batch) for batch in batches) <= COALESCE_MAX + 1  # so no token waits long for the rest
+    assert len(batches) <= 200 // COALESCE_MAX + 3  # the rest went out in few writes, not 200
+    events = [event for batch in batches for event in batch]
+    assert events == [*(TextDelta(text) for text in texts), Finished("stop")]
+
+
+async def test_tokens_arriving_apart_are_relayed_one_by_one() -> None:
+    texts = [f"t{i} " for i in range(15)]
+    batches = await relayed_batches(model_tokens(texts, apart_s=0.002))
+    # One write per token, as each arrives; the end of the answer comes with the last one.
+    assert batches == [*([TextDelta(text)] for text in texts[:-1]), [TextDelta(texts[-1]), Finished("stop")]]
 
 
 async def test_a_reader_stopped_while_waiting_for_room_in_the_queue_still_closes_the_upstream(

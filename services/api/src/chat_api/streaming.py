@@ -22,7 +22,7 @@ from chat_api.llm_service import (
     StreamEvent,
     TextDelta,
     TokenUsage,
-    relay_events,
+    relay_batches,
 )
 from chat_api.request_context import RequestRecord
 
@@ -141,6 +141,18 @@ class ChatStreamResponse(Response):
             await send({"type": "http.response.body", "body": data, "more_body": True})
             await send({"type": "http.response.body", "body": b"", "more_body": False})
 
+    def _encode(self, batch: list[StreamEvent]) -> tuple[list[bytes], bool]:
+        """The bytes for a batch of events, and whether the stream must end abnormally after them."""
+        parts: list[bytes] = []
+        for event in batch:
+            self.record.observe(event)
+            data = self.encoder.encode(event)
+            if data is None:
+                return parts, True
+            if data:
+                parts.append(data)
+        return parts, False
+
     async def _relay(self, scope: Scope, receive: Receive, send: Send) -> None:
         record = self.record
         try:
@@ -158,15 +170,14 @@ class ChatStreamResponse(Response):
             start = self.encoder.start(record.request_id, self.model)
             if start:
                 await send({"type": "http.response.body", "body": start, "more_body": True})
-            async for event in relay_events(opened):
-                data = self.encoder.encode(event)
-                record.observe(event)
-                if data is None:
+            async for batch in relay_batches(opened):
+                parts, cut_short = self._encode(batch)
+                if parts:
+                    await send({"type": "http.response.body", "body": b"".join(parts), "more_body": True})
+                if cut_short:
                     # Returning without a final body message makes the server close the connection with no
                     # terminating chunk: every HTTP client then sees a failed, not a finished, stream.
                     return
-                if data:
-                    await send({"type": "http.response.body", "body": data, "more_body": True})
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
             await opened.stream.aclose()

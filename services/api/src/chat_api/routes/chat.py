@@ -21,7 +21,7 @@ from chat_api.settings import Settings
 from chat_api.streaming import ChatStreamResponse, Encoder, PlainText, ServerSentEvents
 
 
-def require_json(request: Request) -> None:
+async def require_json(request: Request) -> None:
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != "application/json":
         raise ApiError(415, "unsupported_media_type", "Send the body as JSON (Content-Type: application/json).")
@@ -53,7 +53,7 @@ def check_limits(body: ChatRequest, settings: Settings) -> None:
         raise fail("options.max_tokens", f"must be at most {settings.MAX_OUTPUT_TOKENS}")
 
 
-def valid_chat_request(body: ChatRequest, settings: SettingsDep) -> ChatRequest:
+async def valid_chat_request(body: ChatRequest, settings: SettingsDep) -> ChatRequest:
     check_limits(body, settings)
     return body
 
