@@ -9,7 +9,7 @@ errors; /proc gives each process's CPU time and memory. Loopback only; every sce
 count. Results: JSON and CSV in bench/results/ (plot them with plot_stack_overhead.py).
 
     uv run --project bench python bench/stack_overhead.py      (or: make bench)
-    ... --api-dir /elsewhere/services/api --label before       (another checkout of the api, for before/after)
+    ... --checkout /elsewhere --label before                    (another checkout's api and nginx, for before/after)
     ... --only paced:1,unpaced:100                              (some scenarios only)
 """
 
@@ -207,16 +207,16 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def render_nginx(work: Path, nginx_port: int, api_port: int) -> Path:
+def render_nginx(work: Path, nginx_port: int, api_port: int, checkout: Path = ROOT) -> Path:
     """The product's nginx.conf and template, rendered for loopback, with limits out of the benchmark's way."""
     for folder in ("client_temp", "proxy_temp", "fastcgi_temp", "uwsgi_temp", "scgi_temp"):
         (work / folder).mkdir(parents=True, exist_ok=True)
         (work / folder).chmod(0o777)
-    main = (ROOT / "nginx/nginx.conf").read_text()
+    main = (checkout / "nginx/nginx.conf").read_text()
     # The image writes its pid and temp files under /tmp; here they go to the work folder.
     main = main.replace("/tmp/", f"{work}/")  # noqa: S108 - replacing the path, not using it
     main = main.replace("include /etc/nginx/conf.d/*.conf;", f"include {work}/default.conf;")
-    site = Template((ROOT / "nginx/templates/default.conf.template").read_text()).safe_substitute(
+    site = Template((checkout / "nginx/templates/default.conf.template").read_text()).safe_substitute(
         NGINX_CHAT_RATE="1000000r/s",
         NGINX_CHAT_BURST="1000000",
         NGINX_STREAMS_PER_CLIENT="60000",
@@ -224,6 +224,7 @@ def render_nginx(work: Path, nginx_port: int, api_port: int) -> Path:
         NGINX_API_READ_TIMEOUT="300s",
         NGINX_RESOLVER="127.0.0.1",
         NGINX_API_SERVER=f"{HOST}:{api_port}",
+        NGINX_API_UPSTREAM=f"http://{HOST}:{api_port}",  # (the name of that setting before upstream keepalive)
         NGINX_UI_UPSTREAM=f"http://{HOST}:9",
     )
     site = site.replace("listen 8080;", f"listen {HOST}:{nginx_port};")
@@ -244,9 +245,10 @@ class Stack:
 
 
 @contextmanager
-def running_stack(work: Path, workers: int, api_dir: Path = ROOT / "services/api") -> Iterator[Stack]:
+def running_stack(work: Path, workers: int, checkout: Path = ROOT) -> Iterator[Stack]:
     ports = {name: free_port() for name in ("emulator", "api", "nginx")}
     logs = {name: (work / f"{name}.log").open("wb") for name in ports}
+    api_dir = checkout / "services/api"
     env = {**os.environ, "EMULATOR_API_KEY": KEY, "EMULATOR_LOG_LEVEL": "WARNING"}
     emulator = subprocess.Popen(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", "emulator", "--host", HOST, "--port", str(ports["emulator"])],
@@ -267,7 +269,7 @@ def running_stack(work: Path, workers: int, api_dir: Path = ROOT / "services/api
         [str(api_dir / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "chat_api.main:create_app()"],
         cwd=api_dir, env=api_env, stdout=logs["api"], stderr=subprocess.STDOUT,
     )  # fmt: skip
-    config = render_nginx(work / "nginx", ports["nginx"], ports["api"])
+    config = render_nginx(work / "nginx", ports["nginx"], ports["api"], checkout)
     nginx = subprocess.Popen(  # noqa: S603 - Debian's nginx with the product's configuration
         [shutil.which("nginx") or "/usr/sbin/nginx", "-c", str(config), "-p", str(config.parent), "-g", "daemon off;"],
         stdout=logs["nginx"], stderr=subprocess.STDOUT,
@@ -406,7 +408,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="api workers (WEB_CONCURRENCY)")
     parser.add_argument("--only", help="scenarios as pacing:concurrency, comma-separated (default: all)")
     parser.add_argument("--route", choices=["events", "stream"], default="events", help="the api route to drive")
-    parser.add_argument("--api-dir", type=Path, default=ROOT / "services/api", help="the api checkout to run")
+    parser.add_argument("--checkout", type=Path, default=ROOT, help="the checkout whose api and nginx to run")
     parser.add_argument("--label", default="current", help="names this run in the results (e.g. before)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench/results/stack-overhead.json")
     args = parser.parse_args()
@@ -415,7 +417,7 @@ def main() -> None:
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     rows: list[dict[str, object]] = []
-    with running_stack(work, args.workers, args.api_dir) as stack:
+    with running_stack(work, args.workers, args.checkout) as stack:
         # The client keeps to one core; the servers, started before this (affinity is inherited), may use all.
         cores = sorted(os.sched_getaffinity(0))
         os.sched_setaffinity(0, {cores[-1]})

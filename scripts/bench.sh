@@ -19,6 +19,7 @@ if ! command -v nginx >/dev/null 2>&1; then
 fi
 (cd services/api && uv sync --locked --quiet)
 uv run --project bench --no-sync python bench/stack_overhead.py
+uv run --project bench --no-sync python bench/plot_stack_overhead.py
 
 stage "UI render under a 200 tokens/s stream (about 30 s)"
 command -v chromium >/dev/null || { echo "needs Chromium (Debian: apt-get install chromium)"; exit 1; }
