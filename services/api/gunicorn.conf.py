@@ -14,6 +14,10 @@ settings = get_settings()
 bind = f"{settings.APP_HOST}:{settings.APP_PORT}"
 worker_class = "chat_api.worker.ChatWorker"  # uvicorn_worker's (not the deprecated uvicorn.workers), with a deadline
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# Each worker listens on a socket of its own (SO_REUSEPORT) and the kernel spreads new connections evenly.
+# On one shared socket, the first worker to wake accepts a whole burst; with nginx keeping its connections
+# alive, they then stay there (measured: one worker at 83% of a core, the other at 25%).
+reuse_port = True
 preload_app = True  # import Semantic Kernel (~1.5 s, ~125 MB) once, and share those pages with every worker
 
 # On shutdown, streams in flight get this long to finish; compose's stop_grace_period must be longer.
