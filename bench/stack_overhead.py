@@ -10,12 +10,13 @@ count. Results: JSON and CSV in bench/results/ (plot them with plot_stack_overhe
 
     uv run --project bench python bench/stack_overhead.py      (or: make bench)
     ... --checkout /elsewhere --label before                    (another checkout's api and nginx, for before/after)
-    ... --only paced:1,unpaced:100                              (some scenarios only)
+    ... --only paced:1,unpaced:100 --repeat 3                   (some scenarios only, each measured 3 times)
 """
 
 import argparse
 import asyncio
 import csv
+import itertools
 import json
 import os
 import platform
@@ -309,7 +310,9 @@ def lateness(result: StreamResult, pace_s: float) -> list[float]:
     return [arrived - (times[0] + k * pace_s) for k, arrived in enumerate(times)]
 
 
-def measure(stack: Stack, target: Target, pacing_name: str, concurrency: int, streams: int) -> dict[str, object]:
+def measure(
+    stack: Stack, target: Target, pacing_name: str, concurrency: int, streams: int, run: int = 1
+) -> dict[str, object]:
     pacing = PACED if pacing_name == "paced" else UNPACED
     groups = {
         "emulator": process_tree(stack.emulator.pid),
@@ -334,6 +337,7 @@ def measure(stack: Stack, target: Target, pacing_name: str, concurrency: int, st
         "path": target.name,
         "pacing": pacing_name,
         "concurrency": concurrency,
+        "run": run,
         "streams": streams,
         "errors": len(results) - len(ok),
         "error_kinds": sorted({r.error for r in results if r.error}),
@@ -363,14 +367,14 @@ def measure(stack: Stack, target: Target, pacing_name: str, concurrency: int, st
 
 
 def added(rows: list[dict[str, object]]) -> list[dict[str, object]]:
-    """What (b) api and (c) nginx + api add over (a) the emulator alone, scenario by scenario."""
-    direct = {(r["pacing"], r["concurrency"]): r for r in rows if r["path"] == "emulator"}
+    """What (b) api and (c) nginx + api add over (a) the emulator alone, scenario by scenario (and run by run)."""
+    direct = {(r["pacing"], r["concurrency"], r["run"]): r for r in rows if r["path"] == "emulator"}
     summary = []
     for row in rows:
-        base = direct.get((row["pacing"], row["concurrency"]))
+        base = direct.get((row["pacing"], row["concurrency"], row["run"]))
         if row["path"] == "emulator" or base is None:
             continue
-        entry: dict[str, object] = {"path": row["path"], "pacing": row["pacing"], "concurrency": row["concurrency"]}
+        entry: dict[str, object] = {key: row[key] for key in ("path", "pacing", "concurrency", "run")}
         for key in ("ttft_p50_ms", "ttft_p99_ms", "gap_p50_ms", "gap_p99_ms", "token_lag_p99_ms"):
             mine, theirs = row[key], base[key]
             entry[f"added_{key}"] = (
@@ -383,9 +387,9 @@ def added(rows: list[dict[str, object]]) -> list[dict[str, object]]:
 
 
 CSV_COLUMNS = [
-    "path", "pacing", "concurrency", "streams", "errors", "ttft_p50_ms", "ttft_p99_ms", "gap_p50_ms", "gap_p99_ms",
-    "token_lag_p50_ms", "token_lag_p99_ms", "stream_p50_s", "stream_p99_s", "tokens_per_read", "chunks_per_s",
-    "api_cpu_us_per_chunk", "nginx_cpu_us_per_chunk", "client_core_busy",
+    "path", "pacing", "concurrency", "run", "streams", "errors", "ttft_p50_ms", "ttft_p99_ms", "gap_p50_ms",
+    "gap_p99_ms", "token_lag_p50_ms", "token_lag_p99_ms", "stream_p50_s", "stream_p99_s", "tokens_per_read",
+    "chunks_per_s", "api_cpu_us_per_chunk", "nginx_cpu_us_per_chunk", "client_core_busy",
 ]  # fmt: skip
 
 
@@ -407,6 +411,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workers", type=int, default=2, help="api workers (WEB_CONCURRENCY)")
     parser.add_argument("--only", help="scenarios as pacing:concurrency, comma-separated (default: all)")
+    parser.add_argument("--repeat", type=int, default=1, help="measure each scenario this many times")
     parser.add_argument("--route", choices=["events", "stream"], default="events", help="the api route to drive")
     parser.add_argument("--checkout", type=Path, default=ROOT, help="the checkout whose api and nginx to run")
     parser.add_argument("--label", default="current", help="names this run in the results (e.g. before)")
@@ -433,8 +438,8 @@ def main() -> None:
         for target in targets:  # warm-up: imports, connections, JIT of nothing, caches of everything
             uvloop.run(drive(target, PACED | {"token_ms": 0}, 4, 8))
         for pacing, concurrency, streams in chosen(args.only):
-            for target in targets:
-                row = measure(stack, target, pacing, concurrency, streams)
+            for run, target in itertools.product(range(1, args.repeat + 1), targets):
+                row = measure(stack, target, pacing, concurrency, streams, run)
                 rows.append(row)
                 print(json.dumps({k: row[k] for k in ("path", "pacing", "concurrency", "errors", "ttft_p50_ms",
                                                        "gap_p99_ms", "token_lag_p99_ms", "tokens_per_read",

@@ -9,7 +9,10 @@ ensure_uv
 stage "emulator throughput (zero delay, about 10 s)"
 uv run --project bench --no-sync python bench/emulator_throughput.py
 
-stage "stack overhead: emulator vs api vs nginx + api, concurrency 1 to 1000 (about 3 min)"
+stage "the api layer by layer: HTTP client, openai SDK, Semantic Kernel, streaming core (about 30 s)"
+uv run --project bench --no-sync python bench/api_layers.py
+
+stage "stack overhead: emulator vs api vs nginx + api, concurrency 1 to 1000 (about 4 min)"
 if ! command -v nginx >/dev/null 2>&1; then
   # Debian's package would start a system nginx on port 80: forbid service starts while it installs.
   printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
