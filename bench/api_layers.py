@@ -49,9 +49,10 @@ def message(tokens: int, token_ms: int, index: int) -> str:
     return f"Layer question {index}\n@emulator ttft_ms=0 token_ms={token_ms} tokens={tokens}"
 
 
-def layers(settings: Settings, service: ChatService, client: openai.AsyncAzureOpenAI) -> dict[str, Layer]:
+def layers(
+    settings: Settings, service: ChatService, client: openai.AsyncAzureOpenAI, http: httpx2.AsyncClient
+) -> dict[str, Layer]:
     url = f"{settings.AZURE_OPENAI_ENDPOINT}openai/deployments/chat/chat/completions?api-version={API_VERSION}"
-    http = httpx2.AsyncClient()
 
     async def http_client(text: str) -> float | None:
         body = {"messages": [{"role": "user", "content": text}], "stream": True, "stream_options": USAGE}
@@ -103,13 +104,14 @@ def layers(settings: Settings, service: ChatService, client: openai.AsyncAzureOp
 
 async def measure(settings: Settings) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
-    async with open_upstream(settings) as upstream:
+    async with open_upstream(settings) as upstream, httpx2.AsyncClient() as http:
         service = ChatService(upstream, settings)
         client = upstream.chat.client
         if not isinstance(client, openai.AsyncAzureOpenAI):
             raise TypeError(f"expected the api's AsyncAzureOpenAI client, found {type(client).__name__}")
+        readers = layers(settings, service, client, http)
         for regime, tokens, token_ms, answers in REGIMES:
-            for name, read in layers(settings, service, client).items():
+            for name, read in readers.items():
                 for index in range(5):  # warm-up: imports, connections, caches
                     await read(message(tokens, token_ms, index))
                 cpu_before = time.process_time()
