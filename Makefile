@@ -1,5 +1,8 @@
 # Entry points. Each target is a thin wrapper around a script in scripts/, so CI and people run the same thing.
-.PHONY: test e2e soak bench
+.PHONY: check test e2e soak bench
+
+check:  ## the fast checks before every commit: lint, formatting, types, unit tests of every service (no Docker)
+	bash scripts/check.sh
 
 test:  ## every check: lint, types, unit tests, then the whole stack end to end (installs what it needs)
 	bash scripts/test.sh
@@ -10,5 +13,5 @@ e2e:  ## only the stack end to end: compose up, smoke, stack tests, browser test
 soak:  ## the stack end to end with the full soak (300 paced streams for 60 s) instead of the short one
 	E2E_SOAK=1 bash scripts/e2e.sh
 
-bench:  ## benchmarks: emulator throughput, the api layer by layer, stack overhead, UI render (loopback, about 6 minutes)
+bench:  ## benchmarks: emulator throughput, the api layer by layer, stack overhead, UI render and first load (loopback, about 7 minutes)
 	bash scripts/bench.sh

@@ -25,9 +25,9 @@ from pathlib import Path
 import httpx2
 import openai
 import uvloop
-from chat_api.kernel import build_history, execution_settings, open_upstream
-from chat_api.llm_service import ChatService, relay_batches
-from chat_api.schemas import ChatRequest
+from chat_api.chat.schemas import ChatRequest
+from chat_api.chat.service import ChatService, relay_batches
+from chat_api.chat.upstream import build_history, execution_settings, open_upstream
 from chat_api.settings import Settings
 from openai.types.chat import ChatCompletionMessageParam, ChatCompletionStreamOptionsParam
 

@@ -13,18 +13,16 @@ stage "the api layer by layer: HTTP client, openai SDK, Semantic Kernel, streami
 uv run --project bench --no-sync python bench/api_layers.py
 
 stage "stack overhead: emulator vs api vs nginx + api, concurrency 1 to 1000 (about 4 min)"
-if ! command -v nginx >/dev/null 2>&1; then
-  # Debian's package would start a system nginx on port 80: forbid service starts while it installs.
-  printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx >/dev/null \
-    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx >/dev/null; }
-  rm -f /usr/sbin/policy-rc.d
-fi
+command -v nginx >/dev/null 2>&1 || apt_install_without_starting nginx
 (cd services/api && uv sync --locked --quiet)
 uv run --project bench --no-sync python bench/stack_overhead.py
 uv run --project bench --no-sync python bench/plot_stack_overhead.py
 
 stage "UI render under a 200 tokens/s stream (about 30 s)"
 command -v chromium >/dev/null || { echo "needs Chromium (Debian: apt-get install chromium)"; exit 1; }
+ensure_node
 (cd services/ui && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build)
 uv run --project bench --no-sync python bench/ui_render.py
+
+stage "UI first load: initial JavaScript and long tasks on ten cold loads (about 30 s)"
+uv run --project bench --no-sync python bench/ui_load.py

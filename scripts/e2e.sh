@@ -48,24 +48,20 @@ docker compose config -q
 "${compose[@]}" config -q
 
 stage "stack: docker compose up --build --wait"
-"${compose[@]}" up --build --detach --wait --wait-timeout 300 --quiet-pull 2>&1 | grep -vE "^(DEPRECATED|\s+Install the buildx|\s+https://docs.docker.com/go/buildx)" || true
-"${compose[@]}" ps --format '{{.Service}}: {{.Status}}'
-# `up --wait` fails the script above through the health checks; check again, loudly, in case grep hid it.
-unhealthy=$("${compose[@]}" ps --format '{{.Service}} {{.Health}}' | awk '$2 != "healthy"' || true)
-[ -z "$unhealthy" ] || { echo "not healthy: $unhealthy"; exit 1; }
+compose_up "${compose[@]}"
+"${compose[@]}" ps --all --format '{{.Service}}: {{.Status}}'
+stack_healthy "${compose[@]}"
 
 stage "stack: smoke test through nginx ($E2E_BASE_URL)"
-python3 tests/e2e/smoke.py "$E2E_BASE_URL"
+ensure_uv >/dev/null
+(cd tests/e2e && uv sync --locked --quiet && uv run --no-sync python smoke.py "$E2E_BASE_URL")
 
 stage "stack: fault matrix through nginx (both routes, every injected fault)"
-ensure_uv >/dev/null
-(cd tests/e2e && uv sync --locked --quiet && uv run --no-sync pytest stack)
+(cd tests/e2e && uv run --no-sync pytest stack)
 
 stage "stack: browser tests (Playwright driving Debian's Chromium)"
 if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "noto sans cjk"; then
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk fonts-noto-color-emoji >/dev/null
+  apt_install chromium fonts-noto-cjk fonts-noto-color-emoji
 fi
 ensure_uv >/dev/null
 (cd tests/e2e && uv run --no-sync ruff check . && uv run --no-sync mypy . && uv run --no-sync pytest browser)

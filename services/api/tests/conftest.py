@@ -2,7 +2,7 @@
 
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, asynccontextmanager, contextmanager
 from typing import Any
 
 import httpx
@@ -12,8 +12,10 @@ from emulator.app import create_app as create_emulator
 from emulator.request_log import RequestRecord
 from emulator.settings import Settings as EmulatorSettings
 from emulator.testing import request_ended, serve
+from httpx_sse import EventSource
 
 from chat_api.main import create_app
+from chat_api.server import shutdown
 from chat_api.settings import Settings
 
 API_KEY = "test-key-8c1d"  # distinctive, so tests can prove it never leaks
@@ -45,6 +47,7 @@ def api_settings(emulator_url: str, **overrides: Any) -> Settings:
         "UPSTREAM_TIMEOUT_S": 2.0,
         "UPSTREAM_MAX_RETRIES": 2,
         "UPSTREAM_RETRY_MAX_WAIT_S": 1.0,
+        "UPSTREAM_RETRY_BASE_S": 0.01,
         "MAX_MESSAGE_CHARS": 2000,
         "MAX_HISTORY_MESSAGES": 10,
         "MAX_HISTORY_CHARS": 5000,
@@ -75,9 +78,16 @@ def api_url(api_server: ApiFactory) -> Iterator[str]:
         yield url
 
 
+@asynccontextmanager
+async def signed_in(url: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the api at `url`."""
+    async with httpx.AsyncClient(base_url=url, timeout=10) as http:
+        yield http
+
+
 @pytest.fixture
 async def client(api_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=api_url, timeout=10) as http:
+    async with signed_in(api_url) as http:
         yield http
 
 
@@ -91,17 +101,15 @@ async def upstream_ended(emulator: Emulator, tag: str) -> RequestRecord:
     return await request_ended(emulator.log, tag)
 
 
-def parse_sse(text: str) -> list[tuple[str, Any]]:
-    """(event, data) pairs; comments come back as ("comment", text)."""
-    import json
+def sse_events(body: httpx.Response | str) -> list[tuple[str, Any]]:
+    """(event, data) pairs of an SSE body, parsed by httpx-sse (comments, such as heartbeats, are skipped)."""
+    if isinstance(body, str):
+        body = httpx.Response(200, headers={"content-type": "text/event-stream"}, text=body)
+    return [(event.event, event.json()) for event in EventSource(body).iter_sse()]
 
-    events: list[tuple[str, Any]] = []
-    for block in text.split("\n\n"):
-        if not block.strip():
-            continue
-        if block.startswith(":"):
-            events.append(("comment", block[1:].strip()))
-            continue
-        fields = dict(line.split(": ", 1) for line in block.splitlines())
-        events.append((fields["event"], json.loads(fields["data"])))
-    return events
+
+@pytest.fixture
+def process_shutdown() -> Iterator[None]:
+    """For a test that shuts a server down: the process's shutdown state is reset afterwards."""
+    yield
+    shutdown.reset()

@@ -4,15 +4,23 @@ import json
 import logging
 import os
 import re
-import subprocess
-import sys
+import runpy
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from emulator.testing import eventually
 
-from .conftest import API_KEY, ApiFactory, chat
+from chat_api.logs import configure_logging
+from chat_api.main import create_app
+from chat_api.server.worker import ChatWorker
+from chat_api.settings import get_settings
+
+from .conftest import API_KEY, ApiFactory, chat, signed_in
+
+GUNICORN_CONF = Path(__file__).parents[1] / "gunicorn.conf.py"
 
 
 async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
@@ -49,12 +57,23 @@ async def test_openapi_carries_the_configured_limits(client: httpx.AsyncClient) 
     assert {"type": "integer", "minimum": 1, "maximum": 4096} in max_tokens
 
 
-def start_with(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    code = "from chat_api.main import create_app; create_app()"
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "APP_", "LOG_"))}
-    return subprocess.run(  # noqa: S603 - our own interpreter
-        [sys.executable, "-c", code], env={**clean, **env}, capture_output=True, text=True, timeout=60, check=False
-    )
+@pytest.fixture
+def environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[dict[str, str]], None]]:
+    """Replace the api's variables in the environment; settings are read afresh, and again after the test."""
+
+    def use(env: dict[str, str]) -> None:
+        for name in os.environ:
+            if name.startswith(("AZURE_", "APP_", "LOG_", "WEB_", "GRACEFUL_")):
+                monkeypatch.delenv(name)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+
+    yield use
+    get_settings.cache_clear()
+
+
+VALID = {"AZURE_OPENAI_ENDPOINT": "http://x", "AZURE_OPENAI_DEPLOYMENT": "chat"}
 
 
 @pytest.mark.parametrize(
@@ -63,20 +82,75 @@ def start_with(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
         ({"AZURE_OPENAI_DEPLOYMENT": "chat"}, "configuration error: AZURE_OPENAI_ENDPOINT: Field required"),
         (
             {"AZURE_OPENAI_ENDPOINT": "not a url", "AZURE_OPENAI_DEPLOYMENT": "chat"},
-            "configuration error: AZURE_OPENAI_ENDPOINT: Input should be a valid URL",
+            "configuration error: AZURE_OPENAI_ENDPOINT: Input should be a valid URL, relative URL without a base",
         ),
         (
-            {"AZURE_OPENAI_ENDPOINT": "http://x", "AZURE_OPENAI_DEPLOYMENT": "chat", "APP_PORT": "http"},
-            "configuration error: APP_PORT: Input should be a valid integer",
+            {**VALID, "APP_PORT": "http"},
+            "configuration error: APP_PORT: Input should be a valid integer, unable to parse string as an integer",
         ),
     ],
 )
-def test_a_bad_setting_stops_start_up_with_one_line_naming_it(env: dict[str, str], line: str) -> None:
-    result = start_with({**env, "AZURE_OPENAI_API_KEY": "secret-value-123"})
-    assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == [line.split(", got")[0]] or result.stderr.startswith(line)
-    assert len(result.stderr.strip().splitlines()) == 1
-    assert "secret-value-123" not in result.stderr
+def test_a_bad_setting_stops_start_up_with_one_line_naming_it(
+    env: dict[str, str], line: str, environment: Callable[[dict[str, str]], None], capsys: pytest.CaptureFixture[str]
+) -> None:
+    environment({**env, "AZURE_OPENAI_API_KEY": "secret-value-123"})
+    with pytest.raises(SystemExit) as stopped:
+        create_app()
+    assert stopped.value.code == 2
+    assert capsys.readouterr().err.splitlines() == [line]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "reason"),
+    [
+        ("WEB_CONCURRENCY", "two", "Input should be a valid integer, unable to parse string as an integer"),
+        ("WEB_CONCURRENCY", "0", "Input should be greater than or equal to 1"),
+        ("GRACEFUL_TIMEOUT_S", "30s", "Input should be a valid integer, unable to parse string as an integer"),
+    ],
+)
+def test_gunicorns_own_settings_are_checked_the_same_way(
+    name: str,
+    value: str,
+    reason: str,
+    environment: Callable[[dict[str, str]], None],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    environment({**VALID, name: value})
+    with pytest.raises(SystemExit) as stopped:
+        runpy.run_path(str(GUNICORN_CONF))
+    assert stopped.value.code == 2
+    assert capsys.readouterr().err.splitlines() == [f"configuration error: {name}: {reason}"]
+
+
+def test_gunicorn_takes_its_sizes_from_the_settings(environment: Callable[[dict[str, str]], None]) -> None:
+    environment({**VALID, "WEB_CONCURRENCY": "3", "GRACEFUL_TIMEOUT_S": "12"})
+    conf = runpy.run_path(str(GUNICORN_CONF))
+    assert (conf["workers"], conf["graceful_timeout"]) == (3, 12)
+    assert conf["worker_class"] == f"{ChatWorker.__module__}.{ChatWorker.__name__}"
+
+
+@pytest.fixture
+def logging_restored() -> Iterator[None]:
+    """Request it before `capsys`: logging is set up again on the real stdout once capture has ended."""
+    yield
+    configure_logging("INFO")
+
+
+async def test_no_upstream_address_in_any_log_line_even_at_debug(
+    api_server: ApiFactory, emulator_url: str, logging_restored: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The HTTP stack under the SDK logs the host and port it connects to at DEBUG (httpcore2 did)."""
+    port = emulator_url.rsplit(":", 1)[1]
+    with api_server(LOG_LEVEL="DEBUG") as url:
+        assert logging.getLogger().isEnabledFor(logging.DEBUG)
+        async with signed_in(url) as http:
+            for route in ("/api/chat/events", "/api/chat/stream"):
+                assert (await http.post(route, json=chat("tokens=3")[0])).status_code == 200
+            failed = await http.post("/api/chat/events", json=chat("fault=500")[0])
+            assert failed.status_code == 502
+    out = capsys.readouterr().out
+    assert not re.search(rf"(?<!\d){port}(?!\d)", out)
+    assert emulator_url.removeprefix("http://") not in out
 
 
 async def test_one_json_log_line_per_request_with_id_and_no_key(
@@ -120,7 +194,7 @@ async def test_cors_is_closed_by_default_and_opens_to_an_allow_list(
     closed = await client.options("/api/chat/stream", headers=preflight)
     assert "access-control-allow-origin" not in closed.headers
     with api_server(CORS_ALLOW_ORIGINS="https://chat.example, https://admin.example") as url:
-        async with httpx.AsyncClient(base_url=url) as http:
+        async with signed_in(url) as http:
             allowed = await http.options("/api/chat/stream", headers={**preflight, "Origin": "https://chat.example"})
             denied = await http.options("/api/chat/stream", headers=preflight)
     assert allowed.headers["access-control-allow-origin"] == "https://chat.example"
@@ -132,7 +206,7 @@ async def test_an_http_endpoint_in_the_environment_is_accepted(
 ) -> None:
     """Semantic Kernel validates AZURE_OPENAI_ENDPOINT from the environment itself and wants https; a local
     gateway (or the emulator) is http. Found by running the container: in-process tests never set the variable."""
-    from chat_api.kernel import open_upstream
+    from chat_api.chat.upstream import open_upstream
 
     from .conftest import api_settings
 

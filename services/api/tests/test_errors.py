@@ -7,7 +7,7 @@ import httpx
 import pytest
 from emulator.app import Emulator
 
-from .conftest import API_KEY, ApiFactory, chat, parse_sse, upstream_ended
+from .conftest import API_KEY, ApiFactory, chat, signed_in, sse_events, upstream_ended
 
 ROUTES = ["/api/chat/stream", "/api/chat/events"]
 
@@ -175,7 +175,7 @@ async def test_auth_and_filter_failures_are_not_retried(client: httpx.AsyncClien
 
 async def test_silent_upstream_is_504_within_the_timeout(api_server: ApiFactory, emulator: Emulator) -> None:
     with api_server(UPSTREAM_TIMEOUT_S=0.3) as url:
-        async with httpx.AsyncClient(base_url=url) as http:
+        async with signed_in(url) as http:
             body, tag = chat("fault=hang")
             response = await http.post("/api/chat/events", json=body)
     assert_envelope(response, 504, "upstream_timeout")
@@ -188,7 +188,7 @@ async def test_an_upstream_refusing_connections_is_unavailable_not_a_timeout(api
         bound_not_listening.bind(("127.0.0.1", 0))
         port = bound_not_listening.getsockname()[1]
         with api_server(AZURE_OPENAI_ENDPOINT=f"http://127.0.0.1:{port}", UPSTREAM_RETRY_MAX_WAIT_S=0.05) as url:
-            async with httpx.AsyncClient(base_url=url) as http:
+            async with signed_in(url) as http:
                 response = await http.post("/api/chat/stream", json=VALID)
     assert_envelope(response, 502, "upstream_unavailable", "could not be reached")
 
@@ -201,7 +201,7 @@ async def test_mid_stream_failure_is_an_error_event(client: httpx.AsyncClient, f
     body, _ = chat(f"fault={fault} after=4")
     response = await client.post("/api/chat/events", json=body)
     assert response.status_code == 200
-    events = parse_sse(response.text)
+    events = sse_events(response)
     assert [name for name, _ in events] == ["start", "delta", "delta", "delta", "delta", "error"]
     assert events[-1][1]["code"] == code and events[-1][1]["message"]
 
@@ -224,5 +224,5 @@ async def test_mid_stream_failure_ends_the_text_body_abnormally(client: httpx.As
 
 async def test_mid_stream_content_filter_is_done_with_content_filter(client: httpx.AsyncClient) -> None:
     body, _ = chat("fault=content_filter after=3")
-    events = parse_sse((await client.post("/api/chat/events", json=body)).text)
+    events = sse_events(await client.post("/api/chat/events", json=body))
     assert events[-1] == ("done", {"finish_reason": "content_filter"})

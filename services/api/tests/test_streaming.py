@@ -5,28 +5,27 @@ import codecs
 import contextlib
 import logging
 import time
+from typing import Any
 
 import httpx
 import pytest
 from emulator.app import Emulator
 from emulator.testing import eventually, serve
 from semantic_kernel.contents import AuthorRole, StreamingChatMessageContent
+from starlette.types import Message, Scope
 
-from chat_api.kernel import build_history, execution_settings, open_upstream
-from chat_api.llm_service import (
-    COALESCE_MAX,
-    QUEUE_SIZE,
-    ChatSource,
-    ChatStream,
-    Finished,
-    OpenedStream,
-    TextDelta,
-    relay_batches,
-)
+from chat_api.chat.encoders import ServerSentEvents
+from chat_api.chat.events import Finished, TextDelta
+from chat_api.chat.reader import COALESCE_MAX, QUEUE_SIZE, ChatSource, ChatStream
+from chat_api.chat.response import ChatStreamResponse
+from chat_api.chat.schemas import ChatRequest
+from chat_api.chat.service import ChatService, OpenedStream, relay_batches
+from chat_api.chat.upstream import build_history, execution_settings, open_upstream
+from chat_api.http.middleware import RequestRecord
 from chat_api.main import create_app
-from chat_api.schemas import ChatRequest
+from chat_api.server.uvicorn_server import ChatServer
 
-from .conftest import ApiFactory, api_settings, chat, parse_sse, upstream_ended
+from .conftest import ApiFactory, api_settings, chat, signed_in, sse_events, upstream_ended
 
 
 async def model_tokens(texts: list[str], apart_s: float) -> ChatSource:
@@ -80,7 +79,7 @@ async def test_events_stream_start_deltas_usage_done(client: httpx.AsyncClient, 
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/event-stream; charset=utf-8"
     assert response.headers["x-request-id"] == "req-42"
-    events = parse_sse(response.text)
+    events = sse_events(response)
     names = [name for name, _ in events]
     assert names[0] == "start" and names[-2:] == ["usage", "done"]
     assert set(names[1:-2]) == {"delta"}
@@ -104,7 +103,7 @@ async def test_history_reaches_the_model_after_our_system_prompt(client: httpx.A
 
 async def test_length_finish_reason(client: httpx.AsyncClient) -> None:
     body, _ = chat("", options={"max_tokens": 5})
-    events = parse_sse((await client.post("/api/chat/events", json=body)).text)
+    events = sse_events(await client.post("/api/chat/events", json=body))
     assert events[-1] == ("done", {"finish_reason": "length"})
     assert sum(1 for name, _ in events if name == "delta") == 5
 
@@ -124,11 +123,11 @@ async def test_utf8_survives_every_chunk_boundary(client: httpx.AsyncClient) -> 
 
 async def test_heartbeats_while_the_upstream_is_silent(api_server: ApiFactory) -> None:
     with api_server(HEARTBEAT_S=0.05) as url:
-        async with httpx.AsyncClient(base_url=url) as http:
+        async with signed_in(url) as http:
             body, _ = chat("ttft_ms=0 token_ms=200 tokens=3")
-            events = parse_sse((await http.post("/api/chat/events", json=body)).text)
-    assert ("comment", "keep-alive") in events
-    assert events[-1] == ("done", {"finish_reason": "stop"})
+            response = await http.post("/api/chat/events", json=body)
+    assert "\n\n: keep-alive\n\n" in response.text
+    assert sse_events(response)[-1] == ("done", {"finish_reason": "stop"})
 
 
 @pytest.mark.parametrize("route", ["/api/chat/stream", "/api/chat/events"])
@@ -183,7 +182,7 @@ async def test_a_reader_stopped_while_waiting_for_room_in_the_queue_still_closes
 ) -> None:
     """Nobody reads the stream, so its reading task waits for room in the queue, outside the HTTP read, when it
     is stopped. Cancelling it there leaves Semantic Kernel's response open; the stream must close it itself."""
-    body, tag = chat("ttft_ms=0 token_ms=2 tokens=3000")
+    body, tag = chat("ttft_ms=0 token_ms=5 tokens=400")
     settings = api_settings(emulator_url)
     request = ChatRequest.model_validate(body)
     async with open_upstream(settings) as upstream:
@@ -199,20 +198,20 @@ async def test_a_reader_stopped_while_waiting_for_room_in_the_queue_still_closes
 
 
 async def test_a_stream_still_running_when_the_server_stops_is_told_the_service_is_restarting(
-    emulator_url: str, emulator: Emulator, caplog: pytest.LogCaptureFixture
+    emulator_url: str, emulator: Emulator, caplog: pytest.LogCaptureFixture, process_shutdown: None
 ) -> None:
-    """Shutdown with a grace period (gunicorn's restart, see chat_api.worker): a stream that outlives it gets
+    """Shutdown with a grace period (gunicorn's restart, see chat_api.server.worker): a stream that outlives it gets
     an `error` event saying why it ends, then a clean end; and its upstream request is closed."""
-    body, tag = chat("ttft_ms=0 token_ms=50 tokens=400")
+    body, tag = chat("ttft_ms=0 token_ms=50 tokens=300")
     server = contextlib.ExitStack()
-    url = server.enter_context(serve(create_app(api_settings(emulator_url)), graceful_s=1))
+    url = server.enter_context(serve(create_app(api_settings(emulator_url)), graceful_s=1, server_class=ChatServer))
     # Uvicorn's error log does not reach the root logger caplog listens to (and its set-up resets handlers).
     uvicorn_log = logging.getLogger("uvicorn.error")
     uvicorn_log.addHandler(caplog.handler)
     stopping: asyncio.Task[None] | None = None
     text = ""
     async with (
-        httpx.AsyncClient(base_url=url, timeout=10) as http,
+        signed_in(url) as http,
         http.stream("POST", "/api/chat/events", json=body) as r,
     ):
         async for chunk in r.aiter_text():
@@ -221,7 +220,7 @@ async def test_a_stream_still_running_when_the_server_stops_is_told_the_service_
                 stopping = asyncio.create_task(asyncio.to_thread(server.close))
     assert stopping is not None
     await stopping
-    events = parse_sse(text)
+    events = sse_events(text)
     assert events[-1] == (
         "error",
         {"code": "upstream_unavailable", "message": "The chat service is restarting. Please retry."},
@@ -229,3 +228,59 @@ async def test_a_stream_still_running_when_the_server_stops_is_told_the_service_
     assert (await upstream_ended(emulator, tag)).disconnected
     uvicorn_log.removeHandler(caplog.handler)
     assert "Exception in ASGI application" not in caplog.text  # an orderly end, not a crash with a traceback
+
+
+async def test_a_stream_cancelled_by_its_caller_is_not_told_the_service_is_restarting(
+    emulator_url: str, emulator: Emulator
+) -> None:
+    """Only the server's shutdown deadline means "restarting". Any other cancellation around the response (a
+    timeout, a task group) is its caller's: the response closes the upstream, sends nothing, and re-raises."""
+    body, tag = chat("ttft_ms=0 token_ms=20 tokens=400")
+    settings = api_settings(emulator_url)
+    sent: list[Message] = []
+    disconnected = asyncio.Event()
+
+    async def receive() -> Message:
+        await disconnected.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    async with open_upstream(settings) as upstream:
+        service = ChatService(upstream, settings)
+        request = ChatRequest.model_validate(body)
+        record = RequestRecord(request_id="r1", method="POST", route="/api/chat/events")
+        response = ChatStreamResponse(lambda: service.open(request, True), ServerSentEvents(), record, "chat")
+        scope: Scope = {"type": "http", "method": "POST", "path": "/api/chat/events", "headers": []}
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.3):
+                await response(scope, receive, send)
+    bodies = b"".join(m.get("body", b"") for m in sent)
+    assert b"event: delta" in bodies and b"restarting" not in bodies
+    assert record.error_code is None
+    assert (await upstream_ended(emulator, tag)).disconnected
+
+
+async def test_the_streams_state_is_set_before_its_tasks_can_run() -> None:
+    """An eager task factory runs a task's first step inside `create_task`: the heartbeat task then reads the
+    stream's clock at once. Every field the tasks use must exist before they are created."""
+    seen: dict[str, set[str]] = {}
+    loop = asyncio.get_running_loop()
+
+    def factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> asyncio.Task[Any]:
+        owner = coro.cr_frame.f_locals.get("self")
+        if isinstance(owner, ChatStream):
+            seen[coro.__qualname__] = set(vars(owner) if hasattr(owner, "__dict__") else ())
+        return asyncio.Task(coro, loop=loop, **kwargs)
+
+    previous = loop.get_task_factory()
+    loop.set_task_factory(factory)
+    try:
+        stream = ChatStream(model_tokens(["a", "b"], apart_s=0.01), heartbeat_s=0.05)
+    finally:
+        loop.set_task_factory(previous)
+    await stream.aclose()
+    assert set(seen) == {"ChatStream._pump", "ChatStream._beat"}
+    for fields in seen.values():
+        assert {"_queue", "_last_event", "_first", "_responses", "_failure"} <= fields

@@ -1,13 +1,13 @@
 """How the upstream client is built, and how its failures are named (no network: pure construction)."""
 
-import httpx
+import httpx2
 import openai
 import pytest
 from azure.core.exceptions import ClientAuthenticationError
 from semantic_kernel.exceptions import ServiceResponseException
 
-from chat_api.errors import is_retryable, retry_after_seconds, upstream_error
-from chat_api.kernel import open_upstream
+from chat_api.chat.upstream import open_upstream
+from chat_api.chat.upstream_errors import is_retryable, retry_after_seconds, upstream_error
 
 from .conftest import API_KEY, api_settings
 
@@ -23,11 +23,11 @@ async def test_without_a_key_the_client_uses_an_entra_id_token_provider() -> Non
 
 
 def status_error(status: int, headers: dict[str, str] | None = None, code: str | None = None) -> openai.APIStatusError:
-    request = httpx.Request("POST", "https://example.openai.azure.com/openai/deployments/x/chat/completions")
-    response = httpx.Response(status, headers=headers, request=request)
+    request = httpx2.Request("POST", "https://example.openai.azure.com/openai/deployments/x/chat/completions")
+    response = httpx2.Response(status, headers=headers, request=request)
     error_class = {400: openai.BadRequestError, 401: openai.AuthenticationError, 429: openai.RateLimitError}
     cls = error_class.get(status, openai.InternalServerError)
-    return cls("failed", response=response, body={"code": code} if code else None)  # type: ignore[arg-type]
+    return cls("failed", response=response, body={"code": code} if code else None)
 
 
 def wrapped(cause: BaseException) -> ServiceResponseException:

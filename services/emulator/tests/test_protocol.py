@@ -1,5 +1,6 @@
 """The emulator as a protocol peer: raw wire format, and what unmodified openai SDK clients see."""
 
+import time
 from typing import Any
 
 import httpx
@@ -166,6 +167,11 @@ async def test_unknown_deployment_is_404_when_a_list_is_configured() -> None:
             None,
             "unknown emulator fault",
         ),
+        (
+            b'{"messages": [{"role": "user", "content": "@emulator tokens=401"}]}',
+            None,
+            "tokens=401 is over the limit of 400",
+        ),
     ],
 )
 async def test_bad_requests_are_400_in_azure_shape(
@@ -198,3 +204,13 @@ async def test_content_parts_are_read_as_text(http: httpx.AsyncClient) -> None:
 
 async def test_health(http: httpx.AsyncClient) -> None:
     assert (await http.get("/healthz")).json() == {"status": "ok"}
+
+
+async def test_a_huge_reply_length_is_refused_at_once(http: httpx.AsyncClient) -> None:
+    """A directive can come from anyone who can send a chat message: it must not stall the emulator."""
+    body = {"messages": [{"role": "user", "content": "hi\n@emulator tokens=4000000"}], "stream": True}
+    started = time.perf_counter()
+    response = await http.post(chat_url(), json=body)
+    assert time.perf_counter() - started < 0.5
+    assert response.status_code == 400
+    assert "over the limit of 400" in response.json()["error"]["message"]

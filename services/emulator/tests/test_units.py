@@ -2,6 +2,7 @@
 
 import pytest
 
+from emulator import replies
 from emulator.directives import AttemptCounter, DirectiveError, Fault, parse_directive, split_directive
 from emulator.replies import reply_for, reply_tokens
 from emulator.tokens import count_prompt_tokens, count_tokens, tokenize
@@ -84,3 +85,21 @@ def test_attempts_are_counted_per_identical_request() -> None:
     assert counter.next_attempt("d", b"b") == 1
     assert counter.next_attempt("other", b"a") == 1
     assert counter.next_attempt("d", b"a") == 1  # evicted: the oldest key went first
+
+
+def test_only_the_tokens_a_client_can_be_sent_are_built(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A padded reply cut by `limit` (the client's max_tokens) builds no padding the cut throws away, and is
+    the same prefix the whole reply starts with."""
+    message = "Hello there"
+    natural = "".join(reply_tokens([message], message))
+    whole = reply_tokens([message], message, 400)
+    tokenized: list[str] = []
+
+    def recording(text: str) -> list[str]:
+        tokenized.append(text)
+        return tokenize(text)
+
+    monkeypatch.setattr(replies, "tokenize", recording)
+    cut = reply_tokens([message], message, 400, limit=5)
+    assert cut == whole[:5]
+    assert tokenized == [natural]  # the reply's own text only: no padding was built

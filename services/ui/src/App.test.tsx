@@ -24,18 +24,32 @@ describe('chatting', () => {
     await typeAndSend('Hello');
 
     expect(screen.getByLabelText('You')).toHaveTextContent('Hello');
-    await waitFor(() => { expect(server.answers).toHaveLength(1); });
+    await waitFor(() => {
+      expect(server.answers).toHaveLength(1);
+    });
     expect(server.latest().request).toEqual({ message: 'Hello', history: [], options: {} });
 
-    act(() => { server.latest().delta('## Title\n\nFirst'); });
-    await waitFor(() => { expect(assistantTurns()[0]).toHaveTextContent('First'); });
-    expect(screen.getByRole('heading', { name: 'Title' })).toBeInTheDocument();
+    act(() => {
+      server.latest().delta('## Title\n\nFirst');
+    });
+    await waitFor(() => {
+      expect(assistantTurns()[0]).toHaveTextContent('First');
+    });
+    expect(await screen.findByRole('heading', { name: 'Title' })).toBeInTheDocument();
 
-    act(() => { server.latest().delta(' and second.'); });
-    await waitFor(() => { expect(assistantTurns()[0]).toHaveTextContent('First and second.'); });
+    act(() => {
+      server.latest().delta(' and second.');
+    });
+    await waitFor(() => {
+      expect(assistantTurns()[0]).toHaveTextContent('First and second.');
+    });
 
-    act(() => { server.latest().finish(); });
-    await waitFor(() => { expect(assistantTurns()[0]).toHaveAttribute('data-status', 'done'); });
+    act(() => {
+      server.latest().finish();
+    });
+    await waitFor(() => {
+      expect(assistantTurns()[0]).toHaveAttribute('data-status', 'done');
+    });
     expect(screen.getByText('15 tokens')).toBeInTheDocument();
     expect(screen.getByRole('button', { name: 'Send' })).toBeInTheDocument();
   });
@@ -44,12 +58,21 @@ describe('chatting', () => {
     const server = fakeServer();
     render(<App />);
     await typeAndSend('one');
-    await waitFor(() => { expect(server.answers).toHaveLength(1); });
-    act(() => { server.latest().delta('reply one'); server.latest().finish(); });
-    await waitFor(() => { expect(assistantTurns()[0]).toHaveAttribute('data-status', 'done'); });
+    await waitFor(() => {
+      expect(server.answers).toHaveLength(1);
+    });
+    act(() => {
+      server.latest().delta('reply one');
+      server.latest().finish();
+    });
+    await waitFor(() => {
+      expect(assistantTurns()[0]).toHaveAttribute('data-status', 'done');
+    });
 
     await typeAndSend('two');
-    await waitFor(() => { expect(server.answers).toHaveLength(2); });
+    await waitFor(() => {
+      expect(server.answers).toHaveLength(2);
+    });
     expect(server.latest().request.history).toEqual([
       { role: 'user', content: 'one' },
       { role: 'assistant', content: 'reply one' },
@@ -72,18 +95,28 @@ describe('chatting', () => {
     const server = fakeServer();
     render(<App />);
     await typeAndSend('Tell me a story');
-    await waitFor(() => { expect(server.answers).toHaveLength(1); });
-    act(() => { server.latest().delta('Once upon a time'); });
-    await waitFor(() => { expect(assistantTurns()[0]).toHaveTextContent('Once upon a time'); });
+    await waitFor(() => {
+      expect(server.answers).toHaveLength(1);
+    });
+    act(() => {
+      server.latest().delta('Once upon a time');
+    });
+    await waitFor(() => {
+      expect(assistantTurns()[0]).toHaveTextContent('Once upon a time');
+    });
 
     const user = userEvent.setup();
     await user.click(screen.getByRole('button', { name: 'Stop' }));
-    await waitFor(() => { expect(assistantTurns()[0]).toHaveAttribute('data-status', 'stopped'); });
+    await waitFor(() => {
+      expect(assistantTurns()[0]).toHaveAttribute('data-status', 'stopped');
+    });
     expect(assistantTurns()[0]).toHaveTextContent('Once upon a time');
     expect(within(assistantTurns()[0] as HTMLElement).getByText('Stopped')).toBeInTheDocument();
 
     await user.click(screen.getByRole('button', { name: 'Retry' }));
-    await waitFor(() => { expect(server.answers).toHaveLength(2); });
+    await waitFor(() => {
+      expect(server.answers).toHaveLength(2);
+    });
     expect(server.latest().request.message).toBe('Tell me a story');
     expect(assistantTurns()).toHaveLength(1); // the stopped answer was replaced
   });
@@ -92,15 +125,25 @@ describe('chatting', () => {
     const server = fakeServer();
     render(<App />);
     const user = await typeAndSend('Hi');
-    await waitFor(() => { expect(server.answers).toHaveLength(1); });
-    act(() => { server.latest().delta('partial'); });
+    await waitFor(() => {
+      expect(server.answers).toHaveLength(1);
+    });
+    act(() => {
+      server.latest().delta('partial');
+    });
     await user.keyboard('{Escape}');
-    await waitFor(() => { expect(assistantTurns()[0]).toHaveAttribute('data-status', 'stopped'); });
+    await waitFor(() => {
+      expect(assistantTurns()[0]).toHaveAttribute('data-status', 'stopped');
+    });
   });
 
   it('shows the server error on the answer, keeps the message, and Retry succeeds', async () => {
     const server = fakeServer();
-    server.failNextWith(429, 'upstream_rate_limited', 'The model is receiving too many requests. Please retry shortly.');
+    server.failNextWith(
+      429,
+      'upstream_rate_limited',
+      'The model is receiving too many requests. Please retry shortly.',
+    );
     render(<App />);
     const user = await typeAndSend('Important question');
 
@@ -108,10 +151,17 @@ describe('chatting', () => {
     expect(screen.getByLabelText('You')).toHaveTextContent('Important question');
 
     await user.click(screen.getByRole('button', { name: 'Retry' }));
-    await waitFor(() => { expect(server.answers).toHaveLength(1); });
+    await waitFor(() => {
+      expect(server.answers).toHaveLength(1);
+    });
     expect(server.latest().request.message).toBe('Important question');
-    act(() => { server.latest().delta('Answer'); server.latest().finish(); });
-    await waitFor(() => { expect(assistantTurns()[0]).toHaveAttribute('data-status', 'done'); });
+    act(() => {
+      server.latest().delta('Answer');
+      server.latest().finish();
+    });
+    await waitFor(() => {
+      expect(assistantTurns()[0]).toHaveAttribute('data-status', 'done');
+    });
     expect(screen.queryByRole('alert')).not.toBeInTheDocument();
   });
 
@@ -119,10 +169,14 @@ describe('chatting', () => {
     const server = fakeServer();
     render(<App />);
     await typeAndSend('Hi');
-    await waitFor(() => { expect(server.answers).toHaveLength(1); });
+    await waitFor(() => {
+      expect(server.answers).toHaveLength(1);
+    });
     act(() => {
       server.latest().delta('half an answer');
-      server.latest().send('error', { code: 'upstream_unavailable', message: 'The model service could not be reached. Retry.' });
+      server
+        .latest()
+        .send('error', { code: 'upstream_unavailable', message: 'The model service could not be reached. Retry.' });
     });
     expect(await screen.findByRole('alert')).toHaveTextContent('could not be reached');
     expect(assistantTurns()[0]).toHaveTextContent('half an answer');
@@ -132,13 +186,23 @@ describe('chatting', () => {
     const server = fakeServer();
     render(<App />);
     await typeAndSend('long');
-    await waitFor(() => { expect(server.answers).toHaveLength(1); });
-    act(() => { server.latest().delta('cut'); server.latest().finish('length'); });
+    await waitFor(() => {
+      expect(server.answers).toHaveLength(1);
+    });
+    act(() => {
+      server.latest().delta('cut');
+      server.latest().finish('length');
+    });
     expect(await screen.findByText(/cut short by the length limit/)).toBeInTheDocument();
 
     await typeAndSend('filtered');
-    await waitFor(() => { expect(server.answers).toHaveLength(2); });
-    act(() => { server.latest().delta('some'); server.latest().finish('content_filter'); });
+    await waitFor(() => {
+      expect(server.answers).toHaveLength(2);
+    });
+    act(() => {
+      server.latest().delta('some');
+      server.latest().finish('content_filter');
+    });
     expect(await screen.findByText(/withheld by the content filter/)).toBeInTheDocument();
   });
 });
@@ -148,9 +212,16 @@ describe('conversations', () => {
     const server = fakeServer();
     const first = render(<App />);
     await typeAndSend('Remember me');
-    await waitFor(() => { expect(server.answers).toHaveLength(1); });
-    act(() => { server.latest().delta('I will.'); server.latest().finish(); });
-    await waitFor(() => { expect(assistantTurns()[0]).toHaveAttribute('data-status', 'done'); });
+    await waitFor(() => {
+      expect(server.answers).toHaveLength(1);
+    });
+    act(() => {
+      server.latest().delta('I will.');
+      server.latest().finish();
+    });
+    await waitFor(() => {
+      expect(assistantTurns()[0]).toHaveAttribute('data-status', 'done');
+    });
     first.unmount();
 
     render(<App />);
@@ -183,7 +254,9 @@ describe('conversations', () => {
     await user.type(screen.getByLabelText('Max tokens'), '256');
     await user.type(screen.getByLabelText('Temperature'), '0.5');
     await typeAndSend('with options');
-    await waitFor(() => { expect(server.answers).toHaveLength(1); });
+    await waitFor(() => {
+      expect(server.answers).toHaveLength(1);
+    });
     expect(server.latest().request.options).toEqual({ max_tokens: 256, temperature: 0.5 });
   });
 });
@@ -193,9 +266,16 @@ describe('saving', () => {
     const server = fakeServer();
     render(<App />);
     await typeAndSend('Save me');
-    await waitFor(() => { expect(server.answers).toHaveLength(1); });
-    act(() => { server.latest().delta('Saved.'); server.latest().finish(); });
-    await waitFor(() => { expect(assistantTurns()[0]).toHaveAttribute('data-status', 'done'); });
+    await waitFor(() => {
+      expect(server.answers).toHaveLength(1);
+    });
+    act(() => {
+      server.latest().delta('Saved.');
+      server.latest().finish();
+    });
+    await waitFor(() => {
+      expect(assistantTurns()[0]).toHaveAttribute('data-status', 'done');
+    });
     // No waiting after "done": a reload at this instant must find the answer stored.
     expect(localStorage.getItem('chat.conversations.v1')).toContain('Saved.');
   });
@@ -204,9 +284,15 @@ describe('saving', () => {
     const server = fakeServer();
     render(<App />);
     await typeAndSend('Mid-stream');
-    await waitFor(() => { expect(server.answers).toHaveLength(1); });
-    act(() => { server.latest().delta('partial text'); });
-    await waitFor(() => { expect(assistantTurns()[0]).toHaveTextContent('partial text'); });
+    await waitFor(() => {
+      expect(server.answers).toHaveLength(1);
+    });
+    act(() => {
+      server.latest().delta('partial text');
+    });
+    await waitFor(() => {
+      expect(assistantTurns()[0]).toHaveTextContent('partial text');
+    });
     window.dispatchEvent(new Event('pagehide'));
     expect(localStorage.getItem('chat.conversations.v1')).toContain('partial text');
   });

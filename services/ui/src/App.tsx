@@ -9,7 +9,9 @@ import { useChat } from './hooks/useChat';
 export function App() {
   const chat = useChat();
   const [menuOpen, setMenuOpen] = useState(false);
-  const closeMenu = () => { setMenuOpen(false); };
+  const closeMenu = () => {
+    setMenuOpen(false);
+  };
 
   return (
     <div className={styles.app}>
@@ -19,7 +21,9 @@ export function App() {
           className={styles.menu}
           aria-expanded={menuOpen}
           aria-controls="sidebar"
-          onClick={() => { setMenuOpen((open) => !open); }}
+          onClick={() => {
+            setMenuOpen((open) => !open);
+          }}
         >
           Chats
         </button>
@@ -29,8 +33,14 @@ export function App() {
         <ConversationList
           conversations={chat.conversations}
           activeId={chat.active?.id ?? null}
-          onNew={() => { chat.newChat(); closeMenu(); }}
-          onSelect={(id) => { chat.select(id); closeMenu(); }}
+          onNew={() => {
+            chat.newChat();
+            closeMenu();
+          }}
+          onSelect={(id) => {
+            chat.select(id);
+            closeMenu();
+          }}
           onDelete={chat.remove}
         />
         <SettingsPanel options={chat.options} onChange={chat.setOptions} />

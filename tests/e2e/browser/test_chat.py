@@ -39,7 +39,7 @@ def test_the_answer_grows_while_it_streams_then_renders_markdown(page: Page, art
 
 def test_stop_keeps_the_partial_answer_and_closes_the_upstream(page: Page) -> None:
     tag = new_tag()
-    send(page, f"A long answer please\n@emulator ttft_ms=0 token_ms=40 tokens=1000 tag={tag}")
+    send(page, f"A long answer please\n@emulator ttft_ms=0 token_ms=100 tokens=400 tag={tag}")
     answer = last_answer(page)
     expect(answer).to_contain_text("A long answer please")
     stop = page.get_by_role("button", name="Stop")
@@ -52,7 +52,7 @@ def test_stop_keeps_the_partial_answer_and_closes_the_upstream(page: Page) -> No
     assert "A long answer please" in partial
     record = wait_for_upstream_end(tag)
     assert record["disconnected"] is True, record
-    assert record["tokens_sent"] < 1000
+    assert record["tokens_sent"] < 400
     closed_after = record["disconnected_at"] - stopped_at
     assert closed_after < 0.5, f"the upstream was closed {closed_after * 1000:.0f} ms after Stop"
 
@@ -92,7 +92,7 @@ def test_usable_on_a_phone_screen(page: Page, artifacts: Path) -> None:
 
 def test_scroll_follows_the_answer_until_the_reader_scrolls_up(page: Page) -> None:
     page.set_viewport_size({"width": 1000, "height": 600})
-    send(page, f"A long one\n@emulator ttft_ms=0 token_ms=10 tokens=900 tag={new_tag()}")
+    send(page, f"A long one\n@emulator ttft_ms=0 token_ms=25 tokens=400 tag={new_tag()}")
     answer = last_answer(page)
     scroller = page.get_by_test_id("message-list")
     distance_from_bottom = "el => el.scrollHeight - el.scrollTop - el.clientHeight"

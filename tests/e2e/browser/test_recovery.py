@@ -47,7 +47,7 @@ def wait_until_ready(within: float = 90.0) -> float:
 @pytest.mark.skipif(not COMPOSE, reason="needs E2E_COMPOSE: the compose command of the stack under test")
 def test_an_api_crash_mid_answer_shows_an_error_and_the_next_message_works(page: Page) -> None:
     tag = new_tag()
-    send(page, f"A long answer\n@emulator ttft_ms=0 token_ms=50 tokens=1000 tag={tag}")
+    send(page, f"A long answer\n@emulator ttft_ms=0 token_ms=125 tokens=400 tag={tag}")
     answer = last_answer(page)
     expect(answer).to_contain_text("A long answer")
     crash_the_api()
@@ -55,7 +55,7 @@ def test_an_api_crash_mid_answer_shows_an_error_and_the_next_message_works(page:
     expect(answer).to_have_attribute("data-status", "error")
     expect(answer.get_by_role("alert")).to_contain_text("The answer was interrupted")
     assert "A long answer" in answer.inner_text()  # the partial answer stays
-    assert wait_for_upstream_end(tag)["tokens_sent"] < 1000  # the model's request ended with the api
+    assert wait_for_upstream_end(tag)["tokens_sent"] < 400  # the model's request ended with the api
 
     wait_until_ready()
     send(page, f"Are you back?\n@emulator ttft_ms=0 token_ms=0 tokens=20 tag={new_tag()}")

@@ -13,7 +13,9 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
+from httpx_sse import EventSource
 
 BASE_URL = os.environ.get("E2E_BASE_URL", "http://localhost:8080")
 EMULATOR_URL = os.environ.get("E2E_EMULATOR_URL", "http://127.0.0.1:18081")
@@ -38,12 +40,9 @@ class Reply:
         return json.loads(self.body)
 
     def events(self) -> list[tuple[str, Any]]:
-        found = []
-        for block in self.body.decode().split("\n\n"):
-            fields = dict(line.split(": ", 1) for line in block.splitlines() if line and not line.startswith(":"))
-            if "event" in fields:
-                found.append((fields["event"], json.loads(fields["data"])))
-        return found
+        """(event, data) pairs of an SSE body, parsed by httpx-sse (comments, such as heartbeats, skipped)."""
+        response = httpx.Response(200, headers={"content-type": "text/event-stream"}, content=self.body)
+        return [(event.event, event.json()) for event in EventSource(response).iter_sse()]
 
 
 def exchange(

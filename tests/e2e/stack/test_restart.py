@@ -17,7 +17,7 @@ from .support import Reply, assert_envelope, compose, needs_compose, post_json, 
 pytestmark = needs_compose
 
 SHORT = "ttft_ms=0 token_ms=50 tokens=30"  # 1.5 s: ends well inside the grace period
-LONG = "ttft_ms=0 token_ms=50 tokens=2000"  # 100 s: outlives it
+LONG = "ttft_ms=0 token_ms=250 tokens=400"  # 100 s: outlives it
 QUICK = {"message": "Are you there?\n@emulator tokens=3 ttft_ms=0 token_ms=0"}
 
 WORKERS = """

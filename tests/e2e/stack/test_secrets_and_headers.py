@@ -1,4 +1,4 @@
-"""Secrets and headers, last (after every other stack test has filled the logs).
+"""Secrets and headers.
 
 The api key's value (a distinctive one in this stack, see scripts/e2e.sh) must appear nowhere: not in the
 built UI bundle, not in any response body or header, not in the OpenAPI schema, not in any container's log.
@@ -38,7 +38,10 @@ def test_the_built_ui_bundle_does_not_carry_the_key() -> None:
             assert UPSTREAM.encode() not in content, f"{path.name} names the upstream"
 
 
-def test_no_response_body_or_header_carries_the_key() -> None:
+@pytest.fixture(scope="module")
+def traffic() -> list[Reply]:
+    """Requests of every kind (pages, probes, answers, bad input, each upstream fault on both routes), so that
+    the bodies, headers and logs these tests search hold all of them, whatever ran before."""
     replies = [
         exchange("GET", "/"),
         exchange("GET", "/api/openapi.json"),
@@ -53,8 +56,12 @@ def test_no_response_body_or_header_carries_the_key() -> None:
     for route in ("/api/chat/stream", "/api/chat/events"):
         for fault in ("fault=401", "fault=429 retry_after=60", "fault=500 fail_times=5", "fault=drop after=2"):
             replies.append(post(route, fault)[0])
-    assert [reply.status for reply in replies[:5]] == [200] * 5
-    for reply in replies:
+    return replies
+
+
+def test_no_response_body_or_header_carries_the_key(traffic: list[Reply]) -> None:
+    assert [reply.status for reply in traffic[:5]] == [200] * 5
+    for reply in traffic:
         text = flatten(reply)
         assert KEY not in text
         assert UPSTREAM not in text
@@ -66,7 +73,7 @@ def test_the_openapi_schema_does_not_carry_the_key_or_the_endpoint() -> None:
 
 
 @pytest.mark.parametrize("service", SERVICES)
-def test_no_container_log_carries_the_key(service: str) -> None:
+def test_no_container_log_carries_the_key(service: str, traffic: list[Reply]) -> None:
     logs = service_logs(service)
     if service != "ui":  # the UI's static server logs errors only
         assert logs.strip(), f"{service} logged nothing: the scan would prove nothing"

@@ -1,1 +1,7 @@
-"""Streaming chat API: FastAPI + Semantic Kernel + Azure OpenAI."""
+"""The chat api. One folder per area; data flows one way (routes -> services -> upstream).
+
+- `http/`    the HTTP layer every area shares: error envelope, request context and log line, health, deps
+- `chat/`    the streaming core: events, upstream (Semantic Kernel), reader, encoders, the streaming
+             response, and the stateless seed routes
+- `server/`  running it: the gunicorn worker, the Uvicorn server, the process's shutdown state
+"""

@@ -2,13 +2,29 @@
 
 import logging
 import sys
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
+# Below WARNING, the HTTP stack under the openai SDK logs hosts, ports and URLs, and the database drivers log
+# every statement with its parameters (emails, password hashes): never let those through.
+QUIET_LIBRARIES = (
+    *("httpx", "httpx2", "httpcore", "httpcore2", "openai", "semantic_kernel", "azure", "aiohttp"),
+    *("sqlalchemy", "aiosqlite", "asyncpg", "alembic"),
+)
+REDACTED = "[upstream]"
+
 
 class JsonFormatter(logging.Formatter):
+    """One JSON object per record. `hide`: strings (the upstream's address) replaced wherever they appear,
+    a last guard for anything a library writes at WARNING or above."""
+
+    def __init__(self, hide: Iterable[str] = ()) -> None:
+        super().__init__()
+        self.hide = [text for text in hide if text]
+
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
@@ -22,7 +38,10 @@ class JsonFormatter(logging.Formatter):
             entry["error"] = record.exc_info[0].__name__
             if record.levelno <= logging.DEBUG or logging.getLogger().isEnabledFor(logging.DEBUG):
                 entry["traceback"] = self.formatException(record.exc_info)
-        return orjson.dumps(entry, default=str).decode()
+        line = orjson.dumps(entry, default=str).decode()
+        for text in self.hide:
+            line = line.replace(text, REDACTED)
+        return line
 
 
 class _HideDeliberateAborts(logging.Filter):
@@ -33,9 +52,9 @@ class _HideDeliberateAborts(logging.Filter):
         return record.getMessage() != "ASGI callable returned without completing response."
 
 
-def configure_logging(level: str) -> None:
+def configure_logging(level: str, hide: Iterable[str] = ()) -> None:
     handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(JsonFormatter())
+    handler.setFormatter(JsonFormatter(hide))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -45,5 +64,5 @@ def configure_logging(level: str) -> None:
         named.propagate = True
     logging.getLogger("uvicorn.access").disabled = True  # chat_api.access logs each request, with more
     logging.getLogger("uvicorn.error").addFilter(_HideDeliberateAborts())
-    for noisy in ("httpx", "httpx2", "httpcore", "openai", "semantic_kernel", "azure"):
+    for noisy in QUIET_LIBRARIES:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))

@@ -1,32 +1,33 @@
-"""The app factory: settings, logging, the upstream client's lifespan, middleware, error handlers, routes."""
+"""The app factory: settings, logging, the lifespan's typed state, middleware, error handlers, routes."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from chat_api.errors import install_error_handlers
-from chat_api.kernel import open_upstream
-from chat_api.llm_service import ChatService
+from chat_api.chat import routes as chat_routes
+from chat_api.chat.openapi import document_limits
+from chat_api.chat.service import ChatService
+from chat_api.chat.upstream import open_upstream
+from chat_api.http import health
+from chat_api.http.errors import ErrorEnvelope, install_error_handlers
+from chat_api.http.middleware import RequestContextMiddleware
+from chat_api.http.openapi import install_openapi
 from chat_api.logs import configure_logging
-from chat_api.openapi import install_openapi
-from chat_api.request_context import RequestContextMiddleware
-from chat_api.routes import chat, health
-from chat_api.schemas import ErrorEnvelope
 from chat_api.settings import Settings, get_settings
+from chat_api.state import AppState
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    configure_logging(settings.LOG_LEVEL)
+    configure_logging(settings.LOG_LEVEL, hide=[settings.upstream_address])
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(_: FastAPI) -> AsyncIterator[AppState]:
         async with open_upstream(settings) as upstream:
-            app.state.chat_service = ChatService(upstream, settings)
-            yield
-            app.state.chat_service = None
+            yield AppState(settings=settings, chat=ChatService(upstream, settings))
 
     app = FastAPI(
         title="Streaming chat API",
@@ -39,9 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url="/api/docs",
         redoc_url=None,
     )
-    app.state.settings = settings
-    app.state.chat_service = None
-    install_openapi(app, settings)
+    install_openapi(app, [partial(document_limits, settings=settings)])
     install_error_handlers(app)
     if settings.CORS_ALLOW_ORIGINS:
         app.add_middleware(
@@ -52,6 +51,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["X-Request-ID", "Retry-After"],
         )
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.MAX_BODY_BYTES)
-    app.include_router(chat.router)
+    app.include_router(chat_routes.router)
     app.include_router(health.router)
     return app

@@ -2,7 +2,8 @@
 
 import sys
 from functools import lru_cache
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
+from urllib.parse import urlsplit
 
 from pydantic import (
     AnyHttpUrl,
@@ -18,7 +19,6 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
-
     # Azure OpenAI (the seed's names)
     AZURE_OPENAI_ENDPOINT: AnyHttpUrl
     AZURE_OPENAI_DEPLOYMENT: str = Field(min_length=1)
@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     LOG_MESSAGE_TEXT: bool = Field(False, description="Log what users typed. Off: logs carry sizes only.")
     CORS_ALLOW_ORIGINS: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Comma-separated origins allowed by CORS; empty: CORS closed."
+    )
+    FORWARDED_ALLOW_IPS: str = Field("*", description="Whose X-Forwarded-* headers to trust (only nginx reaches us).")
+    WEB_CONCURRENCY: int = Field(2, ge=1, le=64, description="gunicorn workers.")
+    GRACEFUL_TIMEOUT_S: int = Field(
+        30, ge=1, le=3600, description="On shutdown, how long streams in flight may finish (whole seconds)."
     )
 
     # The conversation
@@ -52,6 +57,9 @@ class Settings(BaseSettings):
         description="Longest silence allowed from the upstream: before the first token and between chunks.",
     )
     UPSTREAM_MAX_RETRIES: int = Field(2, ge=0, le=10, description="Retries of 429/5xx before the first token.")
+    UPSTREAM_RETRY_BASE_S: PositiveFloat = Field(
+        0.25, description="First backoff before a retry without Retry-After; doubles each time, with jitter."
+    )
     UPSTREAM_RETRY_MAX_WAIT_S: PositiveFloat = Field(
         10.0, description="A Retry-After longer than this is not waited for: the client gets the 429 instead."
     )
@@ -73,6 +81,11 @@ class Settings(BaseSettings):
     def uses_entra_id(self) -> bool:
         return self.AZURE_OPENAI_API_KEY is None
 
+    @property
+    def upstream_address(self) -> str:
+        """The upstream's `host[:port]`, as written in its endpoint: kept out of every log line."""
+        return urlsplit(str(self.AZURE_OPENAI_ENDPOINT)).netloc.rpartition("@")[2]
+
 
 def describe_error(error: ValidationError) -> str:
     """One line naming the first bad variable, without its value (it may be a secret)."""
@@ -81,11 +94,19 @@ def describe_error(error: ValidationError) -> str:
     return f"configuration error: {name}: {first['msg']}"
 
 
-@lru_cache
-def get_settings() -> Settings:
-    """The settings; a missing or malformed variable ends the process with one clear line."""
+SettingsT = TypeVar("SettingsT", bound=BaseSettings)
+
+
+def load(kind: type[SettingsT]) -> SettingsT:
+    """Settings of `kind` from the environment; a missing or malformed variable ends the process with one
+    clear line."""
     try:
-        return Settings()  # pydantic-settings fills the required fields from the environment
+        return kind()  # pydantic-settings fills the required fields from the environment
     except ValidationError as error:
         print(describe_error(error), file=sys.stderr)
         raise SystemExit(2) from None
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return load(Settings)

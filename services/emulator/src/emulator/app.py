@@ -116,10 +116,12 @@ class Emulator:
 
         length = directive.tokens or self.settings.reply_tokens
         last_text = messages[last_user] if last_user is not None else ""
-        tokens = reply_tokens(messages, last_text, length)
+        limit = chat.token_limit
+        # Built only as far as the client's max_tokens (+1: a reply longer than the cut ends with `length`).
+        tokens = reply_tokens(messages, last_text, length, None if limit is None else limit + 1)
         ending = "stop"
-        if chat.token_limit is not None and chat.token_limit < len(tokens):
-            tokens, ending = tokens[: chat.token_limit], "length"
+        if limit is not None and limit < len(tokens):
+            tokens, ending = tokens[:limit], "length"
         if fault in MID_STREAM_FAULTS:
             tokens, ending = tokens[: directive.after], fault.value
         reply = Reply(tokens, ending, count_prompt_tokens(messages), chat.include_usage)

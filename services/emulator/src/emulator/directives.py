@@ -30,6 +30,10 @@ class Fault(StrEnum):
 
 
 MID_STREAM_FAULTS = frozenset({Fault.DROP, Fault.CONTENT_FILTER, Fault.SSE_ERROR})
+# Anyone who can send the stack a chat message can send a directive: a reply's length is bounded, so that
+# no message can make the emulator build (and hold its event loop for) millions of tokens. Longer replies
+# for benchmarks come from the emulator's own setting (EMULATOR_REPLY_TOKENS), which only its operator sets.
+MAX_DIRECTIVE_TOKENS = 400
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,12 @@ def parse_directive(deployment: str, pairs: dict[str, str]) -> Directive:
         else:
             known = ", ".join(["fault", *_FIELD_TYPES])
             raise DirectiveError(f"unknown emulator directive key {key!r}; known keys: {known}")
+    tokens = values.get("tokens")
+    if tokens is not None and tokens > MAX_DIRECTIVE_TOKENS:
+        raise DirectiveError(
+            f"emulator directive tokens={tokens} is over the limit of {MAX_DIRECTIVE_TOKENS}; "
+            "for longer replies set EMULATOR_REPLY_TOKENS"
+        )
     return replace(directive, **values)
 
 

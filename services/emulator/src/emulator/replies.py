@@ -71,8 +71,11 @@ _FILLER_WORDS = [
 ]
 
 
-def reply_tokens(conversation: list[str], last_user_text: str, length: int | None = None) -> list[str]:
-    """The assistant's reply to a conversation as tokens, optionally padded or cut to exactly ``length``.
+def reply_tokens(
+    conversation: list[str], last_user_text: str, length: int | None = None, limit: int | None = None
+) -> list[str]:
+    """The assistant's reply to a conversation as tokens, optionally padded or cut to exactly ``length``, and
+    at most its first ``limit`` tokens (a client's ``max_tokens``): only those are built.
 
     Tokens, not text: a cut text can tokenize differently (two newlines become one token), so the count a
     client is promised must come from the list that is sent."""
@@ -103,7 +106,8 @@ def reply_tokens(conversation: list[str], last_user_text: str, length: int | Non
             "That's all for now. 🚀",
         ]
     )
-    return tokenize(text) if length is None else _fit(text, length, rng)
+    tokens = tokenize(text) if length is None else _fit(text, length if limit is None else min(length, limit), rng)
+    return tokens if limit is None else tokens[:limit]
 
 
 def reply_for(conversation: list[str], last_user_text: str, length: int | None = None) -> str:
@@ -117,6 +121,9 @@ def _topic(text: str) -> str:
 
 
 def _fit(text: str, length: int, rng: random.Random) -> list[str]:
+    """The first ``length`` tokens of the text padded with filler words (each word is one token or more, and
+    the first words of any padding are the same words, so every cut of a padded reply is a prefix of a longer
+    one)."""
     tokens = tokenize(text)
     if len(tokens) < length:
         padding = " ".join(rng.choice(_FILLER_WORDS) for _ in range(length - len(tokens)))

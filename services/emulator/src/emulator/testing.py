@@ -20,10 +20,14 @@ from emulator.request_log import RequestLog, RequestRecord
 
 @contextmanager
 def serve(
-    app: ASGIApp, host: str = "127.0.0.1", startup_timeout: float = 10.0, graceful_s: int | None = None
+    app: ASGIApp,
+    host: str = "127.0.0.1",
+    startup_timeout: float = 10.0,
+    graceful_s: int | None = None,
+    server_class: type[uvicorn.Server] = uvicorn.Server,
 ) -> Iterator[str]:
-    """Yield the base URL of ``app`` served by uvicorn; stop the server on exit, cancelling what still runs
-    after ``graceful_s`` (None: wait for it)."""
+    """Yield the base URL of ``app`` served by uvicorn (``server_class``); stop the server on exit, cancelling
+    what still runs after ``graceful_s`` (None: wait for it)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind((host, 0))
     port = sock.getsockname()[1]
@@ -35,7 +39,7 @@ def serve(
         lifespan="auto",
         timeout_graceful_shutdown=graceful_s,
     )
-    server = uvicorn.Server(config)
+    server = server_class(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=f"uvicorn:{port}", daemon=True)
     thread.start()
     deadline = time.monotonic() + startup_timeout

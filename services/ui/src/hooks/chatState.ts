@@ -32,7 +32,12 @@ function titleFrom(text: string): string {
   return line.length > TITLE_LENGTH ? `${line.slice(0, TITLE_LENGTH - 1)}…` : line || 'New chat';
 }
 
-function updateTurn(state: ChatState, conversationId: string, turnId: string, change: (turn: ChatTurn) => ChatTurn): ChatState {
+function updateTurn(
+  state: ChatState,
+  conversationId: string,
+  turnId: string,
+  change: (turn: ChatTurn) => ChatTurn,
+): ChatState {
   return {
     ...state,
     conversations: state.conversations.map((conversation) =>
@@ -78,7 +83,10 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
         }),
       };
     case 'append':
-      return updateTurn(state, action.conversationId, action.turnId, (turn) => ({ ...turn, content: turn.content + action.text }));
+      return updateTurn(state, action.conversationId, action.turnId, (turn) => ({
+        ...turn,
+        content: turn.content + action.text,
+      }));
     case 'usage':
       return updateTurn(state, action.conversationId, action.turnId, (turn) => ({ ...turn, usage: action.usage }));
     case 'finish':

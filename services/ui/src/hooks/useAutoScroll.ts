@@ -1,4 +1,12 @@
-import { useCallback, useLayoutEffect, useRef, useState, type KeyboardEvent, type TouchEvent, type WheelEvent } from 'react';
+import {
+  useCallback,
+  useLayoutEffect,
+  useRef,
+  useState,
+  type KeyboardEvent,
+  type TouchEvent,
+  type WheelEvent,
+} from 'react';
 
 const NEAR_BOTTOM_PX = 48;
 const KEYS_THAT_SCROLL_UP = new Set(['ArrowUp', 'PageUp', 'Home']);

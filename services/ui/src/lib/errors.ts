@@ -32,7 +32,11 @@ export async function errorFromResponse(response: Response): Promise<ChatApiErro
   } catch {
     // not JSON: fall through to the status line
   }
-  return new ChatApiError('http_error', `The server answered ${response.status} ${response.statusText}.`.trim(), response.status);
+  return new ChatApiError(
+    'http_error',
+    `The server answered ${response.status} ${response.statusText}.`.trim(),
+    response.status,
+  );
 }
 
 export function networkError(): ChatApiError {
@@ -41,10 +45,12 @@ export function networkError(): ChatApiError {
 
 /** The response had begun, then the connection was lost: the server went away mid-answer. */
 export function interruptedError(): ChatApiError {
-  return new ChatApiError('stream_interrupted', 'The answer was interrupted: the connection to the server was lost. Retry.');
+  return new ChatApiError(
+    'stream_interrupted',
+    'The answer was interrupted: the connection to the server was lost. Retry.',
+  );
 }
 
 export function isAbort(error: unknown): boolean {
   return error instanceof DOMException && error.name === 'AbortError';
 }
-

@@ -12,7 +12,11 @@ export interface FrameBatcher {
 const schedule: (callback: () => void) => number =
   typeof requestAnimationFrame === 'function' ? requestAnimationFrame : (callback) => window.setTimeout(callback, 16);
 const unschedule: (handle: number) => void =
-  typeof cancelAnimationFrame === 'function' ? cancelAnimationFrame : (handle) => { window.clearTimeout(handle); };
+  typeof cancelAnimationFrame === 'function'
+    ? cancelAnimationFrame
+    : (handle) => {
+        window.clearTimeout(handle);
+      };
 
 export function createFrameBatcher(deliver: (text: string) => void): FrameBatcher {
   let pending = '';

@@ -6,7 +6,12 @@ describe('splitBlocks', () => {
   it('splits at blank lines and joins back to the exact text', () => {
     const text = '## Title\n\nA paragraph\nstill it.\n\n- one\n- two\n\n| a | b |\n| - | - |\n';
     const blocks = splitBlocks(text);
-    expect(blocks).toEqual(['## Title\n\n', 'A paragraph\nstill it.\n\n', '- one\n- two\n\n', '| a | b |\n| - | - |\n']);
+    expect(blocks).toEqual([
+      '## Title\n\n',
+      'A paragraph\nstill it.\n\n',
+      '- one\n- two\n\n',
+      '| a | b |\n| - | - |\n',
+    ]);
     expect(blocks.join('')).toBe(text);
   });
 

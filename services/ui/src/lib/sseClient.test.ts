@@ -7,7 +7,12 @@ import { streamChatEvents } from './sseClient';
 const request = { message: 'hi', history: [], options: {} };
 
 function collect() {
-  const seen = { deltas: [] as string[], usage: undefined as unknown, done: undefined as unknown, start: undefined as unknown };
+  const seen = {
+    deltas: [] as string[],
+    usage: undefined as unknown,
+    done: undefined as unknown,
+    start: undefined as unknown,
+  };
   return {
     seen,
     handlers: {
@@ -53,16 +58,25 @@ describe('streamChatEvents', () => {
     mockFetch(errorResponse(429, 'upstream_rate_limited', 'The model is receiving too many requests.'));
     const error = await streamChatEvents(request, collect().handlers).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ChatApiError);
-    expect(error).toMatchObject({ code: 'upstream_rate_limited', status: 429, message: 'The model is receiving too many requests.' });
+    expect(error).toMatchObject({
+      code: 'upstream_rate_limited',
+      status: 429,
+      message: 'The model is receiving too many requests.',
+    });
   });
 
   it('describes an error without the envelope by its status', async () => {
     mockFetch(new Response('<html>bad gateway</html>', { status: 502, statusText: 'Bad Gateway' }));
-    await expect(streamChatEvents(request, collect().handlers)).rejects.toMatchObject({ code: 'http_error', status: 502 });
+    await expect(streamChatEvents(request, collect().handlers)).rejects.toMatchObject({
+      code: 'http_error',
+      status: 502,
+    });
   });
 
   it('keeps the deltas and rejects on a mid-stream error event', async () => {
-    const body = sse('start', { request_id: 'r', model: 'm' }) + sse('delta', { text: 'part' }) +
+    const body =
+      sse('start', { request_id: 'r', model: 'm' }) +
+      sse('delta', { text: 'part' }) +
       sse('error', { code: 'upstream_unavailable', message: 'The model service could not be reached. Retry.' });
     mockFetch(streamResponse(chunkedBody([body])));
     const { seen, handlers } = collect();
@@ -84,9 +98,17 @@ describe('streamChatEvents', () => {
 
   it('passes an abort through as AbortError', async () => {
     const controller = new AbortController();
-    vi.stubGlobal('fetch', vi.fn((_url: string, init: RequestInit) => new Promise((_resolve, reject) => {
-      init.signal?.addEventListener('abort', () => { reject(new DOMException('aborted', 'AbortError')); });
-    })));
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(
+        (_url: string, init: RequestInit) =>
+          new Promise((_resolve, reject) => {
+            init.signal?.addEventListener('abort', () => {
+              reject(new DOMException('aborted', 'AbortError'));
+            });
+          }),
+      ),
+    );
     const pending = streamChatEvents(request, collect().handlers, controller.signal);
     controller.abort();
     await expect(pending).rejects.toMatchObject({ name: 'AbortError' });

@@ -18,7 +18,11 @@ export const EVENTS_URL = '/api/chat/events';
  * `ChatApiError` for an HTTP error, an `error` event, a network failure or a stream that ends without
  * `done`; rejects with the AbortError itself when `signal` aborts (the caller asked for it).
  */
-export async function streamChatEvents(request: ChatRequest, handlers: StreamHandlers, signal?: AbortSignal): Promise<void> {
+export async function streamChatEvents(
+  request: ChatRequest,
+  handlers: StreamHandlers,
+  signal?: AbortSignal,
+): Promise<void> {
   const body = await openStream(EVENTS_URL, request, 'text/event-stream', signal);
 
   // Written by the parser's callback: an object, so the checks below are not narrowed away.
@@ -65,5 +69,6 @@ export async function streamChatEvents(request: ChatRequest, handlers: StreamHan
   } finally {
     reader.releaseLock();
   }
-  if (!outcome.finished) throw new ChatApiError('stream_incomplete', 'The answer was cut off before it finished. Retry.');
+  if (!outcome.finished)
+    throw new ChatApiError('stream_incomplete', 'The answer was cut off before it finished. Retry.');
 }

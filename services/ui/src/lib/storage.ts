@@ -24,8 +24,11 @@ function write(key: string, value: unknown): void {
 function isTurn(value: unknown): value is ChatTurn {
   const turn = value as Partial<ChatTurn> | null;
   return (
-    typeof turn === 'object' && turn !== null && typeof turn.id === 'string' &&
-    (turn.role === 'user' || turn.role === 'assistant') && typeof turn.content === 'string' &&
+    typeof turn === 'object' &&
+    turn !== null &&
+    typeof turn.id === 'string' &&
+    (turn.role === 'user' || turn.role === 'assistant') &&
+    typeof turn.content === 'string' &&
     typeof turn.status === 'string'
   );
 }
@@ -33,8 +36,12 @@ function isTurn(value: unknown): value is ChatTurn {
 function isConversation(value: unknown): value is Conversation {
   const conversation = value as Partial<Conversation> | null;
   return (
-    typeof conversation === 'object' && conversation !== null && typeof conversation.id === 'string' &&
-    typeof conversation.title === 'string' && Array.isArray(conversation.turns) && conversation.turns.every(isTurn)
+    typeof conversation === 'object' &&
+    conversation !== null &&
+    typeof conversation.id === 'string' &&
+    typeof conversation.title === 'string' &&
+    Array.isArray(conversation.turns) &&
+    conversation.turns.every(isTurn)
   );
 }
 

@@ -9,7 +9,11 @@ export const STREAM_URL = '/api/chat/stream';
  * One `TextDecoder` for the whole stream (`stream: true`), so a character split across chunks is joined,
  * never replaced by U+FFFD. A body cut short by the server rejects: a failed stream is not a finished one.
  */
-export async function streamChat(request: ChatRequest, onToken: (text: string) => void, signal?: AbortSignal): Promise<void> {
+export async function streamChat(
+  request: ChatRequest,
+  onToken: (text: string) => void,
+  signal?: AbortSignal,
+): Promise<void> {
   const reader = (await openStream(STREAM_URL, request, 'text/plain', signal)).getReader();
   const decoder = new TextDecoder();
   try {

@@ -1,7 +1,10 @@
 import { vi } from 'vitest';
 
 /** A streamed body made of exactly these byte chunks; `cut` errors the stream after them (a dropped link). */
-export function chunkedBody(chunks: (string | Uint8Array)[], options: { cut?: boolean } = {}): ReadableStream<Uint8Array> {
+export function chunkedBody(
+  chunks: (string | Uint8Array)[],
+  options: { cut?: boolean } = {},
+): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
   let index = 0;
   return new ReadableStream<Uint8Array>({

@@ -11,8 +11,14 @@ export class ControlledAnswer {
 
   constructor(init: RequestInit) {
     this.request = JSON.parse(init.body as string) as ControlledAnswer['request'];
-    const body = new ReadableStream<Uint8Array>({ start: (controller) => { this.controller = controller; } });
-    init.signal?.addEventListener('abort', () => { this.controller.error(new DOMException('aborted', 'AbortError')); });
+    const body = new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        this.controller = controller;
+      },
+    });
+    init.signal?.addEventListener('abort', () => {
+      this.controller.error(new DOMException('aborted', 'AbortError'));
+    });
     this.response = new Response(body, { status: 200, headers: { 'Content-Type': 'text/event-stream' } });
     this.send('start', { request_id: 'r', model: 'chat' });
   }
@@ -52,6 +58,8 @@ export function fakeServer() {
       if (!answer) throw new Error('no request was made');
       return answer;
     },
-    failNextWith: (status: number, code: string, message: string) => { queued.push(errorResponse(status, code, message)); },
+    failNextWith: (status: number, code: string, message: string) => {
+      queued.push(errorResponse(status, code, message));
+    },
   };
 }

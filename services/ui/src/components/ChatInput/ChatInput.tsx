@@ -14,7 +14,9 @@ export function ChatInput({ streaming, onSend, onStop }: Props) {
   const [text, setText] = useState(loadDraft);
   const field = useRef<HTMLTextAreaElement>(null);
 
-  useEffect(() => { saveDraft(text); }, [text]);
+  useEffect(() => {
+    saveDraft(text);
+  }, [text]);
   useEffect(() => {
     if (!streaming) field.current?.focus();
   }, [streaming]);
@@ -43,7 +45,9 @@ export function ChatInput({ streaming, onSend, onStop }: Props) {
         value={text}
         rows={1}
         placeholder="Message (Enter to send, Shift+Enter for a new line)"
-        onChange={(event) => { setText(event.target.value); }}
+        onChange={(event) => {
+          setText(event.target.value);
+        }}
         onKeyDown={onKeyDown}
       />
       {streaming ? (

@@ -23,7 +23,9 @@ export function ChatWindow({ turns, streaming, onSend, onStop, onRetry }: Props)
       if (event.key === 'Escape') onStop();
     };
     window.addEventListener('keydown', onKey);
-    return () => { window.removeEventListener('keydown', onKey); };
+    return () => {
+      window.removeEventListener('keydown', onKey);
+    };
   }, [streaming, onStop]);
 
   return (

@@ -22,7 +22,9 @@ export function ConversationList({ conversations, activeId, onNew, onSelect, onD
               type="button"
               className={styles.select}
               aria-current={conversation.id === activeId ? 'page' : undefined}
-              onClick={() => { onSelect(conversation.id); }}
+              onClick={() => {
+                onSelect(conversation.id);
+              }}
             >
               {conversation.title}
             </button>
@@ -30,7 +32,9 @@ export function ConversationList({ conversations, activeId, onNew, onSelect, onD
               type="button"
               className={styles.delete}
               aria-label={`Delete chat: ${conversation.title}`}
-              onClick={() => { onDelete(conversation.id); }}
+              onClick={() => {
+                onDelete(conversation.id);
+              }}
             >
               ×
             </button>

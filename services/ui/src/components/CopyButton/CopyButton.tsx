@@ -12,8 +12,12 @@ export function CopyButton({ label, getText }: Props) {
 
   useEffect(() => {
     if (!copied) return;
-    const timer = window.setTimeout(() => { setCopied(false); }, 1500);
-    return () => { window.clearTimeout(timer); };
+    const timer = window.setTimeout(() => {
+      setCopied(false);
+    }, 1500);
+    return () => {
+      window.clearTimeout(timer);
+    };
   }, [copied]);
 
   const copy = async () => {

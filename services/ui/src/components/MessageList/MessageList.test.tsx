@@ -1,4 +1,4 @@
-import { render, screen } from '@testing-library/react';
+import { render, screen, waitFor } from '@testing-library/react';
 import { createRef } from 'react';
 import { describe, expect, it } from 'vitest';
 
@@ -7,33 +7,37 @@ import { MessageList } from './MessageList';
 
 function renderAnswer(content: string) {
   const turns: ChatTurn[] = [{ id: 'a', role: 'assistant', content, status: 'done' }];
-  return render(
-    <MessageList turns={turns} canRetry onRetry={() => undefined} scrollRef={createRef()} />,
-  );
+  return render(<MessageList turns={turns} canRetry onRetry={() => undefined} scrollRef={createRef()} />);
 }
 
 describe('MessageList', () => {
-  it('renders GitHub-flavoured markdown with highlighted code and a copy button', () => {
+  it('renders GitHub-flavoured markdown with highlighted code and a copy button', async () => {
     const { container } = renderAnswer(
       '## Heading\n\n- one\n- two\n\n```python\nprint("hi")\n```\n\n| a | b |\n| --- | --- |\n| 1 | 2 |\n',
     );
-    expect(screen.getByRole('heading', { level: 2, name: 'Heading' })).toBeInTheDocument();
+    // Plain text first; then markdown (a chunk of its own), then the python grammar (another one).
+    expect(await screen.findByRole('heading', { level: 2, name: 'Heading' })).toBeInTheDocument();
+    await waitFor(() => {
+      expect(container.querySelector('code.hljs .hljs-built_in')).toHaveTextContent('print');
+    });
     expect(screen.getAllByRole('listitem').length).toBeGreaterThanOrEqual(3);
     expect(screen.getByRole('table')).toBeInTheDocument();
-    expect(container.querySelector('code.hljs')).not.toBeNull();
     expect(screen.getByRole('button', { name: 'Copy code' })).toBeInTheDocument();
     expect(screen.getByRole('button', { name: 'Copy answer' })).toBeInTheDocument();
   });
 
-  it('never renders raw HTML or script links from the model', () => {
+  it('never renders raw HTML or script links from the model', async () => {
     const { container } = renderAnswer(
       'Hi <script>window.hacked = true</script> <img src=x onerror="window.hacked = true"> ' +
         '<b>bold?</b> [click](javascript:alert(1))',
     );
-    expect(container.querySelector('script, img, b')).toBeNull();
-    expect(container.textContent).toContain('<script>');
+    await waitFor(() => {
+      expect(container.querySelector('a')).not.toBeNull(); // markdown has rendered
+    });
     const link = container.querySelector('a');
     expect(link).toHaveTextContent('click');
+    expect(container.querySelector('script, img, b')).toBeNull();
+    expect(container.textContent).toContain('<script>');
     expect(link?.getAttribute('href')).toBe(''); // the unsafe URL is dropped, the text stays
   });
 

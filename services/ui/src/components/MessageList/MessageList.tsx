@@ -1,8 +1,8 @@
-import { memo, type DOMAttributes, type Ref } from 'react';
+import { memo, Suspense, type DOMAttributes, type Ref } from 'react';
 
 import type { ChatTurn } from '../../types/chat';
 import { CopyButton } from '../CopyButton';
-import { Markdown } from '../Markdown';
+import { LazyMarkdown } from '../Markdown/lazy';
 import styles from './MessageList.module.css';
 
 interface Props {
@@ -10,7 +10,10 @@ interface Props {
   canRetry: boolean;
   onRetry: (turnId: string) => void;
   scrollRef: Ref<HTMLDivElement>;
-  scrollHandlers?: Pick<DOMAttributes<HTMLDivElement>, 'onScroll' | 'onWheel' | 'onTouchStart' | 'onTouchMove' | 'onKeyDown'>;
+  scrollHandlers?: Pick<
+    DOMAttributes<HTMLDivElement>,
+    'onScroll' | 'onWheel' | 'onTouchStart' | 'onTouchMove' | 'onKeyDown'
+  >;
 }
 
 export function MessageList({ turns, canRetry, onRetry, scrollRef, scrollHandlers }: Props) {
@@ -20,18 +23,29 @@ export function MessageList({ turns, canRetry, onRetry, scrollRef, scrollHandler
       {turns.length === 0 ? (
         <p className={styles.empty}>Ask anything. Answers stream in as they are written.</p>
       ) : (
-        <ol className={styles.list} role="log" aria-label="Conversation">
-          {turns.map((turn) => (
-            <Turn key={turn.id} turn={turn} canRetry={canRetry} onRetry={onRetry} />
-          ))}
-        </ol>
+        // The log region wraps the list: a role on the <ol> itself would stop its items being list items.
+        <div role="log" aria-label="Conversation">
+          <ol className={styles.list}>
+            {turns.map((turn) => (
+              <Turn key={turn.id} turn={turn} canRetry={canRetry} onRetry={onRetry} />
+            ))}
+          </ol>
+        </div>
       )}
     </div>
   );
 }
 
 /** One message. Memoised: while an answer streams, only that answer re-renders, once per frame. */
-const Turn = memo(function Turn({ turn, canRetry, onRetry }: { turn: ChatTurn; canRetry: boolean; onRetry: (id: string) => void }) {
+const Turn = memo(function Turn({
+  turn,
+  canRetry,
+  onRetry,
+}: {
+  turn: ChatTurn;
+  canRetry: boolean;
+  onRetry: (id: string) => void;
+}) {
   if (turn.role === 'user') {
     return (
       <li className={`${styles.turn} ${styles.user}`} aria-label="You">
@@ -48,7 +62,13 @@ const Turn = memo(function Turn({ turn, canRetry, onRetry }: { turn: ChatTurn; c
       data-testid="assistant-turn"
       data-status={turn.status}
     >
-      {turn.content ? <Markdown text={turn.content} /> : turn.status === 'streaming' && <Thinking />}
+      {turn.content ? (
+        <Suspense fallback={<p className={styles.plainText}>{turn.content}</p>}>
+          <LazyMarkdown text={turn.content} />
+        </Suspense>
+      ) : (
+        turn.status === 'streaming' && <Thinking />
+      )}
       <Notice turn={turn} />
       <footer className={styles.meta}>
         {turn.status === 'stopped' && <span className={styles.badge}>Stopped</span>}
@@ -59,7 +79,14 @@ const Turn = memo(function Turn({ turn, canRetry, onRetry }: { turn: ChatTurn; c
         )}
         {turn.content && turn.status !== 'streaming' && <CopyButton label="Copy answer" getText={() => turn.content} />}
         {retryable && (
-          <button type="button" className={styles.retry} onClick={() => { onRetry(turn.id); }} disabled={!canRetry}>
+          <button
+            type="button"
+            className={styles.retry}
+            onClick={() => {
+              onRetry(turn.id);
+            }}
+            disabled={!canRetry}
+          >
             Retry
           </button>
         )}

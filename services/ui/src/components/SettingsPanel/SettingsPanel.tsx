@@ -34,7 +34,9 @@ export function SettingsPanel({ options, onChange }: Props) {
             step={field.step}
             placeholder={field.placeholder}
             value={options[field.key] ?? ''}
-            onChange={(event) => { update(field.key, event.target.value); }}
+            onChange={(event) => {
+              update(field.key, event.target.value);
+            }}
           />
         </label>
       ))}

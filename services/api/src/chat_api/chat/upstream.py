@@ -11,8 +11,8 @@ from azure.identity.aio import DefaultAzureCredential, get_bearer_token_provider
 from semantic_kernel.connectors.ai.open_ai import AzureChatCompletion, AzureChatPromptExecutionSettings
 from semantic_kernel.contents import AuthorRole, ChatHistory, ChatMessageContent
 
-from chat_api import upstream_responses
-from chat_api.schemas import ChatRequest
+from chat_api.chat import response_tracking
+from chat_api.chat.schemas import ChatRequest
 from chat_api.settings import Settings
 
 ENTRA_ID_SCOPE = "https://cognitiveservices.azure.com/.default"
@@ -28,7 +28,7 @@ class Upstream:
 
 @asynccontextmanager
 async def open_upstream(settings: Settings) -> AsyncIterator[Upstream]:
-    """Create the Azure OpenAI client (our timeouts; retries are ours too, see llm_service) and close it."""
+    """Create the Azure OpenAI client (our timeouts; retries are ours too, see chat.service) and close it."""
     credential: DefaultAzureCredential | None = None
     token_provider: Callable[[], Awaitable[str]] | None = None
     if settings.uses_entra_id:
@@ -42,7 +42,7 @@ async def open_upstream(settings: Settings) -> AsyncIterator[Upstream]:
         azure_ad_token_provider=token_provider,
         timeout=openai.Timeout(settings.UPSTREAM_TIMEOUT_S, connect=settings.UPSTREAM_CONNECT_TIMEOUT_S),
         max_retries=0,
-        http_client=openai.DefaultAsyncHttpxClient(event_hooks={"response": [upstream_responses.remember]}),
+        http_client=openai.DefaultAsyncHttpxClient(event_hooks={"response": [response_tracking.remember]}),
     )
     try:
         with _environment_hidden_from_semantic_kernel():

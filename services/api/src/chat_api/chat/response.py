@@ -1,4 +1,4 @@
-"""Relaying a chat stream to the client: two wire encodings, and the ASGI response that watches the client.
+"""The ASGI response that relays a chat stream: it opens the upstream, watches the client, and writes batches.
 
 The response opens the upstream itself, so a client that leaves while the model is still thinking cancels the
 upstream too, and a failure before the first token still gets a real HTTP status and the JSON envelope.
@@ -7,76 +7,33 @@ upstream too, and a failure before the first token still gets a real HTTP status
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
-from typing import Protocol
 
-import orjson
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from chat_api.errors import ApiError
-from chat_api.llm_service import (
-    Failed,
-    Finished,
-    Heartbeat,
-    OpenedStream,
-    StreamEvent,
-    TextDelta,
-    TokenUsage,
-    relay_batches,
-)
-from chat_api.request_context import RequestRecord
+from chat_api.chat.encoders import Encoder
+from chat_api.chat.events import Failed, Finished, StreamEvent, TextDelta, TokenUsage
+from chat_api.chat.service import OpenedStream, relay_batches
+from chat_api.http.errors import ApiError
+from chat_api.http.middleware import RequestRecord
+from chat_api.server import shutdown
 
 STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+RESTARTING = ApiError(503, "upstream_unavailable", "The chat service is restarting. Please retry.")
 
 
-class Encoder(Protocol):
-    media_type: str
-
-    def start(self, request_id: str, model: str) -> bytes: ...
-
-    def encode(self, event: StreamEvent) -> bytes | None:
-        """The bytes for one event; None means the stream must end abnormally now."""
-        ...
-
-
-class PlainText:
-    """`text/plain`: only the answer's text. A failure after the first token cuts the body short."""
-
-    media_type = "text/plain; charset=utf-8"
-
-    def start(self, request_id: str, model: str) -> bytes:
-        return b""
-
-    def encode(self, event: StreamEvent) -> bytes | None:
-        if isinstance(event, TextDelta):
-            return event.text.encode()
-        return None if isinstance(event, Failed) else b""
-
-
-def _sse(event: str, data: object) -> bytes:
-    return b"event: " + event.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
-
-
-class ServerSentEvents:
-    """`text/event-stream`: start, delta, usage, done or error, each with a JSON payload."""
-
-    media_type = "text/event-stream; charset=utf-8"
-
-    def start(self, request_id: str, model: str) -> bytes:
-        return _sse("start", {"request_id": request_id, "model": model})
-
-    def encode(self, event: StreamEvent) -> bytes | None:
-        match event:
-            case TextDelta(text):
-                return b'event: delta\ndata: {"text":' + orjson.dumps(text) + b"}\n\n"
-            case TokenUsage(prompt, completion, total):
-                return _sse("usage", {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": total})
-            case Finished(reason):
-                return _sse("done", {"finish_reason": reason})
-            case Failed(error):
-                return _sse("error", {"code": error.code, "message": error.message})
-            case Heartbeat():
-                return b": keep-alive\n\n"
+def observe(record: RequestRecord, event: StreamEvent) -> None:
+    """What the request's log line says about the stream."""
+    match event:
+        case TextDelta():
+            record.first_token()
+            record.chunks += 1
+        case TokenUsage(prompt, completion, _):
+            record.prompt_tokens, record.completion_tokens = prompt, completion
+        case Finished(reason):
+            record.finish_reason = reason
+        case Failed(error):
+            record.error_code = error.code
 
 
 async def _wait_for_disconnect(receive: Receive) -> None:
@@ -108,14 +65,15 @@ class ChatStreamResponse(Response):
         try:
             done, _ = await asyncio.wait({relay, watcher}, return_when=asyncio.FIRST_COMPLETED)
         except asyncio.CancelledError:
-            # The server is shutting down and its grace period is over (see chat_api.worker): stop reading
-            # the model, and tell the client why its answer ends here.
             watcher.cancel()
             relay.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await relay
+            if not shutdown.in_progress():
+                raise  # cancelled by whoever awaits us (a timeout, a task group): theirs to handle
+            # The server is shutting down and its grace period is over (see chat_api.server.worker): tell the
+            # client why its answer ends here. Not re-raised: Uvicorn would log a crash, with a traceback.
             await self._say_restarting(scope, receive, send)
-            # Ended, as the server asked. Not re-raised: Uvicorn would log it as a crash, with a traceback.
             current = asyncio.current_task()
             if current is not None:
                 current.uncancel()
@@ -131,12 +89,11 @@ class ChatStreamResponse(Response):
             await relay
 
     async def _say_restarting(self, scope: Scope, receive: Receive, send: Send) -> None:
-        error = ApiError(503, "upstream_unavailable", "The chat service is restarting. Please retry.")
-        self.record.error_code = error.code
+        self.record.error_code = RESTARTING.code
         if not self.headers_sent:
-            await error.response()(scope, receive, send)
+            await RESTARTING.response()(scope, receive, send)
             return
-        data = self.encoder.encode(Failed(error))
+        data = self.encoder.encode(Failed(RESTARTING))
         if data:  # SSE says so in an `error` event; a text body is cut short (no terminating chunk)
             await send({"type": "http.response.body", "body": data, "more_body": True})
             await send({"type": "http.response.body", "body": b"", "more_body": False})
@@ -145,7 +102,7 @@ class ChatStreamResponse(Response):
         """The bytes for a batch of events, and whether the stream must end abnormally after them."""
         parts: list[bytes] = []
         for event in batch:
-            self.record.observe(event)
+            observe(self.record, event)
             data = self.encoder.encode(event)
             if data is None:
                 return parts, True

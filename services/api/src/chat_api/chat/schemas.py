@@ -1,8 +1,10 @@
-"""The HTTP contract's bodies: the chat request, the error envelope, and the SSE event payloads."""
+"""The chat routes' bodies: the chat request, and the SSE event payloads."""
 
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from chat_api.http.errors import ErrorDetail
 
 Role = Literal["user", "assistant", "system"]
 FinishReason = Literal["stop", "length", "content_filter", "cancelled"]
@@ -52,15 +54,6 @@ class ChatRequest(BaseModel):
     message: str = Field(min_length=1)
     history: list[Message] = Field(default_factory=list)
     options: Options = Field(default_factory=Options)
-
-
-class ErrorDetail(BaseModel):
-    code: str = Field(examples=["invalid_request"])
-    message: str = Field(examples=["message: must not be empty"])
-
-
-class ErrorEnvelope(BaseModel):
-    error: ErrorDetail
 
 
 # --- SSE event payloads (POST /api/chat/events) ---------------------------------------------------------

@@ -12,8 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from chat_api.errors import error_response
-from chat_api.llm_service import Failed, Finished, StreamEvent, TextDelta, TokenUsage
+from chat_api.http.errors import error_response
 
 logger = logging.getLogger("chat_api.access")
 
@@ -22,7 +21,7 @@ _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 @dataclass
 class RequestRecord:
-    """What the log line says about one request. The streaming relay fills in the stream's part."""
+    """What the log line says about one request. A streaming response fills in the stream's part."""
 
     request_id: str
     method: str
@@ -41,18 +40,9 @@ class RequestRecord:
     message_text: str | None = None
     started: float = field(default_factory=time.perf_counter, repr=False)
 
-    def observe(self, event: StreamEvent) -> None:
-        match event:
-            case TextDelta():
-                if self.ttft_ms is None:
-                    self.ttft_ms = round((time.perf_counter() - self.started) * 1000, 2)
-                self.chunks += 1
-            case TokenUsage(prompt, completion, _):
-                self.prompt_tokens, self.completion_tokens = prompt, completion
-            case Finished(reason):
-                self.finish_reason = reason
-            case Failed(error):
-                self.error_code = error.code
+    def first_token(self) -> None:
+        if self.ttft_ms is None:
+            self.ttft_ms = round((time.perf_counter() - self.started) * 1000, 2)
 
     def as_log(self) -> dict[str, Any]:
         data = asdict(self)

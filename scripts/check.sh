@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The fast checks (`make check`), for before every commit: lint, formatting, types and unit tests of every
+# service, no Docker. `make test` runs these first, then the rest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+PY_PROJECTS=(services/emulator services/api tests/e2e bench)
+
+ensure_uv
+ensure_hadolint
+stage "hadolint: every Dockerfile"
+git ls-files --cached --others --exclude-standard '*Dockerfile' | xargs "$TOOLS_DIR/bin/hadolint"
+
+for project in "${PY_PROJECTS[@]}"; do
+  stage "$project: install (locked), ruff, mypy --strict"
+  (cd "$project" && uv sync --locked --quiet && uv run --no-sync ruff check . && uv run --no-sync ruff format --check . \
+    && uv run --no-sync mypy .)
+done
+for service in services/emulator services/api; do
+  stage "$service: deptry (every import declared, nothing declared unused), pytest"
+  (cd "$service" && uv run --no-sync deptry src && uv run --no-sync pytest -q)
+done
+stage "tests/e2e: the scripts' own tests (tooling/)"
+(cd tests/e2e && uv run --no-sync pytest -q tooling)
+
+ensure_node
+stage "services/ui: install (npm ci, locked; Node.js $(node --version))"
+(cd services/ui && npm ci --no-audit --no-fund --loglevel=error)
+stage "services/ui: prettier, tsc --noEmit (strict), eslint, vitest"
+(cd services/ui && npm run --silent format:check && npm run --silent typecheck && npm run --silent lint \
+  && npm test --silent)
+
+stage "pre-commit: its configuration is valid"
+"$TOOLS_DIR/bin/python" -m pre_commit validate-config .pre-commit-config.yaml
+
+stage "fast checks passed"

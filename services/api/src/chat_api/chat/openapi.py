@@ -1,0 +1,76 @@
+"""The chat routes' OpenAPI: each SSE event's shape, the error statuses, and the limits set by settings.
+
+The limits are settings (see `validation.check_limits`), so the pydantic models cannot carry them; without
+`document_limits` the schema would call valid what the server refuses, and clients and fuzzers would be misled.
+"""
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from chat_api.chat.schemas import DeltaEvent, DoneEvent, ErrorEvent, StartEvent, UsageEvent
+from chat_api.http.errors import error_docs
+from chat_api.settings import Settings
+
+# What Python's str.isspace() (the blank check) counts as white space, written out: regex engines disagree on
+# \s (JavaScript's leaves out U+001C..U+001F, for one).
+WHITE_SPACE = "\\t-\\r\\u001c-\\u0020\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+NO_NUL = "^[^\\u0000]*$"
+NOT_BLANK_NO_NUL = f"^[^\\u0000]*[^\\u0000{WHITE_SPACE}][^\\u0000]*$"
+
+CHAT_ERRORS = error_docs(
+    {
+        400: "Invalid JSON, or the prompt was blocked by the content filter (`content_filtered`).",
+        413: "The body is too large (`payload_too_large`).",
+        415: "The body is not JSON (`unsupported_media_type`).",
+        422: "A field is missing, malformed or over a limit (`invalid_request`); the message names it.",
+        429: "The model is rate limited (`upstream_rate_limited`); see `Retry-After`.",
+        502: "The model service failed before the first token (`upstream_*`).",
+        504: "The model service did not answer in time (`upstream_timeout`).",
+    }
+)
+
+
+def _sse_event(name: str, payload: type[BaseModel]) -> dict[str, Any]:
+    data = {"type": "string", "contentMediaType": "application/json", "contentSchema": payload.model_json_schema()}
+    return {"type": "object", "required": ["event", "data"], "properties": {"event": {"const": name}, "data": data}}
+
+
+# OpenAPI 3.1 has no schema for a stream as a whole: for text/event-stream, `schema` describes each event.
+SSE_EVENT = {
+    "oneOf": [
+        _sse_event("start", StartEvent),
+        _sse_event("delta", DeltaEvent),
+        _sse_event("usage", UsageEvent),
+        _sse_event("done", DoneEvent),
+        _sse_event("error", ErrorEvent),
+    ]
+}
+
+
+def streaming_doc(
+    media_type: str, schema: dict[str, Any], description: str, example: str
+) -> dict[int | str, dict[str, Any]]:
+    return {
+        200: {"description": description, "content": {media_type: {"schema": schema, "example": example}}},
+        **CHAT_ERRORS,
+    }
+
+
+def document_limits(schema: dict[str, Any], settings: Settings) -> None:
+    models = schema["components"]["schemas"]
+    request = models["ChatRequest"]["properties"]
+    request["message"].update(
+        maxLength=settings.MAX_MESSAGE_CHARS,
+        pattern=NOT_BLANK_NO_NUL,
+        description="The user's message: not blank, no NUL characters.",
+    )
+    request["history"].update(
+        maxItems=settings.MAX_HISTORY_MESSAGES,
+        description=f"Earlier turns, oldest first; their contents total at most {settings.MAX_HISTORY_CHARS} "
+        "characters.",
+    )
+    models["Message"]["properties"]["content"].update(maxLength=settings.MAX_HISTORY_CHARS, pattern=NO_NUL)
+    for branch in models["Options"]["properties"]["max_tokens"]["anyOf"]:
+        if branch.get("type") == "integer":
+            branch["maximum"] = settings.MAX_OUTPUT_TOKENS

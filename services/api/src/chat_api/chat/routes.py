@@ -1,0 +1,61 @@
+"""POST /api/chat/stream (text/plain) and POST /api/chat/events (SSE): the stateless seed routes."""
+
+from fastapi import APIRouter, Depends, Request
+
+from chat_api.chat.deps import ChatServiceDep
+from chat_api.chat.encoders import Encoder, PlainText, ServerSentEvents
+from chat_api.chat.openapi import SSE_EVENT, streaming_doc
+from chat_api.chat.response import ChatStreamResponse
+from chat_api.chat.schemas import ChatRequest
+from chat_api.chat.validation import ValidChatRequest
+from chat_api.http.deps import require_json
+from chat_api.http.middleware import record_of
+
+router = APIRouter(prefix="/api/chat", tags=["chat"], dependencies=[Depends(require_json)])
+
+
+def _respond(request: Request, body: ChatRequest, service: ChatServiceDep, encoder: Encoder) -> ChatStreamResponse:
+    record = record_of(request)
+    record.message_chars = len(body.message)
+    if service.settings.LOG_MESSAGE_TEXT:
+        record.message_text = body.message
+    heartbeats = isinstance(encoder, ServerSentEvents)
+    return ChatStreamResponse(lambda: service.open(body, heartbeats), encoder, record, service.model)
+
+
+@router.post(
+    "/stream",
+    response_class=ChatStreamResponse,
+    status_code=200,
+    responses=streaming_doc(
+        "text/plain",
+        {"type": "string"},
+        "The answer's text, chunked as it is generated. A failure after the first token ends the body "
+        "without its terminating chunk, so clients see a failed, not a finished, stream.",
+        "## Streaming\n\nTokens arrive one by one...",
+    ),
+    summary="Stream an answer as plain text",
+)
+async def chat_stream(request: Request, body: ValidChatRequest, service: ChatServiceDep) -> ChatStreamResponse:
+    return _respond(request, body, service, PlainText())
+
+
+@router.post(
+    "/events",
+    response_class=ChatStreamResponse,
+    status_code=200,
+    responses=streaming_doc(
+        "text/event-stream",
+        SSE_EVENT,
+        "Server-sent events, each with a JSON `data`: `start {request_id, model}`, `delta {text}`, "
+        "`usage {prompt_tokens, completion_tokens, total_tokens}`, `done {finish_reason}` "
+        "(stop | length | content_filter | cancelled), `error {code, message}`; comment heartbeats "
+        "while the model is silent.",
+        'event: start\ndata: {"request_id":"3f2a","model":"gpt-4o"}\n\n'
+        'event: delta\ndata: {"text":"Hello"}\n\n'
+        'event: done\ndata: {"finish_reason":"stop"}\n\n',
+    ),
+    summary="Stream an answer as typed server-sent events",
+)
+async def chat_events(request: Request, body: ValidChatRequest, service: ChatServiceDep) -> ChatStreamResponse:
+    return _respond(request, body, service, ServerSentEvents())

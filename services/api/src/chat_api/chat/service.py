@@ -1,0 +1,88 @@
+"""Opening a chat completion: build the chat, retry before the first token, wait for it; then relay in batches."""
+
+import asyncio
+import logging
+import random
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from chat_api.chat.events import Failed, Finished, Heartbeat, StreamEvent, TextDelta, UpstreamEvent
+from chat_api.chat.reader import ChatStream
+from chat_api.chat.schemas import ChatRequest
+from chat_api.chat.upstream import Upstream, build_history, execution_settings
+from chat_api.chat.upstream_errors import is_retryable, retry_after_seconds, upstream_error
+from chat_api.http.errors import ApiError
+from chat_api.settings import Settings
+
+logger = logging.getLogger("chat_api.llm")
+
+
+@dataclass(frozen=True)
+class OpenedStream:
+    stream: ChatStream
+    head: list[UpstreamEvent]  # what arrived up to and including the first token (or the end)
+    attempts: int
+
+
+class ChatService:
+    def __init__(self, upstream: Upstream, settings: Settings) -> None:
+        self.upstream = upstream
+        self.settings = settings
+
+    @property
+    def model(self) -> str:
+        return self.upstream.deployment
+
+    async def open(self, request: ChatRequest, heartbeats: bool) -> OpenedStream:
+        """Start the completion and wait for its first token. Failures before it raise `ApiError` (a real
+        HTTP status can still be sent), after bounded retries of 429/5xx that honour Retry-After."""
+        history = build_history(request, self.settings.SYSTEM_PROMPT)
+        options = execution_settings(request, self.settings)
+        heartbeat_s = self.settings.HEARTBEAT_S if heartbeats else None
+        for attempt in range(1, self.settings.UPSTREAM_MAX_RETRIES + 2):
+            source = self.upstream.chat.get_streaming_chat_message_contents(history, options)
+            stream = ChatStream(source, heartbeat_s)
+            try:
+                head = [await stream.next()]
+                while not isinstance(head[-1], TextDelta | Finished):
+                    head.append(await stream.next())
+                return OpenedStream(stream, [e for e in head if not isinstance(e, Heartbeat)], attempt)
+            except asyncio.CancelledError:
+                await stream.aclose()
+                raise
+            except Exception as exc:
+                await stream.aclose()
+                wait = self._retry_wait(exc, attempt)
+                if wait is None:
+                    raise exc if isinstance(exc, ApiError) else upstream_error(exc) from exc
+                logger.info("upstream failed before the first token; retry %d in %.2fs", attempt, wait)
+                await asyncio.sleep(wait)
+        raise AssertionError("unreachable: the last attempt raises or returns")  # pragma: no cover
+
+    def _retry_wait(self, exc: BaseException, attempt: int) -> float | None:
+        """Seconds to wait before retrying, or None when this failure must go to the client now."""
+        if attempt > self.settings.UPSTREAM_MAX_RETRIES or not is_retryable(exc):
+            return None
+        limit = self.settings.UPSTREAM_RETRY_MAX_WAIT_S
+        retry_after = retry_after_seconds(exc)
+        if retry_after is not None:
+            return retry_after if retry_after <= limit else None
+        backoff: float = min(limit, self.settings.UPSTREAM_RETRY_BASE_S * 2 ** (attempt - 1))
+        return backoff * random.uniform(0.75, 1.0)  # noqa: S311 - jitter, not security
+
+
+async def relay_batches(opened: OpenedStream) -> AsyncIterator[list[StreamEvent]]:
+    """Every event of an opened stream, its head included, ending with `Finished` or `Failed`; in batches of
+    the events that are ready together, so that each batch can go out in one write."""
+    batch: list[StreamEvent] = [*opened.head, *opened.stream.ready()]
+    while True:
+        for position, event in enumerate(batch):
+            if isinstance(event, Finished):
+                yield batch[: position + 1]
+                return
+        yield batch
+        try:
+            batch = [await opened.stream.next(), *opened.stream.ready()]
+        except Exception as exc:
+            yield [Failed(upstream_error(exc))]
+            return
