@@ -220,6 +220,8 @@ def render_nginx(work: Path, nginx_port: int, api_port: int, checkout: Path = RO
     site = Template((checkout / "nginx/templates/default.conf.template").read_text()).safe_substitute(
         NGINX_CHAT_RATE="1000000r/s",
         NGINX_CHAT_BURST="1000000",
+        NGINX_AUTH_RATE="1000000r/s",
+        NGINX_AUTH_BURST="1000000",
         NGINX_STREAMS_PER_CLIENT="60000",
         NGINX_MAX_BODY_SIZE="1m",
         NGINX_API_READ_TIMEOUT="300s",
@@ -265,6 +267,8 @@ def running_stack(work: Path, workers: int, checkout: Path = ROOT) -> Iterator[S
         "APP_PORT": str(ports["api"]),
         "WEB_CONCURRENCY": str(workers),
         "LOG_LEVEL": "INFO",  # as in production: one JSON line per request
+        "SQLITE_PATH": str(work / "chat.db"),  # the stateless routes touch no database; sign-in does
+        "AUTH_SECRET": "a-benchmark-signing-secret-of-forty-chars",
     }
     api = subprocess.Popen(  # noqa: S603 - the api's own gunicorn, configured as in its image
         [str(api_dir / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "chat_api.main:create_app()"],
@@ -288,6 +292,13 @@ def running_stack(work: Path, workers: int, checkout: Path = ROOT) -> Iterator[S
                 process.wait(timeout=40)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+def guest_token(port: int) -> str:
+    request = urllib.request.Request(f"http://{HOST}:{port}/api/auth/guest", method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback, our own api
+        token: str = json.load(response)["access_token"]
+    return token
 
 
 # --- measuring -----------------------------------------------------------------------------------------------
@@ -429,11 +440,12 @@ def main() -> None:
         idle_rss = [round(rss_mb(pid), 1) for pid in process_tree(stack.api.pid)[1:]]
         # Azure sends content filter results with each content chunk only; the api's SSE has a delta per token.
         api_marker = b"event: delta\n" if args.route == "events" else None
+        signed_in = {"Authorization": f"Bearer {guest_token(stack.ports['api'])}"}  # the chat routes need a user
         targets = [
             Target("emulator", stack.ports["emulator"], "/openai/deployments/chat/chat/completions?api-version="
                    "2024-10-21", {"api-key": KEY}, b'"protected_material_code"'),
-            Target("api", stack.ports["api"], f"/api/chat/{args.route}", {}, api_marker),
-            Target("nginx", stack.ports["nginx"], f"/api/chat/{args.route}", {}, api_marker),
+            Target("api", stack.ports["api"], f"/api/chat/{args.route}", signed_in, api_marker),
+            Target("nginx", stack.ports["nginx"], f"/api/chat/{args.route}", signed_in, api_marker),
         ]  # fmt: skip
         for target in targets:  # warm-up: imports, connections, JIT of nothing, caches of everything
             uvloop.run(drive(target, PACED | {"token_ms": 0}, 4, 8))

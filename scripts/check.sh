@@ -17,6 +17,12 @@ for project in "${PY_PROJECTS[@]}"; do
   (cd "$project" && uv sync --locked --quiet && uv run --no-sync ruff check . && uv run --no-sync ruff format --check . \
     && uv run --no-sync mypy .)
 done
+# The api's storage and live-answer tests run on a real Postgres and a real Redis (each test run starts its
+# own, from the machine's binaries): installed here from Debian's packages when missing.
+command -v redis-server >/dev/null 2>&1 && ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 \
+  || { stage "installing postgresql and redis-server (apt; no service started)"; apt_install_without_starting postgresql redis-server; }
+export REQUIRE_POSTGRES=1 REQUIRE_REDIS=1
+
 for service in services/emulator services/api; do
   stage "$service: deptry (every import declared, nothing declared unused), pytest"
   (cd "$service" && uv run --no-sync deptry src && uv run --no-sync pytest -q)

@@ -14,6 +14,12 @@ export UPSTREAM_TIMEOUT_S="${E2E_UPSTREAM_TIMEOUT_S:-5}" E2E_UPSTREAM_TIMEOUT_S=
 # fuzzed requests to seconds: every test that needs pacing sets it per request with an @emulator line.
 export NGINX_CHAT_RATE="${E2E_NGINX_CHAT_RATE:-2000r/s}" NGINX_CHAT_BURST="${E2E_NGINX_CHAT_BURST:-2000}"
 export NGINX_STREAMS_PER_CLIENT="${E2E_NGINX_STREAMS_PER_CLIENT:-1000}"
+export NGINX_AUTH_RATE="${E2E_NGINX_AUTH_RATE:-1000r/s}" NGINX_AUTH_BURST="${E2E_NGINX_AUTH_BURST:-1000}"
+# Access tokens outlive the run (the tests hold one each); answers whose owner died lapse in 5 s, not 10.
+export ACCESS_TOKEN_TTL_S=3600 GENERATION_LEASE_S=5
+# The fuzz signs in with random credentials from the one test address: the per-address limit on failed
+# sign-ins would then refuse the browser tests' (the unit tests check that limit).
+export LOGIN_MAX_FAILURES_PER_ADDRESS=1000000
 export EMULATOR_TTFT_MS=0 EMULATOR_TOKEN_MS=0
 # A distinctive key, so the secrets test can prove its value shows up nowhere (bundle, bodies, headers, logs).
 export E2E_API_KEY="${E2E_API_KEY:-e2e-key-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')}"
@@ -37,6 +43,10 @@ cleanup() {
     stage "stack: logs of the failed run (last 60 lines per service)"
     "${compose[@]}" logs --no-color --tail 60 2>/dev/null || true
   fi
+  if [ -n "${E2E_KEEP:-}" ]; then  # left running, to run tests again: E2E_KEEP=1 E2E_ONLY=... make e2e
+    echo "the stack stays up (E2E_KEEP): ${compose[*]} down -v, and tests/sandbox/stop.sh, when done"
+    exit "$status"
+  fi
   "${compose[@]}" down -v --remove-orphans >/dev/null 2>&1 || true
   if $started_sandbox; then bash tests/sandbox/stop.sh; fi
   exit "$status"
@@ -51,6 +61,14 @@ stage "stack: docker compose up --build --wait"
 compose_up "${compose[@]}"
 "${compose[@]}" ps --all --format '{{.Service}}: {{.Status}}'
 stack_healthy "${compose[@]}"
+
+if [ -n "${E2E_ONLY:-}" ]; then  # some tests only, e.g. E2E_ONLY="stack/test_fuzz.py browser/test_accounts.py"
+  ensure_uv >/dev/null
+  stage "stack: $E2E_ONLY"
+  # shellcheck disable=SC2086  # a list of test paths
+  (cd tests/e2e && uv sync --locked --quiet && uv run --no-sync pytest $E2E_ONLY)
+  exit 0
+fi
 
 stage "stack: smoke test through nginx ($E2E_BASE_URL)"
 ensure_uv >/dev/null

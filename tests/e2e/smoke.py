@@ -3,9 +3,10 @@
 
     uv run --project tests/e2e python tests/e2e/smoke.py [BASE_URL]        (default http://localhost:8080)
 
-Checks that the UI is served with its security headers, the api is healthy, /api/chat/stream streams
-INCREMENTALLY (the first chunk long before the last: nothing buffers on the way), /api/chat/events sends
-start, delta, usage and done, and bad input gets the JSON error envelope. Exit status 0 only if all pass.
+Checks that the UI is served with its security headers, the api is healthy, a guest session starts,
+/api/chat/stream streams INCREMENTALLY (the first chunk long before the last: nothing buffers on the way),
+/api/chat/events sends start, delta, usage and done, a message sent into a conversation is answered and
+saved, and bad input gets the JSON error envelope. Exit status 0 only if all pass.
 Against the bundled emulator the `@emulator` line paces the answer; a real model ignores it.
 """
 
@@ -42,9 +43,25 @@ Reply = tuple[http.client.HTTPResponse, bytes]
 JSON_HEADERS = {"Content-Type": "application/json"}
 
 
+TOKEN: list[str] = []
+
+
+def signed_in() -> dict[str, str]:
+    """A guest's access token: the api's model-spending routes need a user (a guest will do)."""
+    if not TOKEN:
+        connection = connect()
+        connection.request("POST", "/api/auth/guest")
+        response = connection.getresponse()
+        data = response.read()
+        connection.close()
+        check(response.status == 201, f"a guest session answered {response.status}: {data[:200]!r}")
+        TOKEN.append(json.loads(data)["access_token"])
+    return {"Authorization": f"Bearer {TOKEN[0]}"}
+
+
 def request(method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None) -> Reply:
     connection = connect()
-    connection.request(method, path, body, headers or {})
+    connection.request(method, path, body, {**signed_in(), **(headers or {})})
     response = connection.getresponse()
     data = response.read()
     connection.close()
@@ -88,7 +105,8 @@ def api_is_healthy_and_ready() -> str:
 def text_stream_arrives_incrementally() -> str:
     connection = connect()
     started = time.monotonic()
-    connection.request("POST", "/api/chat/stream", json.dumps({"message": PACED}), {"Content-Type": "application/json"})
+    headers = {"Content-Type": "application/json", **signed_in()}
+    connection.request("POST", "/api/chat/stream", json.dumps({"message": PACED}), headers)
     response = connection.getresponse()
     check(response.status == 200, f"stream answered {response.status}")
     check((response.getheader("Content-Type") or "").startswith("text/plain"), "not text/plain")
@@ -109,7 +127,7 @@ def text_stream_arrives_incrementally() -> str:
 def events_stream_has_start_delta_usage_done() -> str:
     body = {"message": "Say hello.\n@emulator tokens=12 ttft_ms=0 token_ms=0"}
     with (
-        httpx.Client(base_url=BASE_URL, timeout=30) as http,
+        httpx.Client(base_url=BASE_URL, timeout=30, headers=signed_in()) as http,
         connect_sse(http, "POST", "/api/chat/events", json=body) as source,
     ):
         response = source.response
@@ -125,6 +143,22 @@ def events_stream_has_start_delta_usage_done() -> str:
     usage = dict(events)["usage"]
     check(usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"], f"usage: {usage}")
     return f"{names.count('delta')} deltas, usage {usage['total_tokens']} tokens, done {events[-1][1]['finish_reason']}"
+
+
+def a_conversation_is_answered_and_saved() -> str:
+    response, data = post_json("/api/conversations", {})
+    check(response.status == 201, f"creating a conversation answered {response.status}: {data[:200]!r}")
+    conversation = json.loads(data)["id"]
+    content = {"content": "Remember me.\n@emulator tokens=8 ttft_ms=0 token_ms=0"}
+    response, data = post_json(f"/api/conversations/{conversation}/messages", content)
+    check(response.status == 200, f"sending answered {response.status}: {data[:200]!r}")
+    check(b"\nevent: done\n" in data and data.startswith(b"id: "), "the answer's events have no ids or no done")
+    response, data = request("GET", f"/api/conversations/{conversation}")
+    saved = json.loads(data)["messages"]["items"]
+    check([(m["role"], m["status"]) for m in saved] == [("user", "done"), ("assistant", "done")], f"saved: {saved}")
+    return (
+        f"saved: a question and its answer ({len(saved[1]['content'])} characters), title {json.loads(data)['title']!r}"
+    )
 
 
 def bad_input_gets_the_envelope() -> str:
@@ -143,6 +177,7 @@ CHECKS: list[Callable[[], str]] = [
     api_is_healthy_and_ready,
     text_stream_arrives_incrementally,
     events_stream_has_start_delta_usage_done,
+    a_conversation_is_answered_and_saved,
     bad_input_gets_the_envelope,
 ]
 

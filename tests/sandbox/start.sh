@@ -16,6 +16,8 @@ declare -A STAND_INS=(
   [python:3.11-slim-bookworm]=python
   [node:${NODE_VERSION%%.*}-bookworm-slim]=node
   [nginx:1.28-bookworm]=nginx
+  [postgres:17-bookworm]=postgres
+  [redis:7-bookworm]=redis
 )
 
 if ! command -v dockerd >/dev/null || ! command -v debootstrap >/dev/null; then

@@ -1,8 +1,10 @@
 """The api under test talks to the real emulator over loopback: SDK, Semantic Kernel and HTTP all run for real."""
 
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractContextManager, asynccontextmanager, contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,6 +19,9 @@ from httpx_sse import EventSource
 from chat_api.main import create_app
 from chat_api.server import shutdown
 from chat_api.settings import Settings
+
+from .postgres import Databases, private_cluster
+from .redis_server import private_redis
 
 API_KEY = "test-key-8c1d"  # distinctive, so tests can prove it never leaks
 
@@ -40,7 +45,9 @@ def emulator(emulator_app: Any) -> Emulator:
 
 
 def api_settings(emulator_url: str, **overrides: Any) -> Settings:
+    """Settings for an api on the emulator; each gets a database of its own (an SQLite file) unless given one."""
     base: dict[str, Any] = {
+        "SQLITE_PATH": str(Path(tempfile.mkdtemp(prefix="chat-api-")) / "chat.db"),
         "AZURE_OPENAI_ENDPOINT": emulator_url,
         "AZURE_OPENAI_DEPLOYMENT": "chat",
         "AZURE_OPENAI_API_KEY": API_KEY,
@@ -80,8 +87,11 @@ def api_url(api_server: ApiFactory) -> Iterator[str]:
 
 @asynccontextmanager
 async def signed_in(url: str) -> AsyncIterator[httpx.AsyncClient]:
-    """A client of the api at `url`."""
+    """A client of the api at `url` with a guest's access token (every model-spending route needs a user)."""
     async with httpx.AsyncClient(base_url=url, timeout=10) as http:
+        session = await http.post("/api/auth/guest")
+        assert session.status_code == 201, session.text
+        http.headers["Authorization"] = f"Bearer {session.json()['access_token']}"
         yield http
 
 
@@ -113,3 +123,36 @@ def process_shutdown() -> Iterator[None]:
     """For a test that shuts a server down: the process's shutdown state is reset afterwards."""
     yield
     shutdown.reset()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Databases]:
+    with private_cluster() as admin_url:
+        yield Databases(admin_url)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    with private_redis() as url:
+        yield url
+
+
+async def fresh_store(request: pytest.FixtureRequest, kind: str) -> dict[str, str]:
+    if kind == "sqlite":
+        return {"SQLITE_PATH": str(Path(tempfile.mkdtemp(prefix="chat-api-")) / "chat.db")}
+    databases: Databases = request.getfixturevalue("postgres")
+    return {"DATABASE_URL": await databases.new(), "REDIS_URL": request.getfixturevalue("redis_url")}
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def database(request: pytest.FixtureRequest) -> dict[str, str]:
+    """Settings for a fresh store of each kind: the storage, auth and conversation tests run on both. With
+    SQLite, answers live in the process (development); with Postgres, in Redis, as in compose."""
+    return await fresh_store(request, request.param)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+async def shared_store(request: pytest.FixtureRequest) -> dict[str, str]:
+    """As `database`, shared by a module's tests (each signs in a user of its own, and users see only their
+    own): a store and an api per module, not per test, keep the suite fast."""
+    return await fresh_store(request, request.param)

@@ -3,7 +3,7 @@ import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { App } from './App';
-import { fakeServer } from './test/fakeServer';
+import { fakeApi } from './test/fakeApi';
 
 // Each message's text goes through Markdown once per render of that message: count them.
 const renders = vi.hoisted(() => new Map<string, number>());
@@ -16,21 +16,22 @@ vi.mock('./components/Markdown/Markdown', () => ({
 
 afterEach(() => {
   vi.unstubAllGlobals();
+  window.history.replaceState(null, '', '/');
   renders.clear();
 });
 
 describe('rendering while an answer streams', () => {
   it('re-renders only the growing answer, never the finished ones above it', async () => {
-    const server = fakeServer();
+    const api = fakeApi();
     render(<App />);
     const user = userEvent.setup();
-    await user.type(screen.getByLabelText('Message'), 'first{Enter}');
+    await user.type(await screen.findByLabelText('Message'), 'first{Enter}');
     await waitFor(() => {
-      expect(server.answers).toHaveLength(1);
+      expect(api.answers).toHaveLength(1);
     });
     act(() => {
-      server.latest().delta('An earlier answer.');
-      server.latest().finish();
+      api.latest().delta('An earlier answer.');
+      api.latest().finish();
     });
     await waitFor(() => {
       expect(screen.getAllByTestId('assistant-turn')[0]).toHaveAttribute('data-status', 'done');
@@ -38,12 +39,16 @@ describe('rendering while an answer streams', () => {
 
     await user.type(screen.getByLabelText('Message'), 'second{Enter}');
     await waitFor(() => {
-      expect(server.answers).toHaveLength(2);
+      expect(api.answers).toHaveLength(2);
+    });
+    await act(async () => {
+      api.latest().delta(' part0');
+      await new Promise((resolve) => requestAnimationFrame(resolve));
     });
     const before = renders.get('An earlier answer.') ?? 0;
-    for (let i = 0; i < 20; i++) {
+    for (let i = 1; i < 20; i++) {
       await act(async () => {
-        server.latest().delta(` part${i}`);
+        api.latest().delta(` part${i}`);
         await new Promise((resolve) => requestAnimationFrame(resolve));
       });
     }

@@ -3,12 +3,26 @@ import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { App } from './App';
-import { fakeServer } from './test/fakeServer';
+import { fakeApi, type FakeApi } from './test/fakeApi';
 
-afterEach(() => vi.unstubAllGlobals());
+afterEach(() => {
+  vi.unstubAllGlobals();
+  window.history.replaceState(null, '', '/');
+  localStorage.clear();
+});
 
-function assistantTurns() {
-  return screen.queryAllByTestId('assistant-turn');
+const answers = () => screen.queryAllByTestId('assistant-turn');
+const lastAnswer = () => {
+  const all = answers();
+  const last = all.at(-1);
+  if (!last) throw new Error('no answer on screen');
+  return last;
+};
+
+async function start(api: FakeApi = fakeApi()) {
+  render(<App />);
+  await screen.findByLabelText('Message');
+  return api;
 }
 
 async function typeAndSend(text: string) {
@@ -17,283 +31,241 @@ async function typeAndSend(text: string) {
   return user;
 }
 
-describe('chatting', () => {
-  it('streams an answer that grows as deltas arrive, then shows usage', async () => {
-    const server = fakeServer();
-    render(<App />);
-    await typeAndSend('Hello');
+async function answered(api: FakeApi, count: number) {
+  await waitFor(() => {
+    expect(api.answers).toHaveLength(count);
+  });
+  return api.latest();
+}
 
-    expect(screen.getByLabelText('You')).toHaveTextContent('Hello');
-    await waitFor(() => {
-      expect(server.answers).toHaveLength(1);
-    });
-    expect(server.latest().request).toEqual({ message: 'Hello', history: [], options: {} });
+describe('a first visit', () => {
+  it('chats at once as a guest, and says so', async () => {
+    const api = await start();
+    expect(api.guests).toBe(1);
+    expect(screen.getByText(/chatting as a guest/)).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Keep my chats' })).toBeInTheDocument();
+  });
+});
+
+describe('chatting', () => {
+  it('streams an answer into a new conversation, then shows what the server saved', async () => {
+    const api = await start();
+    await typeAndSend('Hello');
+    const answer = await answered(api, 1);
+    expect(answer.request).toEqual({ content: 'Hello', options: {} });
+    const [, init] = api.fetch.mock.calls.find(([url]) => url.endsWith('/messages')) ?? [];
+    expect(new Headers(init?.headers).get('Idempotency-Key')).toMatch(/.{8,}/);
+    expect(new Headers(init?.headers).get('Authorization')).toBe('Bearer token-1');
 
     act(() => {
-      server.latest().delta('## Title\n\nFirst');
+      answer.delta('## Title\n\nFirst');
     });
     await waitFor(() => {
-      expect(assistantTurns()[0]).toHaveTextContent('First');
+      expect(lastAnswer()).toHaveTextContent('First');
     });
     expect(await screen.findByRole('heading', { name: 'Title' })).toBeInTheDocument();
-
     act(() => {
-      server.latest().delta(' and second.');
+      answer.delta(' and second.');
+      answer.finish();
     });
     await waitFor(() => {
-      expect(assistantTurns()[0]).toHaveTextContent('First and second.');
+      expect(lastAnswer()).toHaveAttribute('data-status', 'done');
     });
-
-    act(() => {
-      server.latest().finish();
-    });
-    await waitFor(() => {
-      expect(assistantTurns()[0]).toHaveAttribute('data-status', 'done');
-    });
+    expect(lastAnswer()).toHaveTextContent('First and second.');
+    expect(lastAnswer()).toHaveAttribute('data-id', answer.message.id);
     expect(screen.getByText('15 tokens')).toBeInTheDocument();
-    expect(screen.getByRole('button', { name: 'Send' })).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Hello' })).toHaveAttribute('aria-current', 'page');
   });
 
-  it('sends the conversation so far as history', async () => {
-    const server = fakeServer();
-    render(<App />);
+  it('Stop asks the server to stop the answer, which keeps what it wrote', async () => {
+    const api = await start();
+    await typeAndSend('Tell me a long story');
+    const answer = await answered(api, 1);
+    act(() => {
+      answer.delta('Once upon');
+    });
+    await waitFor(() => {
+      expect(lastAnswer()).toHaveTextContent('Once upon');
+    });
+    await userEvent.setup().click(screen.getByRole('button', { name: 'Stop' }));
+    await waitFor(() => {
+      expect(lastAnswer()).toHaveAttribute('data-status', 'stopped');
+    });
+    expect(api.stops).toEqual([answer.message.id]);
+    expect(lastAnswer()).toHaveTextContent('Once upon');
+    expect(within(lastAnswer()).getByText('Stopped')).toBeInTheDocument();
+  });
+
+  it('shows a failure on the answer; the message stays in the conversation', async () => {
+    const api = await start();
+    await typeAndSend('first');
+    const first = await answered(api, 1);
+    act(() => {
+      first.delta('ok');
+      first.finish();
+    });
+    await waitFor(() => {
+      expect(lastAnswer()).toHaveAttribute('data-status', 'done');
+    });
+    api.failNextWith(429, 'upstream_rate_limited', 'The model is receiving too many requests.');
+    await typeAndSend('second');
+    await waitFor(() => {
+      expect(within(lastAnswer()).getByRole('alert')).toHaveTextContent('too many requests');
+    });
+    expect(screen.getAllByTestId('user-turn').at(-1)).toHaveTextContent('second');
+  });
+});
+
+describe('branches', () => {
+  async function twoTurns(api: FakeApi) {
     await typeAndSend('one');
-    await waitFor(() => {
-      expect(server.answers).toHaveLength(1);
-    });
+    const first = await answered(api, 1);
     act(() => {
-      server.latest().delta('reply one');
-      server.latest().finish();
+      first.delta('answer one');
+      first.finish();
     });
     await waitFor(() => {
-      expect(assistantTurns()[0]).toHaveAttribute('data-status', 'done');
+      expect(lastAnswer()).toHaveAttribute('data-status', 'done');
     });
+    return first;
+  }
 
-    await typeAndSend('two');
-    await waitFor(() => {
-      expect(server.answers).toHaveLength(2);
-    });
-    expect(server.latest().request.history).toEqual([
-      { role: 'user', content: 'one' },
-      { role: 'assistant', content: 'reply one' },
-    ]);
-  });
-
-  it('Shift+Enter adds a line; an empty message cannot be sent', async () => {
-    const server = fakeServer();
-    render(<App />);
+  it('Retry makes a second answer beside the first; ‹ › moves between them', async () => {
+    const api = await start();
+    const first = await twoTurns(api);
     const user = userEvent.setup();
-    const field = screen.getByLabelText('Message');
-    expect(screen.getByRole('button', { name: 'Send' })).toBeDisabled();
-    await user.type(field, '   {Enter}');
-    await user.type(field, 'line one{Shift>}{Enter}{/Shift}line two');
-    expect(field).toHaveValue('   line one\nline two');
-    expect(server.fetchMock).not.toHaveBeenCalled();
+    await user.click(within(lastAnswer()).getByRole('button', { name: 'Retry' }));
+    const second = await answered(api, 2);
+    act(() => {
+      second.delta('answer two');
+      second.finish();
+    });
+    await waitFor(() => {
+      expect(within(lastAnswer()).getByText('2 / 2')).toBeInTheDocument();
+    });
+    expect(lastAnswer()).toHaveTextContent('answer two');
+    await user.click(within(lastAnswer()).getByRole('button', { name: 'Previous version' }));
+    await waitFor(() => {
+      expect(lastAnswer()).toHaveTextContent('answer one');
+    });
+    expect(within(lastAnswer()).getByText('1 / 2')).toBeInTheDocument();
+    expect(lastAnswer()).toHaveAttribute('data-id', first.message.id);
   });
 
-  it('Stop keeps the partial answer, marks it stopped, and Retry asks again', async () => {
-    const server = fakeServer();
-    render(<App />);
-    await typeAndSend('Tell me a story');
-    await waitFor(() => {
-      expect(server.answers).toHaveLength(1);
-    });
-    act(() => {
-      server.latest().delta('Once upon a time');
-    });
-    await waitFor(() => {
-      expect(assistantTurns()[0]).toHaveTextContent('Once upon a time');
-    });
-
+  it('Edit sends a new version of a message; the old one stays', async () => {
+    const api = await start();
+    await twoTurns(api);
     const user = userEvent.setup();
-    await user.click(screen.getByRole('button', { name: 'Stop' }));
-    await waitFor(() => {
-      expect(assistantTurns()[0]).toHaveAttribute('data-status', 'stopped');
+    const mine = screen.getAllByTestId('user-turn')[0];
+    if (!mine) throw new Error('no user turn');
+    await user.click(within(mine).getByRole('button', { name: 'Edit' }));
+    const field = screen.getByLabelText('Edit your message');
+    await user.clear(field);
+    await user.type(field, 'one, better');
+    await user.click(screen.getByRole('button', { name: 'Save and send' }));
+    const edited = await answered(api, 2);
+    expect(edited.request).toEqual({ content: 'one, better', options: {}, parent_id: null });
+    act(() => {
+      edited.delta('better answer');
+      edited.finish();
     });
-    expect(assistantTurns()[0]).toHaveTextContent('Once upon a time');
-    expect(within(assistantTurns()[0] as HTMLElement).getByText('Stopped')).toBeInTheDocument();
-
-    await user.click(screen.getByRole('button', { name: 'Retry' }));
     await waitFor(() => {
-      expect(server.answers).toHaveLength(2);
+      expect(within(screen.getAllByTestId('user-turn')[0] as HTMLElement).getByText('2 / 2')).toBeInTheDocument();
     });
-    expect(server.latest().request.message).toBe('Tell me a story');
-    expect(assistantTurns()).toHaveLength(1); // the stopped answer was replaced
   });
+});
 
-  it('Esc stops a streaming answer', async () => {
-    const server = fakeServer();
-    render(<App />);
-    const user = await typeAndSend('Hi');
+describe('an answer outlives its connection', () => {
+  it('a dropped connection is followed again from the last event, with no text lost or repeated', async () => {
+    const api = await start();
+    await typeAndSend('Stream through a tunnel');
+    const answer = await answered(api, 1);
+    act(() => {
+      answer.delta('Before ');
+    });
     await waitFor(() => {
-      expect(server.answers).toHaveLength(1);
+      expect(lastAnswer()).toHaveTextContent('Before');
     });
     act(() => {
-      server.latest().delta('partial');
+      answer.cut();
     });
-    await user.keyboard('{Escape}');
+    expect(await screen.findByText(/reconnecting/)).toBeInTheDocument();
+    const again = await answered(api, 2);
+    const followed = api.fetch.mock.calls.find(([url]) => url.includes('/api/generations/'));
+    expect(new Headers(followed?.[1]?.headers).get('Last-Event-ID')).toBe('2'); // start, then one delta
+    act(() => {
+      again.delta('and after.');
+      again.finish();
+    });
     await waitFor(() => {
-      expect(assistantTurns()[0]).toHaveAttribute('data-status', 'stopped');
+      expect(lastAnswer()).toHaveAttribute('data-status', 'done');
     });
+    expect(lastAnswer()).toHaveTextContent('Before and after.');
+    expect(screen.queryByText(/reconnecting/)).not.toBeInTheDocument();
   });
 
-  it('shows the server error on the answer, keeps the message, and Retry succeeds', async () => {
-    const server = fakeServer();
-    server.failNextWith(
-      429,
-      'upstream_rate_limited',
-      'The model is receiving too many requests. Please retry shortly.',
+  it('a page opened on an answer still being written shows it and follows it to the end', async () => {
+    const api = fakeApi();
+    api.cookie = true;
+    const made = (await (await api.fetch('/api/conversations', { method: 'POST' })).json()) as { id: string };
+    await api.fetch(`/api/conversations/${made.id}/messages`, {
+      method: 'POST',
+      body: JSON.stringify({ content: 'hi' }),
+    });
+    const running = api.latest();
+    running.delta('Half of it');
+    localStorage.clear();
+    render(<App />);
+    await userEvent.setup().click(await screen.findByRole('button', { name: 'hi' }));
+    await waitFor(() => {
+      expect(lastAnswer()).toHaveTextContent('Half of it');
+    });
+    const follower = await answered(api, 2);
+    act(() => {
+      follower.delta(', and the rest.');
+      follower.finish();
+    });
+    await waitFor(() => {
+      expect(lastAnswer()).toHaveAttribute('data-status', 'done');
+    });
+    expect(lastAnswer()).toHaveTextContent('Half of it, and the rest.');
+  });
+});
+
+describe('accounts', () => {
+  it('a guest keeps its chats by creating an account', async () => {
+    const api = await start();
+    const user = userEvent.setup();
+    await user.click(screen.getByRole('button', { name: 'Keep my chats' }));
+    await user.type(screen.getByLabelText('Email'), 'ada@example.com');
+    await user.type(screen.getByLabelText(/^Password/), 'correct horse');
+    await user.click(screen.getByRole('button', { name: 'Create account' }));
+    expect(await screen.findByText('ada@example.com')).toBeInTheDocument();
+    expect(api.account).toBe('ada@example.com');
+    await user.click(screen.getByRole('button', { name: 'Sign out' }));
+    expect(await screen.findByText(/chatting as a guest/)).toBeInTheDocument();
+  });
+
+  it('offers the chats this browser kept before, once', async () => {
+    localStorage.setItem(
+      'chat.conversations.v1',
+      JSON.stringify([
+        {
+          id: 'x',
+          title: 'Old chat',
+          updatedAt: 1,
+          turns: [{ id: 't', role: 'user', content: 'hello', status: 'done' }],
+        },
+      ]),
     );
-    render(<App />);
-    const user = await typeAndSend('Important question');
-
-    expect(await screen.findByRole('alert')).toHaveTextContent('The model is receiving too many requests.');
-    expect(screen.getByLabelText('You')).toHaveTextContent('Important question');
-
-    await user.click(screen.getByRole('button', { name: 'Retry' }));
+    const api = await start();
+    const offer = screen.getByRole('region', { name: 'Chats kept in this browser' });
+    expect(offer).toHaveTextContent('1 chat');
+    await userEvent.setup().click(within(offer).getByRole('button', { name: 'Import' }));
     await waitFor(() => {
-      expect(server.answers).toHaveLength(1);
+      expect(api.imported).toEqual(['Old chat']);
     });
-    expect(server.latest().request.message).toBe('Important question');
-    act(() => {
-      server.latest().delta('Answer');
-      server.latest().finish();
-    });
-    await waitFor(() => {
-      expect(assistantTurns()[0]).toHaveAttribute('data-status', 'done');
-    });
-    expect(screen.queryByRole('alert')).not.toBeInTheDocument();
-  });
-
-  it('shows a mid-stream error event after the partial text', async () => {
-    const server = fakeServer();
-    render(<App />);
-    await typeAndSend('Hi');
-    await waitFor(() => {
-      expect(server.answers).toHaveLength(1);
-    });
-    act(() => {
-      server.latest().delta('half an answer');
-      server
-        .latest()
-        .send('error', { code: 'upstream_unavailable', message: 'The model service could not be reached. Retry.' });
-    });
-    expect(await screen.findByRole('alert')).toHaveTextContent('could not be reached');
-    expect(assistantTurns()[0]).toHaveTextContent('half an answer');
-  });
-
-  it('explains answers cut by length or by the content filter', async () => {
-    const server = fakeServer();
-    render(<App />);
-    await typeAndSend('long');
-    await waitFor(() => {
-      expect(server.answers).toHaveLength(1);
-    });
-    act(() => {
-      server.latest().delta('cut');
-      server.latest().finish('length');
-    });
-    expect(await screen.findByText(/cut short by the length limit/)).toBeInTheDocument();
-
-    await typeAndSend('filtered');
-    await waitFor(() => {
-      expect(server.answers).toHaveLength(2);
-    });
-    act(() => {
-      server.latest().delta('some');
-      server.latest().finish('content_filter');
-    });
-    expect(await screen.findByText(/withheld by the content filter/)).toBeInTheDocument();
-  });
-});
-
-describe('conversations', () => {
-  it('survive a reload, and can be created, switched and deleted', async () => {
-    const server = fakeServer();
-    const first = render(<App />);
-    await typeAndSend('Remember me');
-    await waitFor(() => {
-      expect(server.answers).toHaveLength(1);
-    });
-    act(() => {
-      server.latest().delta('I will.');
-      server.latest().finish();
-    });
-    await waitFor(() => {
-      expect(assistantTurns()[0]).toHaveAttribute('data-status', 'done');
-    });
-    first.unmount();
-
-    render(<App />);
-    expect(screen.getByLabelText('You')).toHaveTextContent('Remember me');
-    expect(assistantTurns()[0]).toHaveTextContent('I will.');
-
-    const user = userEvent.setup();
-    await user.click(screen.getByRole('button', { name: '+ New chat' }));
-    expect(screen.queryByLabelText('You')).not.toBeInTheDocument();
-    await user.click(screen.getByRole('button', { name: 'Remember me' }));
-    expect(screen.getByLabelText('You')).toHaveTextContent('Remember me');
-    await user.click(screen.getByRole('button', { name: 'Delete chat: Remember me' }));
-    expect(screen.queryByRole('button', { name: 'Remember me' })).not.toBeInTheDocument();
-  });
-
-  it('keeps an unsent draft across a reload', async () => {
-    fakeServer();
-    const first = render(<App />);
-    await userEvent.setup().type(screen.getByLabelText('Message'), 'half-typed thought');
-    first.unmount();
-    render(<App />);
-    expect(screen.getByLabelText('Message')).toHaveValue('half-typed thought');
-  });
-
-  it('sends the options chosen in settings', async () => {
-    const server = fakeServer();
-    render(<App />);
-    const user = userEvent.setup();
-    await user.click(screen.getByText('Settings'));
-    await user.type(screen.getByLabelText('Max tokens'), '256');
-    await user.type(screen.getByLabelText('Temperature'), '0.5');
-    await typeAndSend('with options');
-    await waitFor(() => {
-      expect(server.answers).toHaveLength(1);
-    });
-    expect(server.latest().request.options).toEqual({ max_tokens: 256, temperature: 0.5 });
-  });
-});
-
-describe('saving', () => {
-  it('has saved a finished answer by the time it shows as done', async () => {
-    const server = fakeServer();
-    render(<App />);
-    await typeAndSend('Save me');
-    await waitFor(() => {
-      expect(server.answers).toHaveLength(1);
-    });
-    act(() => {
-      server.latest().delta('Saved.');
-      server.latest().finish();
-    });
-    await waitFor(() => {
-      expect(assistantTurns()[0]).toHaveAttribute('data-status', 'done');
-    });
-    // No waiting after "done": a reload at this instant must find the answer stored.
-    expect(localStorage.getItem('chat.conversations.v1')).toContain('Saved.');
-  });
-
-  it('saves a streaming answer when the page is hidden or closed', async () => {
-    const server = fakeServer();
-    render(<App />);
-    await typeAndSend('Mid-stream');
-    await waitFor(() => {
-      expect(server.answers).toHaveLength(1);
-    });
-    act(() => {
-      server.latest().delta('partial text');
-    });
-    await waitFor(() => {
-      expect(assistantTurns()[0]).toHaveTextContent('partial text');
-    });
-    window.dispatchEvent(new Event('pagehide'));
-    expect(localStorage.getItem('chat.conversations.v1')).toContain('partial text');
+    expect(screen.queryByRole('region', { name: 'Chats kept in this browser' })).not.toBeInTheDocument();
+    expect(localStorage.getItem('chat.conversations.v1')).toBeNull();
   });
 });

@@ -1,17 +1,99 @@
-import { useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 
 import styles from './App.module.css';
+import { AccountPanel } from './components/AccountPanel';
 import { ChatWindow } from './components/ChatWindow';
 import { ConversationList } from './components/ConversationList';
+import { ImportOffer } from './components/ImportOffer';
 import { SettingsPanel } from './components/SettingsPanel';
-import { useChat } from './hooks/useChat';
+import { useConversation } from './hooks/useConversation';
+import { useConversations } from './hooks/useConversations';
+import { useLocalImport } from './hooks/useLocalImport';
+import { useSession } from './hooks/useSession';
+import { createApi } from './lib/api';
+import { createSession } from './lib/session';
+import { loadOptions, saveOptions } from './lib/storage';
+import type { ChatOptions, ConversationSummary } from './types/chat';
+
+function download(blob: Blob, name: string) {
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = name;
+  link.click();
+  URL.revokeObjectURL(url);
+}
+
+/** The open conversation lives in the address (`/c/<id>`): a reload, or a link, opens it again. */
+function conversationInAddress(): string | null {
+  return /^\/c\/([0-9a-f-]{36})$/.exec(window.location.pathname)?.[1] ?? null;
+}
+
+function showInAddress(id: string | null) {
+  const path = id ? `/c/${id}` : '/';
+  if (window.location.pathname !== path) window.history.pushState(null, '', path);
+}
 
 export function App() {
-  const chat = useChat();
+  const [{ session, api }] = useState(() => {
+    const created = createSession();
+    return { session: created, api: createApi(created) };
+  });
+  const account = useSession(session, api);
+  const list = useConversations(api, account.user?.id ?? null);
+  const [activeId, setActive] = useState<string | null>(conversationInAddress);
+  const setActiveId = useCallback((id: string | null) => {
+    setActive(id);
+    showInAddress(id);
+  }, []);
+  useEffect(() => {
+    const back = () => {
+      setActive(conversationInAddress());
+    };
+    window.addEventListener('popstate', back);
+    return () => {
+      window.removeEventListener('popstate', back);
+    };
+  }, []);
+  const [options, setOptionsState] = useState<ChatOptions>(loadOptions);
   const [menuOpen, setMenuOpen] = useState(false);
+  const { touched, refresh } = list;
+
+  const onChanged = useCallback(
+    (conversation: ConversationSummary | null, id: string) => {
+      setActiveId(id);
+      if (conversation) touched(conversation);
+    },
+    [touched, setActiveId],
+  );
+  const chat = useConversation({ api, conversationId: activeId, options, onChanged });
+  const importing = useLocalImport(api, () => void refresh());
+
+  const setOptions = useCallback((next: ChatOptions) => {
+    setOptionsState(next);
+    saveOptions(next);
+  }, []);
   const closeMenu = () => {
     setMenuOpen(false);
   };
+  const active = list.items.find((item) => item.id === activeId) ?? null;
+
+  if (!account.user) {
+    return (
+      <main className={styles.starting}>
+        {account.failure ? (
+          <p role="alert">
+            {account.failure.message}{' '}
+            <button type="button" onClick={() => void account.retry()}>
+              Retry
+            </button>
+          </p>
+        ) : (
+          <p>Starting…</p>
+        )}
+      </main>
+    );
+  }
 
   return (
     <div className={styles.app}>
@@ -27,31 +109,95 @@ export function App() {
         >
           Chats
         </button>
-        <h1 className={styles.title}>{chat.active?.title ?? 'New chat'}</h1>
+        <h1 className={styles.title}>{active?.title ?? 'New chat'}</h1>
+        {activeId && (
+          <span className={styles.exports} role="group" aria-label="Export">
+            <button
+              type="button"
+              onClick={() =>
+                void api.exportFile(activeId, 'markdown').then(({ blob, name }) => {
+                  download(blob, name);
+                })
+              }
+            >
+              Export Markdown
+            </button>
+            <button
+              type="button"
+              onClick={() =>
+                void api.exportFile(activeId, 'json').then(({ blob, name }) => {
+                  download(blob, name);
+                })
+              }
+            >
+              Export JSON
+            </button>
+          </span>
+        )}
       </header>
       <aside id="sidebar" className={`${styles.sidebar} ${menuOpen ? styles.open : ''}`}>
+        <ImportOffer
+          count={importing.count}
+          busy={importing.busy}
+          failed={importing.failed}
+          onImport={() => void importing.importAll()}
+          onDiscard={importing.discard}
+        />
         <ConversationList
-          conversations={chat.conversations}
-          activeId={chat.active?.id ?? null}
+          conversations={list.items}
+          activeId={activeId}
+          hasMore={list.hasMore}
           onNew={() => {
-            chat.newChat();
+            setActiveId(null);
             closeMenu();
           }}
           onSelect={(id) => {
-            chat.select(id);
+            setActiveId(id);
             closeMenu();
           }}
-          onDelete={chat.remove}
+          onRename={list.rename}
+          onDelete={async (id) => {
+            await list.remove(id);
+            if (id === activeId) setActiveId(null);
+          }}
+          onLoadMore={() => void list.loadMore()}
         />
-        <SettingsPanel options={chat.options} onChange={chat.setOptions} />
+        <SettingsPanel options={options} onChange={setOptions} />
+        <AccountPanel
+          user={account.user}
+          onRegister={account.register}
+          onSignIn={async (email, password) => {
+            await account.signIn(email, password);
+            setActiveId(null);
+          }}
+          onSignOut={async (everywhere) => {
+            await account.signOut(everywhere);
+            setActiveId(null);
+          }}
+          onChangePassword={account.changePassword}
+        />
       </aside>
       <main className={styles.main}>
+        {account.ended && (
+          <p role="alert" className={styles.ended}>
+            Your session ended: you are a guest now. Sign in to see your chats.
+          </p>
+        )}
+        {chat.failure && (
+          <p role="alert" className={styles.ended}>
+            {chat.failure.message}
+          </p>
+        )}
         <ChatWindow
-          turns={chat.active?.turns ?? []}
-          streaming={chat.streaming !== null}
+          messages={chat.messages}
+          streaming={chat.streaming}
+          hasEarlier={chat.hasEarlier}
+          onLoadEarlier={chat.loadEarlier}
           onSend={chat.send}
           onStop={chat.stop}
           onRetry={chat.retry}
+          onEdit={chat.edit}
+          onShowBranch={chat.showBranch}
         />
       </main>
     </div>

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import httpx
 from httpx_sse import aconnect_sse
 
-from .support import BASE_URL
+from .support import BASE_URL, bearer
 
 
 @dataclass
@@ -43,7 +43,8 @@ class StreamRun:
 
 def client(streams: int, timeout: float = 60.0) -> httpx.AsyncClient:
     limits = httpx.Limits(max_connections=streams, max_keepalive_connections=0)
-    return httpx.AsyncClient(base_url=BASE_URL, limits=limits, timeout=httpx.Timeout(timeout, connect=10.0))
+    timeouts = httpx.Timeout(timeout, connect=10.0)
+    return httpx.AsyncClient(base_url=BASE_URL, limits=limits, timeout=timeouts, headers=bearer())
 
 
 def new_request_tag() -> str:
@@ -83,6 +84,11 @@ async def run_stream(http: httpx.AsyncClient, directive: str, run: StreamRun | N
             run.error = "ended without done"
     except httpx.HTTPError as error:
         run.error = type(error).__name__
+    except asyncio.CancelledError:
+        # The moment this client really leaves: its connection closes as the cancellation unwinds from here.
+        # (Set before cancelling, it would also count this process's own turn-taking among 100 streams.)
+        run.aborted_at = time.time()
+        raise
     return run
 
 

@@ -45,19 +45,46 @@ class Reply:
         return [(event.event, event.json()) for event in EventSource(response).iter_sse()]
 
 
+_token: list[str] = []
+
+
+def access_token() -> str:
+    """A guest's access token for this test run (every route that spends the model needs a user)."""
+    if not _token:
+        parts = urlsplit(BASE_URL)
+        connection = http.client.HTTPConnection(parts.hostname or "localhost", parts.port, timeout=30)
+        try:
+            connection.request("POST", "/api/auth/guest")
+            response = connection.getresponse()
+            assert response.status == 201, response.read()[:300]
+            _token.append(json.loads(response.read())["access_token"])
+        finally:
+            connection.close()
+    return _token[0]
+
+
+def bearer() -> dict[str, str]:
+    return {"Authorization": f"Bearer {access_token()}"}
+
+
 def exchange(
     method: str,
     path: str,
     body: bytes | str | Iterable[bytes] | None = None,
     headers: dict[str, str] | None = None,
     timeout: float = UPSTREAM_TIMEOUT_S + 30,
+    signed_in: bool = True,
 ) -> Reply:
     """One request through nginx, read to the end; `cut` says the body ended without its terminating chunk.
-    An iterable body goes chunked (no Content-Length)."""
+    An iterable body goes chunked (no Content-Length). To /api/ it goes as this run's guest unless
+    `signed_in` is False (or the headers carry their own Authorization)."""
+    headers = dict(headers or {})
+    if signed_in and path.startswith("/api/") and "Authorization" not in headers:
+        headers.update(bearer())
     parts = urlsplit(BASE_URL)
     connection = http.client.HTTPConnection(parts.hostname or "localhost", parts.port, timeout=timeout)
     try:
-        connection.request(method, path, body, headers or {})
+        connection.request(method, path, body, headers)
         response = connection.getresponse()
         data, cut = b"", False
         try:
@@ -70,8 +97,9 @@ def exchange(
         connection.close()
 
 
-def post_json(path: str, payload: object, headers: dict[str, str] | None = None) -> Reply:
-    return exchange("POST", path, json.dumps(payload), {"Content-Type": "application/json", **(headers or {})})
+def post_json(path: str, payload: object, headers: dict[str, str] | None = None, signed_in: bool = True) -> Reply:
+    headers = {"Content-Type": "application/json", **(headers or {})}
+    return exchange("POST", path, json.dumps(payload), headers, signed_in=signed_in)
 
 
 def new_tag() -> str:

@@ -19,15 +19,24 @@ from .support import COMPOSE, Reply, assert_envelope, compose, exchange, is_enve
 pytestmark = needs_compose
 
 BURST = 60  # well over the default burst of 20 (at 10 requests/s)
-LIMIT_VARIABLES = ("NGINX_CHAT_RATE", "NGINX_CHAT_BURST", "NGINX_STREAMS_PER_CLIENT")
+LIMIT_VARIABLES = (
+    "NGINX_CHAT_RATE",
+    "NGINX_CHAT_BURST",
+    "NGINX_STREAMS_PER_CLIENT",
+    "NGINX_AUTH_RATE",
+    "NGINX_AUTH_BURST",
+)
 QUICK = {"message": "Quick one\n@emulator tokens=3 ttft_ms=0 token_ms=0"}
 
 OTHER_CLIENT = """
 import json, sys, time, urllib.request, urllib.error
+guest = urllib.request.Request("http://nginx:8080/api/auth/guest", method="POST")
+with urllib.request.urlopen(guest, timeout=10) as response:
+    token = json.load(response)["access_token"]
 statuses = []
 for _ in range(3):
     request = urllib.request.Request("http://nginx:8080/api/chat/events", data=sys.argv[1].encode(),
-                                     headers={"Content-Type": "application/json"})
+                                     headers={"Content-Type": "application/json", "Authorization": "Bearer " + token})
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             response.read()

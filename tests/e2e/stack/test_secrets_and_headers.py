@@ -7,6 +7,7 @@ The UI carries its security headers, and CORS is closed unless an allow-list ope
 
 import subprocess
 import tempfile
+import uuid
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,8 @@ from .support import COMPOSE, KEY, UPSTREAM, Reply, exchange, needs_compose, pos
 
 pytestmark = needs_compose
 
-SERVICES = ["nginx", "api", "ui", "emulator"]
+SERVICES = ["nginx", "api", "ui", "emulator", "postgres", "migrate"]
+PASSWORD = f"e2e-password-{uuid.uuid4().hex}"  # distinctive, so a leak of it anywhere is found
 
 
 def flatten(reply: Reply) -> str:
@@ -56,12 +58,19 @@ def traffic() -> list[Reply]:
     for route in ("/api/chat/stream", "/api/chat/events"):
         for fault in ("fault=401", "fault=429 retry_after=60", "fault=500 fail_times=5", "fault=drop after=2"):
             replies.append(post(route, fault)[0])
+    # An account, signed in and out: no password, token or hash in any body but the token's own, or any log.
+    account = {"email": f"{uuid.uuid4().hex[:12]}@example.com", "password": PASSWORD}
+    registered = post_json("/api/auth/register", account, signed_in=False)
+    assert registered.status == 201, registered.body[:300]
+    replies.append(post_json("/api/auth/login", account, signed_in=False))
+    replies.append(post_json("/api/auth/login", {**account, "password": "wrong-password"}, signed_in=False))
     return replies
 
 
 def test_no_response_body_or_header_carries_the_key(traffic: list[Reply]) -> None:
     assert [reply.status for reply in traffic[:5]] == [200] * 5
     for reply in traffic:
+        assert PASSWORD not in flatten(reply) and "$argon2" not in flatten(reply)
         text = flatten(reply)
         assert KEY not in text
         assert UPSTREAM not in text
@@ -75,9 +84,10 @@ def test_the_openapi_schema_does_not_carry_the_key_or_the_endpoint() -> None:
 @pytest.mark.parametrize("service", SERVICES)
 def test_no_container_log_carries_the_key(service: str, traffic: list[Reply]) -> None:
     logs = service_logs(service)
-    if service != "ui":  # the UI's static server logs errors only
+    if service not in ("ui", "postgres", "migrate"):  # these log errors and start-up only
         assert logs.strip(), f"{service} logged nothing: the scan would prove nothing"
     assert KEY not in logs, f"the {service} log carries the key"
+    assert PASSWORD not in logs and "$argon2" not in logs, f"the {service} log carries a password or its hash"
     if service == "api":
         assert UPSTREAM not in logs and "Traceback" not in logs
 

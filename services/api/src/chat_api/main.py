@@ -7,15 +7,18 @@ from functools import partial
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from chat_api.auth import routes as auth_routes
 from chat_api.chat import routes as chat_routes
 from chat_api.chat.openapi import document_limits
-from chat_api.chat.service import ChatService
-from chat_api.chat.upstream import open_upstream
+from chat_api.conversations import routes as conversation_routes
+from chat_api.conversations.openapi import document_limits as document_conversation_limits
+from chat_api.generations import routes as generation_routes
 from chat_api.http import health
-from chat_api.http.errors import ErrorEnvelope, install_error_handlers
+from chat_api.http.errors import COMMON_ERRORS, install_error_handlers
 from chat_api.http.middleware import RequestContextMiddleware
 from chat_api.http.openapi import install_openapi
 from chat_api.logs import configure_logging
+from chat_api.services import open_services
 from chat_api.settings import Settings, get_settings
 from chat_api.state import AppState
 
@@ -26,8 +29,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[AppState]:
-        async with open_upstream(settings) as upstream:
-            yield AppState(settings=settings, chat=ChatService(upstream, settings))
+        async with open_services(settings) as state:
+            yield state
 
     app = FastAPI(
         title="Streaming chat API",
@@ -35,22 +38,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Streams Azure OpenAI chat completions through Semantic Kernel. Every error body is "
         '`{"error": {"code", "message"}}`.',
         lifespan=lifespan,
-        responses={404: {"model": ErrorEnvelope}, 405: {"model": ErrorEnvelope}},
+        responses=COMMON_ERRORS,
         openapi_url="/api/openapi.json",
         docs_url="/api/docs",
         redoc_url=None,
     )
-    install_openapi(app, [partial(document_limits, settings=settings)])
+    install_openapi(
+        app,
+        [partial(document_limits, settings=settings), partial(document_conversation_limits, settings=settings)],
+    )
     install_error_handlers(app)
     if settings.CORS_ALLOW_ORIGINS:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.CORS_ALLOW_ORIGINS,
-            allow_methods=["GET", "POST"],
-            allow_headers=["Content-Type", "X-Request-ID"],
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "Last-Event-ID", "X-Request-ID"],
+            allow_credentials=True,
             expose_headers=["X-Request-ID", "Retry-After"],
         )
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.MAX_BODY_BYTES)
+    app.include_router(auth_routes.router)
+    app.include_router(auth_routes.me_router)
+    app.include_router(conversation_routes.router)
+    app.include_router(generation_routes.router)
     app.include_router(chat_routes.router)
     app.include_router(health.router)
     return app

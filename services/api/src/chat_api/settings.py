@@ -17,8 +17,31 @@ from pydantic import (
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
-class Settings(BaseSettings):
+class DatabaseSettings(BaseSettings):
+    """What the migrations need (the migrate step runs with these alone)."""
+
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    DATABASE_URL: SecretStr | None = Field(
+        None,
+        description="postgresql://user:password@host:5432/db (asyncpg) or sqlite+aiosqlite:///path. Unset: an "
+        "SQLite file, SQLITE_PATH (development without containers).",
+    )
+    SQLITE_PATH: str = "chat.db"
+    DATABASE_POOL_SIZE: PositiveInt = Field(10, description="Connections each worker keeps to Postgres.")
+
+    @property
+    def database_url(self) -> str:
+        if self.DATABASE_URL is None:
+            return f"sqlite+aiosqlite:///{self.SQLITE_PATH}"
+        url = self.DATABASE_URL.get_secret_value()
+        for prefix in ("postgresql://", "postgres://"):
+            if url.startswith(prefix):
+                return "postgresql+asyncpg://" + url.removeprefix(prefix)
+        return url
+
+
+class Settings(DatabaseSettings):
     # Azure OpenAI (the seed's names)
     AZURE_OPENAI_ENDPOINT: AnyHttpUrl
     AZURE_OPENAI_DEPLOYMENT: str = Field(min_length=1)
@@ -39,6 +62,35 @@ class Settings(BaseSettings):
     WEB_CONCURRENCY: int = Field(2, ge=1, le=64, description="gunicorn workers.")
     GRACEFUL_TIMEOUT_S: int = Field(
         30, ge=1, le=3600, description="On shutdown, how long streams in flight may finish (whole seconds)."
+    )
+
+    # Accounts and sessions
+    AUTH_SECRET: SecretStr | None = Field(
+        None,
+        min_length=32,
+        description="Signs access tokens (HS256). Unset: a key generated once, stored in the database, shared "
+        "by every replica.",
+    )
+    ACCESS_TOKEN_TTL_S: int = Field(600, ge=60, le=3600, description="How long an access token is valid.")
+    REFRESH_TOKEN_TTL_DAYS: int = Field(30, ge=1, le=365, description="How long a session lasts unused.")
+    AUTH_COOKIE_SECURE: bool = Field(
+        True, description="Send the refresh cookie over HTTPS only (browsers also accept it from localhost)."
+    )
+    LOGIN_WINDOW_S: PositiveInt = Field(900, description="The window in which failed sign-ins are counted.")
+    LOGIN_MAX_FAILURES_PER_ACCOUNT: PositiveInt = 5
+    LOGIN_MAX_FAILURES_PER_ADDRESS: PositiveInt = 20
+
+    # Live answers
+    REDIS_URL: SecretStr | None = Field(
+        None,
+        description="redis://host:6379/0. Unset: answers are followed and stopped within one process only "
+        "(development; with several workers a reader or a Stop may land on another).",
+    )
+    GENERATION_LEASE_S: PositiveInt = Field(
+        10, description="An answer's owner renews its lease every second; past this, the answer is interrupted."
+    )
+    GENERATION_KEEP_S: PositiveInt = Field(
+        600, description="How long a finished answer's events stay replayable (then: from the database)."
     )
 
     # The conversation
@@ -75,6 +127,11 @@ class Settings(BaseSettings):
     @field_validator("AZURE_OPENAI_API_KEY", mode="before")
     @classmethod
     def _empty_key_means_entra_id(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("AUTH_SECRET", "REDIS_URL", mode="before")
+    @classmethod
+    def _empty_means_unset(cls, value: object) -> object:
         return None if value == "" else value
 
     @property

@@ -4,13 +4,23 @@ from typing import TypedDict, cast
 
 from starlette.requests import Request
 
+from chat_api.auth.service import AuthService
 from chat_api.chat.service import ChatService
+from chat_api.conversations.service import ConversationService
+from chat_api.generations.service import Generations
+from chat_api.generations.turns import TurnPlanner
 from chat_api.settings import Settings
+from chat_api.storage.engine import Sessions
 
 
 class AppState(TypedDict):
     settings: Settings
     chat: ChatService
+    sessions: Sessions
+    auth: AuthService
+    conversations: ConversationService
+    planner: TurnPlanner
+    generations: Generations
 
 
 def app_state(request: Request) -> AppState:

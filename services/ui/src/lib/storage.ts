@@ -1,6 +1,8 @@
-import type { ChatOptions, ChatTurn, Conversation } from '../types/chat';
+/** What the browser keeps: a draft and the options. Conversations live on the server; those a browser kept
+ * before then are read once, to be offered for import. */
+import type { ChatOptions } from '../types/chat';
 
-const CONVERSATIONS_KEY = 'chat.conversations.v1';
+const LEGACY_CONVERSATIONS_KEY = 'chat.conversations.v1';
 const OPTIONS_KEY = 'chat.options.v1';
 const DRAFT_KEY = 'chat.draft.v1';
 
@@ -17,47 +19,41 @@ function write(key: string, value: unknown): void {
   try {
     localStorage.setItem(key, JSON.stringify(value));
   } catch {
-    // full or disabled storage: the chat still works, it just won't survive a reload
+    // full or disabled storage: the chat still works, it just won't keep this
   }
 }
 
-function isTurn(value: unknown): value is ChatTurn {
-  const turn = value as Partial<ChatTurn> | null;
-  return (
-    typeof turn === 'object' &&
-    turn !== null &&
-    typeof turn.id === 'string' &&
-    (turn.role === 'user' || turn.role === 'assistant') &&
-    typeof turn.content === 'string' &&
-    typeof turn.status === 'string'
-  );
+export interface LocalConversation {
+  title: string;
+  messages: { role: 'user' | 'assistant'; content: string; status: 'done' | 'stopped' | 'error' }[];
 }
 
-function isConversation(value: unknown): value is Conversation {
-  const conversation = value as Partial<Conversation> | null;
-  return (
-    typeof conversation === 'object' &&
-    conversation !== null &&
-    typeof conversation.id === 'string' &&
-    typeof conversation.title === 'string' &&
-    Array.isArray(conversation.turns) &&
-    conversation.turns.every(isTurn)
-  );
-}
-
-/** Saved conversations; an answer that was streaming when the page went away is marked stopped. */
-export function loadConversations(): Conversation[] {
-  const stored = read(CONVERSATIONS_KEY);
+/** Round 1's conversations (`chat.conversations.v1`), in the shape the import route takes. */
+export function loadLocalConversations(): LocalConversation[] {
+  const stored = read(LEGACY_CONVERSATIONS_KEY);
   if (!Array.isArray(stored)) return [];
-  return stored.filter(isConversation).map((conversation) => ({
-    ...conversation,
-    updatedAt: typeof conversation.updatedAt === 'number' ? conversation.updatedAt : 0,
-    turns: conversation.turns.map((turn) => (turn.status === 'streaming' ? { ...turn, status: 'stopped' } : turn)),
-  }));
+  const found: LocalConversation[] = [];
+  for (const item of stored as unknown[]) {
+    const conversation = item as { title?: unknown; turns?: unknown };
+    if (typeof conversation.title !== 'string' || !Array.isArray(conversation.turns)) continue;
+    const messages: LocalConversation['messages'] = [];
+    for (const raw of conversation.turns as unknown[]) {
+      const turn = raw as { role?: unknown; content?: unknown; status?: unknown };
+      if ((turn.role !== 'user' && turn.role !== 'assistant') || typeof turn.content !== 'string') continue;
+      const status = turn.status === 'error' ? 'error' : turn.status === 'done' ? 'done' : 'stopped';
+      messages.push({ role: turn.role, content: turn.content.slice(0, 200_000), status });
+    }
+    if (messages.length) found.push({ title: conversation.title.slice(0, 200) || 'Imported chat', messages });
+  }
+  return found;
 }
 
-export function saveConversations(conversations: Conversation[]): void {
-  write(CONVERSATIONS_KEY, conversations);
+export function forgetLocalConversations(): void {
+  try {
+    localStorage.removeItem(LEGACY_CONVERSATIONS_KEY);
+  } catch {
+    // unavailable storage: nothing to forget
+  }
 }
 
 export function loadOptions(): ChatOptions {

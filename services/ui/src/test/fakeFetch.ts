@@ -2,12 +2,12 @@ import { vi } from 'vitest';
 
 /** A streamed body made of exactly these byte chunks; `cut` errors the stream after them (a dropped link). */
 export function chunkedBody(
-  chunks: (string | Uint8Array)[],
+  chunks: (string | Uint8Array<ArrayBuffer>)[],
   options: { cut?: boolean } = {},
-): ReadableStream<Uint8Array> {
+): ReadableStream<Uint8Array<ArrayBuffer>> {
   const encoder = new TextEncoder();
   let index = 0;
-  return new ReadableStream<Uint8Array>({
+  return new ReadableStream<Uint8Array<ArrayBuffer>>({
     pull(controller) {
       const chunk = chunks[index++];
       if (chunk === undefined) {
@@ -21,9 +21,9 @@ export function chunkedBody(
 }
 
 /** Splits bytes at every given offset: to put boundaries mid-event and mid-character. */
-export function splitBytes(text: string, every: number): Uint8Array[] {
+export function splitBytes(text: string, every: number): Uint8Array<ArrayBuffer>[] {
   const bytes = new TextEncoder().encode(text);
-  const parts: Uint8Array[] = [];
+  const parts: Uint8Array<ArrayBuffer>[] = [];
   for (let start = 0; start < bytes.length; start += every) parts.push(bytes.slice(start, start + every));
   return parts;
 }
@@ -44,7 +44,10 @@ export function mockFetch(...responses: (Response | Error)[]): FetchMock {
   return mock;
 }
 
-export function streamResponse(body: ReadableStream<Uint8Array>, contentType = 'text/event-stream'): Response {
+export function streamResponse(
+  body: ReadableStream<Uint8Array<ArrayBuffer>>,
+  contentType = 'text/event-stream',
+): Response {
   return new Response(body, { status: 200, headers: { 'Content-Type': contentType } });
 }
 

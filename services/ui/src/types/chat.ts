@@ -1,11 +1,6 @@
-/** The HTTP contract's shapes (see services/api/README.md) and the UI's own conversation model. */
+/** The HTTP contract's shapes (see services/api/README.md) and the UI's own view of them. */
 
-export type Role = 'user' | 'assistant' | 'system';
-
-export interface Message {
-  role: Role;
-  content: string;
-}
+export type Role = 'user' | 'assistant';
 
 export interface ChatOptions {
   max_tokens?: number;
@@ -13,18 +8,12 @@ export interface ChatOptions {
   top_p?: number;
 }
 
-export interface ChatRequest {
-  message: string;
-  history: Message[];
-  options: ChatOptions;
-}
-
 export type FinishReason = 'stop' | 'length' | 'content_filter' | 'cancelled';
 
 export interface Usage {
-  prompt_tokens: number;
-  completion_tokens: number;
-  total_tokens: number;
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+  total_tokens?: number | null;
 }
 
 export interface ErrorInfo {
@@ -32,22 +21,73 @@ export interface ErrorInfo {
   message: string;
 }
 
-/** How an assistant turn stands: streaming, finished (with why), stopped by the user, or failed. */
-export type TurnStatus = 'streaming' | 'done' | 'stopped' | 'error';
+/** How a message stands: streaming, finished, stopped by the user, failed, or cut off by a server that died. */
+export type MessageStatus = 'streaming' | 'done' | 'stopped' | 'error' | 'interrupted';
 
-export interface ChatTurn {
+export interface ChatMessage {
   id: string;
-  role: 'user' | 'assistant';
+  parent_id: string | null;
+  role: Role;
   content: string;
-  status: TurnStatus;
-  finishReason?: FinishReason;
-  usage?: Usage;
-  error?: ErrorInfo;
+  status: MessageStatus;
+  finish_reason: FinishReason | null;
+  error: ErrorInfo | null;
+  model: string | null;
+  usage: Usage | null;
+  created_at: string;
+  updated_at: string;
+  /** This message and its siblings (retries of an answer, edits of a message), oldest first. */
+  sibling_ids: string[];
 }
 
-export interface Conversation {
+export interface ConversationSummary {
   id: string;
   title: string;
-  turns: ChatTurn[];
-  updatedAt: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface MessagePage {
+  items: ChatMessage[];
+  earlier: string | null;
+}
+
+export interface ConversationDetail extends ConversationSummary {
+  messages: MessagePage;
+}
+
+export interface ConversationPage {
+  items: ConversationSummary[];
+  next_cursor: string | null;
+}
+
+export interface User {
+  id: string;
+  email: string | null;
+  guest: boolean;
+}
+
+export interface SessionInfo {
+  access_token: string;
+  expires_in: number;
+  user: User;
+}
+
+/** What a streamed answer's `start` event says. */
+export interface StartInfo {
+  request_id: string;
+  model: string;
+  conversation_id: string;
+  user_message_id: string;
+  assistant_message_id: string;
+}
+
+/** An answer as the database has it, sent when its events can no longer be replayed. */
+export interface Snapshot {
+  assistant_message_id: string;
+  content: string;
+  status: MessageStatus;
+  finish_reason: FinishReason | null;
+  usage: Usage | null;
+  error: ErrorInfo | null;
 }

@@ -21,6 +21,7 @@ NOT_BLANK_NO_NUL = f"^[^\\u0000]*[^\\u0000{WHITE_SPACE}][^\\u0000]*$"
 CHAT_ERRORS = error_docs(
     {
         400: "Invalid JSON, or the prompt was blocked by the content filter (`content_filtered`).",
+        401: "No valid access token (`unauthorized`): start a guest session or sign in.",
         413: "The body is too large (`payload_too_large`).",
         415: "The body is not JSON (`unsupported_media_type`).",
         422: "A field is missing, malformed or over a limit (`invalid_request`); the message names it.",

@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter, Depends, Request
 
+from chat_api.auth.deps import current_identity
 from chat_api.chat.deps import ChatServiceDep
 from chat_api.chat.encoders import Encoder, PlainText, ServerSentEvents
 from chat_api.chat.openapi import SSE_EVENT, streaming_doc
@@ -11,7 +12,8 @@ from chat_api.chat.validation import ValidChatRequest
 from chat_api.http.deps import require_json
 from chat_api.http.middleware import record_of
 
-router = APIRouter(prefix="/api/chat", tags=["chat"], dependencies=[Depends(require_json)])
+# Every route that spends model tokens needs a user (a guest will do).
+router = APIRouter(prefix="/api/chat", tags=["chat"], dependencies=[Depends(current_identity), Depends(require_json)])
 
 
 def _respond(request: Request, body: ChatRequest, service: ChatServiceDep, encoder: Encoder) -> ChatStreamResponse:

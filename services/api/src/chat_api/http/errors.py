@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute, Match
 
 logger = logging.getLogger("chat_api.errors")
 
@@ -45,6 +46,24 @@ def error_docs(descriptions: Mapping[int, str]) -> dict[int | str, dict[str, Any
     return {status: {"model": ErrorEnvelope, "description": text} for status, text in descriptions.items()}
 
 
+# Statuses any route may answer (some from nginx in front), each in the envelope: documented on every route.
+COMMON_ERRORS = error_docs(
+    {
+        400: "The body is not valid JSON (`invalid_request`).",
+        404: "No such route or resource (`not_found`).",
+        405: "Method not allowed on this route (`method_not_allowed`); `Allow` lists the methods.",
+        413: "The body is too large (`payload_too_large`).",
+        415: "The body is not JSON (`unsupported_media_type`).",
+        422: "A field is missing, malformed or over a limit (`invalid_request`); the message names it.",
+        429: "Too many requests from this client (`rate_limited`); see `Retry-After`.",
+        500: "A bug on our side (`internal_error`), logged with the request id.",
+        502: "The model service failed before the first token (`upstream_*`).",
+        503: "The service is restarting or unavailable (`upstream_unavailable`); see `Retry-After`.",
+        504: "The model service did not answer in time (`upstream_timeout`).",
+    }
+)
+
+
 # --- FastAPI's own errors, in the envelope ------------------------------------------------------------------
 
 
@@ -76,8 +95,20 @@ _HTTP_CODES = {
 }
 
 
-async def _on_http_error(_: Request, exc: Exception) -> JSONResponse:
+def _allowed_methods(request: Request) -> str:
+    """Every method some route takes at this path (Starlette's own `Allow` names only the first route's)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches({**request.scope, "method": "GET"})
+        if match != Match.NONE and isinstance(route, BaseRoute):
+            methods |= set(getattr(route, "methods", None) or ())
+    return ", ".join(sorted(methods))
+
+
+async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 405:
+        exc.headers = {**(exc.headers or {}), "Allow": _allowed_methods(request)}
     code = _HTTP_CODES.get(exc.status_code, "invalid_request" if exc.status_code < 500 else "internal_error")
     # 400 here is FastAPI giving up on a body json.loads could not take (nested too deep, a 5,000-digit number).
     message = {

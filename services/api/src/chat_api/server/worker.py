@@ -12,9 +12,8 @@ from typing import Any
 from gunicorn.arbiter import Arbiter
 from uvicorn_worker import UvicornWorker
 
+from chat_api.server.shutdown import MARGIN_S
 from chat_api.server.uvicorn_server import ChatServer
-
-MARGIN_S = 3  # time left, after the deadline, for streams to say goodbye and the worker to exit
 
 
 class ChatWorker(UvicornWorker):  # type: ignore[misc]  # untyped base

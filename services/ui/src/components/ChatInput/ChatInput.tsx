@@ -5,7 +5,7 @@ import styles from './ChatInput.module.css';
 
 interface Props {
   streaming: boolean;
-  onSend: (text: string) => boolean;
+  onSend: (text: string) => Promise<boolean>;
   onStop: () => void;
 }
 
@@ -23,7 +23,12 @@ export function ChatInput({ streaming, onSend, onStop }: Props) {
 
   const submit = (event?: SyntheticEvent) => {
     event?.preventDefault();
-    if (onSend(text)) setText('');
+    const sending = text;
+    if (!sending.trim() || streaming) return;
+    setText(''); // it is in the conversation now; put back if it could not be sent
+    void onSend(sending).then((sent) => {
+      if (!sent) setText((current) => current || sending);
+    });
   };
 
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {

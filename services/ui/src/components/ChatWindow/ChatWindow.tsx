@@ -1,21 +1,23 @@
 import { useEffect } from 'react';
 
+import type { Streaming } from '../../hooks/useConversation';
 import { useAutoScroll } from '../../hooks/useAutoScroll';
-import type { ChatTurn } from '../../types/chat';
+import type { ChatMessage } from '../../types/chat';
 import { ChatInput } from '../ChatInput';
-import { MessageList } from '../MessageList';
+import { MessageList, type MessageActions } from '../MessageList';
 import styles from './ChatWindow.module.css';
 
-interface Props {
-  turns: ChatTurn[];
-  streaming: boolean;
-  onSend: (text: string) => boolean;
+interface Props extends MessageActions {
+  messages: ChatMessage[];
+  streaming: Streaming | null;
+  hasEarlier: boolean;
+  onLoadEarlier: () => void;
+  onSend: (text: string) => Promise<boolean>;
   onStop: () => void;
-  onRetry: (turnId: string) => void;
 }
 
-export function ChatWindow({ turns, streaming, onSend, onStop, onRetry }: Props) {
-  const { ref, following, jumpToLatest, handlers } = useAutoScroll<HTMLDivElement>(turns);
+export function ChatWindow({ messages, streaming, hasEarlier, onLoadEarlier, onSend, onStop, ...actions }: Props) {
+  const { ref, following, jumpToLatest, handlers } = useAutoScroll<HTMLDivElement>(messages);
 
   useEffect(() => {
     if (!streaming) return;
@@ -30,13 +32,26 @@ export function ChatWindow({ turns, streaming, onSend, onStop, onRetry }: Props)
 
   return (
     <section className={styles.window} aria-label="Chat">
-      <MessageList turns={turns} canRetry={!streaming} onRetry={onRetry} scrollRef={ref} scrollHandlers={handlers} />
+      <MessageList
+        messages={messages}
+        canAct={streaming === null}
+        hasEarlier={hasEarlier}
+        onLoadEarlier={onLoadEarlier}
+        scrollRef={ref}
+        scrollHandlers={handlers}
+        {...actions}
+      />
+      {streaming?.reconnecting && (
+        <p className={styles.reconnecting} role="status">
+          Connection lost: reconnecting…
+        </p>
+      )}
       {!following && (
         <button type="button" className={styles.jump} onClick={jumpToLatest}>
           Jump to latest ↓
         </button>
       )}
-      <ChatInput streaming={streaming} onSend={onSend} onStop={onStop} />
+      <ChatInput streaming={streaming !== null} onSend={onSend} onStop={onStop} />
     </section>
   );
 }

@@ -1,15 +1,31 @@
-import type { Conversation } from '../../types/chat';
+import { useState } from 'react';
+
+import type { ConversationSummary } from '../../types/chat';
 import styles from './ConversationList.module.css';
 
 interface Props {
-  conversations: Conversation[];
+  conversations: ConversationSummary[];
   activeId: string | null;
+  hasMore: boolean;
   onNew: () => void;
   onSelect: (id: string) => void;
-  onDelete: (id: string) => void;
+  onRename: (id: string, title: string) => Promise<void>;
+  onDelete: (id: string) => Promise<void>;
+  onLoadMore: () => void;
 }
 
-export function ConversationList({ conversations, activeId, onNew, onSelect, onDelete }: Props) {
+export function ConversationList({
+  conversations,
+  activeId,
+  hasMore,
+  onNew,
+  onSelect,
+  onRename,
+  onDelete,
+  onLoadMore,
+}: Props) {
+  const [renaming, setRenaming] = useState<string | null>(null);
+  const [deleting, setDeleting] = useState<string | null>(null);
   return (
     <nav className={styles.nav} aria-label="Conversations">
       <button type="button" className={styles.new} onClick={onNew}>
@@ -18,29 +34,108 @@ export function ConversationList({ conversations, activeId, onNew, onSelect, onD
       <ul className={styles.list}>
         {conversations.map((conversation) => (
           <li key={conversation.id} className={styles.item}>
-            <button
-              type="button"
-              className={styles.select}
-              aria-current={conversation.id === activeId ? 'page' : undefined}
-              onClick={() => {
-                onSelect(conversation.id);
-              }}
-            >
-              {conversation.title}
-            </button>
-            <button
-              type="button"
-              className={styles.delete}
-              aria-label={`Delete chat: ${conversation.title}`}
-              onClick={() => {
-                onDelete(conversation.id);
-              }}
-            >
-              ×
-            </button>
+            {renaming === conversation.id ? (
+              <RenameForm
+                title={conversation.title}
+                onDone={async (title) => {
+                  if (title && title !== conversation.title) await onRename(conversation.id, title);
+                  setRenaming(null);
+                }}
+              />
+            ) : deleting === conversation.id ? (
+              <span className={styles.confirm} role="group" aria-label={`Delete ${conversation.title}?`}>
+                <span>Delete this chat?</span>
+                <button
+                  type="button"
+                  className={styles.danger}
+                  onClick={() => {
+                    setDeleting(null);
+                    void onDelete(conversation.id);
+                  }}
+                >
+                  Delete
+                </button>
+                <button
+                  type="button"
+                  onClick={() => {
+                    setDeleting(null);
+                  }}
+                >
+                  Keep
+                </button>
+              </span>
+            ) : (
+              <>
+                <button
+                  type="button"
+                  className={styles.select}
+                  aria-current={conversation.id === activeId ? 'page' : undefined}
+                  onClick={() => {
+                    onSelect(conversation.id);
+                  }}
+                >
+                  {conversation.title}
+                </button>
+                <button
+                  type="button"
+                  className={styles.icon}
+                  aria-label={`Rename chat: ${conversation.title}`}
+                  onClick={() => {
+                    setRenaming(conversation.id);
+                  }}
+                >
+                  ✎
+                </button>
+                <button
+                  type="button"
+                  className={styles.icon}
+                  aria-label={`Delete chat: ${conversation.title}`}
+                  onClick={() => {
+                    setDeleting(conversation.id);
+                  }}
+                >
+                  ×
+                </button>
+              </>
+            )}
           </li>
         ))}
       </ul>
+      {hasMore && (
+        <button type="button" className={styles.more} onClick={onLoadMore}>
+          Older chats
+        </button>
+      )}
     </nav>
+  );
+}
+
+function RenameForm({ title, onDone }: { title: string; onDone: (title: string) => Promise<void> }) {
+  const [value, setValue] = useState(title);
+  return (
+    <form
+      className={styles.rename}
+      onSubmit={(event) => {
+        event.preventDefault();
+        void onDone(value.trim());
+      }}
+    >
+      <label className={styles.visuallyHidden} htmlFor="rename-chat">
+        New name
+      </label>
+      <input
+        id="rename-chat"
+        value={value}
+        maxLength={200}
+        autoFocus
+        onChange={(event) => {
+          setValue(event.target.value);
+        }}
+        onKeyDown={(event) => {
+          if (event.key === 'Escape') void onDone(title);
+        }}
+      />
+      <button type="submit">Save</button>
+    </form>
   );
 }

@@ -2,12 +2,43 @@ import { render, screen, waitFor } from '@testing-library/react';
 import { createRef } from 'react';
 import { describe, expect, it } from 'vitest';
 
-import type { ChatTurn } from '../../types/chat';
+import type { ChatMessage } from '../../types/chat';
 import { MessageList } from './MessageList';
 
+function message(role: 'user' | 'assistant', content: string): ChatMessage {
+  return {
+    id: role,
+    parent_id: null,
+    role,
+    content,
+    status: 'done',
+    finish_reason: 'stop',
+    error: null,
+    model: 'chat',
+    usage: null,
+    created_at: '',
+    updated_at: '',
+    sibling_ids: [role],
+  };
+}
+
+function renderMessages(messages: ChatMessage[]) {
+  return render(
+    <MessageList
+      messages={messages}
+      canAct
+      hasEarlier={false}
+      onLoadEarlier={() => undefined}
+      onRetry={() => undefined}
+      onEdit={() => Promise.resolve(true)}
+      onShowBranch={() => undefined}
+      scrollRef={createRef()}
+    />,
+  );
+}
+
 function renderAnswer(content: string) {
-  const turns: ChatTurn[] = [{ id: 'a', role: 'assistant', content, status: 'done' }];
-  return render(<MessageList turns={turns} canRetry onRetry={() => undefined} scrollRef={createRef()} />);
+  return renderMessages([message('assistant', content)]);
 }
 
 describe('MessageList', () => {
@@ -42,8 +73,7 @@ describe('MessageList', () => {
   });
 
   it('shows user text as typed, not as markdown', () => {
-    const turns: ChatTurn[] = [{ id: 'u', role: 'user', content: '# not a heading <b>x</b>', status: 'done' }];
-    render(<MessageList turns={turns} canRetry onRetry={() => undefined} scrollRef={createRef()} />);
+    renderMessages([message('user', '# not a heading <b>x</b>')]);
     expect(screen.queryByRole('heading')).not.toBeInTheDocument();
     expect(screen.getByText('# not a heading <b>x</b>')).toBeInTheDocument();
   });

@@ -1,14 +1,22 @@
-import { memo, Suspense, type DOMAttributes, type Ref } from 'react';
+import { memo, Suspense, useState, type DOMAttributes, type Ref } from 'react';
 
-import type { ChatTurn } from '../../types/chat';
+import type { ChatMessage } from '../../types/chat';
 import { CopyButton } from '../CopyButton';
 import { LazyMarkdown } from '../Markdown/lazy';
 import styles from './MessageList.module.css';
 
-interface Props {
-  turns: ChatTurn[];
-  canRetry: boolean;
-  onRetry: (turnId: string) => void;
+export interface MessageActions {
+  onRetry: (answerId: string) => void;
+  onEdit: (messageId: string, text: string) => Promise<boolean>;
+  onShowBranch: (messageId: string) => void;
+}
+
+interface Props extends MessageActions {
+  messages: ChatMessage[];
+  /** False while an answer streams: a new one cannot start until it ends. */
+  canAct: boolean;
+  hasEarlier: boolean;
+  onLoadEarlier: () => void;
   scrollRef: Ref<HTMLDivElement>;
   scrollHandlers?: Pick<
     DOMAttributes<HTMLDivElement>,
@@ -16,18 +24,31 @@ interface Props {
   >;
 }
 
-export function MessageList({ turns, canRetry, onRetry, scrollRef, scrollHandlers }: Props) {
+export function MessageList({
+  messages,
+  canAct,
+  hasEarlier,
+  onLoadEarlier,
+  scrollRef,
+  scrollHandlers,
+  ...actions
+}: Props) {
   return (
     // tabIndex: the conversation can be scrolled from the keyboard alone.
     <div ref={scrollRef} className={styles.scroller} {...scrollHandlers} tabIndex={0} data-testid="message-list">
-      {turns.length === 0 ? (
+      {messages.length === 0 ? (
         <p className={styles.empty}>Ask anything. Answers stream in as they are written.</p>
       ) : (
         // The log region wraps the list: a role on the <ol> itself would stop its items being list items.
         <div role="log" aria-label="Conversation">
+          {hasEarlier && (
+            <button type="button" className={styles.earlier} onClick={onLoadEarlier}>
+              Show earlier messages
+            </button>
+          )}
           <ol className={styles.list}>
-            {turns.map((turn) => (
-              <Turn key={turn.id} turn={turn} canRetry={canRetry} onRetry={onRetry} />
+            {messages.map((message) => (
+              <Turn key={message.id} message={message} canAct={canAct} {...actions} />
             ))}
           </ol>
         </div>
@@ -36,56 +57,81 @@ export function MessageList({ turns, canRetry, onRetry, scrollRef, scrollHandler
   );
 }
 
+type TurnProps = { message: ChatMessage; canAct: boolean } & MessageActions;
+
 /** One message. Memoised: while an answer streams, only that answer re-renders, once per frame. */
-const Turn = memo(function Turn({
-  turn,
-  canRetry,
-  onRetry,
-}: {
-  turn: ChatTurn;
-  canRetry: boolean;
-  onRetry: (id: string) => void;
-}) {
-  if (turn.role === 'user') {
+const Turn = memo(function Turn({ message, canAct, onRetry, onEdit, onShowBranch }: TurnProps) {
+  const [editing, setEditing] = useState(false);
+  if (message.role === 'user') {
     return (
-      <li className={`${styles.turn} ${styles.user}`} aria-label="You">
-        <p className={styles.userText}>{turn.content}</p>
+      <li className={`${styles.turn} ${styles.user}`} aria-label="You" data-testid="user-turn">
+        {editing ? (
+          <EditForm
+            initial={message.content}
+            onCancel={() => {
+              setEditing(false);
+            }}
+            onSave={async (text) => {
+              if (await onEdit(message.id, text)) setEditing(false);
+            }}
+          />
+        ) : (
+          <p className={styles.userText}>{message.content}</p>
+        )}
+        <footer className={styles.meta}>
+          <Versions message={message} canAct={canAct} onShowBranch={onShowBranch} />
+          {!editing && !message.id.startsWith('user-') && (
+            <button
+              type="button"
+              className={styles.action}
+              disabled={!canAct}
+              onClick={() => {
+                setEditing(true);
+              }}
+            >
+              Edit
+            </button>
+          )}
+        </footer>
       </li>
     );
   }
-  const retryable = turn.status === 'error' || turn.status === 'stopped';
+  const finished = message.status !== 'streaming';
   return (
     <li
       className={`${styles.turn} ${styles.assistant}`}
       aria-label="Assistant"
-      aria-busy={turn.status === 'streaming'}
+      aria-busy={!finished}
       data-testid="assistant-turn"
-      data-status={turn.status}
+      data-status={message.status}
+      data-id={message.id}
+      data-chars={message.content.length}
     >
-      {turn.content ? (
-        <Suspense fallback={<p className={styles.plainText}>{turn.content}</p>}>
-          <LazyMarkdown text={turn.content} />
+      {message.content ? (
+        <Suspense fallback={<p className={styles.plainText}>{message.content}</p>}>
+          <LazyMarkdown text={message.content} />
         </Suspense>
       ) : (
-        turn.status === 'streaming' && <Thinking />
+        !finished && <Thinking />
       )}
-      <Notice turn={turn} />
+      <Notice message={message} />
       <footer className={styles.meta}>
-        {turn.status === 'stopped' && <span className={styles.badge}>Stopped</span>}
-        {turn.usage && (
-          <span title={`prompt ${turn.usage.prompt_tokens} + answer ${turn.usage.completion_tokens}`}>
-            {turn.usage.total_tokens} tokens
+        <Versions message={message} canAct={canAct} onShowBranch={onShowBranch} />
+        {message.status === 'stopped' && <span className={styles.badge}>Stopped</span>}
+        {message.usage?.completion_tokens != null && (
+          <span title={`prompt ${message.usage.prompt_tokens ?? '?'} + answer ${message.usage.completion_tokens}`}>
+            {(message.usage.prompt_tokens ?? 0) + message.usage.completion_tokens} tokens
           </span>
         )}
-        {turn.content && turn.status !== 'streaming' && <CopyButton label="Copy answer" getText={() => turn.content} />}
-        {retryable && (
+        {message.content && finished && <CopyButton label="Copy answer" getText={() => message.content} />}
+        {finished && (
           <button
             type="button"
             className={styles.retry}
             onClick={() => {
-              onRetry(turn.id);
+              onRetry(message.id);
             }}
-            disabled={!canRetry}
+            disabled={!canAct}
           >
             Retry
           </button>
@@ -95,6 +141,97 @@ const Turn = memo(function Turn({
   );
 });
 
+/** `‹ 2 / 3 ›` between a message and its siblings (retries of an answer, edits of a message). */
+function Versions({
+  message,
+  canAct,
+  onShowBranch,
+}: {
+  message: ChatMessage;
+  canAct: boolean;
+  onShowBranch: (id: string) => void;
+}) {
+  const siblings = message.sibling_ids;
+  const index = siblings.indexOf(message.id);
+  if (siblings.length < 2 || index < 0) return null;
+  const go = (offset: number) => {
+    const target = siblings[index + offset];
+    if (target) onShowBranch(target);
+  };
+  return (
+    <span className={styles.versions} role="group" aria-label="Versions">
+      <button
+        type="button"
+        aria-label="Previous version"
+        disabled={!canAct || index === 0}
+        onClick={() => {
+          go(-1);
+        }}
+      >
+        ‹
+      </button>
+      <span>
+        {index + 1} / {siblings.length}
+      </span>
+      <button
+        type="button"
+        aria-label="Next version"
+        disabled={!canAct || index === siblings.length - 1}
+        onClick={() => {
+          go(1);
+        }}
+      >
+        ›
+      </button>
+    </span>
+  );
+}
+
+function EditForm({
+  initial,
+  onSave,
+  onCancel,
+}: {
+  initial: string;
+  onSave: (text: string) => Promise<void>;
+  onCancel: () => void;
+}) {
+  const [text, setText] = useState(initial);
+  return (
+    <form
+      className={styles.edit}
+      onSubmit={(event) => {
+        event.preventDefault();
+        void onSave(text);
+      }}
+    >
+      <label className={styles.visuallyHidden} htmlFor="edit-message">
+        Edit your message
+      </label>
+      <textarea
+        id="edit-message"
+        value={text}
+        rows={3}
+        autoFocus
+        onChange={(event) => {
+          setText(event.target.value);
+        }}
+        onKeyDown={(event) => {
+          if (event.key === 'Escape') onCancel();
+        }}
+      />
+      <div className={styles.editActions}>
+        <button type="submit" disabled={!text.trim()}>
+          Save and send
+        </button>
+        <button type="button" onClick={onCancel}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}
+
 function Thinking() {
   return (
     <p className={styles.thinking} aria-label="The assistant is thinking">
@@ -103,18 +240,25 @@ function Thinking() {
   );
 }
 
-function Notice({ turn }: { turn: ChatTurn }) {
-  if (turn.status === 'error' && turn.error) {
+function Notice({ message }: { message: ChatMessage }) {
+  if ((message.status === 'error' || message.status === 'interrupted') && message.error) {
     return (
       <p role="alert" className={styles.error}>
-        {turn.error.message}
+        {message.error.message}
       </p>
     );
   }
-  if (turn.finishReason === 'length') {
+  if (message.status === 'interrupted') {
+    return (
+      <p role="alert" className={styles.error}>
+        The answer was interrupted. Retry.
+      </p>
+    );
+  }
+  if (message.finish_reason === 'length') {
     return <p className={styles.notice}>The answer was cut short by the length limit (max tokens in Settings).</p>;
   }
-  if (turn.finishReason === 'content_filter') {
+  if (message.finish_reason === 'content_filter') {
     return <p className={styles.notice}>The rest of this answer was withheld by the content filter.</p>;
   }
   return null;

@@ -1,1 +1,1 @@
-export { MessageList } from './MessageList';
+export { MessageList, type MessageActions } from './MessageList';

@@ -1,0 +1,1 @@
+"""Identity: users (guests and full accounts), passwords, access tokens, refresh-token sessions; the routes."""

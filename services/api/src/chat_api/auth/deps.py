@@ -1,0 +1,31 @@
+"""The signed-in user, from the access token (no database round trip on the way to the first token)."""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from chat_api.auth.service import AuthService
+from chat_api.auth.tokens import Identity, unauthorized
+from chat_api.state import app_state
+
+
+async def _auth_service(request: Request) -> AuthService:
+    return app_state(request)["auth"]
+
+
+async def current_identity(request: Request) -> Identity:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise unauthorized("Sign in, or continue as a guest: this needs an access token.")
+    return app_state(request)["auth"].signer.verify(token.strip())
+
+
+async def optional_identity(request: Request) -> Identity | None:
+    if "authorization" not in request.headers:
+        return None
+    return await current_identity(request)
+
+
+AuthServiceDep = Annotated[AuthService, Depends(_auth_service)]
+CurrentUser = Annotated[Identity, Depends(current_identity)]
+MaybeUser = Annotated[Identity | None, Depends(optional_identity)]

@@ -1,0 +1,131 @@
+"""/api/auth/*: guest, register (a guest keeps its chats), sign in, refresh, sign out (here or everywhere),
+change password; /api/me."""
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from chat_api.auth.deps import AuthServiceDep, CurrentUser, MaybeUser
+from chat_api.auth.schemas import Credentials, PasswordChange, SessionView, UserView
+from chat_api.auth.service import RefreshRaced, SignedIn
+from chat_api.http.deps import SettingsDep, require_json
+from chat_api.http.errors import ApiError, error_docs
+from chat_api.settings import Settings
+
+COOKIE = "chat_refresh"
+COOKIE_PATH = "/api/auth"  # the browser sends the refresh token to the auth routes only
+
+AUTH_ERRORS = error_docs(
+    {
+        401: "No session, a wrong password, or a token that is not valid (`unauthorized`).",
+        409: "The email has an account, or you are signed in to one (`conflict`).",
+        422: "A field is missing or malformed (`invalid_request`).",
+        429: "Too many failed sign-ins (`rate_limited`); see `Retry-After`.",
+    }
+)
+
+router = APIRouter(prefix="/api/auth", tags=["auth"], responses=AUTH_ERRORS)
+
+
+def _session_view(signed_in: SignedIn) -> SessionView:
+    identity = signed_in.identity
+    return SessionView(
+        access_token=signed_in.access_token,
+        expires_in=signed_in.expires_in,
+        user=UserView(id=identity.user_id, email=signed_in.email, guest=identity.guest),
+    )
+
+
+def _keep(response: Response, signed_in: SignedIn, settings: Settings) -> SessionView:
+    response.set_cookie(
+        COOKIE,
+        signed_in.refresh_token,
+        max_age=settings.REFRESH_TOKEN_TTL_DAYS * 86_400,
+        path=COOKIE_PATH,
+        secure=settings.AUTH_COOKIE_SECURE,
+        httponly=True,
+        samesite="strict",
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return _session_view(signed_in)
+
+
+def _forget(response: Response, settings: Settings) -> None:
+    response.delete_cookie(
+        COOKIE, path=COOKIE_PATH, secure=settings.AUTH_COOKIE_SECURE, httponly=True, samesite="strict"
+    )
+
+
+@router.post("/guest", summary="Start a guest session: chat at once, no sign-up", status_code=201)
+async def guest(response: Response, auth: AuthServiceDep, settings: SettingsDep) -> SessionView:
+    return _keep(response, await auth.start_guest(), settings)
+
+
+@router.post(
+    "/register",
+    summary="Create an account; a signed-in guest becomes it and keeps its conversations",
+    status_code=201,
+    dependencies=[Depends(require_json)],
+)
+async def register(
+    body: Credentials, response: Response, auth: AuthServiceDep, settings: SettingsDep, current: MaybeUser
+) -> SessionView:
+    return _keep(response, await auth.register(current, body.email, body.password), settings)
+
+
+@router.post("/login", summary="Sign in with email and password", dependencies=[Depends(require_json)])
+async def login(
+    body: Credentials, request: Request, response: Response, auth: AuthServiceDep, settings: SettingsDep
+) -> SessionView:
+    address = request.client.host if request.client else "unknown"
+    return _keep(response, await auth.sign_in(body.email, body.password, address), settings)
+
+
+@router.post("/refresh", summary="A new access token, from the session cookie (which rotates)")
+async def refresh(request: Request, response: Response, auth: AuthServiceDep, settings: SettingsDep) -> SessionView:
+    try:
+        signed_in = await auth.refresh(request.cookies.get(COOKIE))
+    except RefreshRaced:
+        raise  # another tab refreshed first: the cookie it set is the one to keep
+    except ApiError as error:
+        cleared = Response()
+        _forget(cleared, settings)
+        headers = {**error.headers, "Set-Cookie": cleared.headers["set-cookie"]}
+        raise ApiError(error.status, error.code, error.message, headers) from None
+    return _keep(response, signed_in, settings)
+
+
+@router.post("/logout", summary="End this session", status_code=204)
+async def logout(request: Request, auth: AuthServiceDep, settings: SettingsDep) -> Response:
+    await auth.sign_out(request.cookies.get(COOKIE))
+    response = Response(status_code=204)
+    _forget(response, settings)
+    return response
+
+
+@router.post("/logout-everywhere", summary="End every session of this user", status_code=204)
+async def logout_everywhere(user: CurrentUser, auth: AuthServiceDep, settings: SettingsDep) -> Response:
+    await auth.sign_out_everywhere(user)
+    response = Response(status_code=204)
+    _forget(response, settings)
+    return response
+
+
+@router.post(
+    "/password",
+    summary="Change the password; every other session ends",
+    dependencies=[Depends(require_json)],
+    responses=error_docs({403: "The current password is wrong (`forbidden`)."}),
+)
+async def change_password(
+    body: PasswordChange, user: CurrentUser, response: Response, auth: AuthServiceDep, settings: SettingsDep
+) -> SessionView:
+    signed_in = await auth.change_password(user, body.current_password, body.new_password)
+    return _keep(response, signed_in, settings)
+
+
+me_router = APIRouter(prefix="/api", tags=["auth"])
+
+
+@me_router.get("/me", summary="Who is signed in", responses=error_docs({401: "No valid access token."}))
+async def me(user: CurrentUser, auth: AuthServiceDep) -> UserView:
+    account = await auth.account(user)
+    return UserView(id=account.id, email=account.email, guest=account.is_guest)

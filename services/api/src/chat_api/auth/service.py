@@ -1,0 +1,192 @@
+"""Sign-in and sessions: guests at once, accounts with email and password, refresh tokens that rotate.
+
+A session is a family of refresh tokens: each refresh marks the token used and issues the next one. A used
+token presented again, later than a short leeway (two tabs refreshing at the same moment), means it was copied:
+the whole family is revoked and whoever holds it must sign in again.
+"""
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Final
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chat_api.auth import passwords, throttle
+from chat_api.auth.schemas import EMAIL_PATTERN
+from chat_api.auth.tokens import Identity, TokenSigner, hash_refresh_token, new_refresh_token, unauthorized
+from chat_api.http.errors import ApiError
+from chat_api.settings import Settings
+from chat_api.storage.engine import Sessions
+from chat_api.storage.models import RefreshToken, User, utcnow
+
+REUSE_LEEWAY: Final = timedelta(seconds=10)
+_EMAIL = re.compile(EMAIL_PATTERN)
+
+
+class RefreshRaced(ApiError):
+    """The token was refreshed a moment ago (another tab): not a theft; the new cookie is already set."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            401, "unauthorized", "This session was refreshed a moment ago: retry.", {"WWW-Authenticate": "Bearer"}
+        )
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    identity: Identity
+    email: str | None
+    access_token: str
+    expires_in: int
+    refresh_token: str
+
+
+def normalise_email(email: str) -> str:
+    email = email.lower()  # as the schema's pattern says: white space is not trimmed, it is refused
+    if not _EMAIL.fullmatch(email) or any("\ud800" <= char <= "\udfff" for char in email):
+        raise ApiError(422, "invalid_request", "email: must be an email address")
+    return email
+
+
+class AuthService:
+    def __init__(self, sessions: Sessions, signer: TokenSigner, settings: Settings) -> None:
+        self.sessions = sessions
+        self.signer = signer
+        self.refresh_ttl = timedelta(days=settings.REFRESH_TOKEN_TTL_DAYS)
+        self.limits = throttle.LoginLimits(
+            settings.LOGIN_WINDOW_S, settings.LOGIN_MAX_FAILURES_PER_ACCOUNT, settings.LOGIN_MAX_FAILURES_PER_ADDRESS
+        )
+
+    async def start_guest(self) -> SignedIn:
+        async with self.sessions.begin() as session:
+            user = User()
+            session.add(user)
+            await session.flush()
+            return await self._new_session(session, user, family_id=uuid.uuid4())
+
+    async def register(self, current: Identity | None, email: str, password: str) -> SignedIn:
+        """A full account: the current guest becomes one (keeping its conversations), or a new user."""
+        email = normalise_email(email)
+        password_hash = await passwords.hash_password(password)
+        try:
+            async with self.sessions.begin() as session:
+                user = await session.get(User, current.user_id) if current is not None else None
+                if user is not None and not user.is_guest:
+                    raise ApiError(409, "conflict", "You are signed in to an account already. Sign out first.")
+                if user is None:
+                    user = User()
+                    session.add(user)
+                user.email, user.password_hash, user.upgraded_at = email, password_hash, utcnow()
+                await session.flush()
+                await self._revoke_all(session, user.id)  # the guest's sessions end; this one starts
+                return await self._new_session(session, user, family_id=uuid.uuid4())
+        except IntegrityError:
+            raise ApiError(409, "conflict", "An account with this email exists. Sign in instead.") from None
+
+    async def sign_in(self, email: str, password: str, address: str) -> SignedIn:
+        email = normalise_email(email)
+        async with self.sessions.begin() as session:
+            await throttle.check(session, self.limits, email, address)
+            user = await session.scalar(select(User).where(User.email == email))
+        verified = await passwords.verify_password(password, user.password_hash if user else None)
+        if user is None or not verified:
+            async with self.sessions.begin() as session:
+                await throttle.record_failure(session, self.limits, email, address)
+            raise unauthorized("The email or the password is wrong.")
+        async with self.sessions.begin() as session:
+            await throttle.forget_account(session, email)
+            return await self._new_session(session, user, family_id=uuid.uuid4())
+
+    async def refresh(self, token: str | None) -> SignedIn:
+        if not token:
+            raise unauthorized("No session: sign in, or continue as a guest.")
+        now = utcnow()
+        async with self.sessions.begin() as session:
+            stored = await session.scalar(
+                select(RefreshToken).where(RefreshToken.token_hash == hash_refresh_token(token))
+            )
+            if stored is None or stored.revoked_at is not None or stored.expires_at <= now:
+                raise unauthorized()
+            used = await session.execute(
+                update(RefreshToken)
+                .where(RefreshToken.id == stored.id, RefreshToken.rotated_at.is_(None))
+                .values(rotated_at=now)
+            )
+            if used.rowcount != 1:  # type: ignore[attr-defined]
+                await session.refresh(stored)
+                if stored.rotated_at is not None and now - stored.rotated_at <= REUSE_LEEWAY:
+                    raise RefreshRaced()
+                await session.execute(
+                    update(RefreshToken)
+                    .where(RefreshToken.family_id == stored.family_id, RefreshToken.revoked_at.is_(None))
+                    .values(revoked_at=now)
+                )
+                await session.commit()
+                raise unauthorized("This session was used elsewhere and has been ended for safety. Sign in again.")
+            user = await session.get(User, stored.user_id)
+            if user is None:
+                raise unauthorized()
+            return await self._new_session(session, user, family_id=stored.family_id)
+
+    async def account(self, identity: Identity) -> User:
+        async with self.sessions() as session:
+            user = await session.get(User, identity.user_id)
+        if user is None:
+            raise unauthorized()
+        return user
+
+    async def sign_out(self, token: str | None) -> None:
+        if not token:
+            return
+        async with self.sessions.begin() as session:
+            family = await session.scalar(
+                select(RefreshToken.family_id).where(RefreshToken.token_hash == hash_refresh_token(token))
+            )
+            if family is not None:
+                await session.execute(
+                    update(RefreshToken)
+                    .where(RefreshToken.family_id == family, RefreshToken.revoked_at.is_(None))
+                    .values(revoked_at=utcnow())
+                )
+
+    async def sign_out_everywhere(self, identity: Identity) -> None:
+        async with self.sessions.begin() as session:
+            await self._revoke_all(session, identity.user_id)
+
+    async def change_password(self, identity: Identity, current: str, new: str) -> SignedIn:
+        """Every other session ends; this one goes on with a new refresh token."""
+        async with self.sessions.begin() as session:
+            user = await session.get(User, identity.user_id)
+        if user is None or user.password_hash is None:
+            raise ApiError(409, "conflict", "A guest has no password: keep your chats by creating an account.")
+        if not await passwords.verify_password(current, user.password_hash):
+            raise ApiError(403, "forbidden", "The current password is wrong.")
+        new_hash = await passwords.hash_password(new)
+        async with self.sessions.begin() as session:
+            await session.execute(update(User).where(User.id == user.id).values(password_hash=new_hash))
+            await self._revoke_all(session, user.id)
+            return await self._new_session(session, user, family_id=uuid.uuid4())
+
+    async def _revoke_all(self, session: AsyncSession, user_id: uuid.UUID) -> None:
+        await session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
+
+    async def _new_session(self, session: AsyncSession, user: User, family_id: uuid.UUID) -> SignedIn:
+        token = new_refresh_token()
+        session.add(
+            RefreshToken(
+                user_id=user.id,
+                family_id=family_id,
+                token_hash=hash_refresh_token(token),
+                expires_at=utcnow() + self.refresh_ttl,
+            )
+        )
+        identity = Identity(user.id, guest=user.is_guest)
+        return SignedIn(identity, user.email, self.signer.issue(identity), self.signer.ttl_s, token)

@@ -1,0 +1,1 @@
+"""Conversations on the server: the list, each conversation's message tree and its branches, export, import."""

@@ -1,0 +1,125 @@
+"""The conversation routes' bodies."""
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from chat_api.chat.schemas import Options
+
+MessageStatus = Literal["streaming", "done", "stopped", "error", "interrupted"]
+# Strict models take a JSON string for a UUID only when told (strict mode wants a UUID object).
+JsonUuid = Annotated[uuid.UUID, Field(strict=False)]
+
+# What a database text column can hold: no NUL, and no lone surrogate (JSON can escape one; UTF-8 cannot).
+NO_NUL_OR_SURROGATE = "^[^\\u0000\\ud800-\\udfff]*$"
+
+
+def storable(text: str) -> str:
+    if "\x00" in text:
+        raise ValueError("must not contain NUL characters")
+    if any("\ud800" <= char <= "\udfff" for char in text):
+        raise ValueError("must be valid Unicode text (no lone surrogates)")
+    return text
+
+
+StoredText = Annotated[str, AfterValidator(storable), Field(json_schema_extra={"pattern": NO_NUL_OR_SURROGATE})]
+TITLE_MAX = 200
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class NewConversation(Strict):
+    title: StoredText | None = Field(None, max_length=TITLE_MAX, description="Unset: taken from the first message.")
+
+
+class Rename(Strict):
+    title: StoredText = Field(min_length=1, max_length=TITLE_MAX)
+
+
+class BranchChoice(Strict):
+    message_id: JsonUuid = Field(description="Show the branch through this message (and its newest answers).")
+
+
+class NewMessage(Strict):
+    content: StoredText = Field(min_length=1, description="What the user says.")
+    parent_id: JsonUuid | None = Field(
+        None,
+        description="Leave out to continue the branch shown. To edit a message, the parent of the message edited "
+        "(null to edit the first): the new message becomes its sibling, and nothing is deleted.",
+    )
+    options: Options = Field(default_factory=Options)
+
+
+class Retry(Strict):
+    options: Options = Field(default_factory=Options)
+
+
+class ConversationView(BaseModel):
+    id: uuid.UUID
+    title: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class ConversationPage(BaseModel):
+    items: list[ConversationView]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next (older) page; null at the end.")
+
+
+class Usage(BaseModel):
+    prompt_tokens: int | None
+    completion_tokens: int | None
+
+
+class MessageError(BaseModel):
+    code: str
+    message: str
+
+
+class MessageView(BaseModel):
+    id: uuid.UUID
+    parent_id: uuid.UUID | None
+    role: Literal["user", "assistant"]
+    content: str
+    status: MessageStatus
+    finish_reason: str | None
+    error: MessageError | None
+    model: str | None
+    usage: Usage | None
+    created_at: datetime
+    updated_at: datetime
+    sibling_ids: list[uuid.UUID] = Field(description="This message and its siblings (retries, edits), oldest first.")
+
+
+class MessagePage(BaseModel):
+    items: list[MessageView] = Field(description="Messages of the branch shown, oldest first.")
+    earlier: uuid.UUID | None = Field(
+        description="Pass as `before` for the messages before these; null when these are the first."
+    )
+
+
+class ConversationDetail(ConversationView):
+    messages: MessagePage = Field(description="The last messages of the branch shown.")
+
+
+class ImportedMessage(Strict):
+    role: Literal["user", "assistant"]
+    content: StoredText = Field(max_length=200_000)
+    status: MessageStatus = "done"
+
+
+class ImportedConversation(Strict):
+    title: StoredText = Field(min_length=1, max_length=TITLE_MAX)
+    messages: list[ImportedMessage] = Field(max_length=2_000)
+
+
+class Import(Strict):
+    conversations: list[ImportedConversation] = Field(max_length=500)
+
+
+class Imported(BaseModel):
+    conversations: list[ConversationView]

@@ -1,0 +1,243 @@
+"""Conversations and their messages, always scoped to their owner: another user's conversation is not found,
+exactly as a missing one is."""
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chat_api.auth.tokens import Identity
+from chat_api.conversations.schemas import (
+    ConversationDetail,
+    ConversationPage,
+    ConversationView,
+    Imported,
+    ImportedConversation,
+    MessageError,
+    MessagePage,
+    MessageView,
+    Usage,
+)
+from chat_api.conversations.tree import Node, Tree
+from chat_api.http.errors import ApiError
+from chat_api.storage.engine import Sessions
+from chat_api.storage.models import Conversation, Message, utcnow
+
+TITLE_FROM_MESSAGE = 48
+LAST_MESSAGES = 50  # what a conversation opens with; earlier ones come a page at a time
+
+
+def not_found() -> ApiError:
+    return ApiError(404, "not_found", "No such conversation.")
+
+
+def title_from(text: str) -> str:
+    line = " ".join(text.split())
+    if len(line) > TITLE_FROM_MESSAGE:
+        line = line[: TITLE_FROM_MESSAGE - 1].rstrip() + "…"
+    return line or "New chat"
+
+
+def conversation_view(conversation: Conversation) -> ConversationView:
+    return ConversationView(
+        id=conversation.id,
+        title=conversation.title,
+        created_at=conversation.created_at,
+        updated_at=conversation.updated_at,
+    )
+
+
+def message_view(message: Message, tree: Tree) -> MessageView:
+    error = None
+    if message.error_code is not None:
+        error = MessageError(code=message.error_code, message=message.error_message or "The answer failed.")
+    usage = None
+    if message.prompt_tokens is not None or message.completion_tokens is not None:
+        usage = Usage(prompt_tokens=message.prompt_tokens, completion_tokens=message.completion_tokens)
+    return MessageView(
+        id=message.id,
+        parent_id=message.parent_id,
+        role=message.role,  # the table's check constraint holds it to the two
+        content=message.content,
+        status=message.status,
+        finish_reason=message.finish_reason,
+        error=error,
+        model=message.model,
+        usage=usage,
+        created_at=message.created_at,
+        updated_at=message.updated_at,
+        sibling_ids=tree.siblings(message.id),
+    )
+
+
+# A page's cursor: where the page ended, as `<microseconds since 1970>.<id, hex>`. Any string of that shape is a
+# place in the list (possibly past its end), so a well-formed cursor is never refused.
+CURSOR_PATTERN = r"^[0-9]{1,20}\.[0-9a-f]{32}$"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def encode_cursor(conversation: Conversation) -> str:
+    microseconds = (conversation.updated_at - _EPOCH) // timedelta(microseconds=1)
+    return f"{microseconds}.{conversation.id.hex}"
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    microseconds, _, ident = cursor.partition(".")
+    try:
+        moment = _EPOCH + timedelta(microseconds=int(microseconds))
+    except OverflowError:
+        moment = datetime.max.replace(tzinfo=UTC)  # past every conversation: the list from its start
+    return moment, uuid.UUID(hex=ident)
+
+
+@dataclass(frozen=True)
+class Thread:
+    """A conversation as one request needs it: the row, its message tree, and the messages of a branch."""
+
+    conversation: Conversation
+    tree: Tree
+    messages: dict[uuid.UUID, Message]
+
+    def branch_messages(self, leaf: uuid.UUID | None) -> list[Message]:
+        return [self.messages[ident] for ident in self.tree.path_to(leaf)]
+
+
+async def owned(session: AsyncSession, identity: Identity, conversation_id: uuid.UUID) -> Conversation:
+    conversation = await session.scalar(
+        select(Conversation).where(Conversation.id == conversation_id, Conversation.user_id == identity.user_id)
+    )
+    if conversation is None:
+        raise not_found()
+    return conversation
+
+
+async def load_thread(session: AsyncSession, identity: Identity, conversation_id: uuid.UUID) -> Thread:
+    """The conversation and all its messages (one query each): its tree is what every view of it needs."""
+    conversation = await owned(session, identity, conversation_id)
+    rows: Sequence[Message] = (
+        await session.scalars(select(Message).where(Message.conversation_id == conversation_id))
+    ).all()
+    tree = Tree(Node(row.id, row.parent_id, row.created_at) for row in rows)
+    return Thread(conversation, tree, {row.id: row for row in rows})
+
+
+class ConversationService:
+    def __init__(self, sessions: Sessions) -> None:
+        self.sessions = sessions
+
+    async def page(self, identity: Identity, cursor: str | None, limit: int) -> ConversationPage:
+        query = select(Conversation).where(Conversation.user_id == identity.user_id)
+        if cursor:
+            moment, ident = decode_cursor(cursor)
+            query = query.where(tuple_(Conversation.updated_at, Conversation.id) < tuple_(moment, ident))
+        query = query.order_by(Conversation.updated_at.desc(), Conversation.id.desc()).limit(limit + 1)
+        async with self.sessions() as session:
+            rows = (await session.scalars(query)).all()
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return ConversationPage(
+            items=[conversation_view(row) for row in rows],
+            next_cursor=encode_cursor(rows[-1]) if more and rows else None,
+        )
+
+    async def create(self, identity: Identity, title: str | None) -> ConversationView:
+        async with self.sessions.begin() as session:
+            conversation = Conversation(user_id=identity.user_id, title=(title or "").strip() or "New chat")
+            session.add(conversation)
+        return conversation_view(conversation)
+
+    async def detail(self, identity: Identity, conversation_id: uuid.UUID) -> ConversationDetail:
+        async with self.sessions() as session:
+            thread = await load_thread(session, identity, conversation_id)
+        return self._detail(thread, thread.conversation.current_leaf_id)
+
+    async def rename(self, identity: Identity, conversation_id: uuid.UUID, title: str) -> ConversationView:
+        async with self.sessions.begin() as session:
+            conversation = await owned(session, identity, conversation_id)
+            conversation.title = title.strip() or conversation.title
+            conversation.updated_at = utcnow()
+        return conversation_view(conversation)
+
+    async def choose_branch(
+        self, identity: Identity, conversation_id: uuid.UUID, message_id: uuid.UUID
+    ) -> ConversationDetail:
+        async with self.sessions.begin() as session:
+            thread = await load_thread(session, identity, conversation_id)
+            if message_id not in thread.tree:
+                raise ApiError(404, "not_found", "No such message in this conversation.")
+            leaf = thread.tree.latest_leaf_under(message_id)
+            thread.conversation.current_leaf_id = leaf
+        return self._detail(thread, leaf)
+
+    async def siblings(
+        self, identity: Identity, conversation_id: uuid.UUID, message_id: uuid.UUID
+    ) -> list[MessageView]:
+        async with self.sessions() as session:
+            thread = await load_thread(session, identity, conversation_id)
+        if message_id not in thread.tree:
+            raise ApiError(404, "not_found", "No such message in this conversation.")
+        return [message_view(thread.messages[ident], thread.tree) for ident in thread.tree.siblings(message_id)]
+
+    async def delete(self, identity: Identity, conversation_id: uuid.UUID) -> None:
+        async with self.sessions.begin() as session:
+            conversation = await owned(session, identity, conversation_id)
+            await session.execute(delete(Message).where(Message.conversation_id == conversation.id))
+            await session.delete(conversation)
+
+    async def thread(self, identity: Identity, conversation_id: uuid.UUID) -> Thread:
+        async with self.sessions() as session:
+            return await load_thread(session, identity, conversation_id)
+
+    async def import_many(self, identity: Identity, conversations: list[ImportedConversation]) -> Imported:
+        """Conversations a browser kept before they lived here: each becomes one branch, as it was."""
+        created: list[ConversationView] = []
+        async with self.sessions.begin() as session:
+            for imported in conversations:
+                conversation = Conversation(user_id=identity.user_id, title=imported.title.strip() or "Imported chat")
+                session.add(conversation)
+                await session.flush()
+                parent: uuid.UUID | None = None
+                for message in imported.messages:
+                    row = Message(
+                        conversation_id=conversation.id,
+                        parent_id=parent,
+                        role=message.role,
+                        content=message.content,
+                        status="stopped" if message.status == "streaming" else message.status,
+                    )
+                    session.add(row)
+                    await session.flush()
+                    parent = row.id
+                conversation.current_leaf_id = parent
+                created.append(conversation_view(conversation))
+        return Imported(conversations=created)
+
+    async def messages(
+        self, identity: Identity, conversation_id: uuid.UUID, before: uuid.UUID | None, limit: int
+    ) -> MessagePage:
+        async with self.sessions() as session:
+            thread = await load_thread(session, identity, conversation_id)
+        return self._page(thread, thread.tree.branch(thread.conversation.current_leaf_id), before, limit)
+
+    def detail_of(self, thread: Thread) -> ConversationDetail:
+        return self._detail(thread, thread.conversation.current_leaf_id)
+
+    def _detail(self, thread: Thread, leaf: uuid.UUID | None) -> ConversationDetail:
+        page = self._page(thread, thread.tree.branch(leaf), None, LAST_MESSAGES)
+        return ConversationDetail(**conversation_view(thread.conversation).model_dump(), messages=page)
+
+    @staticmethod
+    def _page(thread: Thread, branch: list[uuid.UUID], before: uuid.UUID | None, limit: int) -> MessagePage:
+        end = len(branch)
+        if before is not None:
+            if before not in branch:
+                raise ApiError(404, "not_found", "No such message in the branch shown.")
+            end = branch.index(before)
+        start = max(0, end - limit)
+        return MessagePage(
+            items=[message_view(thread.messages[ident], thread.tree) for ident in branch[start:end]],
+            earlier=branch[start] if start > 0 else None,
+        )

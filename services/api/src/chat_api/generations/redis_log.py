@@ -1,0 +1,252 @@
+"""The event log across processes and replicas: each generation's events in a Redis Stream, and Stop as a
+message every process hears.
+
+The owner keeps its own generations' events in memory too (`LocalEventLog`) and serves its own readers from
+there, at once; it numbers events itself (`0-1`, `0-2`, ... as Redis entry ids), so an id means the same
+event here and in Redis, and a reader can resume on any process. Redis is written behind, in order, a batch
+per round trip. Readers elsewhere replay from the Stream and then follow it: one blocking read per process
+serves all of them.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import Any, Final, cast
+
+import orjson
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from chat_api.generations.events import LoggedEvent, order
+from chat_api.generations.local_log import LocalEventLog
+
+logger = logging.getLogger("chat_api.generations")
+
+STOP_CHANNEL: Final = "chat:generations:stop"
+STREAM_MAX: Final = 20_000  # events kept per answer (a 4,096-token answer needs about 4,100)
+WHILE_RUNNING_S: Final = 3600  # a key outlives a dead owner this long at most
+FOLLOW_BLOCK_MS: Final = 100  # how long the shared read waits before taking in readers who joined since
+
+
+def stream_key(generation_id: str) -> str:
+    return f"chat:generation:{generation_id}"
+
+
+Entries = list[tuple[bytes, dict[bytes, bytes]]]  # a Stream's entries as redis-py returns them (bytes)
+
+
+def decode(entry_id: bytes, fields: dict[bytes, bytes]) -> LoggedEvent:
+    return LoggedEvent(entry_id.decode(), fields[b"n"].decode(), orjson.loads(fields[b"d"]))
+
+
+def redis_id(event_id: str | None) -> str:
+    """A valid Stream id to read after (`0-0`, the start, for anything else)."""
+    head, tail = order(event_id)
+    return f"{head}-{tail}"
+
+
+class _Follower:
+    """One blocking XREAD for every stream some reader here follows; batches handed to each reader's queue."""
+
+    def __init__(self, redis: Redis) -> None:
+        self.redis = redis
+        self.readers: dict[str, list[tuple[asyncio.Queue[list[LoggedEvent]], list[str]]]] = {}
+        self.task: asyncio.Task[None] | None = None
+
+    def join(self, key: str, after: str) -> asyncio.Queue[list[LoggedEvent]]:
+        queue: asyncio.Queue[list[LoggedEvent]] = asyncio.Queue()
+        self.readers.setdefault(key, []).append((queue, [after]))
+        if self.task is None or self.task.done():
+            self.task = asyncio.create_task(self._loop(), name="redis-follower")
+        return queue
+
+    def leave(self, key: str, queue: asyncio.Queue[list[LoggedEvent]]) -> None:
+        remaining = [reader for reader in self.readers.get(key, []) if reader[0] is not queue]
+        if remaining:
+            self.readers[key] = remaining
+        else:
+            self.readers.pop(key, None)
+
+    async def _loop(self) -> None:
+        while self.readers:
+            streams = {key: min((last[0] for _, last in readers), key=order) for key, readers in self.readers.items()}
+            try:
+                replies = cast(
+                    "list[tuple[bytes, Entries]] | None",
+                    await self.redis.xread(streams, count=500, block=FOLLOW_BLOCK_MS),  # type: ignore[arg-type]
+                )
+            except RedisError:
+                logger.warning("following answers in Redis failed; retrying", exc_info=True)
+                await asyncio.sleep(0.5)
+                continue
+            for raw_key, entries in replies or []:
+                key = raw_key.decode()
+                events = [decode(entry_id, fields) for entry_id, fields in entries]
+                for queue, last in self.readers.get(key, []):
+                    fresh = [event for event in events if order(event.id) > order(last[0])]
+                    if fresh:
+                        last[0] = fresh[-1].id
+                        queue.put_nowait(fresh)
+
+    async def aclose(self) -> None:
+        self.readers.clear()
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+
+
+class RedisEventLog:
+    def __init__(self, redis: Redis, keep_after_end_s: float) -> None:
+        self.redis = redis
+        self.keep_after_end_s = keep_after_end_s
+        self.local = LocalEventLog(keep_after_end_s)
+        self._writers: dict[str, asyncio.Queue[list[LoggedEvent] | None]] = {}
+        self._writer_tasks: set[asyncio.Task[None]] = set()
+        self._follower = _Follower(redis)
+        self._listener: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._listener = asyncio.create_task(self._listen_for_stops(), name="stop-listener")
+
+    # --- the owner's side ---------------------------------------------------------------------------------
+
+    async def append(self, generation_id: str, events: list[tuple[str, dict[str, Any]]]) -> list[str]:
+        ids = await self.local.append(generation_id, events)
+        logged = [LoggedEvent(ident, name, data) for ident, (name, data) in zip(ids, events, strict=True)]
+        queue = self._writers.get(generation_id)
+        if queue is None:
+            queue = self._writers[generation_id] = asyncio.Queue()
+            task = asyncio.create_task(self._write_behind(generation_id, queue), name=f"redis-writer-{generation_id}")
+            self._writer_tasks.add(task)
+            task.add_done_callback(self._writer_tasks.discard)
+        queue.put_nowait(logged)
+        if any(event.terminal for event in logged):
+            queue.put_nowait(None)
+            self._writers.pop(generation_id, None)
+        return ids
+
+    async def _write_behind(self, generation_id: str, queue: asyncio.Queue[list[LoggedEvent] | None]) -> None:
+        """In order, everything waiting in one round trip; the key expires a while after the end."""
+        key = stream_key(generation_id)
+        ended = False
+        while not ended:
+            batch = [await queue.get()]
+            while not queue.empty():
+                batch.append(queue.get_nowait())
+            ended = batch[-1] is None
+            events = [event for part in batch if part is not None for event in part]
+            pipe = self.redis.pipeline(transaction=False)
+            for event in events:
+                fields = {"n": event.name, "d": orjson.dumps(event.data)}
+                pipe.xadd(key, fields, id=event.id, maxlen=STREAM_MAX, approximate=True)  # type: ignore[arg-type]
+            pipe.expire(key, int(self.keep_after_end_s) if ended else WHILE_RUNNING_S)
+            try:
+                await pipe.execute()
+            except RedisError:
+                # Readers here are served from memory; those elsewhere fall back to the database.
+                logger.warning("could not write an answer's events to Redis", exc_info=True)
+
+    def on_stop(self, generation_id: str, stop: Callable[[], None]) -> None:
+        self.local.on_stop(generation_id, stop)
+
+    def forget_stop(self, generation_id: str) -> None:
+        self.local.forget_stop(generation_id)
+
+    async def request_stop(self, generation_id: str) -> bool:
+        if await self.local.request_stop(generation_id):
+            return True
+        try:
+            receivers: int = await self.redis.publish(STOP_CHANNEL, generation_id)
+        except RedisError:
+            logger.warning("could not ask the other processes to stop an answer", exc_info=True)
+            return False
+        return receivers > 0
+
+    async def _listen_for_stops(self) -> None:
+        while True:
+            try:
+                async with self.redis.pubsub(ignore_subscribe_messages=True) as pubsub:
+                    await pubsub.subscribe(STOP_CHANNEL)
+                    async for message in pubsub.listen():
+                        if message["type"] == "message":
+                            await self.local.request_stop(message["data"].decode())
+            except RedisError:
+                logger.warning("lost the stop channel in Redis; listening again in a second", exc_info=True)
+                await asyncio.sleep(1)
+
+    # --- the readers' side ----------------------------------------------------------------------------------
+
+    async def known(self, generation_id: str) -> bool:
+        if await self.local.known(generation_id):
+            return True
+        try:
+            return bool(await self.redis.exists(stream_key(generation_id)))
+        except RedisError:
+            return False
+
+    def read(self, generation_id: str, after: str | None) -> AsyncIterator[list[LoggedEvent]]:
+        return self._read(generation_id, after)
+
+    async def _read(self, generation_id: str, after: str | None) -> AsyncIterator[list[LoggedEvent]]:
+        if await self.local.known(generation_id):
+            async for batch in self.local.read(generation_id, after):
+                yield batch
+            return
+        key, last = stream_key(generation_id), redis_id(after)
+        while True:  # the replay, a page at a time
+            entries = cast("Entries", await self.redis.xrange(key, min=f"({last}", max="+", count=1000))
+            if not entries:
+                break
+            batch = [decode(entry_id, fields) for entry_id, fields in entries]
+            last = batch[-1].id
+            yield batch
+            if batch[-1].terminal:
+                return
+        queue = self._follower.join(key, last)
+        try:
+            # What was written between the replay and joining comes now, or with the next shared read.
+            while True:
+                batch = await queue.get()
+                yield batch
+                if batch[-1].terminal:
+                    return
+        finally:
+            self._follower.leave(key, queue)
+
+    async def text_of(self, generation_id: str) -> str | None:
+        local = await self.local.text_of(generation_id)
+        if local is not None:
+            return local
+        try:
+            entries = cast("Entries", await self.redis.xrange(stream_key(generation_id)))
+        except RedisError:
+            return None
+        if not entries:
+            return None
+        events = [decode(entry_id, fields) for entry_id, fields in entries]
+        return "".join(str(event.data.get("text", "")) for event in events if event.name == "delta")
+
+    async def interrupted(self, generation_id: str, event: tuple[str, dict[str, Any]]) -> None:
+        """Tells this answer's readers, wherever they are, it ended without its owner: after its last event."""
+        await self.local.interrupted(generation_id, event)
+        name, data = event
+        key = stream_key(generation_id)
+        try:
+            if await self.redis.exists(key):
+                await self.redis.xadd(key, {"n": name, "d": orjson.dumps(data)}, maxlen=STREAM_MAX, approximate=True)
+                await self.redis.expire(key, int(self.keep_after_end_s))
+        except RedisError:
+            logger.warning("could not tell an answer's readers it was interrupted", exc_info=True)
+
+    async def aclose(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
+        await self._follower.aclose()
+        for task in list(self._writer_tasks):
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(task, timeout=2)
+        await self.local.aclose()

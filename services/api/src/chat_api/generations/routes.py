@@ -1,0 +1,142 @@
+"""Sending into a conversation streams the answer (SSE, the events of `/api/chat/events` with ids and message
+ids); any process can serve its events again from an id, and Stop it."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Request
+from pydantic import BaseModel
+
+from chat_api.auth.deps import CurrentUser, current_identity
+from chat_api.chat.openapi import SSE_EVENT, streaming_doc
+from chat_api.chat.schemas import ChatRequest
+from chat_api.conversations.schemas import NewMessage, Retry
+from chat_api.generations.deps import GenerationsDep, TurnPlannerDep
+from chat_api.generations.runner import Plan
+from chat_api.generations.sse import GenerationStream
+from chat_api.generations.store import Turn
+from chat_api.generations.turns import Repeat
+from chat_api.http.deps import SettingsDep, require_json
+from chat_api.http.errors import error_docs
+from chat_api.http.middleware import record_of
+
+router = APIRouter(tags=["conversations"], dependencies=[Depends(current_identity)])
+
+STREAM_DOC = streaming_doc(
+    "text/event-stream",
+    SSE_EVENT,
+    "Server-sent events with ids: `start {request_id, model, conversation_id, user_message_id, "
+    "assistant_message_id}`, `delta {text}`, `usage`, `done {finish_reason}` or `error {code, message}`; a "
+    "`snapshot` event (the whole answer as saved) when its events can no longer be replayed; comment heartbeats.",
+    'id: 1\nevent: start\ndata: {"request_id":"3f2a","model":"gpt-4o","conversation_id":"…"}\n\n',
+)
+CONFLICT = error_docs(
+    {
+        401: "No valid access token (`unauthorized`).",
+        404: "No such conversation or message, or not yours (`not_found`).",
+        409: "An answer is already being written in this conversation (`conflict`): one at a time.",
+    }
+)
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        max_length=128, description="Send the same key again (a retried POST) to get the first answer, not a new one."
+    ),
+]
+LastEventId = Annotated[str | None, Header(alias="Last-Event-ID", max_length=64)]
+
+
+class Stopping(BaseModel):
+    status: str
+
+
+def _plan(request: Request, planned: tuple[Turn, ChatRequest]) -> Plan:
+    turn, chat = planned
+    return Plan(turn=turn, request=chat, request_id=record_of(request).request_id)
+
+
+@router.post(
+    "/api/conversations/{conversation_id:uuid}/messages",
+    summary="Send a message and stream its answer",
+    response_class=GenerationStream,
+    status_code=200,
+    responses={**STREAM_DOC, **CONFLICT},
+    dependencies=[Depends(require_json)],
+)
+async def send_message(
+    conversation_id: uuid.UUID,
+    body: NewMessage,
+    request: Request,
+    user: CurrentUser,
+    planner: TurnPlannerDep,
+    generations: GenerationsDep,
+    settings: SettingsDep,
+    idempotency_key: IdempotencyKey = None,
+) -> GenerationStream:
+    record = record_of(request)
+    record.message_chars = len(body.content)
+    parent_given = "parent_id" in body.model_fields_set
+    planned = await planner.send(
+        user, conversation_id, body.content, body.parent_id, parent_given, body.options, idempotency_key
+    )
+    if isinstance(planned, Repeat):
+        return GenerationStream(await generations.repeat(user, planned), record, settings.HEARTBEAT_S)
+    generation = generations.start(_plan(request, planned))
+    await generation.ready  # the first token, or a failure before it: then a real status, as on /api/chat
+    record.upstream_attempts = generation.attempts
+    return GenerationStream(generations.log.read(generation.id, None), record, settings.HEARTBEAT_S)
+
+
+@router.post(
+    "/api/conversations/{conversation_id:uuid}/messages/{message_id:uuid}/retry",
+    summary="Ask again: a new answer beside this one (which stays), streamed",
+    response_class=GenerationStream,
+    status_code=200,
+    responses={**STREAM_DOC, **CONFLICT},
+    dependencies=[Depends(require_json)],
+)
+async def retry_answer(
+    conversation_id: uuid.UUID,
+    message_id: uuid.UUID,
+    body: Retry,
+    request: Request,
+    user: CurrentUser,
+    planner: TurnPlannerDep,
+    generations: GenerationsDep,
+    settings: SettingsDep,
+) -> GenerationStream:
+    generation = generations.start(_plan(request, await planner.retry(user, conversation_id, message_id, body.options)))
+    await generation.ready
+    record = record_of(request)
+    record.upstream_attempts = generation.attempts
+    return GenerationStream(generations.log.read(generation.id, None), record, settings.HEARTBEAT_S)
+
+
+@router.get(
+    "/api/generations/{answer_id:uuid}/events",
+    summary="An answer's events from any point (Last-Event-ID), then live, to its end",
+    response_class=GenerationStream,
+    status_code=200,
+    responses={**STREAM_DOC, **CONFLICT},
+)
+async def answer_events(
+    answer_id: uuid.UUID,
+    request: Request,
+    user: CurrentUser,
+    generations: GenerationsDep,
+    settings: SettingsDep,
+    last_event_id: LastEventId = None,
+) -> GenerationStream:
+    return GenerationStream(
+        await generations.events(user, answer_id, last_event_id), record_of(request), settings.HEARTBEAT_S
+    )
+
+
+@router.post(
+    "/api/generations/{answer_id:uuid}/stop",
+    summary="Stop an answer (it keeps what it has written)",
+    status_code=202,
+    responses=CONFLICT,
+)
+async def stop_answer(answer_id: uuid.UUID, user: CurrentUser, generations: GenerationsDep) -> Stopping:
+    return Stopping(status=await generations.stop(user, answer_id))

@@ -1,0 +1,268 @@
+"""The owner's side of a live answer: a task per generation, apart from any HTTP response.
+
+It opens the upstream (the chat core's retries included) while the turn's rows are inserted beside it, writes
+every batch of events to the event log, saves the text as it grows (at most about once a second, which also
+renews the owner's lease) and always saves the end: `done`, `stopped` (Stop), `error` (the model failed) or
+`interrupted` (this process shut down before the answer ended).
+"""
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from chat_api.chat.events import Failed, Finished, Heartbeat, TextDelta, TokenUsage
+from chat_api.chat.schemas import ChatRequest
+from chat_api.chat.service import ChatService, OpenedStream, relay_batches
+from chat_api.generations.events import LoggedEvent
+from chat_api.generations.store import GenerationStore, Outcome, Turn
+from chat_api.http.errors import ApiError
+
+logger = logging.getLogger("chat_api.generations")
+
+SAVE_EVERY_S = 1.0
+RESTARTING = ApiError(503, "upstream_unavailable", "The chat service restarted before the answer ended. Retry.")
+INTERRUPTED = ApiError(503, "upstream_unavailable", "The answer was interrupted: the server writing it stopped. Retry.")
+
+
+class EventLog(Protocol):
+    """Where a generation's events go, and how Stop reaches its owner: `LocalEventLog` within one process,
+    `RedisEventLog` across processes and replicas."""
+
+    async def append(self, generation_id: str, events: list[tuple[str, dict[str, Any]]]) -> list[str]: ...
+    async def known(self, generation_id: str) -> bool: ...
+    def read(self, generation_id: str, after: str | None) -> AsyncIterator[list[LoggedEvent]]: ...
+    async def text_of(self, generation_id: str) -> str | None: ...
+    async def interrupted(self, generation_id: str, event: tuple[str, dict[str, Any]]) -> None: ...
+    def on_stop(self, generation_id: str, stop: Callable[[], None]) -> None: ...
+    def forget_stop(self, generation_id: str) -> None: ...
+    async def request_stop(self, generation_id: str) -> bool: ...
+    async def aclose(self) -> None: ...
+
+
+@dataclass
+class Plan:
+    turn: Turn
+    request: ChatRequest
+    request_id: str
+
+
+@dataclass
+class Generation:
+    id: str
+    plan: Plan
+    # Set once the rows exist and the first token (or a failure before it) is known: the POST waits for this
+    # to choose its status, as the stateless routes do.
+    ready: asyncio.Future[None]
+    task: asyncio.Task[None] | None = None
+    attempts: int | None = None
+    stop_requested: bool = False
+    text: list[str] = field(default_factory=list)
+
+
+def start_event(plan: Plan) -> dict[str, Any]:
+    turn = plan.turn
+    return {
+        "request_id": plan.request_id,
+        "model": turn.model,
+        "conversation_id": str(turn.conversation_id),
+        "user_message_id": str(turn.user_id),
+        "assistant_message_id": str(turn.assistant_id),
+    }
+
+
+def error_event(error: ApiError) -> tuple[str, dict[str, Any]]:
+    return "error", {"code": error.code, "message": error.message}
+
+
+class GenerationRunner:
+    def __init__(self, chat: ChatService, store: GenerationStore, log: EventLog) -> None:
+        self.chat = chat
+        self.store = store
+        self.log = log
+        self.running: dict[str, Generation] = {}
+
+    def start(self, plan: Plan) -> Generation:
+        generation = Generation(str(plan.turn.assistant_id), plan, asyncio.get_running_loop().create_future())
+        self.running[generation.id] = generation
+        generation.task = asyncio.create_task(self._run(generation), name=f"generation-{generation.id}")
+        self.log.on_stop(generation.id, lambda: self._stop_here(generation))
+        return generation
+
+    async def stop(self, generation_id: str) -> bool:
+        """Stop an answer wherever it runs (here, or through the log's stop signal). False: not running."""
+        return await self.log.request_stop(generation_id)
+
+    def _stop_here(self, generation: Generation) -> None:
+        generation.stop_requested = True
+        if generation.task is not None:
+            generation.task.cancel()
+
+    async def drain(self, deadline_s: float) -> None:
+        """On shutdown: answers in progress get until the deadline to end, then end `interrupted`."""
+        tasks = [g.task for g in self.running.values() if g.task is not None]
+        if not tasks:
+            return
+        _, pending = await asyncio.wait(tasks, timeout=deadline_s)
+        for task in pending:
+            task.cancel()
+        for task in pending:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _run(self, generation: Generation) -> None:
+        plan, gid = generation.plan, generation.id
+        insert = asyncio.create_task(self.store.insert(plan.turn))
+        opening = asyncio.create_task(self.chat.open(plan.request, heartbeats=False))
+        try:
+            await insert
+        except BaseException as exc:
+            opening.cancel()
+            with contextlib.suppress(BaseException):
+                await (await opening).stream.aclose()
+            self._settle(generation, exc)
+            self.running.pop(gid, None)
+            self.log.forget_stop(gid)
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+            return
+        # From here the rows exist: every way out saves an outcome, then tells readers (so a reader that sees
+        # the end and reloads finds it saved).
+        await self.log.append(gid, [("start", start_event(plan))])
+        outcome = Outcome(status="interrupted", content="")
+        terminal: tuple[str, dict[str, Any]] | None = None
+        failed_early: ApiError | None = None
+        opened: OpenedStream | None = None
+        saver: asyncio.Task[None] | None = None
+        try:
+            try:
+                opened = await opening
+            except ApiError as error:
+                outcome = Outcome("error", "", error_code=error.code, error_message=error.message)
+                terminal, failed_early = error_event(error), error
+                return
+            generation.attempts = opened.attempts
+            self._settle(generation, None)
+            saver = asyncio.create_task(self._save_as_it_grows(generation))
+            outcome, terminal = await self._relay(generation, opened)
+        except asyncio.CancelledError:
+            text = "".join(generation.text)
+            if generation.stop_requested:
+                outcome, terminal = (
+                    Outcome("stopped", text, finish_reason="cancelled"),
+                    ("done", {"finish_reason": "cancelled"}),
+                )
+            else:
+                outcome = Outcome("interrupted", text, error_code=RESTARTING.code, error_message=RESTARTING.message)
+                terminal = error_event(RESTARTING)
+            failed_early = RESTARTING
+        finally:
+            if saver is not None:
+                saver.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await saver
+            if opened is not None:
+                await opened.stream.aclose()
+            await asyncio.shield(self._finish(generation, outcome, terminal, failed_early))
+
+    async def _finish(
+        self,
+        generation: Generation,
+        outcome: Outcome,
+        terminal: tuple[str, dict[str, Any]] | None,
+        failed_early: ApiError | None,
+    ) -> None:
+        await self._save_end(generation, outcome)
+        if terminal is not None:
+            await self.log.append(generation.id, [terminal])
+        self._settle(generation, failed_early)
+        self.running.pop(generation.id, None)
+        self.log.forget_stop(generation.id)
+
+    async def _relay(self, generation: Generation, opened: OpenedStream) -> tuple[Outcome, tuple[str, dict[str, Any]]]:
+        """Every batch to the log as it comes, but the last event: the caller saves the end, then sends it."""
+        usage: TokenUsage | None = None
+        async for batch in relay_batches(opened):
+            events: list[tuple[str, dict[str, Any]]] = []
+            for event in batch:
+                match event:
+                    case TextDelta(text):
+                        generation.text.append(text)
+                        events.append(("delta", {"text": text}))
+                    case TokenUsage(prompt, completion, total):
+                        usage = event
+                        events.append(
+                            ("usage", {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": total})
+                        )
+                    case Finished(reason):
+                        await self.log.append(generation.id, events)
+                        return self._outcome(generation, "done", usage, finish_reason=reason), (
+                            "done",
+                            {"finish_reason": reason},
+                        )
+                    case Failed(error):
+                        await self.log.append(generation.id, events)
+                        return self._outcome(generation, "error", usage, error=error), error_event(error)
+                    case Heartbeat():
+                        pass
+            await self.log.append(generation.id, events)
+        raise AssertionError("unreachable: a relay always ends with Finished or Failed")  # pragma: no cover
+
+    def _outcome(
+        self,
+        generation: Generation,
+        status: str,
+        usage: TokenUsage | None,
+        finish_reason: str | None = None,
+        error: ApiError | None = None,
+    ) -> Outcome:
+        return Outcome(
+            status=status,
+            content="".join(generation.text),
+            finish_reason=finish_reason,
+            error_code=error.code if error else None,
+            error_message=error.message if error else None,
+            prompt_tokens=usage.prompt_tokens if usage else None,
+            completion_tokens=usage.completion_tokens if usage else None,
+        )
+
+    async def _save_as_it_grows(self, generation: Generation) -> None:
+        """At most about once a second: the text so far, and the owner's lease renewed (also while silent)."""
+        saved = -1
+        assistant_id = generation.plan.turn.assistant_id
+        while True:
+            await asyncio.sleep(SAVE_EVERY_S)
+            size = len(generation.text)
+            started = time.perf_counter()
+            try:
+                await self.store.progress(assistant_id, "".join(generation.text) if size != saved else None)
+            except Exception:
+                logger.warning("could not save an answer's progress; retrying in a second", exc_info=True)
+                continue
+            saved = size
+            if time.perf_counter() - started > SAVE_EVERY_S:
+                logger.warning("saving an answer's progress took over a second")
+
+    async def _save_end(self, generation: Generation, outcome: Outcome) -> None:
+        for attempt in range(3):
+            try:
+                await self.store.end(generation.plan.turn.assistant_id, outcome)
+                return
+            except Exception:
+                logger.warning("could not save an answer's end (attempt %d)", attempt + 1, exc_info=True)
+                await asyncio.sleep(0.5 * (attempt + 1))
+        logger.error("an answer's end was not saved: its lease will lapse and it will read as interrupted")
+
+    @staticmethod
+    def _settle(generation: Generation, outcome: BaseException | None) -> None:
+        if generation.ready.done():
+            return
+        if outcome is None:
+            generation.ready.set_result(None)
+        elif isinstance(outcome, asyncio.CancelledError):
+            generation.ready.set_exception(RESTARTING)
+        else:
+            generation.ready.set_exception(outcome)

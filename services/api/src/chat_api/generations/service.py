@@ -1,0 +1,100 @@
+"""Generations as the routes use them: start an answer (or find the one a repeated request started), read one
+from any point, stop one; each checked against its owner."""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+from sqlalchemy import select
+
+from chat_api.auth.tokens import Identity
+from chat_api.generations.events import LoggedEvent
+from chat_api.generations.runner import EventLog, Generation, GenerationRunner, Plan
+from chat_api.generations.turns import Repeat
+from chat_api.http.errors import ApiError
+from chat_api.storage.engine import Sessions
+from chat_api.storage.models import Conversation, Message
+
+SNAPSHOT_POLL_S = 1.0
+
+
+def no_such_answer() -> ApiError:
+    return ApiError(404, "not_found", "No such answer.")
+
+
+def snapshot(message: Message) -> LoggedEvent:
+    """An answer as the database has it: the reader replaces what it shows with this."""
+    data: dict[str, Any] = {
+        "assistant_message_id": str(message.id),
+        "content": message.content,
+        "status": message.status,
+        "finish_reason": message.finish_reason,
+        "usage": {"prompt_tokens": message.prompt_tokens, "completion_tokens": message.completion_tokens}
+        if message.completion_tokens is not None
+        else None,
+        "error": {"code": message.error_code, "message": message.error_message} if message.error_code else None,
+    }
+    return LoggedEvent("", "snapshot", data)
+
+
+def ending(message: Message) -> LoggedEvent:
+    if message.status in ("done", "stopped"):
+        return LoggedEvent("", "done", {"finish_reason": message.finish_reason or "cancelled"})
+    return LoggedEvent(
+        "", "error", {"code": message.error_code or "upstream_error", "message": message.error_message or "Failed."}
+    )
+
+
+class Generations:
+    def __init__(self, runner: GenerationRunner, log: EventLog, sessions: Sessions) -> None:
+        self.runner = runner
+        self.log = log
+        self.sessions = sessions
+
+    def start(self, plan: Plan) -> Generation:
+        return self.runner.start(plan)
+
+    async def answer(self, identity: Identity, answer_id: uuid.UUID) -> Message:
+        async with self.sessions() as session:
+            message = await session.scalar(
+                select(Message)
+                .join(Conversation, Conversation.id == Message.conversation_id)
+                .where(Message.id == answer_id, Message.role == "assistant", Conversation.user_id == identity.user_id)
+            )
+        if message is None:
+            raise no_such_answer()
+        return message
+
+    async def events(
+        self, identity: Identity, answer_id: uuid.UUID, after: str | None
+    ) -> AsyncIterator[list[LoggedEvent]]:
+        """The answer's events after `after`: from its log while it has one (replay, then live), else from
+        the database (a snapshot, then one a second until it ends)."""
+        message = await self.answer(identity, answer_id)
+        if await self.log.known(str(answer_id)):
+            return self.log.read(str(answer_id), after)
+        return self._from_database(message)
+
+    async def repeat(self, identity: Identity, repeat: Repeat) -> AsyncIterator[list[LoggedEvent]]:
+        return await self.events(identity, repeat.assistant_id, None)
+
+    async def stop(self, identity: Identity, answer_id: uuid.UUID) -> str:
+        message = await self.answer(identity, answer_id)
+        if message.status != "streaming":
+            raise ApiError(409, "conflict", f"This answer has ended ({message.status}).")
+        await self.runner.stop(str(answer_id))
+        return "stopping"
+
+    async def _from_database(self, message: Message) -> AsyncIterator[list[LoggedEvent]]:
+        yield [snapshot(message)]
+        while message.status == "streaming":
+            await asyncio.sleep(SNAPSHOT_POLL_S)
+            async with self.sessions() as session:
+                fresh = await session.get(Message, message.id)
+            if fresh is None:
+                return
+            if fresh.content != message.content or fresh.status != message.status:
+                yield [snapshot(fresh)]
+            message = fresh
+        yield [ending(message)]

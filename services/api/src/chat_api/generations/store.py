@@ -1,0 +1,157 @@
+"""What a generation writes: the user's message and the answer's row beside the upstream call, the answer's
+text as it grows (at most about once a second, renewing the owner's lease), and the answer's end."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+
+from chat_api.http.errors import ApiError
+from chat_api.storage.engine import Sessions
+from chat_api.storage.models import Conversation, Message, utcnow
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One answer to write: the user's message (new, or an existing one when the answer is retried)."""
+
+    conversation_id: uuid.UUID
+    assistant_id: uuid.UUID
+    user_id: uuid.UUID  # the user message's id
+    new_user_message: bool
+    user_parent_id: uuid.UUID | None
+    content: str
+    idempotency_key: str | None
+    title: str | None  # a new title for the conversation (its first message)
+    model: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str  # done, stopped, error, interrupted
+    content: str
+    finish_reason: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+
+
+def interrupted(now: datetime) -> dict[str, object]:
+    """An answer whose owner died: it keeps the text it had saved."""
+    return {
+        "status": "interrupted",
+        "error_code": "upstream_unavailable",
+        "error_message": "The answer was interrupted: the server writing it stopped. Retry.",
+        "lease_expires_at": None,
+        "updated_at": now,
+    }
+
+
+def busy() -> ApiError:
+    return ApiError(409, "conflict", "An answer is still being written in this conversation: wait, or stop it.")
+
+
+class GenerationStore:
+    def __init__(self, sessions: Sessions, lease: timedelta) -> None:
+        self.sessions = sessions
+        self.lease = lease
+
+    async def insert(self, turn: Turn) -> None:
+        """409 when another answer is streaming in the conversation (the database's unique index decides),
+        or the conversation has gone."""
+        now = utcnow()
+        try:
+            async with self.sessions.begin() as session:
+                if turn.new_user_message:
+                    session.add(
+                        Message(
+                            id=turn.user_id,
+                            conversation_id=turn.conversation_id,
+                            parent_id=turn.user_parent_id,
+                            role="user",
+                            content=turn.content,
+                            status="done",
+                            idempotency_key=turn.idempotency_key,
+                            created_at=now,
+                            updated_at=now,
+                        )
+                    )
+                    await session.flush()
+                session.add(
+                    Message(
+                        id=turn.assistant_id,
+                        conversation_id=turn.conversation_id,
+                        parent_id=turn.user_id,
+                        role="assistant",
+                        content="",
+                        status="streaming",
+                        model=turn.model,
+                        lease_expires_at=now + self.lease,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+                values: dict[str, object] = {"current_leaf_id": turn.assistant_id, "updated_at": now}
+                if turn.title:
+                    values["title"] = turn.title
+                changed = await session.execute(
+                    update(Conversation).where(Conversation.id == turn.conversation_id).values(**values)
+                )
+                if changed.rowcount != 1:  # type: ignore[attr-defined]
+                    raise ApiError(404, "not_found", "No such conversation.")
+        except IntegrityError:
+            raise busy() from None
+
+    async def progress(self, assistant_id: uuid.UUID, content: str | None) -> None:
+        """The text so far (None: unchanged), and the owner's lease renewed."""
+        now = utcnow()
+        values: dict[str, object] = {"lease_expires_at": now + self.lease}
+        if content is not None:
+            values.update(content=content, updated_at=now)
+        async with self.sessions.begin() as session:
+            await session.execute(
+                update(Message).where(Message.id == assistant_id, Message.status == "streaming").values(**values)
+            )
+
+    async def end(self, assistant_id: uuid.UUID, outcome: Outcome) -> None:
+        async with self.sessions.begin() as session:
+            await session.execute(
+                update(Message)
+                .where(Message.id == assistant_id)
+                .values(
+                    status=outcome.status,
+                    content=outcome.content,
+                    finish_reason=outcome.finish_reason,
+                    error_code=outcome.error_code,
+                    error_message=outcome.error_message,
+                    prompt_tokens=outcome.prompt_tokens,
+                    completion_tokens=outcome.completion_tokens,
+                    lease_expires_at=None,
+                    updated_at=utcnow(),
+                )
+            )
+
+    async def sweep(self) -> list[tuple[uuid.UUID, str]]:
+        """Answers whose owner stopped renewing its lease (its process died): `interrupted`, with what they
+        had saved; returned with that text. Any process runs this; the update itself decides who marks each."""
+        now = utcnow()
+        async with self.sessions.begin() as session:
+            result = await session.execute(
+                update(Message)
+                .where(Message.status == "streaming", Message.lease_expires_at < now)
+                .values(**interrupted(now))
+                .returning(Message.id, Message.content)
+            )
+            return [(row.id, row.content) for row in result]
+
+    async def recover(self, assistant_id: uuid.UUID, content: str) -> None:
+        """The text an interrupted answer's readers saw, when it is more than was saved before its owner died."""
+        async with self.sessions.begin() as session:
+            await session.execute(
+                update(Message)
+                .where(Message.id == assistant_id, Message.status == "interrupted")
+                .values(content=content, updated_at=utcnow())
+            )

@@ -1,0 +1,149 @@
+"""Planning a turn before any upstream call: the conversation is the user's, nothing else is streaming in it,
+the request is not a repeat, and the history is the branch the new message continues."""
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chat_api.auth.tokens import Identity
+from chat_api.chat.schemas import ChatRequest, Options
+from chat_api.chat.schemas import Message as HistoryMessage
+from chat_api.conversations.service import Thread, load_thread, title_from
+from chat_api.generations.store import Turn, busy, interrupted
+from chat_api.http.errors import ApiError
+from chat_api.settings import Settings
+from chat_api.storage.engine import Sessions
+from chat_api.storage.models import Message, utcnow
+
+
+@dataclass(frozen=True)
+class Repeat:
+    """The request repeats one already made (same Idempotency-Key): its answer, not a second one."""
+
+    assistant_id: uuid.UUID
+
+
+def check_message(content: str, options: Options, settings: Settings) -> None:
+    def fail(field: str, reason: str) -> ApiError:
+        return ApiError(422, "invalid_request", f"{field}: {reason}")
+
+    if not content.strip():
+        raise fail("content", "must not be blank")
+    if len(content) > settings.MAX_MESSAGE_CHARS:
+        raise fail("content", f"must be at most {settings.MAX_MESSAGE_CHARS} characters")
+    if "\x00" in content:
+        raise fail("content", "must not contain NUL characters")
+    if options.max_tokens is not None and options.max_tokens > settings.MAX_OUTPUT_TOKENS:
+        raise fail("options.max_tokens", f"must be at most {settings.MAX_OUTPUT_TOKENS}")
+
+
+def history_of(branch: list[Message], settings: Settings) -> list[HistoryMessage]:
+    """What the model sees before the new message: the branch's turns that have text, the newest that fit."""
+    history: list[HistoryMessage] = []
+    chars = 0
+    for message in reversed(branch):
+        if not message.content.strip():
+            continue
+        if len(history) >= settings.MAX_HISTORY_MESSAGES or chars + len(message.content) > settings.MAX_HISTORY_CHARS:
+            break
+        history.append(HistoryMessage(role=message.role, content=message.content))  # type: ignore[arg-type]
+        chars += len(message.content)
+    return history[::-1]
+
+
+class TurnPlanner:
+    def __init__(self, sessions: Sessions, settings: Settings, model: str) -> None:
+        self.sessions = sessions
+        self.settings = settings
+        self.model = model
+
+    async def send(
+        self,
+        identity: Identity,
+        conversation_id: uuid.UUID,
+        content: str,
+        parent: uuid.UUID | None,
+        parent_given: bool,
+        options: Options,
+        idempotency_key: str | None,
+    ) -> tuple[Turn, ChatRequest] | Repeat:
+        check_message(content, options, self.settings)
+        async with self.sessions.begin() as session:
+            thread = await load_thread(session, identity, conversation_id)
+            if idempotency_key is not None:
+                repeat = self._repeat(thread, idempotency_key)
+                if repeat is not None:
+                    return repeat
+            await self._ensure_idle(session, thread)
+        if parent_given:
+            if parent is not None and (parent not in thread.tree or thread.messages[parent].role != "assistant"):
+                raise ApiError(404, "not_found", "parent_id: no such answer in this conversation")
+        else:
+            shown = thread.tree.branch(thread.conversation.current_leaf_id)
+            parent = shown[-1] if shown else None
+        branch = thread.branch_messages(parent)
+        first = not thread.messages
+        turn = Turn(
+            conversation_id=conversation_id,
+            assistant_id=uuid.uuid4(),
+            user_id=uuid.uuid4(),
+            new_user_message=True,
+            user_parent_id=parent,
+            content=content,
+            idempotency_key=idempotency_key,
+            title=title_from(content) if first and thread.conversation.title == "New chat" else None,
+            model=self.model,
+        )
+        return turn, ChatRequest(message=content, history=history_of(branch, self.settings), options=options)
+
+    async def retry(
+        self, identity: Identity, conversation_id: uuid.UUID, answer_id: uuid.UUID, options: Options
+    ) -> tuple[Turn, ChatRequest]:
+        """A new answer to the same user message: a sibling of `answer_id`, which stays."""
+        check_message("x", options, self.settings)
+        async with self.sessions.begin() as session:
+            thread = await load_thread(session, identity, conversation_id)
+            answer = thread.messages.get(answer_id)
+            if answer is None or answer.role != "assistant" or answer.parent_id is None:
+                raise ApiError(404, "not_found", "No such answer in this conversation.")
+            await self._ensure_idle(session, thread)
+        question = thread.messages[answer.parent_id]
+        branch = thread.branch_messages(question.parent_id)
+        turn = Turn(
+            conversation_id=conversation_id,
+            assistant_id=uuid.uuid4(),
+            user_id=question.id,
+            new_user_message=False,
+            user_parent_id=question.parent_id,
+            content=question.content,
+            idempotency_key=None,
+            title=None,
+            model=self.model,
+        )
+        return turn, ChatRequest(message=question.content, history=history_of(branch, self.settings), options=options)
+
+    def _repeat(self, thread: Thread, key: str) -> Repeat | None:
+        asked = next((m for m in thread.messages.values() if m.idempotency_key == key and m.role == "user"), None)
+        if asked is None:
+            return None
+        answers = [thread.messages[child] for child in thread.tree.children.get(asked.id, [])]
+        if not answers:
+            return None
+        return Repeat(answers[0].id)
+
+    async def _ensure_idle(self, session: AsyncSession, thread: Thread) -> None:
+        """409 while an answer streams here; one whose owner has died (lease lapsed) is marked interrupted."""
+        now = utcnow()
+        for message in thread.messages.values():
+            if message.status != "streaming":
+                continue
+            if message.lease_expires_at is not None and message.lease_expires_at > now:
+                raise busy()
+            await session.execute(
+                update(Message)
+                .where(Message.id == message.id, Message.status == "streaming")
+                .values(**interrupted(now))
+            )
+            message.status = "interrupted"

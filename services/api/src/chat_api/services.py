@@ -1,0 +1,108 @@
+"""What each worker builds once and every request shares, wired together; torn down in reverse at shutdown."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+from redis.asyncio import Redis
+
+from chat_api.auth.secret import signing_secret
+from chat_api.auth.service import AuthService
+from chat_api.auth.tokens import TokenSigner
+from chat_api.chat.service import ChatService
+from chat_api.chat.upstream import open_upstream
+from chat_api.conversations.service import ConversationService
+from chat_api.generations.local_log import LocalEventLog
+from chat_api.generations.redis_log import RedisEventLog
+from chat_api.generations.runner import INTERRUPTED, EventLog, GenerationRunner, error_event
+from chat_api.generations.service import Generations
+from chat_api.generations.store import GenerationStore
+from chat_api.generations.turns import TurnPlanner
+from chat_api.server import shutdown
+from chat_api.settings import Settings
+from chat_api.state import AppState
+from chat_api.storage.engine import create_engine, create_sessions
+from chat_api.storage.schema import prepare_schema
+
+logger = logging.getLogger("chat_api")
+SWEEP_EVERY_S = 2.0
+
+
+async def sweep_forever(store: GenerationStore, log: EventLog) -> None:
+    """Answers whose owner died are marked interrupted a few seconds after its lease lapsed, keeping every word
+    their readers saw (the event log has what the last save missed), and their readers, wherever they are, are
+    told."""
+    while True:
+        await asyncio.sleep(SWEEP_EVERY_S)
+        try:
+            swept = await store.sweep()
+            for answer_id, saved in swept:
+                seen = await log.text_of(str(answer_id))
+                if seen is not None and len(seen) > len(saved):
+                    await store.recover(answer_id, seen)
+                await log.interrupted(str(answer_id), error_event(INTERRUPTED))
+        except Exception:
+            logger.warning("could not sweep for interrupted answers", exc_info=True)
+            continue
+        if swept:
+            logger.info("answers interrupted (their owner stopped)", extra={"fields": {"answers": len(swept)}})
+
+
+@asynccontextmanager
+async def open_event_log(settings: Settings) -> AsyncIterator[EventLog]:
+    if settings.REDIS_URL is None:
+        if settings.WEB_CONCURRENCY > 1:
+            logger.warning(
+                "REDIS_URL is not set: answers are followed and stopped within one worker process only; "
+                "set REDIS_URL (or WEB_CONCURRENCY=1)"
+            )
+        log: EventLog = LocalEventLog(keep_after_end_s=settings.GENERATION_KEEP_S)
+        try:
+            yield log
+        finally:
+            await log.aclose()
+        return
+    redis = Redis.from_url(settings.REDIS_URL.get_secret_value(), max_connections=200)
+    shared = RedisEventLog(redis, keep_after_end_s=settings.GENERATION_KEEP_S)
+    await shared.start()
+    try:
+        yield shared
+    finally:
+        await shared.aclose()
+        await redis.aclose()
+
+
+@asynccontextmanager
+async def open_services(settings: Settings) -> AsyncIterator[AppState]:
+    engine = create_engine(settings)
+    try:
+        await prepare_schema(engine)
+        sessions = create_sessions(engine)
+        signer = TokenSigner(await signing_secret(settings, sessions), settings.ACCESS_TOKEN_TTL_S)
+        async with contextlib.AsyncExitStack() as stack:
+            upstream = await stack.enter_async_context(open_upstream(settings))
+            chat = ChatService(upstream, settings)
+            store = GenerationStore(sessions, timedelta(seconds=settings.GENERATION_LEASE_S))
+            log = await stack.enter_async_context(open_event_log(settings))
+            runner = GenerationRunner(chat, store, log)
+            sweeper = asyncio.create_task(sweep_forever(store, log), name="sweeper")
+            try:
+                yield AppState(
+                    settings=settings,
+                    chat=chat,
+                    sessions=sessions,
+                    auth=AuthService(sessions, signer, settings),
+                    conversations=ConversationService(sessions),
+                    planner=TurnPlanner(sessions, settings, upstream.deployment),
+                    generations=Generations(runner, log, sessions),
+                )
+            finally:
+                await runner.drain(shutdown.time_left(settings.GRACEFUL_TIMEOUT_S))
+                sweeper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sweeper
+    finally:
+        await engine.dispose()

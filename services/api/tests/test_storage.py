@@ -1,0 +1,52 @@
+"""The schema: Alembic's migrations are the only way it changes, and they agree with the models."""
+
+from typing import Any
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from chat_api.storage.models import Base
+from chat_api.storage.schema import alembic_config, head_revision
+
+from .postgres import Databases
+
+
+def differences(connection: Connection) -> list[Any]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True, "compare_server_default": True})
+    return list(compare_metadata(context, Base.metadata))
+
+
+def run(connection: Connection, action: str, revision: str) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    getattr(command, action)(config, revision)
+
+
+def tables(connection: Connection) -> set[str]:
+    return set(inspect(connection).get_table_names()) - {"alembic_version"}
+
+
+@pytest.mark.parametrize("kind", ["postgres", "sqlite"])
+async def test_upgrade_downgrade_upgrade_and_no_drift(kind: str, request: pytest.FixtureRequest, tmp_path: Any) -> None:
+    if kind == "postgres":
+        databases: Databases = request.getfixturevalue("postgres")
+        url = await databases.new(migrated=False)
+    else:
+        url = f"sqlite+aiosqlite:///{tmp_path / 'schema.db'}"
+    engine = create_async_engine(url)
+    async with engine.connect() as connection:
+        await connection.run_sync(run, "upgrade", "head")
+        assert await connection.run_sync(tables) == set(Base.metadata.tables)
+        assert await connection.run_sync(differences) == []  # the models and the migrations agree
+        await connection.run_sync(run, "downgrade", "base")
+        assert await connection.run_sync(tables) == set()
+        await connection.run_sync(run, "upgrade", "head")
+        current = await connection.run_sync(lambda sync: MigrationContext.configure(sync).get_current_revision())
+        assert current == head_revision()
+        await connection.commit()
+    await engine.dispose()

@@ -1,0 +1,132 @@
+/** One conversation's branch of messages and what can happen to it: a pure reducer, so every transition is
+ * testable. Messages the server returns replace ours, keeping the objects that did not change (so the
+ * memoised messages on screen do not render again). */
+import type { ChatMessage, ErrorInfo, FinishReason, Snapshot, StartInfo, Usage } from '../types/chat';
+
+export interface ConversationState {
+  /** Whose messages these are: another conversation's are not shown while the next one loads. */
+  conversationId: string | null;
+  messages: ChatMessage[];
+  earlier: string | null;
+}
+
+export type ConversationAction =
+  | { type: 'loaded'; conversationId: string; messages: ChatMessage[]; earlier: string | null }
+  /** The first message made a conversation: what is on screen is now its. */
+  | { type: 'adopted'; conversationId: string }
+  | { type: 'earlier'; messages: ChatMessage[]; earlier: string | null }
+  /** A new user message (or, for a retry, none) and the answer's placeholder, after `parentId`'s branch. */
+  | { type: 'asked'; parentId: string | null; user: ChatMessage | null; answer: ChatMessage }
+  | { type: 'started'; placeholderId: string; info: StartInfo; placeholderUserId: string | null }
+  | { type: 'append'; answerId: string; text: string }
+  | { type: 'restart'; answerId: string }
+  | { type: 'usage'; answerId: string; usage: Usage }
+  | { type: 'snapshot'; snapshot: Snapshot }
+  | {
+      type: 'ended';
+      answerId: string;
+      status: 'done' | 'stopped' | 'error';
+      finishReason?: FinishReason;
+      error?: ErrorInfo;
+    };
+
+export const initialConversation: ConversationState = { conversationId: null, messages: [], earlier: null };
+
+function same(a: ChatMessage, b: ChatMessage): boolean {
+  return (
+    a.id === b.id &&
+    a.content === b.content &&
+    a.status === b.status &&
+    a.updated_at === b.updated_at &&
+    a.sibling_ids.join() === b.sibling_ids.join()
+  );
+}
+
+export function merge(current: ChatMessage[], fresh: ChatMessage[]): ChatMessage[] {
+  const byId = new Map(current.map((message) => [message.id, message]));
+  return fresh.map((message) => {
+    const old = byId.get(message.id);
+    return old && same(old, message) ? old : message;
+  });
+}
+
+function update(state: ConversationState, id: string, change: (message: ChatMessage) => ChatMessage) {
+  return { ...state, messages: state.messages.map((message) => (message.id === id ? change(message) : message)) };
+}
+
+export function conversationReducer(state: ConversationState, action: ConversationAction): ConversationState {
+  switch (action.type) {
+    case 'loaded':
+      return {
+        conversationId: action.conversationId,
+        messages: merge(state.conversationId === action.conversationId ? state.messages : [], action.messages),
+        earlier: action.earlier,
+      };
+    case 'adopted':
+      return { ...state, conversationId: action.conversationId };
+    case 'earlier':
+      return { ...state, messages: [...action.messages, ...state.messages], earlier: action.earlier };
+    case 'asked': {
+      const cut = action.parentId === null ? 0 : state.messages.findIndex((m) => m.id === action.parentId) + 1;
+      const kept = state.messages.slice(0, Math.max(0, cut));
+      return { ...state, messages: [...kept, ...(action.user ? [action.user] : []), action.answer] };
+    }
+    case 'started':
+      return {
+        ...state,
+        messages: state.messages.map((message) => {
+          if (message.id === action.placeholderId) return { ...message, id: action.info.assistant_message_id };
+          if (message.id === action.placeholderUserId) return { ...message, id: action.info.user_message_id };
+          return message;
+        }),
+      };
+    case 'append':
+      return update(state, action.answerId, (message) => ({ ...message, content: message.content + action.text }));
+    case 'restart':
+      return update(state, action.answerId, (message) => ({ ...message, content: '', status: 'streaming' }));
+    case 'usage':
+      return update(state, action.answerId, (message) => ({ ...message, usage: action.usage }));
+    case 'snapshot': {
+      const { snapshot } = action;
+      return update(state, snapshot.assistant_message_id, (message) => ({
+        ...message,
+        content: snapshot.content,
+        status: snapshot.status,
+        finish_reason: snapshot.finish_reason,
+        usage: snapshot.usage,
+        error: snapshot.error,
+      }));
+    }
+    case 'ended':
+      return update(state, action.answerId, (message) => ({
+        ...message,
+        status: action.status,
+        finish_reason: action.finishReason ?? message.finish_reason,
+        error: action.error ?? null,
+      }));
+  }
+}
+
+/** A message that exists only on this page until the server's `start` event names it. */
+export function placeholder(
+  role: 'user' | 'assistant',
+  id: string,
+  parentId: string | null,
+  content = '',
+): ChatMessage {
+  const now = new Date().toISOString();
+  return {
+    id,
+    parent_id: parentId,
+    role,
+    content,
+    status: role === 'user' ? 'done' : 'streaming',
+    finish_reason: null,
+    error: null,
+    model: null,
+    usage: null,
+    created_at: now,
+    updated_at: now,
+    sibling_ids: [id],
+  };
+}

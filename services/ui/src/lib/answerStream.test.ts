@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+
+import { chunkedBody, splitBytes, sse } from '../test/fakeFetch';
+import { readAnswer } from './answerStream';
+import { ChatApiError } from './errors';
+
+function withId(id: number, event: string, data: unknown): string {
+  return `id: ${id}\n${sse(event, data)}`;
+}
+
+const START = {
+  request_id: 'r1',
+  model: 'chat',
+  conversation_id: 'c1',
+  user_message_id: 'u1',
+  assistant_message_id: 'a1',
+};
+const FULL =
+  withId(1, 'start', START) +
+  ': keep-alive\n\n' +
+  withId(2, 'delta', { text: 'Grüß ' }) +
+  withId(3, 'delta', { text: 'こんにちは 🚀' }) +
+  withId(4, 'usage', { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 }) +
+  withId(5, 'done', { finish_reason: 'stop' });
+
+function collect() {
+  const seen = {
+    deltas: [] as string[],
+    start: undefined as unknown,
+    usage: undefined as unknown,
+    snapshots: [] as unknown[],
+  };
+  return {
+    seen,
+    handlers: {
+      onStart: (info: unknown) => (seen.start = info),
+      onDelta: (text: string) => seen.deltas.push(text),
+      onUsage: (usage: unknown) => (seen.usage = usage),
+      onSnapshot: (snapshot: unknown) => seen.snapshots.push(snapshot),
+    },
+  };
+}
+
+describe('readAnswer', () => {
+  it.each([1, 3, 7, 64])('parses events split every %i bytes, mid-event and mid-character', async (every) => {
+    const { seen, handlers } = collect();
+    const end = await readAnswer(chunkedBody(splitBytes(FULL, every)), handlers);
+    expect(end).toEqual({ kind: 'done', finishReason: 'stop' });
+    expect(seen.start).toEqual(START);
+    expect(seen.deltas.join('')).toBe('Grüß こんにちは 🚀');
+    expect(seen.usage).toEqual({ prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 });
+  });
+
+  it('ends with the error event the server sent', async () => {
+    const body = chunkedBody([
+      withId(1, 'delta', { text: 'a' }),
+      withId(2, 'error', { code: 'upstream_unavailable', message: 'Lost.' }),
+    ]);
+    const end = await readAnswer(body, collect().handlers);
+    expect(end.kind).toBe('error');
+    if (end.kind === 'error') {
+      expect(end.error).toBeInstanceOf(ChatApiError);
+      expect(end.error.toInfo()).toEqual({ code: 'upstream_unavailable', message: 'Lost.' });
+    }
+  });
+
+  it('says where a cut connection stopped, so the rest can be asked for', async () => {
+    const cut = await readAnswer(
+      chunkedBody([withId(7, 'delta', { text: 'a' }), withId(8, 'delta', { text: 'b' })], { cut: true }),
+      collect().handlers,
+    );
+    expect(cut).toEqual({ kind: 'cut', lastEventId: '8' });
+    const closed = await readAnswer(chunkedBody([withId(9, 'delta', { text: 'c' })]), collect().handlers, '8');
+    expect(closed).toEqual({ kind: 'cut', lastEventId: '9' });
+    const nothing = await readAnswer(chunkedBody([], { cut: true }), collect().handlers, '9');
+    expect(nothing).toEqual({ kind: 'cut', lastEventId: '9' });
+  });
+
+  it('hands a snapshot on and ignores events it does not know', async () => {
+    const snapshot = { assistant_message_id: 'a1', content: 'all of it', status: 'done' };
+    const { seen, handlers } = collect();
+    const end = await readAnswer(
+      chunkedBody([sse('future', { x: 1 }) + sse('snapshot', snapshot) + sse('done', { finish_reason: 'stop' })]),
+      handlers,
+    );
+    expect(seen.snapshots).toEqual([snapshot]);
+    expect(end.kind).toBe('done');
+  });
+});

@@ -1,0 +1,79 @@
+import { createParser } from 'eventsource-parser';
+
+import type { FinishReason, Snapshot, StartInfo, Usage } from '../types/chat';
+import { ChatApiError, isAbort, isErrorInfo } from './errors';
+
+export interface AnswerHandlers {
+  onStart?: (info: StartInfo) => void;
+  onDelta: (text: string) => void;
+  onUsage?: (usage: Usage) => void;
+  onSnapshot?: (snapshot: Snapshot) => void;
+}
+
+export type AnswerEnd =
+  | { kind: 'done'; finishReason: FinishReason }
+  | { kind: 'error'; error: ChatApiError }
+  /** The connection ended before the answer did: follow it again from `lastEventId`. */
+  | { kind: 'cut'; lastEventId: string | null };
+
+/**
+ * Reads an answer's server-sent events (`start`, `delta`, `usage`, `snapshot`, then `done` or `error`),
+ * remembering the last event id, so a reader cut off can ask for exactly what it missed. One decoder per
+ * stream: characters split across chunks are joined, never mangled.
+ */
+export type Body = NonNullable<Response['body']>;
+
+export async function readAnswer(
+  body: Body,
+  handlers: AnswerHandlers,
+  lastEventId: string | null = null,
+): Promise<AnswerEnd> {
+  const state: { lastEventId: string | null; end: AnswerEnd | null } = { lastEventId, end: null };
+  const parser = createParser({
+    onEvent(event) {
+      if (event.id) state.lastEventId = event.id;
+      const data: unknown = JSON.parse(event.data);
+      switch (event.event) {
+        case 'start':
+          handlers.onStart?.(data as StartInfo);
+          break;
+        case 'delta':
+          handlers.onDelta((data as { text: string }).text);
+          break;
+        case 'usage':
+          handlers.onUsage?.(data as Usage);
+          break;
+        case 'snapshot':
+          handlers.onSnapshot?.(data as Snapshot);
+          break;
+        case 'done':
+          state.end = { kind: 'done', finishReason: (data as { finish_reason: FinishReason }).finish_reason };
+          break;
+        case 'error':
+          state.end = {
+            kind: 'error',
+            error: isErrorInfo(data)
+              ? new ChatApiError(data.code, data.message)
+              : new ChatApiError('stream_error', 'The answer failed part-way. Retry.'),
+          };
+          break;
+        default:
+          break; // events a newer server sends are for newer clients
+      }
+    },
+  });
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  try {
+    while (!state.end) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      parser.feed(value);
+    }
+  } catch (error) {
+    if (isAbort(error)) throw error;
+    // the connection broke: the answer may still be going on
+  } finally {
+    reader.releaseLock();
+  }
+  return state.end ?? { kind: 'cut', lastEventId: state.lastEventId };
+}

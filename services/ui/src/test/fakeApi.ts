@@ -1,0 +1,278 @@
+import { vi } from 'vitest';
+
+import type { ChatMessage, ConversationSummary, FinishReason } from '../types/chat';
+import { errorResponse, sse } from './fakeFetch';
+
+let counter = 0;
+const nextId = (prefix: string) => `${prefix}${++counter}`;
+
+/** One answer being written, driven by the test; its events carry ids, as the server's do. */
+export class Answer {
+  private controller!: ReadableStreamDefaultController<Uint8Array<ArrayBuffer>>;
+  private readonly encoder = new TextEncoder();
+  private eventId = 0;
+  readonly request: Record<string, unknown>;
+  readonly response: Response;
+  closed = false;
+
+  constructor(
+    private readonly server: FakeApi,
+    readonly message: ChatMessage,
+    readonly conversationId: string,
+    readonly userMessageId: string,
+    init: RequestInit,
+    from: { start: boolean; lastEventId: number } = { start: true, lastEventId: 0 },
+  ) {
+    this.eventId = from.lastEventId;
+    this.request = typeof init.body === 'string' ? (JSON.parse(init.body) as Record<string, unknown>) : {};
+    const body = new ReadableStream<Uint8Array<ArrayBuffer>>({
+      start: (controller) => {
+        this.controller = controller;
+      },
+    });
+    this.response = new Response(body, { status: 200, headers: { 'Content-Type': 'text/event-stream' } });
+    if (from.start)
+      this.send('start', {
+        request_id: 'r',
+        model: 'chat',
+        conversation_id: conversationId,
+        user_message_id: userMessageId,
+        assistant_message_id: message.id,
+      });
+  }
+
+  send(event: string, data: unknown): void {
+    if (this.closed) return;
+    this.controller.enqueue(this.encoder.encode(`id: ${++this.eventId}\n${sse(event, data)}`));
+  }
+
+  delta(text: string): void {
+    this.message.content += text;
+    this.send('delta', { text });
+  }
+
+  finish(reason: FinishReason = 'stop'): void {
+    this.message.status = reason === 'cancelled' ? 'stopped' : 'done';
+    this.message.finish_reason = reason;
+    this.message.usage = { prompt_tokens: 10, completion_tokens: 5 };
+    this.send('usage', { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 });
+    this.send('done', { finish_reason: reason });
+    this.close();
+  }
+
+  fail(code: string, message: string): void {
+    this.message.status = 'error';
+    this.message.error = { code, message };
+    this.send('error', { code, message });
+    this.close();
+  }
+
+  /** The connection drops; the answer goes on on the server. */
+  cut(): void {
+    this.controller.error(new TypeError('network error'));
+    this.closed = true;
+  }
+
+  private close(): void {
+    this.controller.close();
+    this.closed = true;
+    this.server.live.delete(this.message.id);
+  }
+}
+
+interface StoredConversation {
+  summary: ConversationSummary;
+  messages: ChatMessage[];
+  leaf: string | null;
+}
+
+function message(role: 'user' | 'assistant', parent: string | null, content = ''): ChatMessage {
+  const now = new Date(Date.now() + counter).toISOString();
+  const id = nextId(role === 'user' ? 'u' : 'a');
+  return {
+    id,
+    parent_id: parent,
+    role,
+    content,
+    status: role === 'user' ? 'done' : 'streaming',
+    finish_reason: null,
+    error: null,
+    model: 'chat',
+    usage: null,
+    created_at: now,
+    updated_at: now,
+    sibling_ids: [],
+  };
+}
+
+function json(body: unknown, status = 200): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
+}
+
+/** The api, in memory: sessions, conversations with their message trees, answers a test drives by hand. */
+export class FakeApi {
+  readonly conversations = new Map<string, StoredConversation>();
+  readonly answers: Answer[] = [];
+  readonly live = new Map<string, Answer>();
+  readonly stops: string[] = [];
+  readonly fetch = vi.fn((url: string, init: RequestInit = {}) => Promise.resolve(this.handle(url, init)));
+  cookie = false;
+  guests = 0;
+  account: string | null = null;
+  readonly imported: string[] = [];
+  nextFailure: Response | null = null;
+
+  latest(): Answer {
+    const answer = this.answers.at(-1);
+    if (!answer) throw new Error('no answer was asked for');
+    return answer;
+  }
+
+  failNextWith(status: number, code: string, text: string): void {
+    this.nextFailure = errorResponse(status, code, text);
+  }
+
+  private branch(stored: StoredConversation): ChatMessage[] {
+    const byId = new Map(stored.messages.map((m) => [m.id, m]));
+    let leaf = stored.leaf;
+    if (leaf === null) leaf = stored.messages.at(-1)?.id ?? null;
+    // down to the newest descendant
+    for (;;) {
+      const children = stored.messages.filter((m) => m.parent_id === leaf);
+      const newest = children.at(-1);
+      if (!newest) break;
+      leaf = newest.id;
+    }
+    const path: ChatMessage[] = [];
+    for (
+      let current = leaf ? byId.get(leaf) : undefined;
+      current;
+      current = current.parent_id ? byId.get(current.parent_id) : undefined
+    ) {
+      path.unshift({
+        ...current,
+        sibling_ids: stored.messages.filter((m) => m.parent_id === current.parent_id).map((m) => m.id),
+      });
+    }
+    return path;
+  }
+
+  detail(id: string) {
+    const stored = this.conversations.get(id);
+    if (!stored) throw new Error(`no conversation ${id}`);
+    return { ...stored.summary, messages: { items: this.branch(stored), earlier: null } };
+  }
+
+  private handle(url: string, init: RequestInit): Response {
+    const method = init.method ?? 'GET';
+    const path = url.split('?')[0] ?? url;
+    if (path === '/api/auth/refresh') {
+      return this.cookie ? json(this.session()) : errorResponse(401, 'unauthorized', 'No session.');
+    }
+    if (path === '/api/auth/guest') {
+      this.cookie = true;
+      this.guests++;
+      return json(this.session(), 201);
+    }
+    if (path === '/api/auth/register' || path === '/api/auth/login') {
+      const { email } = JSON.parse(init.body as string) as { email: string };
+      this.account = email;
+      return json(this.session(), path.endsWith('register') ? 201 : 200);
+    }
+    if (path === '/api/auth/logout' || path === '/api/auth/logout-everywhere') {
+      this.account = null;
+      this.cookie = false;
+      return new Response(null, { status: 204 });
+    }
+    if (path === '/api/conversations/import') {
+      const { conversations } = JSON.parse(init.body as string) as { conversations: { title: string }[] };
+      this.imported.push(...conversations.map((c) => c.title));
+      return json({ conversations: [] }, 201);
+    }
+    if (this.nextFailure) {
+      const failure = this.nextFailure;
+      this.nextFailure = null;
+      return failure;
+    }
+    if (path === '/api/conversations' && method === 'GET') {
+      const items = [...this.conversations.values()].map((c) => c.summary).reverse();
+      return json({ items, next_cursor: null });
+    }
+    if (path === '/api/conversations' && method === 'POST') {
+      const summary = { id: nextId('c'), title: 'New chat', created_at: '', updated_at: '' };
+      this.conversations.set(summary.id, { summary, messages: [], leaf: null });
+      return json(summary, 201);
+    }
+    let match = /^\/api\/conversations\/([^/]+)$/.exec(path);
+    if (match?.[1] && method === 'GET') return json(this.detail(match[1]));
+    match = /^\/api\/conversations\/([^/]+)\/messages$/.exec(path);
+    if (match?.[1] && method === 'POST') {
+      const stored = this.conversations.get(match[1]);
+      if (!stored) return errorResponse(404, 'not_found', 'No such conversation.');
+      const body = JSON.parse(init.body as string) as { content: string; parent_id?: string | null };
+      const parent = 'parent_id' in body ? (body.parent_id ?? null) : (this.branch(stored).at(-1)?.id ?? null);
+      if (stored.summary.title === 'New chat') stored.summary.title = body.content.slice(0, 48);
+      const user = message('user', parent, body.content);
+      return this.answer(stored, user, init);
+    }
+    match = /^\/api\/conversations\/([^/]+)\/messages\/([^/]+)\/retry$/.exec(path);
+    if (match?.[1] && match[2]) {
+      const stored = this.conversations.get(match[1]);
+      const old = stored?.messages.find((m) => m.id === match?.[2]);
+      const user = stored?.messages.find((m) => m.id === old?.parent_id);
+      if (!stored || !user) return errorResponse(404, 'not_found', 'No such answer.');
+      return this.answer(stored, null, init, user.id);
+    }
+    match = /^\/api\/conversations\/([^/]+)\/branch$/.exec(path);
+    if (match?.[1]) {
+      const stored = this.conversations.get(match[1]);
+      if (!stored) return errorResponse(404, 'not_found', 'No such conversation.');
+      stored.leaf = (JSON.parse(init.body as string) as { message_id: string }).message_id;
+      return json(this.detail(match[1]));
+    }
+    match = /^\/api\/generations\/([^/]+)\/stop$/.exec(path);
+    if (match?.[1]) {
+      this.stops.push(match[1]);
+      this.live.get(match[1])?.finish('cancelled');
+      return json({ status: 'stopping' }, 202);
+    }
+    match = /^\/api\/generations\/([^/]+)\/events$/.exec(path);
+    if (match?.[1]) {
+      const answer = this.live.get(match[1]);
+      if (!answer) return errorResponse(404, 'not_found', 'No such answer.');
+      // Followed again: after the last event the reader saw, or (without one) from the start.
+      const last = new Headers(init.headers).get('Last-Event-ID');
+      const from = { start: last === null, lastEventId: Number(last ?? 0) };
+      const follower = new Answer(this, answer.message, answer.conversationId, answer.userMessageId, init, from);
+      if (last === null && answer.message.content) follower.send('delta', { text: answer.message.content });
+      this.answers.push(follower); // the test drives it as the same answer, now followed again
+      this.live.set(match[1], follower);
+      return follower.response;
+    }
+    return errorResponse(404, 'not_found', `fake api: no route ${method} ${path}`);
+  }
+
+  private answer(stored: StoredConversation, user: ChatMessage | null, init: RequestInit, userId?: string): Response {
+    if (user) stored.messages.push(user);
+    const assistant = message('assistant', user?.id ?? userId ?? null);
+    stored.messages.push(assistant);
+    stored.leaf = assistant.id;
+    const answer = new Answer(this, assistant, stored.summary.id, user?.id ?? userId ?? '', init);
+    this.answers.push(answer);
+    this.live.set(assistant.id, answer);
+    return answer.response;
+  }
+
+  private session() {
+    const user = this.account
+      ? { id: 'account-1', email: this.account, guest: false }
+      : { id: `guest-${this.guests}`, email: null, guest: true };
+    return { access_token: `token-${this.guests}`, expires_in: 600, user };
+  }
+}
+
+export function fakeApi(): FakeApi {
+  const api = new FakeApi();
+  vi.stubGlobal('fetch', api.fetch);
+  return api;
+}
