@@ -28,13 +28,15 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from string import Template
 
 import uvloop
+
+from stores import postgres, redis
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -77,10 +79,19 @@ class Target:
     path: str
     headers: dict[str, str]
     token_marker: bytes | None  # bytes that occur once per token in the body (None: tokens cannot be told apart)
+    # The conversation route: stream `index` is sent into conversation `index` (one answer at a time in each).
+    conversations: list[str] = field(default_factory=list)
+
+    def path_for(self, index: int) -> str:
+        if not self.conversations:
+            return self.path
+        return self.path.format(conversation=self.conversations[index % len(self.conversations)])
 
     def body(self, pacing: dict[str, int], index: int) -> bytes:
         directive = f"@emulator ttft_ms=0 token_ms={pacing['token_ms']} tokens={pacing['tokens']}"
         message = f"Benchmark question {index}\n{directive}"
+        if self.conversations:
+            return json.dumps({"content": message}).encode()
         if self.name == "emulator":
             messages = [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": message}]
             payload: dict[str, object] = {
@@ -93,14 +104,14 @@ class Target:
         return json.dumps(payload).encode()
 
 
-async def one_stream(target: Target, body: bytes) -> StreamResult:
+async def one_stream(target: Target, body: bytes, path: str) -> StreamResult:
     result = StreamResult()
     started = time.perf_counter()
     try:
         reader, writer = await asyncio.open_connection(HOST, target.port)
         head = "".join(f"{k}: {v}\r\n" for k, v in target.headers.items())
         writer.write(
-            f"POST {target.path} HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/json\r\n{head}"
+            f"POST {path} HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/json\r\n{head}"
             f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
             + body
         )
@@ -136,7 +147,7 @@ async def drive(target: Target, pacing: dict[str, int], concurrency: int, stream
 
     async def worker() -> None:
         for index in indices:
-            results.append(await one_stream(target, target.body(pacing, index)))
+            results.append(await one_stream(target, target.body(pacing, index), target.path_for(index)))
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     return results
@@ -248,7 +259,10 @@ class Stack:
 
 
 @contextmanager
-def running_stack(work: Path, workers: int, checkout: Path = ROOT) -> Iterator[Stack]:
+def running_stack(
+    work: Path, workers: int, checkout: Path = ROOT, stores: dict[str, str] | None = None
+) -> Iterator[Stack]:
+    """`stores`: the api's DATABASE_URL and REDIS_URL (the conversation route), else an SQLite file."""
     ports = {name: free_port() for name in ("emulator", "api", "nginx")}
     logs = {name: (work / f"{name}.log").open("wb") for name in ports}
     api_dir = checkout / "services/api"
@@ -269,6 +283,7 @@ def running_stack(work: Path, workers: int, checkout: Path = ROOT) -> Iterator[S
         "LOG_LEVEL": "INFO",  # as in production: one JSON line per request
         "SQLITE_PATH": str(work / "chat.db"),  # the stateless routes touch no database; sign-in does
         "AUTH_SECRET": "a-benchmark-signing-secret-of-forty-chars",
+        **(stores or {}),
     }
     api = subprocess.Popen(  # noqa: S603 - the api's own gunicorn, configured as in its image
         [str(api_dir / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "chat_api.main:create_app()"],
@@ -294,11 +309,34 @@ def running_stack(work: Path, workers: int, checkout: Path = ROOT) -> Iterator[S
                 process.kill()
 
 
+def migrate(checkout: Path, stores: dict[str, str]) -> None:
+    """As compose's migrate step: the schema, before the api starts."""
+    api_dir = checkout / "services/api"
+    subprocess.run(  # noqa: S603 - the api's own alembic
+        [str(api_dir / ".venv/bin/alembic"), "upgrade", "head"],
+        cwd=api_dir, env={**os.environ, **stores}, check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+
+
 def guest_token(port: int) -> str:
     request = urllib.request.Request(f"http://{HOST}:{port}/api/auth/guest", method="POST")
     with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback, our own api
         token: str = json.load(response)["access_token"]
     return token
+
+
+def new_conversations(port: int, token: str, count: int) -> list[str]:
+    made = []
+    for _ in range(count):
+        request = urllib.request.Request(
+            f"http://{HOST}:{port}/api/conversations",
+            data=b"{}",
+            method="POST",
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback, our own api
+            made.append(json.load(response)["id"])
+    return made
 
 
 # --- measuring -----------------------------------------------------------------------------------------------
@@ -423,7 +461,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="api workers (WEB_CONCURRENCY)")
     parser.add_argument("--only", help="scenarios as pacing:concurrency, comma-separated (default: all)")
     parser.add_argument("--repeat", type=int, default=1, help="measure each scenario this many times")
-    parser.add_argument("--route", choices=["events", "stream"], default="events", help="the api route to drive")
+    parser.add_argument(
+        "--route",
+        choices=["events", "stream", "conversation"],
+        default="events",
+        help="the api route to drive: the stateless /api/chat/events or /stream, or a message sent into a "
+        "conversation (sign-in, database, live answer in Redis: Postgres and Redis run beside it)",
+    )
     parser.add_argument("--checkout", type=Path, default=ROOT, help="the checkout whose api and nginx to run")
     parser.add_argument("--label", default="current", help="names this run in the results (e.g. before)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench/results/stack-overhead.json")
@@ -433,19 +477,35 @@ def main() -> None:
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     rows: list[dict[str, object]] = []
-    with running_stack(work, args.workers, args.checkout) as stack:
+    with ExitStack() as stores:
+        stores_env = None
+        if args.route == "conversation":
+            stores_env = {
+                "DATABASE_URL": stores.enter_context(postgres(work)),
+                "REDIS_URL": stores.enter_context(redis(work)),
+            }
+            migrate(args.checkout, stores_env)
+        stack = stores.enter_context(running_stack(work, args.workers, args.checkout, stores_env))
         # The client keeps to one core; the servers, started before this (affinity is inherited), may use all.
         cores = sorted(os.sched_getaffinity(0))
         os.sched_setaffinity(0, {cores[-1]})
         idle_rss = [round(rss_mb(pid), 1) for pid in process_tree(stack.api.pid)[1:]]
         # Azure sends content filter results with each content chunk only; the api's SSE has a delta per token.
-        api_marker = b"event: delta\n" if args.route == "events" else None
-        signed_in = {"Authorization": f"Bearer {guest_token(stack.ports['api'])}"}  # the chat routes need a user
+        api_marker = b"event: delta\n" if args.route in ("events", "conversation") else None
+        token = guest_token(stack.ports["api"])
+        signed_in = {"Authorization": f"Bearer {token}"}  # every route that spends the model needs a user
+        path, conversations = f"/api/chat/{args.route}", []
+        if args.route == "conversation":  # one conversation per stream that can run at once (one answer each)
+            largest = max((concurrency for _, concurrency, _ in chosen(args.only)), default=1)
+            path, conversations = (
+                "/api/conversations/{conversation}/messages",
+                new_conversations(stack.ports["api"], token, largest + 4),
+            )
         targets = [
             Target("emulator", stack.ports["emulator"], "/openai/deployments/chat/chat/completions?api-version="
                    "2024-10-21", {"api-key": KEY}, b'"protected_material_code"'),
-            Target("api", stack.ports["api"], f"/api/chat/{args.route}", signed_in, api_marker),
-            Target("nginx", stack.ports["nginx"], f"/api/chat/{args.route}", signed_in, api_marker),
+            Target("api", stack.ports["api"], path, signed_in, api_marker, conversations),
+            Target("nginx", stack.ports["nginx"], path, signed_in, api_marker, conversations),
         ]  # fmt: skip
         for target in targets:  # warm-up: imports, connections, JIT of nothing, caches of everything
             uvloop.run(drive(target, PACED | {"token_ms": 0}, 4, 8))
@@ -460,7 +520,7 @@ def main() -> None:
 
     result = {
         "label": args.label,
-        "route": f"/api/chat/{args.route}",
+        "route": "/api/conversations/{id}/messages" if args.route == "conversation" else f"/api/chat/{args.route}",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, CPython {platform.python_version()}",
         "api_workers": args.workers,

@@ -2,11 +2,10 @@
 migrate step runs `alembic upgrade head` before any replica starts)."""
 
 import fcntl
-from contextlib import nullcontext
 from importlib.resources import files
+from typing import IO
 
 import anyio
-
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -43,10 +42,12 @@ async def prepare_schema(engine: AsyncEngine) -> None:
     start on a schema that is not the latest."""
     if is_sqlite(engine):
         database = engine.url.database or ""
-        with open(f"{database}.migrating", "w") if database and database != ":memory:" else nullcontext() as lock:
-            if lock is not None:
-                await anyio.to_thread.run_sync(fcntl.flock, lock.fileno(), fcntl.LOCK_EX)
+        lock = await anyio.to_thread.run_sync(_locked, f"{database}.migrating") if database != ":memory:" else None
+        try:
             await upgrade_schema(engine)
+        finally:
+            if lock is not None:
+                lock.close()  # (closing releases the lock)
         return
     async with engine.connect() as connection:
         current = await connection.run_sync(lambda sync: MigrationContext.configure(sync).get_current_revision())
@@ -56,6 +57,13 @@ async def prepare_schema(engine: AsyncEngine) -> None:
             f"the database schema is at {current or 'nothing'}, this version needs {head}: "
             "run `alembic upgrade head` (compose runs it as its migrate step)"
         )
+
+
+def _locked(path: str) -> IO[str]:
+    """The file `path`, locked for this process alone (waiting for whoever holds it)."""
+    handle = open(path, "w")  # noqa: SIM115 - held until the caller is done
+    fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+    return handle
 
 
 def _upgrade(connection: Connection) -> None:
