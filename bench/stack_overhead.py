@@ -26,6 +26,7 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -41,6 +42,7 @@ from stores import postgres, redis
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 KEY = "bench-key"
+WARM_UP_CLIENTS = 4
 SYSTEM_PROMPT = "You are a helpful assistant."
 PACED = {"token_ms": 20, "tokens": 50}  # what a user feels: 50 tokens/s, one second per answer
 UNPACED = {"token_ms": 0, "tokens": 200}  # capacity: as fast as the stack can relay
@@ -79,19 +81,20 @@ class Target:
     path: str
     headers: dict[str, str]
     token_marker: bytes | None  # bytes that occur once per token in the body (None: tokens cannot be told apart)
-    # The conversation route: stream `index` is sent into conversation `index` (one answer at a time in each).
+    # The conversation route: each concurrent client has its own conversation (one answer at a time in each).
     conversations: list[str] = field(default_factory=list)
 
-    def path_for(self, index: int) -> str:
+    def path_for(self, client: int) -> str:
         if not self.conversations:
             return self.path
-        return self.path.format(conversation=self.conversations[index % len(self.conversations)])
+        return self.path.format(conversation=self.conversations[client])
 
     def body(self, pacing: dict[str, int], index: int) -> bytes:
         directive = f"@emulator ttft_ms=0 token_ms={pacing['token_ms']} tokens={pacing['tokens']}"
         message = f"Benchmark question {index}\n{directive}"
         if self.conversations:
-            return json.dumps({"content": message}).encode()
+            # Each message edits the first (a new root branch): the model sees one message, as on the other routes.
+            return json.dumps({"content": message, "parent_id": None}).encode()
         if self.name == "emulator":
             messages = [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": message}]
             payload: dict[str, object] = {
@@ -145,11 +148,11 @@ async def drive(target: Target, pacing: dict[str, int], concurrency: int, stream
     indices = iter(range(streams))
     results: list[StreamResult] = []
 
-    async def worker() -> None:
+    async def client(number: int) -> None:
         for index in indices:
-            results.append(await one_stream(target, target.body(pacing, index), target.path_for(index)))
+            results.append(await one_stream(target, target.body(pacing, index), target.path_for(number)))
 
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    await asyncio.gather(*(client(number) for number in range(concurrency)))
     return results
 
 
@@ -318,10 +321,16 @@ def migrate(checkout: Path, stores: dict[str, str]) -> None:
     )  # fmt: skip
 
 
-def guest_token(port: int) -> str:
+def guest_token(port: int) -> str | None:
+    """A guest's access token; None from an api that has no accounts (round 1's, with `--checkout`)."""
     request = urllib.request.Request(f"http://{HOST}:{port}/api/auth/guest", method="POST")
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback, our own api
-        token: str = json.load(response)["access_token"]
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback, our own api
+            token: str = json.load(response)["access_token"]
+    except urllib.error.HTTPError as error:
+        if error.code == 404:
+            return None
+        raise
     return token
 
 
@@ -493,13 +502,15 @@ def main() -> None:
         # Azure sends content filter results with each content chunk only; the api's SSE has a delta per token.
         api_marker = b"event: delta\n" if args.route in ("events", "conversation") else None
         token = guest_token(stack.ports["api"])
-        signed_in = {"Authorization": f"Bearer {token}"}  # every route that spends the model needs a user
+        signed_in = {"Authorization": f"Bearer {token}"} if token else {}  # a route that spends the model needs a user
         path, conversations = f"/api/chat/{args.route}", []
-        if args.route == "conversation":  # one conversation per stream that can run at once (one answer each)
+        if args.route == "conversation":  # one conversation per concurrent client (one answer at a time each)
+            if token is None:
+                sys.exit("this api has no accounts: the conversation route needs round 2's api")
             largest = max((concurrency for _, concurrency, _ in chosen(args.only)), default=1)
             path, conversations = (
                 "/api/conversations/{conversation}/messages",
-                new_conversations(stack.ports["api"], token, largest + 4),
+                new_conversations(stack.ports["api"], token, max(largest, WARM_UP_CLIENTS)),
             )
         targets = [
             Target("emulator", stack.ports["emulator"], "/openai/deployments/chat/chat/completions?api-version="
@@ -508,7 +519,7 @@ def main() -> None:
             Target("nginx", stack.ports["nginx"], path, signed_in, api_marker, conversations),
         ]  # fmt: skip
         for target in targets:  # warm-up: imports, connections, JIT of nothing, caches of everything
-            uvloop.run(drive(target, PACED | {"token_ms": 0}, 4, 8))
+            uvloop.run(drive(target, PACED | {"token_ms": 0}, WARM_UP_CLIENTS, 8))
         for pacing, concurrency, streams in chosen(args.only):
             for run, target in itertools.product(range(1, args.repeat + 1), targets):
                 row = measure(stack, target, pacing, concurrency, streams, run)

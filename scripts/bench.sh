@@ -18,6 +18,15 @@ command -v nginx >/dev/null 2>&1 || apt_install_without_starting nginx
 uv run --project bench --no-sync python bench/stack_overhead.py
 uv run --project bench --no-sync python bench/plot_stack_overhead.py
 
+stage "the conversation route against the stateless one, side by side (Postgres and Redis beside the api, about 4 min)"
+compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null && command -v redis-server >/dev/null \
+  || apt_install_without_starting postgresql redis-server
+for route in events conversation; do
+  label=$([ "$route" = events ] && echo stateless || echo conversation)
+  uv run --project bench --no-sync python bench/stack_overhead.py --route "$route" --label "$label" \
+    --only paced:1,paced:10,paced:100,unpaced:10 --out "bench/results/stack-overhead-$label.json"
+done
+
 stage "UI render under a 200 tokens/s stream (about 30 s)"
 command -v chromium >/dev/null || { echo "needs Chromium (Debian: apt-get install chromium)"; exit 1; }
 ensure_node

@@ -72,7 +72,9 @@ def test_a_guest_keeps_its_chats_and_sees_them_on_another_browser(page: Page, br
         chats = other.get_by_role("navigation", name="Conversations")
         chats.get_by_role("button", name=re.compile("^Remember the lighthouse")).click()
         expect(other.get_by_label("You").last).to_contain_text("Remember the lighthouse")
-        expect(last_answer(other)).to_have_text(last_answer(page).inner_text())
+        for seen in (page, other):  # the answer rendered as markdown (the renderer loads after the first paint)
+            expect(last_answer(seen).get_by_role("heading", name="Remember the lighthouse")).to_be_visible()
+        expect(last_answer(other)).to_have_text(last_answer(page).inner_text(), use_inner_text=True)
     finally:
         other.context.close()
 
@@ -98,13 +100,14 @@ def test_stop_then_reload_shows_what_the_server_saved(page: Page) -> None:
     expect(answer).to_contain_text("A long story")
     page.get_by_role("button", name="Stop").click()
     expect(answer).to_have_attribute("data-status", "stopped")
+    expect(answer.get_by_role("heading", name="A long story")).to_be_visible()
     shown = answer.inner_text()
     stored = saved(page)["messages"]["items"][-1]
     assert stored["status"] == "stopped" and stored["finish_reason"] == "cancelled" and stored["content"]
     expect(answer).to_have_attribute("data-chars", str(utf16_length(stored["content"])))  # what was seen, saved
     page.reload()
     expect(last_answer(page)).to_have_attribute("data-status", "stopped")
-    assert last_answer(page).inner_text() == shown
+    expect(last_answer(page)).to_have_text(shown, use_inner_text=True)
 
 
 def test_a_reload_mid_answer_follows_it_to_the_end_with_exactly_the_saved_text(page: Page) -> None:
@@ -117,8 +120,9 @@ def test_a_reload_mid_answer_follows_it_to_the_end_with_exactly_the_saved_text(p
     assert stored["status"] == "done" and stored["usage"]["completion_tokens"] == 150
     # Exactly the model's text, once: no part replayed twice, none missing.
     assert answer.get_attribute("data-chars") == str(utf16_length(stored["content"]))
-    assert answer.inner_text().count("Keep writing while I reload") == 1
-    assert answer.inner_text().count("That's all for now.") == 1
+    shown = answer.inner_text()
+    for phrase in ("Keep writing while I reload", "Grüß Gott"):
+        assert shown.count(phrase) == stored["content"].count(phrase) >= 1
 
 
 def test_retry_makes_a_sibling_and_keeps_the_later_turns(page: Page) -> None:
