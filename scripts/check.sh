@@ -12,6 +12,11 @@ ensure_hadolint
 stage "hadolint: every Dockerfile"
 git ls-files --cached --others --exclude-standard '*Dockerfile' | xargs "$TOOLS_DIR/bin/hadolint"
 
+stage "every uv.lock matches its pyproject.toml (the api's floors reach bench's lock through its path source)"
+for project in "${PY_PROJECTS[@]}"; do
+  (cd "$project" && uv lock --check --quiet) || { echo "$project/uv.lock is stale: run uv lock there" >&2; exit 1; }
+done
+
 for project in "${PY_PROJECTS[@]}"; do
   stage "$project: install (locked), ruff, mypy --strict"
   (cd "$project" && uv sync --locked --quiet && uv run --no-sync ruff check . && uv run --no-sync ruff format --check . \
