@@ -11,7 +11,7 @@ settings = get_settings()
 
 bind = f"{settings.APP_HOST}:{settings.APP_PORT}"
 worker_class = "chat_api.server.worker.ChatWorker"  # uvicorn_worker's, with a shutdown deadline
-workers = settings.WEB_CONCURRENCY
+workers = settings.workers  # WEB_CONCURRENCY, or the cores shared among the replicas on this machine
 # Each worker listens on a socket of its own (SO_REUSEPORT) and the kernel spreads new connections evenly.
 # On one shared socket, the first worker to wake accepts a whole burst; with nginx keeping its connections
 # alive, they then stay there (measured: one worker at 83% of a core, the other at 25%).

@@ -14,31 +14,66 @@ from pathlib import Path
 import pytest
 
 
+class PrivateRedis:
+    """The machine's redis-server on a Unix socket in its own folder; stopped and started again at will (the
+    same address), as a Redis restarting without persistence."""
+
+    def __init__(self, binary: str) -> None:
+        self.binary = binary
+        self.root = Path(tempfile.mkdtemp(prefix="chat-redis-"))
+        self.socket = self.root / "redis.sock"
+        self.url = f"unix://{self.socket}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(  # noqa: S603 - the machine's own redis-server
+            [self.binary, "--port", "0", "--unixsocket", str(self.socket), "--save", "", "--appendonly", "no",
+             "--dir", str(self.root)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        for _ in range(500):
+            if self.socket.exists():
+                return
+            time.sleep(0.01)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+        self.socket.unlink(missing_ok=True)
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def redis_binary() -> str:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        if os.environ.get("REQUIRE_REDIS"):
+            raise RuntimeError("REQUIRE_REDIS is set but redis-server was not found (apt install redis-server)")
+        pytest.skip("no redis-server here (apt install redis-server, or set REDIS_TEST_URL)")
+    return binary
+
+
+@contextlib.contextmanager
+def restartable_redis() -> Iterator[PrivateRedis]:
+    redis = PrivateRedis(redis_binary())
+    try:
+        redis.start()
+        yield redis
+    finally:
+        redis.remove()
+
+
 @contextlib.contextmanager
 def private_redis() -> Iterator[str]:
     given = os.environ.get("REDIS_TEST_URL")
     if given:
         yield given
         return
-    binary = shutil.which("redis-server")
-    if binary is None:
-        if os.environ.get("REQUIRE_REDIS"):
-            raise RuntimeError("REQUIRE_REDIS is set but redis-server was not found (apt install redis-server)")
-        pytest.skip("no redis-server here (apt install redis-server, or set REDIS_TEST_URL)")
-    root = Path(tempfile.mkdtemp(prefix="chat-redis-"))
-    socket = root / "redis.sock"
-    process = subprocess.Popen(  # noqa: S603 - the machine's own redis-server
-        [binary, "--port", "0", "--unixsocket", str(socket), "--save", "", "--appendonly", "no", "--dir", str(root)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        for _ in range(200):
-            if socket.exists():
-                break
-            time.sleep(0.01)
-        yield f"unix://{socket}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        shutil.rmtree(root, ignore_errors=True)
+    with restartable_redis() as redis:
+        yield redis.url

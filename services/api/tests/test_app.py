@@ -129,6 +129,19 @@ def test_gunicorn_takes_its_sizes_from_the_settings(environment: Callable[[dict[
     assert conf["worker_class"] == f"{ChatWorker.__module__}.{ChatWorker.__name__}"
 
 
+@pytest.mark.parametrize(("cores", "replicas", "workers"), [(2, 2, 1), (8, 2, 4), (3, 2, 1), (1, 3, 1), (4, 1, 4)])
+def test_unset_workers_share_the_machine_among_the_replicas(
+    cores: int,
+    replicas: int,
+    workers: int,
+    environment: Callable[[dict[str, str]], None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("os.sched_getaffinity", lambda _pid: set(range(cores)))
+    environment({**VALID, "WEB_CONCURRENCY": "", "API_REPLICAS": str(replicas)})
+    assert runpy.run_path(str(GUNICORN_CONF))["workers"] == workers
+
+
 @pytest.fixture
 def logging_restored() -> Iterator[None]:
     """Request it before `capsys`: logging is set up again on the real stdout once capture has ended."""

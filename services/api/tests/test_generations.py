@@ -19,6 +19,7 @@ from chat_api.storage.engine import create_engine, create_sessions
 from chat_api.storage.models import utcnow
 
 from .conftest import ApiFactory, api_settings, signed_in, upstream_ended
+from .redis_server import restartable_redis
 
 SECRET = "a-test-signing-secret-of-forty-characters"
 
@@ -376,3 +377,52 @@ async def test_an_interrupted_answer_keeps_every_word_its_readers_saw(
                     break
                 await asyncio.sleep(0.1)
     assert saved["status"] == "interrupted" and saved["content"] == "Saved, and seen but not saved."
+
+
+@pytest.mark.parametrize(
+    ("outage_s", "reader_goes_to_the_database"),
+    [(1.0, False), (4.5, True)],  # a blip, and longer than a reader waits (GIVE_UP_AFTER_S)
+)
+async def test_redis_restarting_mid_answer_loses_nothing(
+    api_server: ApiFactory, postgres: Any, outage_s: float, reader_goes_to_the_database: bool
+) -> None:
+    """Redis restarts empty while A writes an answer that a reader follows on B. The owner writes the whole
+    answer again once Redis is back: after a blip the reader gets exactly what it missed; after a longer
+    outage it reads the answer from the database. Either way it ends with every word, and so does a reader
+    who comes later."""
+    with restartable_redis() as redis:
+        shared = {"AUTH_SECRET": SECRET, "DATABASE_URL": await postgres.new(), "REDIS_URL": redis.url}
+        with api_server(**shared) as url_a, api_server(**shared) as url_b:
+            async with signed_in(url_a) as on_a, httpx.AsyncClient(base_url=url_b, headers=on_a.headers) as on_b:
+                conversation_id = await conversation(on_a)
+                content, _ = tagged("through a restart", "ttft_ms=0 token_ms=25 tokens=320")
+                first: list[ServerSentEvent] = []
+                async with aconnect_sse(
+                    on_a, "POST", f"/api/conversations/{conversation_id}/messages", json={"content": content}
+                ) as source:
+                    async for event in source.aiter_sse():
+                        first.append(event)
+                        if len(first) == 4:
+                            break
+                answer = first[0].json()["assistant_message_id"]
+                shown, names = text_of(first), []
+                async with aconnect_sse(
+                    on_b, "GET", f"/api/generations/{answer}/events", headers={"Last-Event-ID": first[-1].id}
+                ) as source:
+                    async for event in source.aiter_sse():
+                        names.append(event.event)
+                        if event.event == "delta":
+                            shown += event.json()["text"]
+                        elif event.event == "snapshot":
+                            shown = event.json()["content"]
+                        if len(names) == 5:
+                            await asyncio.to_thread(redis.stop)
+                            await asyncio.sleep(outage_s)
+                            await asyncio.to_thread(redis.start)
+                saved = (await messages(on_a, conversation_id))[1]
+                later = frames(await on_b.get(f"/api/generations/{answer}/events"))
+    assert saved["status"] == "done" and len(saved["content"]) > 1000
+    assert shown == saved["content"]
+    assert names[-1] == "done"
+    assert ("snapshot" in names) is reader_goes_to_the_database
+    assert text_of(later) == saved["content"]  # Redis has the whole answer again

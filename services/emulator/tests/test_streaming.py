@@ -81,6 +81,7 @@ async def test_request_log_records_what_tests_need_and_never_the_key(
     response = await http.get("/_emulator/requests", params={"tag": tag_of(request)})
     (record,) = response.json()["requests"]
     assert record["route"] == "azure" and record["deployment"] == "chat" and record["api_version"]
+    assert record["client"] == "127.0.0.1"
     assert record["messages"] == 1 and record["status"] == 200 and record["outcome"] == "completed"
     assert record["options"] == {
         "max_tokens": 100,

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
-from httpx_sse import aconnect_sse
+from httpx_sse import EventSource, aconnect_sse
 
 from .support import BASE_URL, bearer
 
@@ -103,3 +103,94 @@ async def wait_for(condition: Callable[[], bool], within: float, step: float = 0
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))] if ordered else 0.0
+
+
+@dataclass
+class AnswerRun(StreamRun):
+    """An answer in a conversation, followed as the UI follows it: again from the last event id whenever the
+    connection is cut (a replica restarting, say), until its terminal event."""
+
+    answer_id: str | None = None
+    conversation_id: str | None = None
+    reconnects: int = 0
+    snapshots: int = 0
+
+
+async def _read_answer(source: EventSource, run: AnswerRun, last_id: str | None) -> str | None:
+    async for event in source.aiter_sse():
+        if event.id:
+            last_id = event.id
+        run.events.append(event.event)
+        data = json.loads(event.data)
+        match event.event:
+            case "start":
+                run.answer_id = data["assistant_message_id"]
+                run.text.clear()  # the events start again from the first
+            case "delta":
+                if run.first_delta_at is None:
+                    run.first_delta_at = time.time()
+                run.text.append(data["text"])
+            case "snapshot":
+                run.snapshots += 1
+                run.text[:] = [data["content"]]
+                last_id = None  # from a snapshot, a reader cut off starts over
+            case "done":
+                run.finish_reason = data["finish_reason"]
+            case "error":
+                run.error = data["code"]
+    return last_id
+
+
+async def run_answer(
+    http: httpx.AsyncClient, directive: str, run: AnswerRun | None = None, max_reconnects: int = 30
+) -> AnswerRun:
+    """A new conversation, a message in it, and its answer read to the end through every cut."""
+    run = run or AnswerRun(new_request_tag())
+    run.started_at = time.time()
+    created = await http.post("/api/conversations", json={})
+    if created.status_code != 201:
+        run.status, run.error = created.status_code, f"HTTP {created.status_code} creating a conversation"
+        return run
+    run.conversation_id = created.json()["id"]
+    payload = {"content": f"Replica test question\n@emulator {directive} tag={run.tag}"}
+    last_id: str | None = None
+    try:
+        path = f"/api/conversations/{run.conversation_id}/messages"
+        async with aconnect_sse(http, "POST", path, json=payload) as source:
+            run.status = source.response.status_code
+            run.request_id = source.response.headers.get("x-request-id")
+            if run.status != 200:
+                await source.response.aread()
+                run.error = f"HTTP {run.status}"
+                return run
+            last_id = await _read_answer(source, run, last_id)
+    except httpx.HTTPError:
+        pass  # cut: followed again below
+    if run.answer_id is None and run.error is None:
+        run.error = "cut before its start"
+    return await follow_answer(http, run, last_id, max_reconnects)
+
+
+async def follow_answer(
+    http: httpx.AsyncClient, run: AnswerRun, last_id: str | None, max_reconnects: int = 30
+) -> AnswerRun:
+    """`run.answer_id`'s events after `last_id` (all of them if None), again after every cut, to its end."""
+    waited = run.events == []  # a new reader starts at once; one that was cut waits a little first
+    while run.finish_reason is None and run.error is None:
+        if not waited:
+            if run.reconnects >= max_reconnects:
+                run.error = "gave up following"
+                break
+            run.reconnects += 1
+            await asyncio.sleep(min(2.0, 0.25 * run.reconnects))
+        waited = False
+        headers = {"Last-Event-ID": last_id} if last_id else {}
+        try:
+            async with aconnect_sse(http, "GET", f"/api/generations/{run.answer_id}/events", headers=headers) as source:
+                if source.response.status_code != 200:
+                    await source.response.aread()
+                    continue  # nginx's 502/503 while a replica restarts: try again
+                last_id = await _read_answer(source, run, last_id)
+        except httpx.HTTPError:
+            continue
+    return run

@@ -39,8 +39,12 @@ print(json.dumps(gunicorn))
 
 
 def api_rss_mb() -> dict[str, float]:
-    """Resident memory of the api's gunicorn processes (the container's PID 1 and its workers), MB by PID."""
-    found: dict[str, float] = json.loads(compose("exec", "-T", "api", "python", "-c", RSS))
+    """Resident memory of the api's gunicorn processes (each replica's PID 1 and its workers), MB by
+    replica and PID."""
+    found: dict[str, float] = {}
+    for index in range(1, len(compose("ps", "-q", "api").split()) + 1):
+        rss = json.loads(compose("exec", "-T", "--index", str(index), "api", "python", "-c", RSS))
+        found.update({f"{index}:{pid}": mb for pid, mb in rss.items()})
     return found
 
 

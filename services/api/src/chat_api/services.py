@@ -54,7 +54,7 @@ async def sweep_forever(store: GenerationStore, log: EventLog) -> None:
 @asynccontextmanager
 async def open_event_log(settings: Settings) -> AsyncIterator[EventLog]:
     if settings.REDIS_URL is None:
-        if settings.WEB_CONCURRENCY > 1:
+        if settings.workers > 1:
             logger.warning(
                 "REDIS_URL is not set: answers are followed and stopped within one worker process only; "
                 "set REDIS_URL (or WEB_CONCURRENCY=1)"

@@ -1,5 +1,6 @@
 """Configuration from the environment (and an optional .env), validated once at start."""
 
+import os
 import sys
 from functools import lru_cache
 from typing import Annotated, Literal, TypeVar
@@ -59,7 +60,12 @@ class Settings(DatabaseSettings):
         default_factory=list, description="Comma-separated origins allowed by CORS; empty: CORS closed."
     )
     FORWARDED_ALLOW_IPS: str = Field("*", description="Whose X-Forwarded-* headers to trust (only nginx reaches us).")
-    WEB_CONCURRENCY: int = Field(2, ge=1, le=64, description="gunicorn workers.")
+    WEB_CONCURRENCY: int | None = Field(
+        None, ge=1, le=64, description="gunicorn workers. Unset: this machine's cores shared among API_REPLICAS."
+    )
+    API_REPLICAS: PositiveInt = Field(
+        1, le=64, description="How many replicas of the api share this machine (compose passes its own count)."
+    )
     GRACEFUL_TIMEOUT_S: int = Field(
         30, ge=1, le=3600, description="On shutdown, how long streams in flight may finish (whole seconds)."
     )
@@ -129,10 +135,16 @@ class Settings(DatabaseSettings):
     def _empty_key_means_entra_id(cls, value: object) -> object:
         return None if value == "" else value
 
-    @field_validator("AUTH_SECRET", "REDIS_URL", mode="before")
+    @field_validator("AUTH_SECRET", "REDIS_URL", "WEB_CONCURRENCY", mode="before")
     @classmethod
     def _empty_means_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+    @property
+    def workers(self) -> int:
+        if self.WEB_CONCURRENCY is not None:
+            return self.WEB_CONCURRENCY
+        return max(1, len(os.sched_getaffinity(0)) // self.API_REPLICAS)
 
     @property
     def uses_entra_id(self) -> bool:

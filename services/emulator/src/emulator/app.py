@@ -44,7 +44,7 @@ class Emulator:
 
     async def azure_deployment_route(self, request: Request) -> ASGIApp:
         deployment = request.path_params["deployment"]
-        record = self.log.open("azure", deployment)
+        record = self.log.open("azure", deployment, request.client.host if request.client else None)
         record.api_version = request.query_params.get("api-version")
         if not record.api_version:
             return self._respond(record, 404, protocol.RESOURCE_NOT_FOUND)
@@ -52,7 +52,7 @@ class Emulator:
 
     async def openai_route(self, request: Request) -> ASGIApp:
         route = "azure-v1" if request.url.path.startswith("/openai/") else "openai"
-        record = self.log.open(route, deployment="")
+        record = self.log.open(route, deployment="", client=request.client.host if request.client else None)
         return await self._complete(request, record, deployment=None)
 
     async def requests(self, request: Request) -> Response:

@@ -20,6 +20,7 @@ class RequestRecord:
     route: str
     deployment: str
     received_at: float = field(default_factory=time.time)
+    client: str | None = None  # the caller's address: which api replica sent it, for tests of replicas
     api_version: str | None = None
     tag: str | None = None
     messages: int | None = None
@@ -45,8 +46,8 @@ class RequestLog:
         self._records: deque[RequestRecord] = deque(maxlen=size)
         self._ids = itertools.count(1)
 
-    def open(self, route: str, deployment: str) -> RequestRecord:
-        record = RequestRecord(id=next(self._ids), route=route, deployment=deployment)
+    def open(self, route: str, deployment: str, client: str | None = None) -> RequestRecord:
+        record = RequestRecord(id=next(self._ids), route=route, deployment=deployment, client=client)
         self._records.append(record)
         return record
 

@@ -86,4 +86,10 @@ describe('readAnswer', () => {
     expect(seen.snapshots).toEqual([snapshot]);
     expect(end.kind).toBe('done');
   });
+
+  it('after a snapshot, a cut reader starts over (its old event id would add text twice)', async () => {
+    const snapshot = { assistant_message_id: 'a1', content: 'so far', status: 'streaming' };
+    const end = await readAnswer(chunkedBody([sse('snapshot', snapshot)], { cut: true }), collect().handlers, '8');
+    expect(end).toEqual({ kind: 'cut', lastEventId: null });
+  });
 });

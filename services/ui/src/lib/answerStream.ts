@@ -44,6 +44,8 @@ export async function readAnswer(
           handlers.onUsage?.(data as Usage);
           break;
         case 'snapshot':
+          // The whole answer as saved, in place of what is shown: a reader cut off after it starts over.
+          state.lastEventId = null;
           handlers.onSnapshot?.(data as Snapshot);
           break;
         case 'done':

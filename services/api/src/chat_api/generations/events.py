@@ -25,3 +25,7 @@ def order(event_id: str | None) -> tuple[int, int]:
     if not (head.isdigit() and tail.isdigit()):
         return (0, 0)
     return (int(head), int(tail))
+
+
+class EventLogUnavailable(Exception):
+    """The log cannot serve this reader now (Redis out of reach): read the answer from the database."""

@@ -73,6 +73,11 @@ class LocalEventLog:
         stop()
         return True
 
+    def events_of(self, generation_id: str) -> list[LoggedEvent] | None:
+        """Every event so far, in order (None when this log no longer has the answer)."""
+        entry = self._entries.get(generation_id)
+        return None if entry is None else entry.events
+
     async def text_of(self, generation_id: str) -> str | None:
         """All the text its events carried, or None when this log no longer has it."""
         entry = self._entries.get(generation_id)

@@ -6,6 +6,11 @@ there, at once; it numbers events itself (`0-1`, `0-2`, ... as Redis entry ids),
 event here and in Redis, and a reader can resume on any process. Redis is written behind, in order, a batch
 per round trip. Readers elsewhere replay from the Stream and then follow it: one blocking read per process
 serves all of them.
+
+Redis holds nothing the database does not also get (it runs without persistence). If it restarts, or is
+out of reach for a while, the owner finds its Stream gone or short and writes the whole answer again from
+memory, so readers who wait see exactly what they missed; readers cut off for longer than a few seconds
+read the answer from the database instead (`EventLogUnavailable`).
 """
 
 import asyncio
@@ -18,7 +23,7 @@ import orjson
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from chat_api.generations.events import LoggedEvent, order
+from chat_api.generations.events import TERMINAL, EventLogUnavailable, LoggedEvent, order
 from chat_api.generations.local_log import LocalEventLog
 
 logger = logging.getLogger("chat_api.generations")
@@ -27,6 +32,26 @@ STOP_CHANNEL: Final = "chat:generations:stop"
 STREAM_MAX: Final = 20_000  # events kept per answer (a 4,096-token answer needs about 4,100)
 WHILE_RUNNING_S: Final = 3600  # a key outlives a dead owner this long at most
 FOLLOW_BLOCK_MS: Final = 100  # how long the shared read waits before taking in readers who joined since
+GIVE_UP_AFTER_S: Final = 3.0  # Redis out of reach this long: readers here go to the database
+RETRY_MAX_S: Final = 2.0
+
+# A batch is appended only if the Stream still ends with the last event the writer put there; else (Redis
+# restarted, or lost the key) it returns 0 and the writer sends every event again with expected = '*'.
+# One round trip, atomic: a reader never sees a gap. ARGV: expected last id, ttl, maxlen, then id/name/data.
+APPEND_SCRIPT: Final = """
+local key = KEYS[1]
+if ARGV[1] == '*' then
+  redis.call('DEL', key)
+else
+  local last = redis.call('XREVRANGE', key, '+', '-', 'COUNT', 1)[1]
+  if (last and last[1] or '') ~= ARGV[1] then return 0 end
+end
+for i = 4, #ARGV, 3 do
+  redis.call('XADD', key, 'MAXLEN', '~', ARGV[3], ARGV[i], 'n', ARGV[i + 1], 'd', ARGV[i + 2])
+end
+redis.call('EXPIRE', key, ARGV[2])
+return 1
+"""
 
 
 def stream_key(generation_id: str) -> str:
@@ -51,17 +76,18 @@ class _Follower:
 
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
-        self.readers: dict[str, list[tuple[asyncio.Queue[list[LoggedEvent]], list[str]]]] = {}
+        # Each reader's queue (None in it: Redis is out of reach, go elsewhere) and the last id it was given.
+        self.readers: dict[str, list[tuple[asyncio.Queue[list[LoggedEvent] | None], list[str]]]] = {}
         self.task: asyncio.Task[None] | None = None
 
-    def join(self, key: str, after: str) -> asyncio.Queue[list[LoggedEvent]]:
-        queue: asyncio.Queue[list[LoggedEvent]] = asyncio.Queue()
+    def join(self, key: str, after: str) -> asyncio.Queue[list[LoggedEvent] | None]:
+        queue: asyncio.Queue[list[LoggedEvent] | None] = asyncio.Queue()
         self.readers.setdefault(key, []).append((queue, [after]))
         if self.task is None or self.task.done():
             self.task = asyncio.create_task(self._loop(), name="redis-follower")
         return queue
 
-    def leave(self, key: str, queue: asyncio.Queue[list[LoggedEvent]]) -> None:
+    def leave(self, key: str, queue: asyncio.Queue[list[LoggedEvent] | None]) -> None:
         remaining = [reader for reader in self.readers.get(key, []) if reader[0] is not queue]
         if remaining:
             self.readers[key] = remaining
@@ -69,6 +95,8 @@ class _Follower:
             self.readers.pop(key, None)
 
     async def _loop(self) -> None:
+        failing_since: float | None = None
+        loop = asyncio.get_running_loop()
         while self.readers:
             streams = {key: min((last[0] for _, last in readers), key=order) for key, readers in self.readers.items()}
             try:
@@ -77,9 +105,14 @@ class _Follower:
                     await self.redis.xread(streams, count=500, block=FOLLOW_BLOCK_MS),  # type: ignore[arg-type]
                 )
             except RedisError:
-                logger.warning("following answers in Redis failed; retrying", exc_info=True)
-                await asyncio.sleep(0.5)
+                if failing_since is None:
+                    failing_since = loop.time()
+                    logger.warning("following answers in Redis failed; retrying", exc_info=True)
+                elif loop.time() - failing_since > GIVE_UP_AFTER_S:
+                    self._send_everyone_elsewhere()
+                await asyncio.sleep(0.25)
                 continue
+            failing_since = None
             for raw_key, entries in replies or []:
                 key = raw_key.decode()
                 events = [decode(entry_id, fields) for entry_id, fields in entries]
@@ -88,6 +121,13 @@ class _Follower:
                     if fresh:
                         last[0] = fresh[-1].id
                         queue.put_nowait(fresh)
+
+    def _send_everyone_elsewhere(self) -> None:
+        logger.warning("Redis is out of reach: the answers followed here are read from the database meanwhile")
+        for readers in self.readers.values():
+            for queue, _ in readers:
+                queue.put_nowait(None)
+        self.readers.clear()
 
     async def aclose(self) -> None:
         self.readers.clear()
@@ -102,7 +142,8 @@ class RedisEventLog:
         self.redis = redis
         self.keep_after_end_s = keep_after_end_s
         self.local = LocalEventLog(keep_after_end_s)
-        self._writers: dict[str, asyncio.Queue[list[LoggedEvent] | None]] = {}
+        self._append = redis.register_script(APPEND_SCRIPT)
+        self._wakes: dict[str, asyncio.Event] = {}
         self._writer_tasks: set[asyncio.Task[None]] = set()
         self._follower = _Follower(redis)
         self._listener: asyncio.Task[None] | None = None
@@ -114,39 +155,47 @@ class RedisEventLog:
 
     async def append(self, generation_id: str, events: list[tuple[str, dict[str, Any]]]) -> list[str]:
         ids = await self.local.append(generation_id, events)
-        logged = [LoggedEvent(ident, name, data) for ident, (name, data) in zip(ids, events, strict=True)]
-        queue = self._writers.get(generation_id)
-        if queue is None:
-            queue = self._writers[generation_id] = asyncio.Queue()
-            task = asyncio.create_task(self._write_behind(generation_id, queue), name=f"redis-writer-{generation_id}")
+        wake = self._wakes.get(generation_id)
+        if wake is None:
+            wake = self._wakes[generation_id] = asyncio.Event()
+            task = asyncio.create_task(self._write_behind(generation_id, wake), name=f"redis-writer-{generation_id}")
             self._writer_tasks.add(task)
             task.add_done_callback(self._writer_tasks.discard)
-        queue.put_nowait(logged)
-        if any(event.terminal for event in logged):
-            queue.put_nowait(None)
-            self._writers.pop(generation_id, None)
+        wake.set()
+        if any(name in TERMINAL for name, _ in events):
+            self._wakes.pop(generation_id, None)
         return ids
 
-    async def _write_behind(self, generation_id: str, queue: asyncio.Queue[list[LoggedEvent] | None]) -> None:
-        """In order, everything waiting in one round trip; the key expires a while after the end."""
+    async def _write_behind(self, generation_id: str, wake: asyncio.Event) -> None:
+        """Whatever is new since the last round trip, in one; the whole answer again when Redis lost it.
+        Retried (backing off) while Redis is out of reach, until this process forgets the answer."""
         key = stream_key(generation_id)
-        ended = False
-        while not ended:
-            batch = [await queue.get()]
-            while not queue.empty():
-                batch.append(queue.get_nowait())
-            ended = batch[-1] is None
-            events = [event for part in batch if part is not None for event in part]
-            pipe = self.redis.pipeline(transaction=False)
-            for event in events:
-                fields = {"n": event.name, "d": orjson.dumps(event.data)}
-                pipe.xadd(key, fields, id=event.id, maxlen=STREAM_MAX, approximate=True)  # type: ignore[arg-type]
-            pipe.expire(key, int(self.keep_after_end_s) if ended else WHILE_RUNNING_S)
+        written, last_id, rewrite, failures = 0, "", False, 0
+        while (events := self.local.events_of(generation_id)) is not None:
+            upto = len(events)
+            if written == upto:
+                if upto and events[-1].terminal:
+                    return
+                await wake.wait()
+                wake.clear()
+                continue
+            batch = events[:upto] if rewrite else events[written:upto]
+            ttl = int(self.keep_after_end_s) if batch[-1].terminal else WHILE_RUNNING_S
+            fields = [part for event in batch for part in (event.id, event.name, orjson.dumps(event.data))]
             try:
-                await pipe.execute()
+                appended = await self._append(keys=[key], args=["*" if rewrite else last_id, ttl, STREAM_MAX, *fields])
             except RedisError:
-                # Readers here are served from memory; those elsewhere fall back to the database.
-                logger.warning("could not write an answer's events to Redis", exc_info=True)
+                failures += 1
+                if failures == 1:
+                    logger.warning("could not write an answer's events to Redis; retrying", exc_info=True)
+                await asyncio.sleep(min(RETRY_MAX_S, 0.05 * 2**failures))
+                continue
+            if not appended:
+                rewrite = True  # the Stream is not as we left it: Redis restarted, or lost it
+                continue
+            if failures or rewrite:
+                logger.info("an answer's events are in Redis again", extra={"fields": {"events": upto}})
+            written, last_id, rewrite, failures = upto, batch[-1].id, False, 0
 
     def on_stop(self, generation_id: str, stop: Callable[[], None]) -> None:
         self.local.on_stop(generation_id, stop)
@@ -196,7 +245,10 @@ class RedisEventLog:
             return
         key, last = stream_key(generation_id), redis_id(after)
         while True:  # the replay, a page at a time
-            entries = cast("Entries", await self.redis.xrange(key, min=f"({last}", max="+", count=1000))
+            try:
+                entries = cast("Entries", await self.redis.xrange(key, min=f"({last}", max="+", count=1000))
+            except RedisError as error:
+                raise EventLogUnavailable from error
             if not entries:
                 break
             batch = [decode(entry_id, fields) for entry_id, fields in entries]
@@ -208,9 +260,11 @@ class RedisEventLog:
         try:
             # What was written between the replay and joining comes now, or with the next shared read.
             while True:
-                batch = await queue.get()
-                yield batch
-                if batch[-1].terminal:
+                live = await queue.get()
+                if live is None:
+                    raise EventLogUnavailable
+                yield live
+                if live[-1].terminal:
                     return
         finally:
             self._follower.leave(key, queue)

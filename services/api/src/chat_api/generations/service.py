@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from chat_api.auth.tokens import Identity
-from chat_api.generations.events import LoggedEvent
+from chat_api.generations.events import EventLogUnavailable, LoggedEvent
 from chat_api.generations.runner import EventLog, Generation, GenerationRunner, Plan
 from chat_api.generations.turns import Repeat
 from chat_api.http.errors import ApiError
@@ -73,7 +73,7 @@ class Generations:
         the database (a snapshot, then one a second until it ends)."""
         message = await self.answer(identity, answer_id)
         if await self.log.known(str(answer_id)):
-            return self.log.read(str(answer_id), after)
+            return self._from_log(message, after)
         return self._from_database(message)
 
     async def repeat(self, identity: Identity, repeat: Repeat) -> AsyncIterator[list[LoggedEvent]]:
@@ -85,6 +85,17 @@ class Generations:
             raise ApiError(409, "conflict", f"This answer has ended ({message.status}).")
         await self.runner.stop(str(answer_id))
         return "stopping"
+
+    async def _from_log(self, message: Message, after: str | None) -> AsyncIterator[list[LoggedEvent]]:
+        try:
+            async for batch in self.log.read(str(message.id), after):
+                yield batch
+        except EventLogUnavailable:
+            async with self.sessions() as session:
+                fresh = await session.get(Message, message.id)
+            if fresh is not None:
+                async for batch in self._from_database(fresh):
+                    yield batch
 
     async def _from_database(self, message: Message) -> AsyncIterator[list[LoggedEvent]]:
         yield [snapshot(message)]

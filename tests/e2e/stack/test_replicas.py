@@ -1,0 +1,149 @@
+"""Several api replicas behind nginx: a rolling restart under load, and Redis restarting mid-answer.
+
+A rolling restart (each replica in turn: SIGTERM, its grace period, a fresh start, healthy again, then the
+next) must fail no new request: nginx sends new work to the replicas still up, and each replica finishes the
+answers it owns before it exits, or tells their readers it could not. Redis restarting empty (it keeps
+nothing on disk) must lose no word: the owners write their answers again, readers elsewhere wait or read the
+database meanwhile. Figures go to the reliability report.
+"""
+
+import asyncio
+import subprocess
+import time
+
+import httpx
+
+from .report import record
+from .streams import AnswerRun, client, follow_answer, percentile, run_answer, wait_for
+from .support import compose, needs_compose
+
+pytestmark = needs_compose
+
+USERS = 100  # paced streams, each user asking again as soon as an answer ends
+PACED = "ttft_ms=0 token_ms=50 tokens=60"  # 3 s: well inside a replica's grace period
+LONG = "ttft_ms=0 token_ms=100 tokens=300"  # 30 s: outlives its replica's grace period
+
+
+def api_containers() -> list[str]:
+    containers = compose("ps", "-q", "api").split()
+    assert len(containers) >= 2, f"these tests need two api replicas or more, found {len(containers)}"
+    return containers
+
+
+def docker(*args: str) -> str:
+    return subprocess.run(["docker", *args], capture_output=True, text=True, check=True).stdout.strip()
+
+
+def restart_and_wait_healthy(container: str, within: float = 120.0) -> None:
+    docker("restart", container)  # compose's stop_grace_period is the container's stop timeout
+    deadline = time.monotonic() + within
+    while docker("inspect", "-f", "{{.State.Health.Status}}", container) != "healthy":
+        assert time.monotonic() < deadline, f"replica {container[:12]} not healthy within {within}s"
+        time.sleep(0.5)
+
+
+async def saved_answer(http: httpx.AsyncClient, run: AnswerRun) -> dict[str, object]:
+    """The answer as the database has it."""
+    detail = (await http.get(f"/api/conversations/{run.conversation_id}")).json()
+    found: dict[str, object] = next(item for item in detail["messages"]["items"] if item["id"] == run.answer_id)
+    return found
+
+
+async def users_until(stop: asyncio.Event, http: httpx.AsyncClient, runs: list[AnswerRun]) -> None:
+    async def user() -> None:
+        while not stop.is_set():
+            run = AnswerRun(f"rolling-{len(runs)}-{time.monotonic_ns()}")
+            runs.append(run)
+            await run_answer(http, PACED, run)
+
+    await asyncio.gather(*(user() for _ in range(USERS)))
+
+
+async def traffic_through_a_rolling_restart() -> tuple[list[AnswerRun], list[AnswerRun], float, int]:
+    containers = api_containers()
+    runs: list[AnswerRun] = []
+    long = [AnswerRun(f"rolling-long-{index}") for index in range(4)]
+    stop = asyncio.Event()
+    async with client(2 * USERS + 10, timeout=60) as http:
+        traffic = asyncio.create_task(users_until(stop, http, runs))
+        long_tasks = [asyncio.create_task(run_answer(http, LONG, run)) for run in long]
+        await wait_for(lambda: all(run.first_delta_at for run in long) and len(runs) >= USERS, within=30)
+        await asyncio.sleep(2)  # every user mid-answer
+        started = time.monotonic()
+        for container in containers:
+            await asyncio.to_thread(restart_and_wait_healthy, container)
+        took = time.monotonic() - started
+        stop.set()
+        await traffic
+        await asyncio.gather(*long_tasks)
+    return runs, long, took, len(containers)
+
+
+def test_a_rolling_restart_under_load_fails_no_new_request() -> None:
+    runs, long, took, replicas = asyncio.run(traffic_through_a_rolling_restart())
+
+    refused = [run for run in runs if run.status != 200]
+    assert not refused, [(run.status, run.error) for run in refused][:10]
+    told = [run for run in runs if run.error == "upstream_unavailable"]
+    failed = [run for run in runs if not run.completed and run not in told]
+    assert not failed, [(run.error, run.finish_reason, run.reconnects) for run in failed][:10]
+    assert all(run.completed or run.error == "upstream_unavailable" for run in long)
+    assert any(run.error == "upstream_unavailable" for run in long), "no long answer outlived its replica"
+    reconnected = [run for run in runs if run.reconnects]
+    record(
+        "rolling_restart",
+        {
+            "replicas": replicas,
+            "concurrent_users": USERS,
+            "restart_took_s": round(took, 1),
+            "new_requests": len(runs),
+            "new_requests_failed": len(refused),
+            "answers_finished": sum(run.completed for run in runs),
+            "answers_told_interrupted": len(told),
+            "answers_followed_again_after_a_cut": len(reconnected),
+            "long_answers_told_interrupted": f"{sum(run.error == 'upstream_unavailable' for run in long)}/{len(long)}",
+            "time_to_first_token_p99_ms": round(
+                1000 * percentile([run.first_delta_at - run.started_at for run in runs if run.first_delta_at], 0.99)
+            ),
+        },
+    )
+
+
+async def streaming_through_a_redis_restart() -> tuple[list[AnswerRun], list[AnswerRun], list[AnswerRun], float]:
+    owners = [AnswerRun(f"redis-owner-{index}") for index in range(20)]
+    async with client(100, timeout=60) as http:
+        tasks = [asyncio.create_task(run_answer(http, "ttft_ms=0 token_ms=50 tokens=160", run)) for run in owners]
+        await wait_for(lambda: all(run.first_delta_at for run in owners), within=30)
+        # A second reader of each answer, through nginx: on the owner or on another replica.
+        followers = [AnswerRun(run.tag, answer_id=run.answer_id) for run in owners]
+        follow_tasks = [asyncio.create_task(follow_answer(http, run, None)) for run in followers]
+        await asyncio.sleep(1)
+        started = time.monotonic()
+        await asyncio.to_thread(compose, "restart", "redis")
+        down_for = time.monotonic() - started
+        during = [asyncio.create_task(run_answer(http, "ttft_ms=0 token_ms=20 tokens=20")) for _ in range(10)]
+        await asyncio.gather(*tasks, *follow_tasks)
+        new = list(await asyncio.gather(*during))
+        for run in [*owners, *new]:
+            saved = await saved_answer(http, run)
+            assert saved["status"] == "done" and saved["content"] == "".join(run.text), run.tag
+    return owners, followers, new, down_for
+
+
+def test_redis_restarting_mid_answer_loses_nothing() -> None:
+    owners, followers, new, down_for = asyncio.run(streaming_through_a_redis_restart())
+
+    assert all(run.completed for run in owners + followers + new)
+    for owner, follower in zip(owners, followers, strict=True):
+        assert "".join(follower.text) == "".join(owner.text), owner.tag
+    record(
+        "redis_restart",
+        {
+            "answers": len(owners),
+            "second_readers": len(followers),
+            "second_readers_that_read_the_database_meanwhile": sum(run.snapshots > 0 for run in followers),
+            "new_answers_during_the_restart": len(new),
+            "compose_restart_redis_took_s": round(down_for, 1),
+            "words_lost": 0,
+        },
+    )
