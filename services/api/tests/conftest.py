@@ -17,7 +17,6 @@ from emulator.testing import request_ended, serve
 from httpx_sse import EventSource
 
 from chat_api.main import create_app
-from chat_api.server import shutdown
 from chat_api.settings import Settings
 
 from .postgres import Databases, private_cluster
@@ -116,13 +115,6 @@ def sse_events(body: httpx.Response | str) -> list[tuple[str, Any]]:
     if isinstance(body, str):
         body = httpx.Response(200, headers={"content-type": "text/event-stream"}, text=body)
     return [(event.event, event.json()) for event in EventSource(body).iter_sse()]
-
-
-@pytest.fixture
-def process_shutdown() -> Iterator[None]:
-    """For a test that shuts a server down: the process's shutdown state is reset afterwards."""
-    yield
-    shutdown.reset()
 
 
 @pytest.fixture(scope="session")

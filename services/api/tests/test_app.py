@@ -104,7 +104,7 @@ def test_a_bad_setting_stops_start_up_with_one_line_naming_it(
     ("name", "value", "reason"),
     [
         ("WEB_CONCURRENCY", "two", "Input should be a valid integer, unable to parse string as an integer"),
-        ("WEB_CONCURRENCY", "0", "Input should be greater than or equal to 1"),
+        ("WEB_CONCURRENCY", "-1", "Input should be greater than or equal to 0"),
         ("GRACEFUL_TIMEOUT_S", "30s", "Input should be a valid integer, unable to parse string as an integer"),
     ],
 )
@@ -138,7 +138,7 @@ def test_unset_workers_share_the_machine_among_the_replicas(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr("os.sched_getaffinity", lambda _pid: set(range(cores)))
-    environment({**VALID, "WEB_CONCURRENCY": "", "API_REPLICAS": str(replicas)})
+    environment({**VALID, "WEB_CONCURRENCY": "0", "API_REPLICAS": str(replicas)})
     assert runpy.run_path(str(GUNICORN_CONF))["workers"] == workers
 
 

@@ -2,6 +2,7 @@
 independent of the reader; on SQLite and Postgres."""
 
 import asyncio
+import contextlib
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -274,7 +275,7 @@ async def test_an_answer_whose_owner_died_is_interrupted_when_its_lease_lapses(
 
 
 async def test_an_answer_without_a_reader_ends_interrupted_when_the_server_stops(
-    emulator_url: str, database: dict[str, str], process_shutdown: None
+    emulator_url: str, database: dict[str, str]
 ) -> None:
     from emulator.testing import serve
 
@@ -426,3 +427,41 @@ async def test_redis_restarting_mid_answer_loses_nothing(
     assert names[-1] == "done"
     assert ("snapshot" in names) is reader_goes_to_the_database
     assert text_of(later) == saved["content"]  # Redis has the whole answer again
+
+
+async def test_a_server_shutting_down_lets_its_readers_go_and_finishes_its_answers(
+    emulator_url: str, api_server: ApiFactory, postgres: Any, redis_url: str
+) -> None:
+    """A rolling restart: the owner's reader is let go at once (no terminal event), follows the rest on
+    another process from its last id, and the owner, draining, finishes the answer."""
+    from emulator.testing import serve
+
+    from chat_api.main import create_app
+    from chat_api.server.uvicorn_server import ChatServer
+
+    shared = {"AUTH_SECRET": SECRET, "DATABASE_URL": await postgres.new(), "REDIS_URL": redis_url}
+    settings = api_settings(emulator_url, GRACEFUL_TIMEOUT_S=10, **shared)
+    with contextlib.ExitStack() as owner_server, api_server(**shared) as url_b:
+        url_a = owner_server.enter_context(serve(create_app(settings), graceful_s=7, server_class=ChatServer))
+        async with signed_in(url_a) as on_a, httpx.AsyncClient(base_url=url_b, headers=on_a.headers) as on_b:
+            conversation_id = await conversation(on_a)
+            content, _ = tagged("drain me", "ttft_ms=0 token_ms=25 tokens=100")
+            seen: list[ServerSentEvent] = []
+            stopping: asyncio.Future[None] | None = None
+            async with aconnect_sse(
+                on_a, "POST", f"/api/conversations/{conversation_id}/messages", json={"content": content}
+            ) as source:
+                async for event in source.aiter_sse():
+                    seen.append(event)
+                    if len(seen) == 5:
+                        let_go_from = time.perf_counter()
+                        stopping = asyncio.ensure_future(asyncio.to_thread(owner_server.close))
+            let_go_after = time.perf_counter() - let_go_from
+            answer = seen[0].json()["assistant_message_id"]
+            rest = frames(await on_b.get(f"/api/generations/{answer}/events", headers={"Last-Event-ID": seen[-1].id}))
+            assert stopping is not None
+            await stopping
+            saved = (await messages(on_b, conversation_id))[1]
+    assert seen[-1].event == "delta" and let_go_after < 1.0  # let go at once, without a terminal event
+    assert order(rest[0].id) == (0, order(seen[-1].id)[1] + 1) and rest[-1].event == "done"
+    assert saved["status"] == "done" and text_of(seen) + text_of(rest) == saved["content"]

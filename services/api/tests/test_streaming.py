@@ -198,7 +198,7 @@ async def test_a_reader_stopped_while_waiting_for_room_in_the_queue_still_closes
 
 
 async def test_a_stream_still_running_when_the_server_stops_is_told_the_service_is_restarting(
-    emulator_url: str, emulator: Emulator, caplog: pytest.LogCaptureFixture, process_shutdown: None
+    emulator_url: str, emulator: Emulator, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Shutdown with a grace period (gunicorn's restart, see chat_api.server.worker): a stream that outlives it gets
     an `error` event saying why it ends, then a clean end; and its upstream request is closed."""

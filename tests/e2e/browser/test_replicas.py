@@ -93,7 +93,7 @@ def test_stop_from_a_second_tab_on_another_replica_closes_the_upstream_at_once(p
     second.route("**/api/generations/*/stop", to_another_replica)
     second.goto(f"/c/{conversation_id(page)}")
     expect(last_answer(second)).to_have_attribute("data-status", "streaming")
-    second.get_by_role("button", name="Stop").click()
+    second.get_by_role("button", name="Stop", exact=True).click()
 
     for tab in (page, second):
         expect(last_answer(tab)).to_have_attribute("data-status", "stopped")

@@ -190,6 +190,7 @@ async def follow_answer(
                 if source.response.status_code != 200:
                     await source.response.aread()
                     continue  # nginx's 502/503 while a replica restarts: try again
+                run.status = run.status or 200
                 last_id = await _read_answer(source, run, last_id)
         except httpx.HTTPError:
             continue

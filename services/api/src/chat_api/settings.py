@@ -60,8 +60,8 @@ class Settings(DatabaseSettings):
         default_factory=list, description="Comma-separated origins allowed by CORS; empty: CORS closed."
     )
     FORWARDED_ALLOW_IPS: str = Field("*", description="Whose X-Forwarded-* headers to trust (only nginx reaches us).")
-    WEB_CONCURRENCY: int | None = Field(
-        None, ge=1, le=64, description="gunicorn workers. Unset: this machine's cores shared among API_REPLICAS."
+    WEB_CONCURRENCY: int = Field(
+        0, ge=0, le=64, description="gunicorn workers; 0: this machine's cores shared among API_REPLICAS."
     )
     API_REPLICAS: PositiveInt = Field(
         1, le=64, description="How many replicas of the api share this machine (compose passes its own count)."
@@ -135,14 +135,14 @@ class Settings(DatabaseSettings):
     def _empty_key_means_entra_id(cls, value: object) -> object:
         return None if value == "" else value
 
-    @field_validator("AUTH_SECRET", "REDIS_URL", "WEB_CONCURRENCY", mode="before")
+    @field_validator("AUTH_SECRET", "REDIS_URL", mode="before")
     @classmethod
     def _empty_means_unset(cls, value: object) -> object:
         return None if value == "" else value
 
     @property
     def workers(self) -> int:
-        if self.WEB_CONCURRENCY is not None:
+        if self.WEB_CONCURRENCY:
             return self.WEB_CONCURRENCY
         return max(1, len(os.sched_getaffinity(0)) // self.API_REPLICAS)
 

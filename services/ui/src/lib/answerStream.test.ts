@@ -92,4 +92,20 @@ describe('readAnswer', () => {
     const end = await readAnswer(chunkedBody([sse('snapshot', snapshot)], { cut: true }), collect().handlers, '8');
     expect(end).toEqual({ kind: 'cut', lastEventId: null });
   });
+
+  it('lets the connection go when the device goes offline, saying where it stopped', async () => {
+    let push: (chunk: Uint8Array<ArrayBuffer>) => void = () => undefined;
+    const body = new ReadableStream<Uint8Array<ArrayBuffer>>({
+      start(controller) {
+        push = (chunk) => {
+          controller.enqueue(chunk);
+        };
+      },
+    });
+    const reading = readAnswer(body, collect().handlers);
+    push(new TextEncoder().encode(withId(4, 'delta', { text: 'so far' })));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    window.dispatchEvent(new Event('offline'));
+    expect(await reading).toEqual({ kind: 'cut', lastEventId: '4' });
+  });
 });

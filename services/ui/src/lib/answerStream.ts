@@ -65,6 +65,10 @@ export async function readAnswer(
     },
   });
   const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  // The device lost its network: this connection is as good as gone, though the browser may not say so for a
+  // long while. Let it go now; the caller follows the answer again from the last event once back online.
+  const offline = () => void reader.cancel().catch(() => undefined);
+  window.addEventListener('offline', offline);
   try {
     while (!state.end) {
       const { value, done } = await reader.read();
@@ -75,6 +79,7 @@ export async function readAnswer(
     if (isAbort(error)) throw error;
     // the connection broke: the answer may still be going on
   } finally {
+    window.removeEventListener('offline', offline);
     reader.releaseLock();
   }
   return state.end ?? { kind: 'cut', lastEventId: state.lastEventId };

@@ -20,6 +20,8 @@ class _Entry:
 
 
 class LocalEventLog:
+    shared = False
+
     def __init__(self, keep_after_end_s: float) -> None:
         self._entries: dict[str, _Entry] = {}
         self._keep_after_end_s = keep_after_end_s

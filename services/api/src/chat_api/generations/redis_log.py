@@ -138,6 +138,8 @@ class _Follower:
 
 
 class RedisEventLog:
+    shared = True
+
     def __init__(self, redis: Redis, keep_after_end_s: float) -> None:
         self.redis = redis
         self.keep_after_end_s = keep_after_end_s

@@ -2,6 +2,7 @@
 ids); any process can serve its events again from an id, and Stop it."""
 
 import uuid
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request
@@ -12,13 +13,16 @@ from chat_api.chat.openapi import SSE_EVENT, streaming_doc
 from chat_api.chat.schemas import ChatRequest
 from chat_api.conversations.schemas import NewMessage, Retry
 from chat_api.generations.deps import GenerationsDep, TurnPlannerDep
+from chat_api.generations.events import LoggedEvent
 from chat_api.generations.runner import Plan
+from chat_api.generations.service import Generations
 from chat_api.generations.sse import GenerationStream
 from chat_api.generations.store import Turn
 from chat_api.generations.turns import Repeat
 from chat_api.http.deps import SettingsDep, require_json
 from chat_api.http.errors import error_docs
-from chat_api.http.middleware import record_of
+from chat_api.http.middleware import RequestRecord, record_of
+from chat_api.settings import Settings
 
 router = APIRouter(tags=["conversations"], dependencies=[Depends(current_identity)])
 
@@ -48,6 +52,12 @@ LastEventId = Annotated[str | None, Header(alias="Last-Event-ID", max_length=64)
 
 class Stopping(BaseModel):
     status: str
+
+
+def stream(
+    batches: AsyncIterator[list[LoggedEvent]], record: RequestRecord, generations: Generations, settings: Settings
+) -> GenerationStream:
+    return GenerationStream(batches, record, settings.HEARTBEAT_S, let_go_on_shutdown=generations.log.shared)
 
 
 def _plan(request: Request, planned: tuple[Turn, ChatRequest]) -> Plan:
@@ -80,11 +90,11 @@ async def send_message(
         user, conversation_id, body.content, body.parent_id, parent_given, body.options, idempotency_key
     )
     if isinstance(planned, Repeat):
-        return GenerationStream(await generations.repeat(user, planned), record, settings.HEARTBEAT_S)
+        return stream(await generations.repeat(user, planned), record, generations, settings)
     generation = generations.start(_plan(request, planned))
     await generation.ready  # the first token, or a failure before it: then a real status, as on /api/chat
     record.upstream_attempts = generation.attempts
-    return GenerationStream(generations.log.read(generation.id, None), record, settings.HEARTBEAT_S)
+    return stream(generations.log.read(generation.id, None), record, generations, settings)
 
 
 @router.post(
@@ -109,7 +119,7 @@ async def retry_answer(
     await generation.ready
     record = record_of(request)
     record.upstream_attempts = generation.attempts
-    return GenerationStream(generations.log.read(generation.id, None), record, settings.HEARTBEAT_S)
+    return stream(generations.log.read(generation.id, None), record, generations, settings)
 
 
 @router.get(
@@ -127,9 +137,7 @@ async def answer_events(
     settings: SettingsDep,
     last_event_id: LastEventId = None,
 ) -> GenerationStream:
-    return GenerationStream(
-        await generations.events(user, answer_id, last_event_id), record_of(request), settings.HEARTBEAT_S
-    )
+    return stream(await generations.events(user, answer_id, last_event_id), record_of(request), generations, settings)
 
 
 @router.post(
