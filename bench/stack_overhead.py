@@ -20,6 +20,7 @@ import itertools
 import json
 import os
 import platform
+import re
 import shutil
 import socket
 import statistics
@@ -246,7 +247,7 @@ def render_nginx(work: Path, nginx_port: int, api_port: int, checkout: Path = RO
     )
     site = site.replace("listen 8080;", f"listen {HOST}:{nginx_port};")
     # Debian bookworm's nginx (1.22) predates `resolve` (1.27.3); an address on loopback needs no lookup anyway.
-    site = site.replace(" resolve;", ";")
+    site = re.sub(r"(\n\s*server \S+) resolve\b", r"\1", site)
     site = site.replace("access_log /dev/stdout json;", f"access_log {work}/access.log json;")
     (work / "default.conf").write_text(site)
     (work / "nginx.conf").write_text(main)

@@ -27,6 +27,9 @@ for route in events conversation; do
     --only paced:1,paced:10,paced:100,unpaced:10 --out "bench/results/stack-overhead-$label.json"
 done
 
+stage "reconnect: a reader cut off mid-answer, to the first event it missed, 100 answers at once (about 30 s)"
+uv run --project bench --no-sync python bench/reconnect.py
+
 stage "UI render under a 200 tokens/s stream (about 30 s)"
 command -v chromium >/dev/null || { echo "needs Chromium (Debian: apt-get install chromium)"; exit 1; }
 ensure_node

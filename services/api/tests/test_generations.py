@@ -465,3 +465,39 @@ async def test_a_server_shutting_down_lets_its_readers_go_and_finishes_its_answe
     assert seen[-1].event == "delta" and let_go_after < 1.0  # let go at once, without a terminal event
     assert order(rest[0].id) == (0, order(seen[-1].id)[1] + 1) and rest[-1].event == "done"
     assert saved["status"] == "done" and text_of(seen) + text_of(rest) == saved["content"]
+
+
+async def test_a_reader_elsewhere_waits_for_events_its_owner_has_not_written_yet(
+    api_server: ApiFactory, postgres: Any, redis_url: str
+) -> None:
+    """The owner writes Redis behind its own readers: under load a reader on another process can ask before
+    the first event is there. It waits for it (a snapshot of an empty answer would be wrong)."""
+    from redis.asyncio import Redis
+
+    from chat_api.generations.redis_log import RedisEventLog
+
+    shared = {"AUTH_SECRET": SECRET, "DATABASE_URL": await postgres.new(), "REDIS_URL": redis_url}
+    with api_server(**shared) as url:
+        async with signed_in(url) as ada:
+            conversation_id = await conversation(ada)
+            engine = create_engine(api_settings("http://unused", **shared))
+            store = GenerationStore(create_sessions(engine), lease=timedelta(seconds=30))  # a live owner
+            turn = Turn(uuid.UUID(conversation_id), uuid.uuid4(), uuid.uuid4(), True, None, "hi", None, None, "chat")
+            await store.insert(turn)
+            redis = Redis.from_url(redis_url)
+            owner = RedisEventLog(redis, keep_after_end_s=60)
+
+            async def write_late() -> None:
+                await asyncio.sleep(0.5)
+                for text in ("Late, ", "but whole."):
+                    await owner.append(str(turn.assistant_id), [("delta", {"text": text})])
+                await owner.append(str(turn.assistant_id), [("done", {"finish_reason": "stop"})])
+
+            writing = asyncio.create_task(write_late())
+            events = frames(await ada.get(f"/api/generations/{turn.assistant_id}/events"))
+            await writing
+            await owner.aclose()
+            await redis.aclose()
+            await engine.dispose()
+    assert [event.event for event in events] == ["delta", "delta", "done"]
+    assert text_of(events) == "Late, but whole."

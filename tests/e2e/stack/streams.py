@@ -146,12 +146,12 @@ async def run_answer(
 ) -> AnswerRun:
     """A new conversation, a message in it, and its answer read to the end through every cut."""
     run = run or AnswerRun(new_request_tag())
-    run.started_at = time.time()
     created = await http.post("/api/conversations", json={})
     if created.status_code != 201:
         run.status, run.error = created.status_code, f"HTTP {created.status_code} creating a conversation"
         return run
     run.conversation_id = created.json()["id"]
+    run.started_at = time.time()  # the message sent
     payload = {"content": f"Replica test question\n@emulator {directive} tag={run.tag}"}
     last_id: str | None = None
     try:

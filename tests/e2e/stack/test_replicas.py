@@ -61,7 +61,7 @@ async def users_until(stop: asyncio.Event, http: httpx.AsyncClient, runs: list[A
     await asyncio.gather(*(user() for _ in range(USERS)))
 
 
-async def traffic_through_a_rolling_restart() -> tuple[list[AnswerRun], list[AnswerRun], float, int]:
+async def traffic_through_a_rolling_restart() -> tuple[list[AnswerRun], list[AnswerRun], list[AnswerRun], float, int]:
     containers = api_containers()
     runs: list[AnswerRun] = []
     long = [AnswerRun(f"rolling-long-{index}") for index in range(4)]
@@ -71,17 +71,22 @@ async def traffic_through_a_rolling_restart() -> tuple[list[AnswerRun], list[Ans
         long_tasks = [asyncio.create_task(run_answer(http, LONG, run)) for run in long]
         await wait_for(lambda: all(run.first_delta_at for run in long) and len(runs) >= USERS, within=30)
         await asyncio.sleep(2)  # every user mid-answer
-        started = time.monotonic()
+        started, restart_began = time.monotonic(), time.time()
         await asyncio.to_thread(rolling_restart)
-        took = time.monotonic() - started
+        took, restart_ended = time.monotonic() - started, time.time()
         stop.set()
         await traffic
         await asyncio.gather(*long_tasks)
-    return runs, long, took, len(containers)
+    during = [run for run in runs if restart_began <= run.started_at <= restart_ended]
+    return runs, during, long, took, len(containers)
+
+
+def first_token_ms(runs: list[AnswerRun], share: float) -> int:
+    return round(1000 * percentile([run.first_delta_at - run.started_at for run in runs if run.first_delta_at], share))
 
 
 def test_a_rolling_restart_under_load_fails_no_new_request() -> None:
-    runs, long, took, replicas = asyncio.run(traffic_through_a_rolling_restart())
+    runs, during, long, took, replicas = asyncio.run(traffic_through_a_rolling_restart())
 
     refused = [run for run in runs if run.status != 200]
     assert not refused, [(run.status, run.error) for run in refused][:10]
@@ -91,7 +96,6 @@ def test_a_rolling_restart_under_load_fails_no_new_request() -> None:
     assert all(run.completed or run.error == "upstream_unavailable" for run in long)
     assert any(run.error == "upstream_unavailable" for run in long), "no long answer outlived its replica"
     reconnected = [run for run in runs if run.reconnects]
-    first_tokens = [run.first_delta_at - run.started_at for run in runs if run.first_delta_at]
     record(
         "rolling_restart",
         {
@@ -104,9 +108,13 @@ def test_a_rolling_restart_under_load_fails_no_new_request() -> None:
             "answers_told_interrupted": len(told),
             "answers_followed_again_after_a_cut": len(reconnected),
             "long_answers_told_interrupted": f"{sum(run.error == 'upstream_unavailable' for run in long)}/{len(long)}",
-            **{
-                f"time_to_first_token_{name}_ms": round(1000 * percentile(first_tokens, share))
-                for name, share in (("p50", 0.5), ("p99", 0.99))
+            "new_requests_during_the_restart": len(during),
+            "time_to_first_token_ms": {
+                "during_the_restart": {"p50": first_token_ms(during, 0.5), "p99": first_token_ms(during, 0.99)},
+                "before_and_after": {
+                    "p50": first_token_ms([run for run in runs if run not in during], 0.5),
+                    "p99": first_token_ms([run for run in runs if run not in during], 0.99),
+                },
             },
         },
     )

@@ -289,10 +289,11 @@ class RedisEventLog:
         await self.local.interrupted(generation_id, event)
         name, data = event
         key = stream_key(generation_id)
-        try:
-            if await self.redis.exists(key):
-                await self.redis.xadd(key, {"n": name, "d": orjson.dumps(data)}, maxlen=STREAM_MAX, approximate=True)
-                await self.redis.expire(key, int(self.keep_after_end_s))
+        try:  # (also when the owner died before writing anything: a reader may be waiting for the first event)
+            pipe = self.redis.pipeline(transaction=True)
+            pipe.xadd(key, {"n": name, "d": orjson.dumps(data)}, maxlen=STREAM_MAX, approximate=True)
+            pipe.expire(key, int(self.keep_after_end_s))
+            await pipe.execute()
         except RedisError:
             logger.warning("could not tell an answer's readers it was interrupted", exc_info=True)
 

@@ -9,6 +9,7 @@ renews the owner's lease) and always saves the end: `done`, `stopped` (Stop), `e
 import asyncio
 import contextlib
 import logging
+import random
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -235,18 +236,22 @@ class GenerationRunner:
         """At most about once a second: the text so far, and the owner's lease renewed (also while silent)."""
         saved = -1
         assistant_id = generation.plan.turn.assistant_id
+        # Answers started together (a burst of users) would all save in the same instant, every second, and
+        # queue for the database's connections; each gets its own phase instead.
+        await asyncio.sleep(random.uniform(0, SAVE_EVERY_S))  # noqa: S311 - a schedule, not a secret
         while True:
-            await asyncio.sleep(SAVE_EVERY_S)
             size = len(generation.text)
             started = time.perf_counter()
             try:
                 await self.store.progress(assistant_id, "".join(generation.text) if size != saved else None)
             except Exception:
                 logger.warning("could not save an answer's progress; retrying in a second", exc_info=True)
+                await asyncio.sleep(SAVE_EVERY_S)
                 continue
             saved = size
             if time.perf_counter() - started > SAVE_EVERY_S:
                 logger.warning("saving an answer's progress took over a second")
+            await asyncio.sleep(SAVE_EVERY_S)
 
     async def _save_end(self, generation: Generation, outcome: Outcome) -> None:
         for attempt in range(3):

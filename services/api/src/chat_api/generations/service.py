@@ -72,7 +72,9 @@ class Generations:
         """The answer's events after `after`: from its log while it has one (replay, then live), else from
         the database (a snapshot, then one a second until it ends)."""
         message = await self.answer(identity, answer_id)
-        if await self.log.known(str(answer_id)):
+        # Still being written: the shared log has it, or will (its owner writes behind, so under load the first
+        # events may not be there yet; the reader waits for them). Otherwise the log may have it still.
+        if (self.log.shared and message.status == "streaming") or await self.log.known(str(answer_id)):
             return self._from_log(message, after)
         return self._from_database(message)
 
