@@ -27,6 +27,9 @@ for route in events conversation; do
     --only paced:1,paced:10,paced:100,unpaced:10 --out "bench/results/stack-overhead-$label.json"
 done
 
+stage "limit checks: what admitting a send costs (one script in Redis), alone and 100 at once (about 10 s)"
+uv run --project bench --no-sync python bench/limits_overhead.py
+
 stage "reconnect: a reader cut off mid-answer, to the first event it missed, 100 answers at once (about 30 s)"
 uv run --project bench --no-sync python bench/reconnect.py
 

@@ -20,6 +20,9 @@ export ACCESS_TOKEN_TTL_S=3600 GENERATION_LEASE_S=5
 # The fuzz signs in with random credentials from the one test address: the per-address limit on failed
 # sign-ins would then refuse the browser tests' (the unit tests check that limit).
 export LOGIN_MAX_FAILURES_PER_ADDRESS=1000000
+# The load, fuzz and restart tests send hundreds of messages at once as one guest: per-user limits out of their
+# way (the limits test sets its own, and the unit tests cover them).
+export GUEST_REQUESTS_PER_MINUTE=1000000 GUEST_CONCURRENT_STREAMS=100000 GUEST_TOKENS_PER_DAY=2000000000
 export EMULATOR_TTFT_MS=0 EMULATOR_TOKEN_MS=0
 # A distinctive key, so the secrets test can prove its value shows up nowhere (bundle, bodies, headers, logs).
 export E2E_API_KEY="${E2E_API_KEY:-e2e-key-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')}"

@@ -116,6 +116,46 @@ describe('chatting', () => {
   });
 });
 
+describe('limits', () => {
+  it("shows the day's token budget once it runs low, and the refusal in words when it is out", async () => {
+    const api = fakeApi();
+    api.usage = {
+      limited: true,
+      tokens_per_day: { limit: 50_000, used: 46_000, remaining: 4_000, resets_in_s: 7_500 },
+    };
+    await start(api);
+    expect(await screen.findByText(/4,000 of 50,000 tokens left today; resets in 2 h 5 min/)).toBeInTheDocument();
+    await typeAndSend('first');
+    const first = await answered(api, 1);
+    act(() => {
+      first.delta('ok');
+      first.finish();
+    });
+    await waitFor(() => {
+      expect(lastAnswer()).toHaveAttribute('data-status', 'done');
+    });
+    api.failNextWith(429, 'quota_exceeded', "Today's budget of 50,000 tokens would be exceeded by this message.");
+    await typeAndSend('a long question');
+    await waitFor(() => {
+      expect(within(lastAnswer()).getByRole('alert')).toHaveTextContent('budget of 50,000 tokens would be exceeded');
+    });
+    expect(screen.getAllByTestId('user-turn').at(-1)).toHaveTextContent('a long question'); // nothing typed is lost
+  });
+
+  it('says nothing while plenty is left', async () => {
+    const api = fakeApi();
+    api.usage = {
+      limited: true,
+      tokens_per_day: { limit: 50_000, used: 1_000, remaining: 49_000, resets_in_s: 7_500 },
+    };
+    await start(api);
+    await waitFor(() => {
+      expect(api.calls.some((call) => call.endsWith('/api/me/usage'))).toBe(true);
+    });
+    expect(screen.queryByText(/tokens left today/)).not.toBeInTheDocument();
+  });
+});
+
 describe('branches', () => {
   async function twoTurns(api: FakeApi) {
     await typeAndSend('one');

@@ -6,6 +6,7 @@ import { ChatWindow } from './components/ChatWindow';
 import { ConversationList } from './components/ConversationList';
 import { ImportOffer } from './components/ImportOffer';
 import { SettingsPanel } from './components/SettingsPanel';
+import { useUsage } from './hooks/useUsage';
 import { useConversation } from './hooks/useConversation';
 import { useConversations } from './hooks/useConversations';
 import { useLocalImport } from './hooks/useLocalImport';
@@ -67,6 +68,7 @@ export function App() {
     [touched, setActiveId],
   );
   const chat = useConversation({ api, conversationId: activeId, options, onChanged });
+  const usage = useUsage(api, chat.streaming !== null);
   const importing = useLocalImport(api, () => void refresh());
 
   const setOptions = useCallback((next: ChatOptions) => {
@@ -195,6 +197,7 @@ export function App() {
           onLoadEarlier={chat.loadEarlier}
           onSend={chat.send}
           onStop={chat.stop}
+          usage={usage}
           onRetry={chat.retry}
           onEdit={chat.edit}
           onShowBranch={chat.showBranch}

@@ -17,6 +17,7 @@ from chat_api.http import health
 from chat_api.http.errors import COMMON_ERRORS, install_error_handlers
 from chat_api.http.middleware import RequestContextMiddleware
 from chat_api.http.openapi import install_openapi
+from chat_api.limits import routes as limit_routes
 from chat_api.logs import configure_logging
 from chat_api.services import open_services
 from chat_api.settings import Settings, get_settings
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.MAX_BODY_BYTES)
     app.include_router(auth_routes.router)
     app.include_router(auth_routes.me_router)
+    app.include_router(limit_routes.router)
     app.include_router(conversation_routes.router)
     app.include_router(generation_routes.router)
     app.include_router(chat_routes.router)

@@ -21,6 +21,8 @@ from chat_api.generations.runner import INTERRUPTED, EventLog, GenerationRunner,
 from chat_api.generations.service import Generations
 from chat_api.generations.store import GenerationStore
 from chat_api.generations.turns import TurnPlanner
+from chat_api.limits.limiter import Limiter
+from chat_api.limits.service import Limits
 from chat_api.server import shutdown
 from chat_api.settings import Settings
 from chat_api.state import AppState
@@ -52,8 +54,20 @@ async def sweep_forever(store: GenerationStore, log: EventLog) -> None:
 
 
 @asynccontextmanager
-async def open_event_log(settings: Settings) -> AsyncIterator[EventLog]:
+async def open_redis(settings: Settings) -> AsyncIterator[Redis | None]:
     if settings.REDIS_URL is None:
+        yield None
+        return
+    redis = Redis.from_url(settings.REDIS_URL.get_secret_value(), max_connections=200)
+    try:
+        yield redis
+    finally:
+        await redis.aclose()
+
+
+@asynccontextmanager
+async def open_event_log(settings: Settings, redis: Redis | None) -> AsyncIterator[EventLog]:
+    if redis is None:
         if settings.workers > 1:
             logger.warning(
                 "REDIS_URL is not set: answers are followed and stopped within one worker process only; "
@@ -65,14 +79,12 @@ async def open_event_log(settings: Settings) -> AsyncIterator[EventLog]:
         finally:
             await log.aclose()
         return
-    redis = Redis.from_url(settings.REDIS_URL.get_secret_value(), max_connections=200)
     shared = RedisEventLog(redis, keep_after_end_s=settings.GENERATION_KEEP_S)
     await shared.start()
     try:
         yield shared
     finally:
         await shared.aclose()
-        await redis.aclose()
 
 
 @asynccontextmanager
@@ -86,8 +98,10 @@ async def open_services(settings: Settings) -> AsyncIterator[AppState]:
             upstream = await stack.enter_async_context(open_upstream(settings))
             chat = ChatService(upstream, settings)
             store = GenerationStore(sessions, timedelta(seconds=settings.GENERATION_LEASE_S))
-            log = await stack.enter_async_context(open_event_log(settings))
-            runner = GenerationRunner(chat, store, log)
+            redis = await stack.enter_async_context(open_redis(settings))
+            log = await stack.enter_async_context(open_event_log(settings, redis))
+            limits = Limits(None if redis is None else Limiter(redis), settings)
+            runner = GenerationRunner(chat, store, log, limits)
             sweeper = asyncio.create_task(sweep_forever(store, log), name="sweeper")
             try:
                 yield AppState(
@@ -98,6 +112,7 @@ async def open_services(settings: Settings) -> AsyncIterator[AppState]:
                     conversations=ConversationService(sessions),
                     planner=TurnPlanner(sessions, settings, upstream.deployment),
                     generations=Generations(runner, log, sessions),
+                    limits=limits,
                 )
             finally:
                 await runner.drain(shutdown.time_left(settings.GRACEFUL_TIMEOUT_S))

@@ -86,6 +86,18 @@ class Settings(DatabaseSettings):
     LOGIN_MAX_FAILURES_PER_ACCOUNT: PositiveInt = 5
     LOGIN_MAX_FAILURES_PER_ADDRESS: PositiveInt = 20
 
+    # Per-user limits (need REDIS_URL; without it, none apply). Guests and full accounts apart.
+    GUEST_REQUESTS_PER_MINUTE: PositiveInt = Field(10, description="Messages a guest may send a minute.")
+    GUEST_CONCURRENT_STREAMS: PositiveInt = Field(2, description="Answers written for one guest at once.")
+    GUEST_TOKENS_PER_DAY: PositiveInt = Field(
+        50_000, description="Model tokens (prompt and answer) a guest may spend a day (UTC)."
+    )
+    USER_REQUESTS_PER_MINUTE: PositiveInt = Field(30, description="Messages an account may send a minute.")
+    USER_CONCURRENT_STREAMS: PositiveInt = Field(4, description="Answers written for one account at once.")
+    USER_TOKENS_PER_DAY: PositiveInt = Field(
+        500_000, description="Model tokens (prompt and answer) an account may spend a day (UTC)."
+    )
+
     # Live answers
     REDIS_URL: SecretStr | None = Field(
         None,

@@ -9,6 +9,7 @@ from chat_api.chat.service import ChatService
 from chat_api.conversations.service import ConversationService
 from chat_api.generations.service import Generations
 from chat_api.generations.turns import TurnPlanner
+from chat_api.limits.service import Limits
 from chat_api.settings import Settings
 from chat_api.storage.engine import Sessions
 
@@ -21,6 +22,7 @@ class AppState(TypedDict):
     conversations: ConversationService
     planner: TurnPlanner
     generations: Generations
+    limits: Limits
 
 
 def app_state(request: Request) -> AppState:

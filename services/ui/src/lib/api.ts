@@ -5,6 +5,7 @@ import type {
   ConversationSummary,
   MessagePage,
   SessionInfo,
+  UsageView,
   User,
 } from '../types/chat';
 import type { Body } from './answerStream';
@@ -91,6 +92,7 @@ export function createApi(session: Session) {
         body: body({ current_password: current, new_password: next }),
       }),
     me: () => json<User>('/api/me'),
+    usage: () => json<UsageView>('/api/me/usage'),
   };
 }
 

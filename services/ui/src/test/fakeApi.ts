@@ -1,6 +1,6 @@
 import { vi } from 'vitest';
 
-import type { ChatMessage, ConversationSummary, FinishReason } from '../types/chat';
+import type { ChatMessage, ConversationSummary, FinishReason, UsageView } from '../types/chat';
 import { errorResponse, sse } from './fakeFetch';
 
 let counter = 0;
@@ -121,6 +121,8 @@ export class FakeApi {
   account: string | null = null;
   readonly imported: string[] = [];
   nextFailure: Response | null = null;
+  usage: UsageView = { limited: false };
+  readonly calls: string[] = [];
 
   latest(): Answer {
     const answer = this.answers.at(-1);
@@ -166,6 +168,7 @@ export class FakeApi {
   private handle(url: string, init: RequestInit): Response {
     const method = init.method ?? 'GET';
     const path = url.split('?')[0] ?? url;
+    this.calls.push(path);
     if (path === '/api/auth/refresh') {
       return this.cookie ? json(this.session()) : errorResponse(401, 'unauthorized', 'No session.');
     }
@@ -183,6 +186,9 @@ export class FakeApi {
       this.account = null;
       this.cookie = false;
       return new Response(null, { status: 204 });
+    }
+    if (path === '/api/me/usage') {
+      return json(this.usage);
     }
     if (path === '/api/conversations/import') {
       const { conversations } = JSON.parse(init.body as string) as { conversations: { title: string }[] };

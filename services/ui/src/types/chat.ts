@@ -91,3 +91,11 @@ export interface Snapshot {
   usage: Usage | null;
   error: ErrorInfo | null;
 }
+
+/** `GET /api/me/usage`: the user's limits and where they stand (`limited: false`: none apply here). */
+export interface UsageView {
+  limited: boolean;
+  requests_per_minute?: { limit: number; used: number; resets_in_s: number } | null;
+  concurrent_streams?: { limit: number; active: number } | null;
+  tokens_per_day?: { limit: number; used: number; remaining: number; resets_in_s: number } | null;
+}

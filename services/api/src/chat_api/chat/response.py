@@ -50,16 +50,33 @@ class ChatStreamResponse(Response):
         encoder: Encoder,
         record: RequestRecord,
         model: str,
+        on_end: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.open_stream = open_stream
         self.encoder = encoder
         self.record = record
         self.model = model
+        self.on_end = on_end  # once the stream has ended, however (the limits settle what it used)
+        self.ended = False
         self.status_code = 200
         self.background = None
         self.headers_sent = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self._serve(scope, receive, send)
+        finally:
+            await asyncio.shield(self._end())
+
+    async def _end(self) -> None:
+        """Runs `on_end` once: before the body's last message when the stream ends normally (so a client that
+        has seen the end finds its limits already settled), else when the response is done."""
+        if not self.ended:
+            self.ended = True
+            if self.on_end is not None:
+                await self.on_end()
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         relay = asyncio.create_task(self._relay(scope, receive, send))
         watcher = asyncio.create_task(_wait_for_disconnect(receive))
         try:
@@ -116,6 +133,7 @@ class ChatStreamResponse(Response):
             opened = await self.open_stream()
         except ApiError as error:
             record.error_code = error.code
+            await asyncio.shield(self._end())
             await error.response()(scope, receive, send)
             return
         record.upstream_attempts = opened.attempts
@@ -135,6 +153,7 @@ class ChatStreamResponse(Response):
                     # Returning without a final body message makes the server close the connection with no
                     # terminating chunk: every HTTP client then sees a failed, not a finished, stream.
                     return
+            await asyncio.shield(self._end())
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
             await opened.stream.aclose()

@@ -2,27 +2,38 @@
 
 from fastapi import APIRouter, Depends, Request
 
-from chat_api.auth.deps import current_identity
+from chat_api.auth.deps import CurrentUser, current_identity
+from chat_api.auth.tokens import Identity
 from chat_api.chat.deps import ChatServiceDep
 from chat_api.chat.encoders import Encoder, PlainText, ServerSentEvents
 from chat_api.chat.openapi import SSE_EVENT, streaming_doc
 from chat_api.chat.response import ChatStreamResponse
 from chat_api.chat.schemas import ChatRequest
+from chat_api.chat.service import ChatService
 from chat_api.chat.validation import ValidChatRequest
 from chat_api.http.deps import require_json
 from chat_api.http.middleware import record_of
+from chat_api.limits.deps import LimitsDep
+from chat_api.limits.service import Limits
 
 # Every route that spends model tokens needs a user (a guest will do).
 router = APIRouter(prefix="/api/chat", tags=["chat"], dependencies=[Depends(current_identity), Depends(require_json)])
 
 
-def _respond(request: Request, body: ChatRequest, service: ChatServiceDep, encoder: Encoder) -> ChatStreamResponse:
+async def _respond(
+    request: Request, body: ChatRequest, user: Identity, service: ChatService, limits: Limits, encoder: Encoder
+) -> ChatStreamResponse:
     record = record_of(request)
     record.message_chars = len(body.message)
     if service.settings.LOG_MESSAGE_TEXT:
         record.message_text = body.message
+    grant = await limits.admit(user, body, record)  # before any upstream call
+
+    async def settle() -> None:
+        await limits.settle(grant, limits.used(body, record.prompt_tokens, record.completion_tokens, record.chunks))
+
     heartbeats = isinstance(encoder, ServerSentEvents)
-    return ChatStreamResponse(lambda: service.open(body, heartbeats), encoder, record, service.model)
+    return ChatStreamResponse(lambda: service.open(body, heartbeats), encoder, record, service.model, settle)
 
 
 @router.post(
@@ -38,8 +49,10 @@ def _respond(request: Request, body: ChatRequest, service: ChatServiceDep, encod
     ),
     summary="Stream an answer as plain text",
 )
-async def chat_stream(request: Request, body: ValidChatRequest, service: ChatServiceDep) -> ChatStreamResponse:
-    return _respond(request, body, service, PlainText())
+async def chat_stream(
+    request: Request, body: ValidChatRequest, user: CurrentUser, service: ChatServiceDep, limits: LimitsDep
+) -> ChatStreamResponse:
+    return await _respond(request, body, user, service, limits, PlainText())
 
 
 @router.post(
@@ -59,5 +72,7 @@ async def chat_stream(request: Request, body: ValidChatRequest, service: ChatSer
     ),
     summary="Stream an answer as typed server-sent events",
 )
-async def chat_events(request: Request, body: ValidChatRequest, service: ChatServiceDep) -> ChatStreamResponse:
-    return _respond(request, body, service, ServerSentEvents())
+async def chat_events(
+    request: Request, body: ValidChatRequest, user: CurrentUser, service: ChatServiceDep, limits: LimitsDep
+) -> ChatStreamResponse:
+    return await _respond(request, body, user, service, limits, ServerSentEvents())

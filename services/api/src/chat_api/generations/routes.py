@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Header, Request
 from pydantic import BaseModel
 
 from chat_api.auth.deps import CurrentUser, current_identity
+from chat_api.auth.tokens import Identity
 from chat_api.chat.openapi import SSE_EVENT, streaming_doc
 from chat_api.chat.schemas import ChatRequest
 from chat_api.conversations.schemas import NewMessage, Retry
@@ -22,6 +23,8 @@ from chat_api.generations.turns import Repeat
 from chat_api.http.deps import SettingsDep, require_json
 from chat_api.http.errors import error_docs
 from chat_api.http.middleware import RequestRecord, record_of
+from chat_api.limits.deps import LimitsDep
+from chat_api.limits.service import Limits
 from chat_api.settings import Settings
 
 router = APIRouter(tags=["conversations"], dependencies=[Depends(current_identity)])
@@ -60,9 +63,12 @@ def stream(
     return GenerationStream(batches, record, settings.HEARTBEAT_S, let_go_on_shutdown=generations.log.shared)
 
 
-def _plan(request: Request, planned: tuple[Turn, ChatRequest]) -> Plan:
+async def _plan(request: Request, planned: tuple[Turn, ChatRequest], user: Identity, limits: Limits) -> Plan:
+    """The turn, admitted by the user's limits (or refused, before any upstream call or row)."""
     turn, chat = planned
-    return Plan(turn=turn, request=chat, request_id=record_of(request).request_id)
+    record = record_of(request)
+    grant = await limits.admit(user, chat, record)
+    return Plan(turn=turn, request=chat, request_id=record.request_id, grant=grant)
 
 
 @router.post(
@@ -81,6 +87,7 @@ async def send_message(
     planner: TurnPlannerDep,
     generations: GenerationsDep,
     settings: SettingsDep,
+    limits: LimitsDep,
     idempotency_key: IdempotencyKey = None,
 ) -> GenerationStream:
     record = record_of(request)
@@ -91,7 +98,7 @@ async def send_message(
     )
     if isinstance(planned, Repeat):
         return stream(await generations.repeat(user, planned), record, generations, settings)
-    generation = generations.start(_plan(request, planned))
+    generation = generations.start(await _plan(request, planned, user, limits))
     await generation.ready  # the first token, or a failure before it: then a real status, as on /api/chat
     record.upstream_attempts = generation.attempts
     return stream(generations.log.read(generation.id, None), record, generations, settings)
@@ -114,8 +121,10 @@ async def retry_answer(
     planner: TurnPlannerDep,
     generations: GenerationsDep,
     settings: SettingsDep,
+    limits: LimitsDep,
 ) -> GenerationStream:
-    generation = generations.start(_plan(request, await planner.retry(user, conversation_id, message_id, body.options)))
+    planned = await planner.retry(user, conversation_id, message_id, body.options)
+    generation = generations.start(await _plan(request, planned, user, limits))
     await generation.ready
     record = record_of(request)
     record.upstream_attempts = generation.attempts

@@ -21,6 +21,8 @@ from chat_api.chat.service import ChatService, OpenedStream, relay_batches
 from chat_api.generations.events import LoggedEvent
 from chat_api.generations.store import GenerationStore, Outcome, Turn
 from chat_api.http.errors import ApiError
+from chat_api.limits.limiter import Grant
+from chat_api.limits.service import Limits
 
 logger = logging.getLogger("chat_api.generations")
 
@@ -51,6 +53,7 @@ class Plan:
     turn: Turn
     request: ChatRequest
     request_id: str
+    grant: Grant | None = None  # what the user's limits reserved for it, settled when it ends
 
 
 @dataclass
@@ -82,10 +85,11 @@ def error_event(error: ApiError) -> tuple[str, dict[str, Any]]:
 
 
 class GenerationRunner:
-    def __init__(self, chat: ChatService, store: GenerationStore, log: EventLog) -> None:
+    def __init__(self, chat: ChatService, store: GenerationStore, log: EventLog, limits: Limits) -> None:
         self.chat = chat
         self.store = store
         self.log = log
+        self.limits = limits
         self.running: dict[str, Generation] = {}
 
     def start(self, plan: Plan) -> Generation:
@@ -129,6 +133,7 @@ class GenerationRunner:
             self._settle(generation, exc)
             self.running.pop(gid, None)
             self.log.forget_stop(gid)
+            await asyncio.shield(self.limits.settle(plan.grant, 0))  # refused by the database: nothing spent
             if isinstance(exc, asyncio.CancelledError):
                 raise
             return
@@ -179,6 +184,9 @@ class GenerationRunner:
         failed_early: ApiError | None,
     ) -> None:
         await self._save_end(generation, outcome)
+        plan = generation.plan
+        used = self.limits.used(plan.request, outcome.prompt_tokens, outcome.completion_tokens, len(generation.text))
+        await self.limits.settle(plan.grant, used)
         if terminal is not None:
             await self.log.append(generation.id, [terminal])
         self._settle(generation, failed_early)

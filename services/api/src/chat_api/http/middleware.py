@@ -38,7 +38,9 @@ class RequestRecord:
     upstream_attempts: int | None = None
     message_chars: int | None = None
     message_text: str | None = None
+    limit_refused: str | None = None  # which per-user limit refused the request
     started: float = field(default_factory=time.perf_counter, repr=False)
+    headers: dict[str, str] = field(default_factory=dict, repr=False)  # added to the response's own
 
     def first_token(self) -> None:
         if self.ttft_ms is None:
@@ -46,7 +48,7 @@ class RequestRecord:
 
     def as_log(self) -> dict[str, Any]:
         data = asdict(self)
-        del data["started"]
+        del data["started"], data["headers"]
         return {key: value for key, value in data.items() if value is not None}
 
 
@@ -75,7 +77,10 @@ class RequestContextMiddleware:
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 record.status = message["status"]
-                MutableHeaders(scope=message).append("X-Request-ID", request_id)
+                headers = MutableHeaders(scope=message)
+                headers.append("X-Request-ID", request_id)
+                for name, value in record.headers.items():
+                    headers.append(name, value)
             await send(message)
 
         try:

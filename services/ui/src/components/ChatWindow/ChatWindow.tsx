@@ -2,7 +2,8 @@ import { useEffect } from 'react';
 
 import type { Streaming } from '../../hooks/useConversation';
 import { useAutoScroll } from '../../hooks/useAutoScroll';
-import type { ChatMessage } from '../../types/chat';
+import type { ChatMessage, UsageView } from '../../types/chat';
+import { BudgetNote } from '../BudgetNote';
 import { ChatInput } from '../ChatInput';
 import { MessageList, type MessageActions } from '../MessageList';
 import styles from './ChatWindow.module.css';
@@ -14,9 +15,19 @@ interface Props extends MessageActions {
   onLoadEarlier: () => void;
   onSend: (text: string) => Promise<boolean>;
   onStop: () => void;
+  usage?: UsageView | null;
 }
 
-export function ChatWindow({ messages, streaming, hasEarlier, onLoadEarlier, onSend, onStop, ...actions }: Props) {
+export function ChatWindow({
+  messages,
+  streaming,
+  hasEarlier,
+  onLoadEarlier,
+  onSend,
+  onStop,
+  usage = null,
+  ...actions
+}: Props) {
   const { ref, following, jumpToLatest, handlers } = useAutoScroll<HTMLDivElement>(messages);
 
   useEffect(() => {
@@ -51,6 +62,7 @@ export function ChatWindow({ messages, streaming, hasEarlier, onLoadEarlier, onS
           Jump to latest ↓
         </button>
       )}
+      <BudgetNote usage={usage} />
       <ChatInput streaming={streaming !== null} onSend={onSend} onStop={onStop} />
     </section>
   );

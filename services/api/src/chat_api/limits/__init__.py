@@ -1,0 +1,1 @@
+"""Per-user limits that hold across replicas: requests per minute, concurrent streams, model tokens per day."""

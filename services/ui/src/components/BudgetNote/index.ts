@@ -1,0 +1,1 @@
+export { BudgetNote } from './BudgetNote';
