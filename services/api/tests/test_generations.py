@@ -27,7 +27,10 @@ SECRET = "a-test-signing-secret-of-forty-characters"
 
 @pytest.fixture(scope="module")
 async def served(api_server: ApiFactory, shared_store: dict[str, str]) -> AsyncIterator[tuple[str, dict[str, str]]]:
-    with api_server(AUTH_SECRET=SECRET, **shared_store) as url:
+    # Per-user limits out of the way here (test_limits.py is about them).
+    with api_server(
+        AUTH_SECRET=SECRET, GUEST_CONCURRENT_STREAMS=50, GUEST_REQUESTS_PER_MINUTE=500, **shared_store
+    ) as url:
         yield url, shared_store
 
 
