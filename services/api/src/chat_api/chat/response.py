@@ -19,6 +19,7 @@ from chat_api.http.middleware import RequestRecord
 from chat_api.server import shutdown
 
 STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+_ENDINGS: set[asyncio.Task[None]] = set()  # `on_end`s running after their response (kept from the collector)
 RESTARTING = ApiError(503, "upstream_unavailable", "The chat service is restarting. Please retry.")
 
 
@@ -66,11 +67,16 @@ class ChatStreamResponse(Response):
         try:
             await self._serve(scope, receive, send)
         finally:
-            await asyncio.shield(self._end())
+            if not self.ended:
+                # Ended otherwise (the client left, a cancellation, a failure mid-stream): `on_end` runs on its
+                # own, so that no await here gives a cancellation that was already dealt with a second chance.
+                task = asyncio.get_running_loop().create_task(self._end())
+                _ENDINGS.add(task)
+                task.add_done_callback(_ENDINGS.discard)
 
     async def _end(self) -> None:
         """Runs `on_end` once: before the body's last message when the stream ends normally (so a client that
-        has seen the end finds its limits already settled), else when the response is done."""
+        has seen the end finds its limits already settled), else just after the response."""
         if not self.ended:
             self.ended = True
             if self.on_end is not None:
