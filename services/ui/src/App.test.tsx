@@ -153,6 +153,9 @@ describe('limits', () => {
       expect(api.calls.some((call) => call.endsWith('/api/me/usage'))).toBe(true);
     });
     expect(screen.queryByText(/tokens left today/)).not.toBeInTheDocument();
+    // Asked only once the session exists (asked before, its 401 would end the guest session being started).
+    expect(api.calls.indexOf('/api/me/usage')).toBeGreaterThan(api.calls.indexOf('/api/auth/guest'));
+    expect(api.guests).toBe(1);
   });
 });
 

@@ -68,7 +68,7 @@ export function App() {
     [touched, setActiveId],
   );
   const chat = useConversation({ api, conversationId: activeId, options, onChanged });
-  const usage = useUsage(api, chat.streaming !== null);
+  const usage = useUsage(api, account.user?.id ?? null, chat.streaming !== null);
   const importing = useLocalImport(api, () => void refresh());
 
   const setOptions = useCallback((next: ChatOptions) => {

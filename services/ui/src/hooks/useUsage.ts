@@ -3,11 +3,12 @@ import { useEffect, useState } from 'react';
 import type { Api } from '../lib/api';
 import type { UsageView } from '../types/chat';
 
-/** The user's limits, read at start and again each time an answer ends (what it used is settled by then). */
-export function useUsage(api: Api, answering: boolean): UsageView | null {
+/** The user's limits, read once signed in and again each time an answer ends (what it used is settled by
+ * then). Never before the session exists: a request without one would end the session being started. */
+export function useUsage(api: Api, userId: string | null, answering: boolean): UsageView | null {
   const [usage, setUsage] = useState<UsageView | null>(null);
   useEffect(() => {
-    if (answering) return;
+    if (userId === null || answering) return;
     let current = true;
     api.usage().then(
       (fresh) => {
@@ -18,6 +19,6 @@ export function useUsage(api: Api, answering: boolean): UsageView | null {
     return () => {
       current = false;
     };
-  }, [api, answering]);
-  return usage;
+  }, [api, userId, answering]);
+  return userId === null ? null : usage;
 }
