@@ -63,12 +63,23 @@ def stream(
     return GenerationStream(batches, record, settings.HEARTBEAT_S, let_go_on_shutdown=generations.log.shared)
 
 
-async def _plan(request: Request, planned: tuple[Turn, ChatRequest], user: Identity, limits: Limits) -> Plan:
-    """The turn, admitted by the user's limits (or refused, before any upstream call or row)."""
+async def _answer(
+    request: Request,
+    planned: tuple[Turn, ChatRequest],
+    user: Identity,
+    limits: Limits,
+    generations: Generations,
+    settings: Settings,
+) -> GenerationStream:
+    """Starts the planned turn's answer, once the user's limits admit it (refused: before any upstream call or
+    row), and streams it from its first token, or fails before it with a real status, as on /api/chat."""
     turn, chat = planned
     record = record_of(request)
     grant = await limits.admit(user, chat, record)
-    return Plan(turn=turn, request=chat, request_id=record.request_id, grant=grant)
+    generation = generations.start(Plan(turn=turn, request=chat, request_id=record.request_id, grant=grant))
+    await generation.ready
+    record.upstream_attempts = generation.attempts
+    return stream(generations.log.read(generation.id, None), record, generations, settings)
 
 
 @router.post(
@@ -98,10 +109,7 @@ async def send_message(
     )
     if isinstance(planned, Repeat):
         return stream(await generations.repeat(user, planned), record, generations, settings)
-    generation = generations.start(await _plan(request, planned, user, limits))
-    await generation.ready  # the first token, or a failure before it: then a real status, as on /api/chat
-    record.upstream_attempts = generation.attempts
-    return stream(generations.log.read(generation.id, None), record, generations, settings)
+    return await _answer(request, planned, user, limits, generations, settings)
 
 
 @router.post(
@@ -124,11 +132,7 @@ async def retry_answer(
     limits: LimitsDep,
 ) -> GenerationStream:
     planned = await planner.retry(user, conversation_id, message_id, body.options)
-    generation = generations.start(await _plan(request, planned, user, limits))
-    await generation.ready
-    record = record_of(request)
-    record.upstream_attempts = generation.attempts
-    return stream(generations.log.read(generation.id, None), record, generations, settings)
+    return await _answer(request, planned, user, limits, generations, settings)
 
 
 @router.get(
