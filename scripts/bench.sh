@@ -27,6 +27,9 @@ for route in events conversation; do
     --only paced:1,paced:10,paced:100,unpaced:10 --out "bench/results/stack-overhead-$label.json"
 done
 
+stage "garbage collector pauses in an api worker, before and after start-up's objects are frozen (about 5 s)"
+uv run --project bench --no-sync python bench/gc_pause.py
+
 stage "limit checks: what admitting a send costs (one script in Redis), alone and 100 at once (about 10 s)"
 uv run --project bench --no-sync python bench/limits_overhead.py
 

@@ -3,6 +3,9 @@
 gunicorn -c gunicorn.conf.py "chat_api.main:create_app()"
 """
 
+from typing import Any
+
+from chat_api.server.heap import freeze_startup_objects
 from chat_api.settings import get_settings
 
 # Validated here, in the master: a missing or malformed variable stops the server with one line naming it,
@@ -17,6 +20,12 @@ workers = settings.workers  # WEB_CONCURRENCY, or the cores shared among the rep
 # alive, they then stay there (measured: one worker at 83% of a core, the other at 25%).
 reuse_port = True
 preload_app = True  # import Semantic Kernel (~1.5 s, ~125 MB) once, and share those pages with every worker
+
+
+def when_ready(_server: Any) -> None:
+    """The app is loaded and no worker forked yet: what it built is left out of every later collection."""
+    freeze_startup_objects()
+
 
 # On shutdown, streams in flight get this long to finish; compose's stop_grace_period must be longer.
 graceful_timeout = settings.GRACEFUL_TIMEOUT_S
