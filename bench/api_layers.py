@@ -76,7 +76,8 @@ def layers(
 
     async def semantic_kernel(text: str) -> float | None:
         request = ChatRequest(message=text)
-        history, options = build_history(request, settings.SYSTEM_PROMPT), execution_settings(request, settings)
+        history = build_history(request, settings.SYSTEM_PROMPT)
+        options = execution_settings(request, settings, service.upstream.settings_class)
         started, first = time.perf_counter(), None
         async for batch in service.upstream.chat.get_streaming_chat_message_contents(history, options):
             if first is None and any(message.content for message in batch):

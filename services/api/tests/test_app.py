@@ -66,7 +66,7 @@ def environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[dict[str,
 
     def use(env: dict[str, str]) -> None:
         for name in os.environ:
-            if name.startswith(("AZURE_", "APP_", "LOG_", "WEB_", "GRACEFUL_")):
+            if name.startswith(("AZURE_", "OPENAI_", "MODEL_", "APP_", "LOG_", "WEB_", "GRACEFUL_")):
                 monkeypatch.delenv(name)
         for name, value in env.items():
             monkeypatch.setenv(name, value)
@@ -82,7 +82,18 @@ VALID = {"AZURE_OPENAI_ENDPOINT": "http://x", "AZURE_OPENAI_DEPLOYMENT": "chat"}
 @pytest.mark.parametrize(
     ("env", "line"),
     [
-        ({"AZURE_OPENAI_DEPLOYMENT": "chat"}, "configuration error: AZURE_OPENAI_ENDPOINT: Field required"),
+        (
+            {"AZURE_OPENAI_DEPLOYMENT": "chat"},
+            "configuration error: AZURE_OPENAI_ENDPOINT: Field required (MODEL_PROVIDER is azure)",
+        ),
+        (
+            {"MODEL_PROVIDER": "openai", "OPENAI_BASE_URL": "http://localhost:11434/v1"},
+            "configuration error: OPENAI_MODEL: Field required (MODEL_PROVIDER is openai)",
+        ),
+        (
+            {**VALID, "MODEL_PROVIDER": "ollama"},
+            "configuration error: MODEL_PROVIDER: Input should be 'azure' or 'openai'",
+        ),
         (
             {"AZURE_OPENAI_ENDPOINT": "not a url", "AZURE_OPENAI_DEPLOYMENT": "chat"},
             "configuration error: AZURE_OPENAI_ENDPOINT: Input should be a valid URL, relative URL without a base",
@@ -101,6 +112,15 @@ def test_a_bad_setting_stops_start_up_with_one_line_naming_it(
         create_app()
     assert stopped.value.code == 2
     assert capsys.readouterr().err.splitlines() == [line]
+
+
+def test_compose_passes_the_other_providers_variables_empty(environment: Callable[[dict[str, str]], None]) -> None:
+    environment({**VALID, "OPENAI_BASE_URL": "", "OPENAI_API_KEY": "", "OPENAI_MODEL": ""})
+    settings = get_settings()
+    assert (settings.MODEL_PROVIDER, settings.model, settings.upstream_address) == ("azure", "chat", "x")
+    environment({"MODEL_PROVIDER": "openai", "OPENAI_MODEL": "llama3.2", "OPENAI_BASE_URL": "http://ollama:11434/v1"})
+    settings = get_settings()
+    assert (settings.model, settings.upstream_address, settings.uses_entra_id) == ("llama3.2", "ollama:11434", False)
 
 
 @pytest.mark.parametrize(
@@ -255,5 +275,5 @@ async def test_an_http_endpoint_in_the_environment_is_accepted(
     monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", emulator_url)
     monkeypatch.setenv("AZURE_OPENAI_API_KEY", API_KEY)
     async with open_upstream(api_settings(emulator_url)) as upstream:
-        assert upstream.deployment == "chat"
+        assert upstream.model == "chat"
     assert os.environ["AZURE_OPENAI_ENDPOINT"] == emulator_url  # restored for everyone else

@@ -186,7 +186,10 @@ async def test_a_reader_stopped_while_waiting_for_room_in_the_queue_still_closes
     settings = api_settings(emulator_url)
     request = ChatRequest.model_validate(body)
     async with open_upstream(settings) as upstream:
-        history, options = build_history(request, settings.SYSTEM_PROMPT), execution_settings(request, settings)
+        history, options = (
+            build_history(request, settings.SYSTEM_PROMPT),
+            execution_settings(request, settings, upstream.settings_class),
+        )
         stream = ChatStream(upstream.chat.get_streaming_chat_message_contents(history, options), heartbeat_s=None)
         # Well past a full queue (QUEUE_SIZE deltas), with the upstream still sending:
         await eventually(lambda: any(r.tokens_sent > QUEUE_SIZE + 50 for r in emulator.log.recent(tag)))

@@ -49,6 +49,22 @@ async def test_429_carries_retry_after(azure: AsyncAzureOpenAI) -> None:
     assert caught.value.code == "429" and "retry after 7 seconds" in caught.value.message
 
 
+async def test_quota_is_openais_insufficient_quota_429_without_retry_after(azure: AsyncAzureOpenAI) -> None:
+    with pytest.raises(openai.RateLimitError) as caught:
+        await stream_text(azure, ask("fault=quota"))
+    assert caught.value.code == "insufficient_quota" and "check your plan and billing" in caught.value.message
+    assert "retry-after" not in caught.value.response.headers
+
+
+async def test_no_usage_ends_the_stream_without_the_usage_chunk_it_was_asked_for(azure: AsyncAzureOpenAI) -> None:
+    stream = await azure.chat.completions.create(
+        model="chat", messages=ask("fault=no_usage"), stream=True, stream_options={"include_usage": True}
+    )
+    chunks = [chunk async for chunk in stream]
+    assert chunks[-1].choices[0].finish_reason == "stop"
+    assert all(chunk.usage is None for chunk in chunks)
+
+
 async def test_429_on_first_attempts_only_lets_the_sdk_retry_succeed(base_url: str, emulator: Emulator) -> None:
     messages = ask("fault=429 retry_after=0.05 fail_times=2")
     client = AsyncAzureOpenAI(azure_endpoint=base_url, api_key=API_KEY, api_version=API_VERSION, max_retries=2)

@@ -110,7 +110,7 @@ async def open_services(settings: Settings) -> AsyncIterator[AppState]:
                     sessions=sessions,
                     auth=AuthService(sessions, signer, settings),
                     conversations=ConversationService(sessions),
-                    planner=TurnPlanner(sessions, settings, upstream.deployment),
+                    planner=TurnPlanner(sessions, settings, upstream.model),
                     generations=Generations(runner, log, sessions),
                     limits=limits,
                 )

@@ -3,7 +3,7 @@
 import os
 import sys
 from functools import lru_cache
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Final, Literal, Self, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -14,8 +14,11 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+OPENAI_DEFAULT_BASE_URL: Final = "https://api.openai.com/v1"
 
 
 class DatabaseSettings(BaseSettings):
@@ -43,13 +46,24 @@ class DatabaseSettings(BaseSettings):
 
 
 class Settings(DatabaseSettings):
-    # Azure OpenAI (the seed's names)
-    AZURE_OPENAI_ENDPOINT: AnyHttpUrl
-    AZURE_OPENAI_DEPLOYMENT: str = Field(min_length=1)
+    MODEL_PROVIDER: Literal["azure", "openai"] = Field(
+        "azure", description="azure: Azure OpenAI (AZURE_OPENAI_*). openai: any OpenAI-compatible server (OPENAI_*)."
+    )
+
+    # Azure OpenAI (the seed's names); required when MODEL_PROVIDER is azure
+    AZURE_OPENAI_ENDPOINT: AnyHttpUrl | None = None
+    AZURE_OPENAI_DEPLOYMENT: str | None = Field(None, min_length=1)
     AZURE_OPENAI_API_KEY: SecretStr | None = Field(
         None, description="Unset or empty: keyless Microsoft Entra ID (DefaultAzureCredential)."
     )
     AZURE_OPENAI_API_VERSION: str = "2024-10-21"
+
+    # OpenAI, or a server that speaks its API (Ollama, vLLM, LM Studio); when MODEL_PROVIDER is openai
+    OPENAI_BASE_URL: AnyHttpUrl | None = Field(
+        None, description="The API's base URL, with its /v1 (e.g. http://localhost:11434/v1). Unset: OpenAI's."
+    )
+    OPENAI_API_KEY: SecretStr | None = Field(None, description="Unset or empty: none (local servers need none).")
+    OPENAI_MODEL: str | None = Field(None, min_length=1, description="The model's name, e.g. gpt-4o-mini, llama3.2.")
 
     # Server
     APP_HOST: str = "0.0.0.0"
@@ -147,10 +161,21 @@ class Settings(DatabaseSettings):
     def _empty_key_means_entra_id(cls, value: object) -> object:
         return None if value == "" else value
 
-    @field_validator("AUTH_SECRET", "REDIS_URL", mode="before")
+    @field_validator("AUTH_SECRET", "REDIS_URL", "OPENAI_BASE_URL", "OPENAI_API_KEY", "OPENAI_MODEL", mode="before")
     @classmethod
     def _empty_means_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _provider_configured(self) -> Self:
+        required = {
+            "azure": ("AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_DEPLOYMENT"),
+            "openai": ("OPENAI_MODEL",),
+        }[self.MODEL_PROVIDER]
+        for name in required:
+            if getattr(self, name) is None:
+                raise ValueError(f"{name}: Field required (MODEL_PROVIDER is {self.MODEL_PROVIDER})")
+        return self
 
     @property
     def workers(self) -> int:
@@ -160,18 +185,28 @@ class Settings(DatabaseSettings):
 
     @property
     def uses_entra_id(self) -> bool:
-        return self.AZURE_OPENAI_API_KEY is None
+        return self.MODEL_PROVIDER == "azure" and self.AZURE_OPENAI_API_KEY is None
+
+    @property
+    def model(self) -> str:
+        """The deployment (Azure) or model (OpenAI) every answer comes from, as the api reports it."""
+        name = self.AZURE_OPENAI_DEPLOYMENT if self.MODEL_PROVIDER == "azure" else self.OPENAI_MODEL
+        assert name is not None  # checked at start (_provider_configured)
+        return name
 
     @property
     def upstream_address(self) -> str:
         """The upstream's `host[:port]`, as written in its endpoint: kept out of every log line."""
-        return urlsplit(str(self.AZURE_OPENAI_ENDPOINT)).netloc.rpartition("@")[2]
+        url = self.AZURE_OPENAI_ENDPOINT if self.MODEL_PROVIDER == "azure" else self.OPENAI_BASE_URL
+        return urlsplit(str(url or OPENAI_DEFAULT_BASE_URL)).netloc.rpartition("@")[2]
 
 
 def describe_error(error: ValidationError) -> str:
     """One line naming the first bad variable, without its value (it may be a secret)."""
     first = error.errors(include_url=False, include_input=False)[0]
-    name = ".".join(str(part) for part in first["loc"]) or "settings"
+    if not first["loc"]:  # a check across variables, whose message starts with the one it names
+        return f"configuration error: {first['msg'].removeprefix('Value error, ')}"
+    name = ".".join(str(part) for part in first["loc"])
     return f"configuration error: {name}: {first['msg']}"
 
 

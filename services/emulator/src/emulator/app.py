@@ -124,7 +124,8 @@ class Emulator:
             tokens, ending = tokens[:limit], "length"
         if fault in MID_STREAM_FAULTS:
             tokens, ending = tokens[: directive.after], fault.value
-        reply = Reply(tokens, ending, count_prompt_tokens(messages), chat.include_usage)
+        include_usage = chat.include_usage and fault is not Fault.NO_USAGE
+        reply = Reply(tokens, ending, count_prompt_tokens(messages), include_usage)
         completion = protocol.Completion(self.settings.model, chat.include_usage)
         pace = self._pace(directive)
         if chat.stream:
@@ -143,6 +144,8 @@ class Emulator:
                     "retry-after-ms": str(round(seconds * 1000)),
                 }
                 return self._respond(record, 429, protocol.rate_limited(api_version, seconds), headers)
+            case Fault.QUOTA:
+                return self._respond(record, 429, protocol.INSUFFICIENT_QUOTA)
             case Fault.AUTH:
                 return self._respond(record, 401, protocol.UNAUTHORIZED_KEY)
             case Fault.SERVER_ERROR:

@@ -27,6 +27,8 @@ class Fault(StrEnum):
     PROMPT_FILTER = "prompt_filter"  # 400 content_filter: the prompt was filtered
     CONTENT_FILTER = "content_filter"  # the completion is filtered after `after` tokens
     SSE_ERROR = "sse_error"  # an error event in the stream after `after` tokens
+    QUOTA = "quota"  # 429 insufficient_quota, as OpenAI's for an account without credit (no Retry-After)
+    NO_USAGE = "no_usage"  # the stream ends without its usage chunk, though asked for one (as some servers do)
 
 
 MID_STREAM_FAULTS = frozenset({Fault.DROP, Fault.CONTENT_FILTER, Fault.SSE_ERROR})

@@ -187,6 +187,15 @@ PROMPT_FILTERED = error_body(
 )
 
 
+INSUFFICIENT_QUOTA = error_body(
+    "insufficient_quota",
+    "You exceeded your current quota, please check your plan and billing details. For more information on this "
+    "error, read the docs: https://platform.openai.com/docs/guides/error-codes/api-errors.",
+    type="insufficient_quota",
+    param=None,
+)
+
+
 def rate_limited(api_version: str, retry_after: float) -> bytes:
     return error_body(
         "429",

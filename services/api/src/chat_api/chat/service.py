@@ -31,13 +31,13 @@ class ChatService:
 
     @property
     def model(self) -> str:
-        return self.upstream.deployment
+        return self.upstream.model
 
     async def open(self, request: ChatRequest, heartbeats: bool) -> OpenedStream:
         """Start the completion and wait for its first token. Failures before it raise `ApiError` (a real
         HTTP status can still be sent), after bounded retries of 429/5xx that honour Retry-After."""
         history = build_history(request, self.settings.SYSTEM_PROMPT)
-        options = execution_settings(request, self.settings)
+        options = execution_settings(request, self.settings, self.upstream.settings_class)
         heartbeat_s = self.settings.HEARTBEAT_S if heartbeats else None
         for attempt in range(1, self.settings.UPSTREAM_MAX_RETRIES + 2):
             source = self.upstream.chat.get_streaming_chat_message_contents(history, options)

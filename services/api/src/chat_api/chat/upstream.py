@@ -1,4 +1,5 @@
-"""Semantic Kernel setup: the Azure OpenAI client the app owns, the chat service on top, the chat history."""
+"""Semantic Kernel setup: the model client the app owns (Azure OpenAI, or any server that speaks OpenAI's API),
+the chat service on top, the chat history."""
 
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -8,7 +9,13 @@ from dataclasses import dataclass
 import anyio
 import openai
 from azure.identity.aio import DefaultAzureCredential, get_bearer_token_provider
-from semantic_kernel.connectors.ai.open_ai import AzureChatCompletion, AzureChatPromptExecutionSettings
+from semantic_kernel.connectors.ai.open_ai import (
+    AzureChatCompletion,
+    AzureChatPromptExecutionSettings,
+    OpenAIChatCompletion,
+    OpenAIChatPromptExecutionSettings,
+)
+from semantic_kernel.connectors.ai.open_ai.services.open_ai_chat_completion_base import OpenAIChatCompletionBase
 from semantic_kernel.contents import AuthorRole, ChatHistory, ChatMessageContent
 
 from chat_api.chat import response_tracking
@@ -16,46 +23,74 @@ from chat_api.chat.schemas import ChatRequest
 from chat_api.settings import Settings
 
 ENTRA_ID_SCOPE = "https://cognitiveservices.azure.com/.default"
+NO_KEY = "none"  # the SDK insists on a key; local model servers take any
 
 
 @dataclass(frozen=True)
 class Upstream:
     """What the lifespan creates once and every request shares."""
 
-    chat: AzureChatCompletion
-    deployment: str
+    chat: OpenAIChatCompletionBase
+    model: str  # the Azure deployment, or the OpenAI model
+    settings_class: type[OpenAIChatPromptExecutionSettings]
 
 
 @asynccontextmanager
 async def open_upstream(settings: Settings) -> AsyncIterator[Upstream]:
-    """Create the Azure OpenAI client (our timeouts; retries are ours too, see chat.service) and close it."""
-    credential: DefaultAzureCredential | None = None
-    token_provider: Callable[[], Awaitable[str]] | None = None
-    if settings.uses_entra_id:
-        credential = DefaultAzureCredential()
-        token_provider = get_bearer_token_provider(credential, ENTRA_ID_SCOPE)
-    key = settings.AZURE_OPENAI_API_KEY
-    client = openai.AsyncAzureOpenAI(
-        azure_endpoint=str(settings.AZURE_OPENAI_ENDPOINT),
-        api_version=settings.AZURE_OPENAI_API_VERSION,
-        api_key=key.get_secret_value() if key is not None else None,
-        azure_ad_token_provider=token_provider,
-        timeout=openai.Timeout(settings.UPSTREAM_TIMEOUT_S, connect=settings.UPSTREAM_CONNECT_TIMEOUT_S),
-        max_retries=0,
-        http_client=openai.DefaultAsyncHttpxClient(event_hooks={"response": [response_tracking.remember]}),
-    )
-    try:
+    """Create the model client (our timeouts; retries are ours too, see chat.service) and close it."""
+    async with _client(settings) as client:
+        chat: OpenAIChatCompletionBase
+        settings_class: type[OpenAIChatPromptExecutionSettings]
         with _environment_hidden_from_semantic_kernel():
-            chat = AzureChatCompletion(deployment_name=settings.AZURE_OPENAI_DEPLOYMENT, async_client=client)
+            if isinstance(client, openai.AsyncAzureOpenAI):
+                chat = AzureChatCompletion(deployment_name=settings.model, async_client=client)
+                settings_class = AzureChatPromptExecutionSettings
+            else:
+                chat = OpenAIChatCompletion(ai_model_id=settings.model, async_client=client)
+                settings_class = OpenAIChatPromptExecutionSettings
         _load_what_the_first_request_would(client)
-        yield Upstream(chat=chat, deployment=settings.AZURE_OPENAI_DEPLOYMENT)
+        yield Upstream(chat=chat, model=settings.model, settings_class=settings_class)
+
+
+@asynccontextmanager
+async def _client(settings: Settings) -> AsyncIterator[openai.AsyncOpenAI]:
+    timeout = openai.Timeout(settings.UPSTREAM_TIMEOUT_S, connect=settings.UPSTREAM_CONNECT_TIMEOUT_S)
+    http_client = openai.DefaultAsyncHttpxClient(event_hooks={"response": [response_tracking.remember]})
+    client: openai.AsyncOpenAI
+    credential: DefaultAzureCredential | None = None
+    if settings.MODEL_PROVIDER == "openai":
+        key = settings.OPENAI_API_KEY
+        client = openai.AsyncOpenAI(
+            base_url=str(settings.OPENAI_BASE_URL) if settings.OPENAI_BASE_URL is not None else None,
+            api_key=key.get_secret_value() if key is not None else NO_KEY,
+            timeout=timeout,
+            max_retries=0,
+            http_client=http_client,
+        )
+    else:
+        token_provider: Callable[[], Awaitable[str]] | None = None
+        if settings.uses_entra_id:
+            credential = DefaultAzureCredential()
+            token_provider = get_bearer_token_provider(credential, ENTRA_ID_SCOPE)
+        key = settings.AZURE_OPENAI_API_KEY
+        client = openai.AsyncAzureOpenAI(
+            azure_endpoint=str(settings.AZURE_OPENAI_ENDPOINT),
+            api_version=settings.AZURE_OPENAI_API_VERSION,
+            api_key=key.get_secret_value() if key is not None else None,
+            azure_ad_token_provider=token_provider,
+            timeout=timeout,
+            max_retries=0,
+            http_client=http_client,
+        )
+    try:
+        yield client
     finally:
         await client.close()
         if credential is not None:
             await credential.close()
 
 
-def _load_what_the_first_request_would(client: openai.AsyncAzureOpenAI) -> None:
+def _load_what_the_first_request_would(client: openai.AsyncOpenAI) -> None:
     """The SDK imports its chat resources at first use, and the HTTP client anyio's asyncio backend at its
     first I/O: about 70 ms, which the first user of each worker would otherwise wait for (measured)."""
     _ = client.chat.completions
@@ -64,10 +99,10 @@ def _load_what_the_first_request_would(client: openai.AsyncAzureOpenAI) -> None:
 
 @contextmanager
 def _environment_hidden_from_semantic_kernel() -> Iterator[None]:
-    """SK's own settings read AZURE_OPENAI_* from the environment even when handed a client, and refuse an
-    endpoint that is not https (a local gateway, the emulator). Our Settings are the one source of
-    configuration, and the client we pass carries all of it, so SK must not see those variables."""
-    hidden = {name: os.environ.pop(name) for name in list(os.environ) if name.startswith("AZURE_OPENAI_")}
+    """SK's own settings read AZURE_OPENAI_* and OPENAI_* from the environment even when handed a client, and
+    refuse an Azure endpoint that is not https (a local gateway, the emulator). Our Settings are the one source
+    of configuration, and the client we pass carries all of it, so SK must not see those variables."""
+    hidden = {name: os.environ.pop(name) for name in list(os.environ) if name.startswith(("AZURE_OPENAI_", "OPENAI_"))}
     try:
         yield
     finally:
@@ -83,9 +118,11 @@ def build_history(request: ChatRequest, system_prompt: str) -> ChatHistory:
     return history
 
 
-def execution_settings(request: ChatRequest, settings: Settings) -> AzureChatPromptExecutionSettings:
+def execution_settings(
+    request: ChatRequest, settings: Settings, kind: type[OpenAIChatPromptExecutionSettings]
+) -> OpenAIChatPromptExecutionSettings:
     options = request.options
-    return AzureChatPromptExecutionSettings(
+    return kind(
         max_tokens=options.max_tokens or settings.DEFAULT_MAX_TOKENS,
         temperature=options.temperature,
         top_p=options.top_p,

@@ -14,6 +14,9 @@ def upstream_error(exc: BaseException) -> ApiError:
     """The envelope for an upstream failure. `exc` is the openai error (or wraps one)."""
     cause = _openai_cause(exc)
     match cause:
+        case openai.RateLimitError() if _out_of_credit(cause):
+            message = "The model account's quota is used up (insufficient_quota): its operator must add credit."
+            return ApiError(429, "upstream_rate_limited", message)
         case openai.RateLimitError():
             retry_after = retry_after_seconds(cause)
             headers = {"Retry-After": str(math.ceil(retry_after))} if retry_after is not None else {}
@@ -32,7 +35,8 @@ def upstream_error(exc: BaseException) -> ApiError:
         case openai.APITimeoutError():
             return ApiError(504, "upstream_timeout", "The model service did not answer in time. Retry.")
         case openai.APIConnectionError():
-            return ApiError(502, "upstream_unavailable", "The model service could not be reached. Retry.")
+            message = "The model service could not be reached (is it running, at the configured address?). Retry."
+            return ApiError(502, "upstream_unavailable", message)
         case openai.APIStatusError() if cause.status_code in (502, 503, 504):
             return ApiError(502, "upstream_unavailable", "The model service is unavailable. Please retry.")
         case _:
@@ -41,6 +45,8 @@ def upstream_error(exc: BaseException) -> ApiError:
 
 def is_retryable(exc: BaseException) -> bool:
     cause = _openai_cause(exc)
+    if isinstance(cause, openai.RateLimitError) and _out_of_credit(cause):
+        return False
     if isinstance(cause, openai.APIStatusError):
         return cause.status_code == 429 or cause.status_code >= 500
     return isinstance(cause, openai.APIConnectionError) and not isinstance(cause, openai.APITimeoutError)
@@ -59,6 +65,11 @@ def retry_after_seconds(exc: BaseException) -> float | None:
         if math.isfinite(value) and value >= 0:
             return value
     return None
+
+
+def _out_of_credit(error: openai.RateLimitError) -> bool:
+    """OpenAI's 429 for an account without credit: waiting does not help, unlike a rate limit."""
+    return error.code == "insufficient_quota"
 
 
 def _openai_cause(exc: BaseException) -> BaseException:
