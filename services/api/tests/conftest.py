@@ -55,8 +55,6 @@ def api_settings(emulator_url: str, **overrides: Any) -> Settings:
         "UPSTREAM_RETRY_MAX_WAIT_S": 1.0,
         "UPSTREAM_RETRY_BASE_S": 0.01,
         "MAX_MESSAGE_CHARS": 2000,
-        "MAX_HISTORY_MESSAGES": 10,
-        "MAX_HISTORY_CHARS": 5000,
         "MAX_BODY_BYTES": 20_000,
         "LOG_LEVEL": "INFO",
     }

@@ -38,8 +38,6 @@ VALID: dict[str, Any] = {"message": "hi"}
         ({**VALID, "extra": 1}, "extra: Extra inputs are not permitted"),
         ({**VALID, "history": [{"role": "robot", "content": "x"}]}, "history[0].role: Input should be"),
         ({**VALID, "history": [{"role": "user"}]}, "history[0].content: Field required"),
-        ({**VALID, "history": [{"role": "user", "content": "x"}] * 11}, "history: must have at most 10 messages"),
-        ({**VALID, "history": [{"role": "user", "content": "x" * 3000}] * 2}, "must total at most 5000 characters"),
         ({**VALID, "history": [{"role": "user", "content": "\x00"}]}, "history[0].content: must not contain NUL"),
         ({**VALID, "history": "nope"}, "history: Input should be a valid list"),
         ({**VALID, "options": {"temperature": 2.5}}, "options.temperature: Input should be less than or equal to 2"),

@@ -194,6 +194,7 @@ export function App() {
           messages={chat.messages}
           streaming={chat.streaming}
           hasEarlier={chat.hasEarlier}
+          summary={chat.summary}
           onLoadEarlier={chat.loadEarlier}
           onSend={chat.send}
           onStop={chat.stop}

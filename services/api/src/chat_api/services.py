@@ -23,6 +23,7 @@ from chat_api.generations.store import GenerationStore
 from chat_api.generations.turns import TurnPlanner
 from chat_api.limits.limiter import Limiter
 from chat_api.limits.service import Limits
+from chat_api.memory.service import Memory
 from chat_api.server import shutdown
 from chat_api.settings import Settings
 from chat_api.state import AppState
@@ -102,6 +103,7 @@ async def open_services(settings: Settings) -> AsyncIterator[AppState]:
             log = await stack.enter_async_context(open_event_log(settings, redis))
             limits = Limits(None if redis is None else Limiter(redis), settings)
             runner = GenerationRunner(chat, store, log, limits)
+            memory = Memory(upstream, sessions, settings)
             sweeper = asyncio.create_task(sweep_forever(store, log), name="sweeper")
             try:
                 yield AppState(
@@ -110,9 +112,10 @@ async def open_services(settings: Settings) -> AsyncIterator[AppState]:
                     sessions=sessions,
                     auth=AuthService(sessions, signer, settings),
                     conversations=ConversationService(sessions),
-                    planner=TurnPlanner(sessions, settings, upstream.model),
+                    planner=TurnPlanner(sessions, settings, upstream.model, memory),
                     generations=Generations(runner, log, sessions),
                     limits=limits,
+                    memory=memory,
                 )
             finally:
                 await runner.drain(shutdown.time_left(settings.GRACEFUL_TIMEOUT_S))

@@ -128,8 +128,21 @@ class Settings(DatabaseSettings):
     # The conversation
     SYSTEM_PROMPT: str = "You are a helpful assistant. Answer clearly; use Markdown where it helps."
     MAX_MESSAGE_CHARS: PositiveInt = 32_000
-    MAX_HISTORY_MESSAGES: PositiveInt = 100
-    MAX_HISTORY_CHARS: PositiveInt = 200_000
+
+    # Memory: what of a long conversation each prompt carries
+    CONTEXT_WINDOW_TOKENS: int = Field(
+        128_000, ge=1024, description="The model's context window: prompt and answer together."
+    )
+    MEMORY_SUMMARIES: bool = Field(
+        True, description="Summarise the older turns that no longer fit the window. Off: leave them out."
+    )
+    STATELESS_SUMMARIES: bool = Field(
+        False, description="Summarise a stateless client's long history too (made again at every request)."
+    )
+    SUMMARY_TIMEOUT_S: PositiveFloat = Field(
+        10.0, description="Longest wait for a summary; past it, that answer has the newest turns only."
+    )
+    SUMMARY_MAX_TOKENS: PositiveInt = Field(500, description="The longest summary.")
     MAX_BODY_BYTES: PositiveInt = 1_048_576
     MAX_OUTPUT_TOKENS: PositiveInt = 4096
     DEFAULT_MAX_TOKENS: PositiveInt = 1024

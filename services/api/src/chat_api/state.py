@@ -10,6 +10,7 @@ from chat_api.conversations.service import ConversationService
 from chat_api.generations.service import Generations
 from chat_api.generations.turns import TurnPlanner
 from chat_api.limits.service import Limits
+from chat_api.memory.service import Memory
 from chat_api.settings import Settings
 from chat_api.storage.engine import Sessions
 
@@ -23,6 +24,7 @@ class AppState(TypedDict):
     planner: TurnPlanner
     generations: Generations
     limits: Limits
+    memory: Memory
 
 
 def app_state(request: Request) -> AppState:

@@ -24,7 +24,7 @@ from emulator.directives import (
     parse_directive,
     split_directive,
 )
-from emulator.replies import reply_tokens
+from emulator.replies import is_summary_request, reply_tokens, summary_tokens
 from emulator.request_log import RequestLog, RequestRecord
 from emulator.responses import CompletionStream, HangResponse, InjectedDrop, LoggedResponse, Pace, Reply
 from emulator.settings import Settings, get_settings
@@ -92,6 +92,8 @@ class Emulator:
 
         record.tag = directive.tag
         record.messages = len(chat.messages)
+        record.roles = [message.role for message in chat.messages]
+        record.summary = is_summary_request(record.roles, messages)
         record.options = chat.model_dump(
             include={
                 "max_tokens",
@@ -118,7 +120,11 @@ class Emulator:
         last_text = messages[last_user] if last_user is not None else ""
         limit = chat.token_limit
         # Built only as far as the client's max_tokens (+1: a reply longer than the cut ends with `length`).
-        tokens = reply_tokens(messages, last_text, length, None if limit is None else limit + 1)
+        if record.summary:
+            texts = [message.text for message in chat.messages]
+            tokens = summary_tokens(record.roles, texts, None if limit is None else limit + 1)
+        else:
+            tokens = reply_tokens(messages, last_text, length, None if limit is None else limit + 1)
         ending = "stop"
         if limit is not None and limit < len(tokens):
             tokens, ending = tokens[:limit], "length"

@@ -7,6 +7,7 @@ ordinary chat, not only by special tests.
 
 import hashlib
 import random
+from collections.abc import Sequence
 
 from emulator.tokens import tokenize
 
@@ -129,3 +130,38 @@ def _fit(text: str, length: int, rng: random.Random) -> list[str]:
         padding = " ".join(rng.choice(_FILLER_WORDS) for _ in range(length - len(tokens)))
         tokens = tokenize(f"{text}\n\n{padding}")
     return tokens[:length]
+
+
+SUMMARY_REQUEST_PREFIX = "Summarize"  # the last message of a summarisation request: a system message so begun
+EARLIER_SUMMARY_PREFIX = "Summary of the earlier conversation:"
+SUMMARY_WORDS_PER_MESSAGE = 6
+
+
+def is_summary_request(roles: Sequence[str], texts: Sequence[str]) -> bool:
+    return bool(roles) and roles[-1] in ("system", "developer") and texts[-1].startswith(SUMMARY_REQUEST_PREFIX)
+
+
+def summary_tokens(roles: Sequence[str], texts: Sequence[str], limit: int | None = None) -> list[str]:
+    """A summarisation request's answer, recognisable in tests: how many messages it summarised, an earlier
+    summary carried forward, and the first words of each user message (directive lines left out)."""
+    earlier = [t for t in texts if t.startswith(EARLIER_SUMMARY_PREFIX)]
+    said = [
+        t
+        for r, t in zip(roles[:-1], texts[:-1], strict=True)
+        if r in ("user", "assistant") and not t.startswith(EARLIER_SUMMARY_PREFIX)
+    ]
+    asked = [
+        " ".join(_without_directives(t).split()[:SUMMARY_WORDS_PER_MESSAGE])
+        for r, t in zip(roles[:-1], texts[:-1], strict=True)
+        if r == "user"
+    ]
+    text = f"[emulator summary of {len(said)} messages]"
+    if earlier:
+        text += " (carrying an earlier summary forward)"
+    text += " The user asked: " + "; ".join(asked) + "."
+    tokens = tokenize(text)
+    return tokens if limit is None else tokens[:limit]
+
+
+def _without_directives(text: str) -> str:
+    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("@emulator"))

@@ -24,6 +24,8 @@ class RequestRecord:
     api_version: str | None = None
     tag: str | None = None
     messages: int | None = None
+    roles: list[str] = field(default_factory=list)  # of the messages, in order
+    summary: bool = False  # a summarisation request (its last message a system one beginning "Summarize")
     options: dict[str, Any] = field(default_factory=dict)
     fault: str | None = None
     attempt: int | None = None

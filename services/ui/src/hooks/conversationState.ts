@@ -1,17 +1,25 @@
 /** One conversation's branch of messages and what can happen to it: a pure reducer, so every transition is
  * testable. Messages the server returns replace ours, keeping the objects that did not change (so the
  * memoised messages on screen do not render again). */
-import type { ChatMessage, ErrorInfo, FinishReason, Snapshot, StartInfo, Usage } from '../types/chat';
+import type { ChatMessage, ErrorInfo, FinishReason, MemorySummary, Snapshot, StartInfo, Usage } from '../types/chat';
 
 export interface ConversationState {
   /** Whose messages these are: another conversation's are not shown while the next one loads. */
   conversationId: string | null;
   messages: ChatMessage[];
   earlier: string | null;
+  /** Where the model's memory of this branch is a summary (older turns no longer fit its window). */
+  summary: MemorySummary | null;
 }
 
 export type ConversationAction =
-  | { type: 'loaded'; conversationId: string; messages: ChatMessage[]; earlier: string | null }
+  | {
+      type: 'loaded';
+      conversationId: string;
+      messages: ChatMessage[];
+      earlier: string | null;
+      summary: MemorySummary | null;
+    }
   /** The first message made a conversation: what is on screen is now its. */
   | { type: 'adopted'; conversationId: string }
   | { type: 'earlier'; messages: ChatMessage[]; earlier: string | null }
@@ -30,7 +38,12 @@ export type ConversationAction =
       error?: ErrorInfo;
     };
 
-export const initialConversation: ConversationState = { conversationId: null, messages: [], earlier: null };
+export const initialConversation: ConversationState = {
+  conversationId: null,
+  messages: [],
+  earlier: null,
+  summary: null,
+};
 
 function same(a: ChatMessage, b: ChatMessage): boolean {
   return (
@@ -61,6 +74,7 @@ export function conversationReducer(state: ConversationState, action: Conversati
         conversationId: action.conversationId,
         messages: merge(state.conversationId === action.conversationId ? state.messages : [], action.messages),
         earlier: action.earlier,
+        summary: action.summary,
       };
     case 'adopted':
       return { ...state, conversationId: action.conversationId };

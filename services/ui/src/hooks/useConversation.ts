@@ -60,7 +60,13 @@ export function useConversation({ api, conversationId, options, onChanged }: Opt
   const reload = useCallback(async (id: string) => {
     const detail = await latest.current.api.conversation(id);
     if (latest.current.conversationId !== id && latest.current.conversationId !== null) return null;
-    dispatch({ type: 'loaded', conversationId: id, messages: detail.messages.items, earlier: detail.messages.earlier });
+    dispatch({
+      type: 'loaded',
+      conversationId: id,
+      messages: detail.messages.items,
+      earlier: detail.messages.earlier,
+      summary: detail.summary ?? null,
+    });
     return detail;
   }, []);
 
@@ -282,6 +288,7 @@ export function useConversation({ api, conversationId, options, onChanged }: Opt
           conversationId: id,
           messages: detail.messages.items,
           earlier: detail.messages.earlier,
+          summary: detail.summary ?? null,
         });
       },
       (error: unknown) => {
@@ -308,6 +315,7 @@ export function useConversation({ api, conversationId, options, onChanged }: Opt
   return {
     messages: shown ? state.messages : [],
     hasEarlier: shown && state.earlier !== null,
+    summary: shown ? state.summary : null,
     loading: !shown && conversationId !== null,
     failure: failure?.conversationId === conversationId ? failure.error : null,
     streaming,

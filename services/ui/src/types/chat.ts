@@ -52,8 +52,17 @@ export interface MessagePage {
   earlier: string | null;
 }
 
+/** What the model is told of the branch up to `covers_message_id`, once those turns no longer fit its window. */
+export interface MemorySummary {
+  covers_message_id: string;
+  covered_messages: number;
+  content: string;
+  created_at: string;
+}
+
 export interface ConversationDetail extends ConversationSummary {
   messages: MessagePage;
+  summary?: MemorySummary | null;
 }
 
 export interface ConversationPage {

@@ -67,11 +67,12 @@ def document_limits(schema: dict[str, Any], settings: Settings) -> None:
         description="The user's message: not blank, no NUL characters.",
     )
     request["history"].update(
-        maxItems=settings.MAX_HISTORY_MESSAGES,
-        description=f"Earlier turns, oldest first; their contents total at most {settings.MAX_HISTORY_CHARS} "
-        "characters.",
+        description="Earlier turns, oldest first. What does not fit the model's context window "
+        f"({settings.CONTEXT_WINDOW_TOKENS} tokens, the answer's included) is left out, newest kept"
+        + (", or summarised" if settings.MEMORY_SUMMARIES and settings.STATELESS_SUMMARIES else "")
+        + ".",
     )
-    models["Message"]["properties"]["content"].update(maxLength=settings.MAX_HISTORY_CHARS, pattern=NO_NUL)
+    models["Message"]["properties"]["content"].update(pattern=NO_NUL)
     for branch in models["Options"]["properties"]["max_tokens"]["anyOf"]:
         if branch.get("type") == "integer":
             branch["maximum"] = settings.MAX_OUTPUT_TOKENS

@@ -15,18 +15,30 @@ from chat_api.http.deps import require_json
 from chat_api.http.middleware import record_of
 from chat_api.limits.deps import LimitsDep
 from chat_api.limits.service import Limits
+from chat_api.memory.deps import MemoryDep
+from chat_api.memory.service import Memory
+from chat_api.memory.window import Turn
 
 # Every route that spends model tokens needs a user (a guest will do).
 router = APIRouter(prefix="/api/chat", tags=["chat"], dependencies=[Depends(current_identity), Depends(require_json)])
 
 
 async def _respond(
-    request: Request, body: ChatRequest, user: Identity, service: ChatService, limits: Limits, encoder: Encoder
+    request: Request,
+    body: ChatRequest,
+    user: Identity,
+    service: ChatService,
+    limits: Limits,
+    memory: Memory,
+    encoder: Encoder,
 ) -> ChatStreamResponse:
     record = record_of(request)
     record.message_chars = len(body.message)
     if service.settings.LOG_MESSAGE_TEXT:
         record.message_text = body.message
+    turns = [Turn(None, message.role, message.content) for message in body.history]
+    history = await memory.recall(turns, body.message, body.options.max_tokens)
+    body = body.model_copy(update={"history": history})  # what fits the model's window
     grant = await limits.admit(user, body, record)  # before any upstream call
 
     async def settle() -> None:
@@ -50,9 +62,14 @@ async def _respond(
     summary="Stream an answer as plain text",
 )
 async def chat_stream(
-    request: Request, body: ValidChatRequest, user: CurrentUser, service: ChatServiceDep, limits: LimitsDep
+    request: Request,
+    body: ValidChatRequest,
+    user: CurrentUser,
+    service: ChatServiceDep,
+    limits: LimitsDep,
+    memory: MemoryDep,
 ) -> ChatStreamResponse:
-    return await _respond(request, body, user, service, limits, PlainText())
+    return await _respond(request, body, user, service, limits, memory, PlainText())
 
 
 @router.post(
@@ -73,6 +90,11 @@ async def chat_stream(
     summary="Stream an answer as typed server-sent events",
 )
 async def chat_events(
-    request: Request, body: ValidChatRequest, user: CurrentUser, service: ChatServiceDep, limits: LimitsDep
+    request: Request,
+    body: ValidChatRequest,
+    user: CurrentUser,
+    service: ChatServiceDep,
+    limits: LimitsDep,
+    memory: MemoryDep,
 ) -> ChatStreamResponse:
-    return await _respond(request, body, user, service, limits, ServerSentEvents())
+    return await _respond(request, body, user, service, limits, memory, ServerSentEvents())

@@ -102,8 +102,18 @@ class MessagePage(BaseModel):
     )
 
 
+class SummaryView(BaseModel):
+    covers_message_id: uuid.UUID = Field(description="The model sees this summary instead of the branch up to here.")
+    covered_messages: int
+    content: str
+    created_at: datetime
+
+
 class ConversationDetail(ConversationView):
     messages: MessagePage = Field(description="The last messages of the branch shown.")
+    summary: SummaryView | None = Field(
+        None, description="What the model is told of the branch's older turns, once they no longer fit its window."
+    )
 
 
 class ImportedMessage(Strict):

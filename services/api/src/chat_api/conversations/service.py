@@ -19,12 +19,14 @@ from chat_api.conversations.schemas import (
     MessageError,
     MessagePage,
     MessageView,
+    SummaryView,
     Usage,
 )
 from chat_api.conversations.tree import Node, Tree
 from chat_api.http.errors import ApiError
+from chat_api.memory import summaries
 from chat_api.storage.engine import Sessions
-from chat_api.storage.models import Conversation, Message, utcnow
+from chat_api.storage.models import Conversation, Message, Summary, utcnow
 
 TITLE_FROM_MESSAGE = 48
 LAST_MESSAGES = 50  # what a conversation opens with; earlier ones come a page at a time
@@ -100,6 +102,7 @@ class Thread:
     conversation: Conversation
     tree: Tree
     messages: dict[uuid.UUID, Message]
+    summaries: list[Summary]
 
     def branch_messages(self, leaf: uuid.UUID | None) -> list[Message]:
         return [self.messages[ident] for ident in self.tree.path_to(leaf)]
@@ -121,7 +124,7 @@ async def load_thread(session: AsyncSession, identity: Identity, conversation_id
         await session.scalars(select(Message).where(Message.conversation_id == conversation_id))
     ).all()
     tree = Tree(Node(row.id, row.parent_id, row.created_at) for row in rows)
-    return Thread(conversation, tree, {row.id: row for row in rows})
+    return Thread(conversation, tree, {row.id: row for row in rows}, await summaries.load(session, conversation_id))
 
 
 class ConversationService:
@@ -226,8 +229,14 @@ class ConversationService:
         return self._detail(thread, thread.conversation.current_leaf_id)
 
     def _detail(self, thread: Thread, leaf: uuid.UUID | None) -> ConversationDetail:
-        page = self._page(thread, thread.tree.branch(leaf), None, LAST_MESSAGES)
-        return ConversationDetail(**conversation_view(thread.conversation).model_dump(), messages=page)
+        branch = thread.tree.branch(leaf)
+        page = self._page(thread, branch, None, LAST_MESSAGES)
+        summary = summaries.covering_most(thread.summaries, branch)
+        return ConversationDetail(
+            **conversation_view(thread.conversation).model_dump(),
+            messages=page,
+            summary=SummaryView.model_validate(summary, from_attributes=True) if summary is not None else None,
+        )
 
     @staticmethod
     def _page(thread: Thread, branch: list[uuid.UUID], before: uuid.UUID | None, limit: int) -> MessagePage:

@@ -9,10 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat_api.auth.tokens import Identity
 from chat_api.chat.schemas import ChatRequest, Options
-from chat_api.chat.schemas import Message as HistoryMessage
 from chat_api.conversations.service import Thread, load_thread, title_from
 from chat_api.generations.store import Turn, busy, interrupted
 from chat_api.http.errors import ApiError
+from chat_api.memory.service import Memory
+from chat_api.memory.window import Turn as MemoryTurn
 from chat_api.settings import Settings
 from chat_api.storage.engine import Sessions
 from chat_api.storage.models import Message, utcnow
@@ -39,25 +40,21 @@ def check_message(content: str, options: Options, settings: Settings) -> None:
         raise fail("options.max_tokens", f"must be at most {settings.MAX_OUTPUT_TOKENS}")
 
 
-def history_of(branch: list[Message], settings: Settings) -> list[HistoryMessage]:
-    """What the model sees before the new message: the branch's turns that have text, the newest that fit."""
-    history: list[HistoryMessage] = []
-    chars = 0
-    for message in reversed(branch):
-        if not message.content.strip():
-            continue
-        if len(history) >= settings.MAX_HISTORY_MESSAGES or chars + len(message.content) > settings.MAX_HISTORY_CHARS:
-            break
-        history.append(HistoryMessage(role=message.role, content=message.content))  # type: ignore[arg-type]
-        chars += len(message.content)
-    return history[::-1]
+def turns_of(branch: list[Message]) -> list[MemoryTurn]:
+    """The branch's turns that have text, as memory takes them (it decides what of them the model sees)."""
+    return [
+        MemoryTurn(message.id, message.role, message.content)  # type: ignore[arg-type]  # a role the schema checks
+        for message in branch
+        if message.content.strip()
+    ]
 
 
 class TurnPlanner:
-    def __init__(self, sessions: Sessions, settings: Settings, model: str) -> None:
+    def __init__(self, sessions: Sessions, settings: Settings, model: str, memory: Memory) -> None:
         self.sessions = sessions
         self.settings = settings
         self.model = model
+        self.memory = memory
 
     async def send(
         self,
@@ -96,7 +93,8 @@ class TurnPlanner:
             title=title_from(content) if first and thread.conversation.title == "New chat" else None,
             model=self.model,
         )
-        return turn, ChatRequest(message=content, history=history_of(branch, self.settings), options=options)
+        history = await self.memory.recall(turns_of(branch), content, options.max_tokens, conversation_id)
+        return turn, ChatRequest(message=content, history=history, options=options)
 
     async def retry(
         self, identity: Identity, conversation_id: uuid.UUID, answer_id: uuid.UUID, options: Options
@@ -122,7 +120,8 @@ class TurnPlanner:
             title=None,
             model=self.model,
         )
-        return turn, ChatRequest(message=question.content, history=history_of(branch, self.settings), options=options)
+        history = await self.memory.recall(turns_of(branch), question.content, options.max_tokens, conversation_id)
+        return turn, ChatRequest(message=question.content, history=history, options=options)
 
     def _repeat(self, thread: Thread, key: str) -> Repeat | None:
         asked = next((m for m in thread.messages.values() if m.idempotency_key == key and m.role == "user"), None)

@@ -141,6 +141,20 @@ class Message(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class Summary(Base):
+    """What the model is told of a branch's older turns, up to and including `covers_message_id` (a message
+    identifies the branch that leads to it). Made once, when those turns stopped fitting the context window."""
+
+    __tablename__ = "summaries"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    conversation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    covers_message_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), unique=True)
+    covered_messages: Mapped[int] = mapped_column(Integer)
+    content: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class AppSecret(Base):
     """Secrets the service makes for itself once and every replica shares (the token signing key, when none
     is configured)."""

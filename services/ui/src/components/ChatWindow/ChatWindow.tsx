@@ -2,7 +2,7 @@ import { useEffect } from 'react';
 
 import type { Streaming } from '../../hooks/useConversation';
 import { useAutoScroll } from '../../hooks/useAutoScroll';
-import type { ChatMessage, UsageView } from '../../types/chat';
+import type { ChatMessage, MemorySummary, UsageView } from '../../types/chat';
 import { BudgetNote } from '../BudgetNote';
 import { ChatInput } from '../ChatInput';
 import { MessageList, type MessageActions } from '../MessageList';
@@ -12,6 +12,7 @@ interface Props extends MessageActions {
   messages: ChatMessage[];
   streaming: Streaming | null;
   hasEarlier: boolean;
+  summary?: MemorySummary | null;
   onLoadEarlier: () => void;
   onSend: (text: string) => Promise<boolean>;
   onStop: () => void;
@@ -22,6 +23,7 @@ export function ChatWindow({
   messages,
   streaming,
   hasEarlier,
+  summary = null,
   onLoadEarlier,
   onSend,
   onStop,
@@ -47,6 +49,7 @@ export function ChatWindow({
         messages={messages}
         canAct={streaming === null}
         hasEarlier={hasEarlier}
+        summary={summary}
         onLoadEarlier={onLoadEarlier}
         scrollRef={ref}
         scrollHandlers={handlers}

@@ -2,7 +2,7 @@ import { render, screen, waitFor } from '@testing-library/react';
 import { createRef } from 'react';
 import { describe, expect, it } from 'vitest';
 
-import type { ChatMessage } from '../../types/chat';
+import type { ChatMessage, MemorySummary } from '../../types/chat';
 import { MessageList } from './MessageList';
 
 function message(role: 'user' | 'assistant', content: string): ChatMessage {
@@ -22,12 +22,13 @@ function message(role: 'user' | 'assistant', content: string): ChatMessage {
   };
 }
 
-function renderMessages(messages: ChatMessage[]) {
+function renderMessages(messages: ChatMessage[], summary: MemorySummary | null = null) {
   return render(
     <MessageList
       messages={messages}
       canAct
       hasEarlier={false}
+      summary={summary}
       onLoadEarlier={() => undefined}
       onRetry={() => undefined}
       onEdit={() => Promise.resolve(true)}
@@ -42,6 +43,30 @@ function renderAnswer(content: string) {
 }
 
 describe('MessageList', () => {
+  it('marks where the model remembers earlier messages as a summary, and shows it on request', () => {
+    const summary = {
+      covers_message_id: 'assistant',
+      covered_messages: 12,
+      content: 'The user is planning a trip to Lisbon.',
+      created_at: '',
+    };
+    const later = { ...message('user', 'later'), id: 'later', sibling_ids: ['later'] };
+    renderMessages([message('user', 'first'), message('assistant', 'answer'), later], summary);
+    const turns = screen.getAllByRole('listitem');
+    const mark = screen.getByTestId('summary-mark');
+    expect(turns.indexOf(mark)).toBe(2); // right after the message it covers up to
+    expect(mark).toHaveTextContent('remembers the 12 messages above as a summary');
+    expect(screen.getByText('The user is planning a trip to Lisbon.')).not.toBeVisible();
+    mark.querySelector('summary')?.click();
+    expect(screen.getByText('The user is planning a trip to Lisbon.')).toBeVisible();
+  });
+
+  it('puts the mark first when the message it covers up to is on an earlier page', () => {
+    const summary = { covers_message_id: 'elsewhere', covered_messages: 3, content: 'Earlier.', created_at: '' };
+    renderMessages([message('user', 'shown')], summary);
+    expect(screen.getAllByRole('listitem')[0]).toBe(screen.getByTestId('summary-mark'));
+  });
+
   it('renders GitHub-flavoured markdown with highlighted code and a copy button', async () => {
     const { container } = renderAnswer(
       '## Heading\n\n- one\n- two\n\n```python\nprint("hi")\n```\n\n| a | b |\n| --- | --- |\n| 1 | 2 |\n',

@@ -1,6 +1,6 @@
-import { memo, Suspense, useState, type DOMAttributes, type Ref } from 'react';
+import { Fragment, memo, Suspense, useState, type DOMAttributes, type Ref } from 'react';
 
-import type { ChatMessage } from '../../types/chat';
+import type { ChatMessage, MemorySummary } from '../../types/chat';
 import { CopyButton } from '../CopyButton';
 import { LazyMarkdown } from '../Markdown/lazy';
 import styles from './MessageList.module.css';
@@ -16,6 +16,8 @@ interface Props extends MessageActions {
   /** False while an answer streams: a new one cannot start until it ends. */
   canAct: boolean;
   hasEarlier: boolean;
+  /** Where the model's memory of this branch becomes a summary (older turns no longer fit its window). */
+  summary?: MemorySummary | null;
   onLoadEarlier: () => void;
   scrollRef: Ref<HTMLDivElement>;
   scrollHandlers?: Pick<
@@ -28,11 +30,15 @@ export function MessageList({
   messages,
   canAct,
   hasEarlier,
+  summary = null,
   onLoadEarlier,
   scrollRef,
   scrollHandlers,
   ...actions
 }: Props) {
+  // The covered message may be on an earlier page: then the mark goes first.
+  const markAfter =
+    summary && messages.some((m) => m.id === summary.covers_message_id) ? summary.covers_message_id : null;
   return (
     // tabIndex: the conversation can be scrolled from the keyboard alone.
     <div ref={scrollRef} className={styles.scroller} {...scrollHandlers} tabIndex={0} data-testid="message-list">
@@ -47,13 +53,31 @@ export function MessageList({
             </button>
           )}
           <ol className={styles.list}>
+            {summary && markAfter === null && <SummaryMark summary={summary} />}
             {messages.map((message) => (
-              <Turn key={message.id} message={message} canAct={canAct} {...actions} />
+              <Fragment key={message.id}>
+                <Turn message={message} canAct={canAct} {...actions} />
+                {summary && message.id === markAfter && <SummaryMark summary={summary} />}
+              </Fragment>
             ))}
           </ol>
         </div>
       )}
     </div>
+  );
+}
+
+/** Above it, the model no longer reads the messages themselves but this summary of them. */
+function SummaryMark({ summary }: { summary: MemorySummary }) {
+  return (
+    <li className={styles.summaryMark} data-testid="summary-mark">
+      <details>
+        <summary>
+          The model remembers the {summary.covered_messages} messages above as a summary (they no longer fit its window)
+        </summary>
+        <p className={styles.summaryText}>{summary.content}</p>
+      </details>
+    </li>
   );
 }
 

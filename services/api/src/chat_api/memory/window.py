@@ -1,0 +1,44 @@
+"""What fits: the history's token budget under the context window, and the newest turns within a budget."""
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final, Literal
+
+from chat_api.chat.tokens import message_tokens
+
+# The estimate's error (see chat.tokens) must never push a prompt past the window: plan for this share of it.
+ESTIMATE_MARGIN: Final = 0.2
+# Once older turns have to go, keep only the newest that fill this share of the budget, so that the summary
+# then holds for several turns rather than being redone at every one.
+KEPT_AFTER_SUMMARY: Final = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One message of the history, as memory sees it; `id` is None for a stateless client's history."""
+
+    id: uuid.UUID | None
+    role: Literal["user", "assistant", "system"]
+    content: str
+
+
+def history_budget(context_window: int, max_tokens: int, fixed: Sequence[str]) -> int:
+    """Tokens the history may take: the window less the answer's room, the `fixed` messages (system prompt,
+    the new message) and the estimate's margin. Never below zero."""
+    usable = int(context_window * (1 - ESTIMATE_MARGIN)) - max_tokens
+    return max(0, usable - sum(message_tokens(text) for text in fixed))
+
+
+def newest_that_fit(turns: Sequence[Turn], budget: int) -> int:
+    """The index of the first turn kept: from there to the end, the turns fit in `budget`."""
+    used = 0
+    for index in range(len(turns) - 1, -1, -1):
+        used += message_tokens(turns[index].content)
+        if used > budget:
+            return index + 1
+    return 0
+
+
+def tokens_of(turns: Sequence[Turn]) -> int:
+    return sum(message_tokens(turn.content) for turn in turns)
