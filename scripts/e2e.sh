@@ -26,6 +26,8 @@ export GUEST_REQUESTS_PER_MINUTE=1000000 GUEST_CONCURRENT_STREAMS=100000 GUEST_T
 # Accounts keep the product's rates, with a day's budget small enough that the browser's limits test brings it
 # low with four answers in flight (each reserves its max_tokens until it ends).
 export USER_TOKENS_PER_DAY=20000
+# A model window small enough that the browser's memory test fills it in a dozen turns (the product's: 128000).
+export CONTEXT_WINDOW_TOKENS=8000
 export EMULATOR_TTFT_MS=0 EMULATOR_TOKEN_MS=0
 # A distinctive key, so the secrets test can prove its value shows up nowhere (bundle, bodies, headers, logs).
 export E2E_API_KEY="${E2E_API_KEY:-e2e-key-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')}"

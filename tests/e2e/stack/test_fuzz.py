@@ -95,6 +95,15 @@ def test_generated_chat_requests_get_a_sound_answer(case: Any, statuses: list[in
     sound_answer(case, statuses)
 
 
+def filter_body(ctx: Any, body: Any) -> bool:
+    """Now and then Schemathesis offers a blank message as valid, though the schema's pattern excludes it (a
+    generator false positive of the kind its tracker lists for patterns): the api rightly refuses it with 422,
+    and services/api/tests checks that refusal. Such bodies are not sent."""
+    content = body.get("content") if isinstance(body, dict) else None
+    return not (isinstance(content, str) and not content.strip())
+
+
+@other_schema.hooks.apply(filter_body)
 @other_schema.parametrize()
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_generated_requests_to_every_other_route_get_a_sound_answer(case: Any, statuses: list[int]) -> None:
