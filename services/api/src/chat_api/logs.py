@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+from opentelemetry import trace
 
 # Below WARNING, the HTTP stack under the openai SDK logs hosts, ports and URLs, and the database drivers log
 # every statement with its parameters (emails, password hashes): never let those through.
@@ -21,9 +22,10 @@ class JsonFormatter(logging.Formatter):
     """One JSON object per record. `hide`: strings (the upstream's address) replaced wherever they appear,
     a last guard for anything a library writes at WARNING or above."""
 
-    def __init__(self, hide: Iterable[str] = ()) -> None:
+    def __init__(self, hide: Iterable[str] = (), trace_ids: bool = False) -> None:
         super().__init__()
         self.hide = [text for text in hide if text]
+        self.trace_ids = trace_ids
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -33,6 +35,10 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         entry.update(getattr(record, "fields", {}))
+        if self.trace_ids:
+            context = trace.get_current_span().get_span_context()
+            if context.is_valid:
+                entry["trace_id"] = format(context.trace_id, "032x")
         if record.exc_info and record.exc_info[0] is not None:
             # The type only: tracebacks can carry request data and upstream URLs; debug with LOG_LEVEL=DEBUG.
             entry["error"] = record.exc_info[0].__name__
@@ -52,9 +58,9 @@ class _HideDeliberateAborts(logging.Filter):
         return record.getMessage() != "ASGI callable returned without completing response."
 
 
-def configure_logging(level: str, hide: Iterable[str] = ()) -> None:
+def configure_logging(level: str, hide: Iterable[str] = (), trace_ids: bool = False) -> None:
     handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(JsonFormatter(hide))
+    handler.setFormatter(JsonFormatter(hide, trace_ids))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

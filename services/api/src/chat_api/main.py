@@ -22,15 +22,18 @@ from chat_api.logs import configure_logging
 from chat_api.services import open_services
 from chat_api.settings import Settings, get_settings
 from chat_api.state import AppState
+from chat_api.telemetry import setup as telemetry
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, exporting: telemetry.Exporting | None = None) -> FastAPI:
+    """`exporting`: where telemetry goes when it is on (OTLP by default; tests pass in-memory ones)."""
     settings = settings or get_settings()
-    configure_logging(settings.LOG_LEVEL, hide=[settings.upstream_address])
+    traced = telemetry.enabled(settings)
+    configure_logging(settings.LOG_LEVEL, hide=[settings.upstream_address], trace_ids=traced)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[AppState]:
-        async with open_services(settings) as state:
+        async with open_services(settings, exporting) as state:
             yield state
 
     app = FastAPI(
@@ -58,7 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_credentials=True,
             expose_headers=["X-Request-ID", "Retry-After"],
         )
-    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.MAX_BODY_BYTES)
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.MAX_BODY_BYTES, trace_ids=traced)
     app.include_router(auth_routes.router)
     app.include_router(auth_routes.me_router)
     app.include_router(limit_routes.router)
@@ -66,4 +69,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(generation_routes.router)
     app.include_router(chat_routes.router)
     app.include_router(health.router)
+    if traced:
+        telemetry.instrument_app(app)
     return app

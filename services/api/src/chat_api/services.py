@@ -29,6 +29,7 @@ from chat_api.settings import Settings
 from chat_api.state import AppState
 from chat_api.storage.engine import create_engine, create_sessions
 from chat_api.storage.schema import prepare_schema
+from chat_api.telemetry import setup as telemetry
 
 logger = logging.getLogger("chat_api")
 SWEEP_EVERY_S = 2.0
@@ -89,13 +90,14 @@ async def open_event_log(settings: Settings, redis: Redis | None) -> AsyncIterat
 
 
 @asynccontextmanager
-async def open_services(settings: Settings) -> AsyncIterator[AppState]:
+async def open_services(settings: Settings, exporting: telemetry.Exporting | None = None) -> AsyncIterator[AppState]:
     engine = create_engine(settings)
     try:
         await prepare_schema(engine)
         sessions = create_sessions(engine)
         signer = TokenSigner(await signing_secret(settings, sessions), settings.ACCESS_TOKEN_TTL_S)
         async with contextlib.AsyncExitStack() as stack:
+            stack.enter_context(telemetry.providers(settings, engine, exporting))
             upstream = await stack.enter_async_context(open_upstream(settings))
             chat = ChatService(upstream, settings)
             store = GenerationStore(sessions, timedelta(seconds=settings.GENERATION_LEASE_S))

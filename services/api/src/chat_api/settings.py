@@ -147,6 +147,14 @@ class Settings(DatabaseSettings):
     MAX_OUTPUT_TOKENS: PositiveInt = 4096
     DEFAULT_MAX_TOKENS: PositiveInt = 1024
 
+    # Telemetry (OpenTelemetry; the exporter reads the other standard OTEL_* variables itself)
+    OTEL_EXPORTER_OTLP_ENDPOINT: str | None = Field(
+        None, description="An OTLP/HTTP endpoint (http://collector:4318): traces and metrics go there. Unset: off."
+    )
+    TELEMETRY_CONTENT: bool = Field(
+        False, description="Put prompts and answers in Semantic Kernel's spans. Sensitive: off by default."
+    )
+
     # The upstream
     UPSTREAM_CONNECT_TIMEOUT_S: PositiveFloat = 5.0
     UPSTREAM_TIMEOUT_S: PositiveFloat = Field(
@@ -195,6 +203,10 @@ class Settings(DatabaseSettings):
         if self.WEB_CONCURRENCY:
             return self.WEB_CONCURRENCY
         return max(1, len(os.sched_getaffinity(0)) // self.API_REPLICAS)
+
+    @property
+    def telemetry_enabled(self) -> bool:
+        return bool(self.OTEL_EXPORTER_OTLP_ENDPOINT) and os.environ.get("OTEL_SDK_DISABLED", "").lower() != "true"
 
     @property
     def uses_entra_id(self) -> bool:

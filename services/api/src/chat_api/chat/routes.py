@@ -1,5 +1,7 @@
 """POST /api/chat/stream (text/plain) and POST /api/chat/events (SSE): the stateless seed routes."""
 
+import time
+
 from fastapi import APIRouter, Depends, Request
 
 from chat_api.auth.deps import CurrentUser, current_identity
@@ -18,6 +20,7 @@ from chat_api.limits.service import Limits
 from chat_api.memory.deps import MemoryDep
 from chat_api.memory.service import Memory
 from chat_api.memory.window import Turn
+from chat_api.telemetry import metrics as telemetry
 
 # Every route that spends model tokens needs a user (a guest will do).
 router = APIRouter(prefix="/api/chat", tags=["chat"], dependencies=[Depends(current_identity), Depends(require_json)])
@@ -41,11 +44,22 @@ async def _respond(
     body = body.model_copy(update={"history": history})  # what fits the model's window
     grant = await limits.admit(user, body, record)  # before any upstream call
 
-    async def settle() -> None:
+    async def end() -> None:
         await limits.settle(grant, limits.used(body, record.prompt_tokens, record.completion_tokens, record.chunks))
+        telemetry.active_streams.add(-1)
+        telemetry.answer_ended(
+            service.settings.MODEL_PROVIDER,
+            service.model,
+            "error" if record.error_code else "stopped" if record.client_disconnected else "done",
+            record.prompt_tokens,
+            record.completion_tokens,
+            time.perf_counter() - record.started,
+            record.ttft_ms / 1000 if record.ttft_ms is not None else None,
+        )
 
     heartbeats = isinstance(encoder, ServerSentEvents)
-    return ChatStreamResponse(lambda: service.open(body, heartbeats), encoder, record, service.model, settle)
+    telemetry.active_streams.add(1)
+    return ChatStreamResponse(lambda: service.open(body, heartbeats), encoder, record, service.model, end)
 
 
 @router.post(

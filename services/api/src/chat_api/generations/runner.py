@@ -23,6 +23,7 @@ from chat_api.generations.store import GenerationStore, Outcome, Turn
 from chat_api.http.errors import ApiError
 from chat_api.limits.limiter import Grant
 from chat_api.limits.service import Limits
+from chat_api.telemetry import metrics as telemetry
 
 logger = logging.getLogger("chat_api.generations")
 
@@ -67,6 +68,8 @@ class Generation:
     attempts: int | None = None
     stop_requested: bool = False
     text: list[str] = field(default_factory=list)
+    started: float = field(default_factory=time.perf_counter)
+    first_token_s: float | None = None
 
 
 def start_event(plan: Plan) -> dict[str, Any]:
@@ -95,6 +98,7 @@ class GenerationRunner:
     def start(self, plan: Plan) -> Generation:
         generation = Generation(str(plan.turn.assistant_id), plan, asyncio.get_running_loop().create_future())
         self.running[generation.id] = generation
+        telemetry.active_streams.add(1)
         generation.task = asyncio.create_task(self._run(generation), name=f"generation-{generation.id}")
         self.log.on_stop(generation.id, lambda: self._stop_here(generation))
         return generation
@@ -133,6 +137,7 @@ class GenerationRunner:
             self._settle(generation, exc)
             self.running.pop(gid, None)
             self.log.forget_stop(gid)
+            telemetry.active_streams.add(-1)
             await asyncio.shield(self.limits.settle(plan.grant, 0))  # refused by the database: nothing spent
             if isinstance(exc, asyncio.CancelledError):
                 raise
@@ -192,6 +197,16 @@ class GenerationRunner:
         self._settle(generation, failed_early)
         self.running.pop(generation.id, None)
         self.log.forget_stop(generation.id)
+        telemetry.active_streams.add(-1)
+        telemetry.answer_ended(
+            self.chat.settings.MODEL_PROVIDER,
+            plan.turn.model,
+            outcome.status,
+            outcome.prompt_tokens,
+            outcome.completion_tokens,
+            time.perf_counter() - generation.started,
+            generation.first_token_s,
+        )
 
     async def _relay(self, generation: Generation, opened: OpenedStream) -> tuple[Outcome, tuple[str, dict[str, Any]]]:
         """Every batch to the log as it comes, but the last event: the caller saves the end, then sends it."""
@@ -201,6 +216,8 @@ class GenerationRunner:
             for event in batch:
                 match event:
                     case TextDelta(text):
+                        if generation.first_token_s is None:
+                            generation.first_token_s = time.perf_counter() - generation.started
                         generation.text.append(text)
                         events.append(("delta", {"text": text}))
                     case TokenUsage(prompt, completion, total):

@@ -7,6 +7,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from opentelemetry import trace
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -61,9 +62,10 @@ class RequestContextMiddleware:
     """Assigns the request id (a client's own `X-Request-ID` when it is sane), echoes it, limits the body,
     and logs one JSON line per request once its response has ended (streams included)."""
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int, trace_ids: bool = False) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.trace_ids = trace_ids  # telemetry on: each response names its trace (X-Trace-Id)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -79,6 +81,10 @@ class RequestContextMiddleware:
                 record.status = message["status"]
                 headers = MutableHeaders(scope=message)
                 headers.append("X-Request-ID", request_id)
+                if self.trace_ids:
+                    context = trace.get_current_span().get_span_context()
+                    if context.is_valid:
+                        headers.append("X-Trace-Id", format(context.trace_id, "032x"))
                 for name, value in record.headers.items():
                     headers.append(name, value)
             await send(message)

@@ -10,6 +10,7 @@ from chat_api.limits.estimate import prompt_tokens, reservation
 from chat_api.limits.limiter import Grant, Limiter, LimitRefused, Usage
 from chat_api.limits.policy import policy_for
 from chat_api.settings import Settings
+from chat_api.telemetry import metrics as telemetry
 
 logger = logging.getLogger("chat_api.limits")
 
@@ -30,6 +31,7 @@ class Limits:
             )
         except LimitRefused as refused:
             record.limit_refused = refused.limit
+            telemetry.limit_refusals.add(1, {"chat.limit": refused.limit})
             raise
         record.headers.update(grant.usage.headers())
         return grant

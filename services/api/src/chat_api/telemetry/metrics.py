@@ -1,0 +1,55 @@
+"""The service's metrics, named and attributed per OpenTelemetry's GenAI semantic conventions where they exist.
+Until a meter provider is set (telemetry on), every instrument is OpenTelemetry's no-op."""
+
+from typing import Final
+
+from opentelemetry import metrics
+
+PROVIDER: Final = {"azure": "azure.ai.openai", "openai": "openai"}
+
+_meter = metrics.get_meter("chat_api")
+token_usage = _meter.create_histogram(
+    "gen_ai.client.token.usage",
+    unit="{token}",
+    description="Tokens used by each answer, input and output apart (gen_ai.token.type).",
+    explicit_bucket_boundaries_advisory=[1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576],
+)
+operation_duration = _meter.create_histogram(
+    "gen_ai.client.operation.duration", unit="s", description="From the request to the model to the answer's end."
+)
+time_to_first_chunk = _meter.create_histogram(
+    "gen_ai.client.operation.time_to_first_chunk", unit="s", description="From the request to the first token."
+)
+stream_outcomes = _meter.create_counter(
+    "chat.stream.outcomes", unit="{stream}", description="How answers end: done, stopped, error, interrupted; resumed."
+)
+limit_refusals = _meter.create_counter(
+    "chat.limit.refusals", unit="{request}", description="Sends refused by a per-user limit, by the limit."
+)
+active_streams = _meter.create_up_down_counter(
+    "chat.streams.active", unit="{stream}", description="Answers being written now."
+)
+
+
+def answer_ended(
+    provider: str,
+    model: str,
+    outcome: str,
+    prompt_tokens: int | None,
+    completion_tokens: int | None,
+    duration_s: float,
+    first_token_s: float | None,
+) -> None:
+    attributes = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": PROVIDER.get(provider, provider),
+        "gen_ai.request.model": model,
+    }
+    if prompt_tokens is not None:
+        token_usage.record(prompt_tokens, {**attributes, "gen_ai.token.type": "input"})
+    if completion_tokens is not None:
+        token_usage.record(completion_tokens, {**attributes, "gen_ai.token.type": "output"})
+    operation_duration.record(duration_s, attributes)
+    if first_token_s is not None:
+        time_to_first_chunk.record(first_token_s, attributes)
+    stream_outcomes.add(1, {**attributes, "chat.outcome": outcome})

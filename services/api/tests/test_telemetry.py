@@ -1,0 +1,148 @@
+"""Telemetry on (an OTLP endpoint set), with in-memory exporters in place of OTLP: one server span per request
+(no span per streamed chunk), Semantic Kernel's gen_ai span under it with the model's usage, the database's
+spans; token metrics equal to the usage the client saw; the trace id in the response and the log line; no
+message text anywhere by default."""
+
+import json
+import logging
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from emulator.app import Emulator
+from emulator.testing import eventually, serve
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from chat_api.logs import JsonFormatter
+from chat_api.main import create_app
+from chat_api.telemetry.setup import Exporting
+
+from .conftest import api_settings, chat, signed_in, sse_events, upstream_ended
+
+SECRET_WORDS = "tangerine-submarine"
+
+
+@pytest.fixture(scope="module")
+def traced(emulator_url: str) -> Iterator[tuple[str, InMemorySpanExporter, InMemoryMetricReader]]:
+    spans, metrics = InMemorySpanExporter(), InMemoryMetricReader()
+    settings = api_settings(emulator_url, OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:9")
+    with serve(create_app(settings, Exporting(SimpleSpanProcessor(spans), metrics))) as url:
+        yield url, spans, metrics
+
+
+def sums(reader: InMemoryMetricReader, name: str) -> dict[str, float]:
+    """A histogram's sums by gen_ai.token.type (or a counter's values by its first attribute)."""
+    found: dict[str, float] = {}
+    data = reader.get_metrics_data()
+    for resource in data.resource_metrics if data is not None else []:
+        for scope in resource.scope_metrics:
+            for metric in scope.metrics:
+                if metric.name != name:
+                    continue
+                for point in metric.data.data_points:
+                    attributes = dict(point.attributes or {})
+                    key = str(attributes.get("gen_ai.token.type", attributes.get("chat.outcome", "")))
+                    found[key] = found.get(key, 0) + getattr(point, "sum", getattr(point, "value", 0))
+    return found
+
+
+def by_trace(spans: list[ReadableSpan], trace_id: str) -> list[ReadableSpan]:
+    return [span for span in spans if span.context is not None and format(span.context.trace_id, "032x") == trace_id]
+
+
+class AccessLines(logging.Handler):
+    """The access log's lines as the api writes them: formatted where they are emitted, in the request."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFormatter(JsonFormatter(trace_ids=True))
+        self.lines: list[dict[str, Any]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(json.loads(self.format(record)))
+
+
+@pytest.fixture
+def access_lines() -> Iterator[AccessLines]:
+    handler, logger = AccessLines(), logging.getLogger("chat_api.access")
+    logger.addHandler(handler)
+    yield handler
+    logger.removeHandler(handler)
+
+
+async def test_a_chat_is_one_server_span_with_the_models_span_and_its_usage(
+    traced: tuple[str, InMemorySpanExporter, InMemoryMetricReader], access_lines: AccessLines
+) -> None:
+    url, exporter, reader = traced
+    before = sums(reader, "gen_ai.client.token.usage")
+    async with signed_in(url) as http:
+        body, _ = chat("tokens=7", message=f"Tell me about {SECRET_WORDS}")
+        response = await http.post("/api/chat/events", json=body)
+    events = sse_events(response)
+    usage = next(data for name, data in events if name == "usage")
+    trace_id = response.headers["x-trace-id"]
+
+    spans = by_trace(list(exporter.get_finished_spans()), trace_id)
+    server = [span for span in spans if span.parent is None]
+    assert [span.name for span in server] == ["POST /api/chat/events"]
+    assert not [span for span in spans if span.name.endswith((" http send", " http receive"))]
+    model = [span for span in spans if dict(span.attributes or {}).get("gen_ai.operation.name") == "chat"]
+    assert len(model) == 1 and model[0].parent is not None
+    attributes = dict(model[0].attributes or {})
+    assert attributes["gen_ai.usage.input_tokens"] == usage["prompt_tokens"]
+    assert attributes["gen_ai.usage.output_tokens"] == usage["completion_tokens"]
+
+    after = sums(reader, "gen_ai.client.token.usage")
+    assert after.get("input", 0) - before.get("input", 0) == usage["prompt_tokens"]
+    assert after.get("output", 0) - before.get("output", 0) == usage["completion_tokens"]
+    assert sums(reader, "chat.stream.outcomes").get("done", 0) >= 1
+
+    everything = json.dumps([json.loads(span.to_json()) for span in spans])
+    assert SECRET_WORDS not in everything  # no message text by default
+    access = await eventually(  # written once the response has ended, a moment after the client has it all
+        lambda: [line for line in access_lines.lines if line.get("route") == "/api/chat/events"], what="log line"
+    )
+    assert access[-1]["trace_id"] == trace_id
+
+
+async def test_a_conversation_answer_has_database_spans_and_its_outcome_counted(
+    traced: tuple[str, InMemorySpanExporter, InMemoryMetricReader],
+) -> None:
+    url, exporter, reader = traced
+    async with signed_in(url) as http:
+        conversation = (await http.post("/api/conversations", json={})).json()["id"]
+        body, _ = chat("tokens=4")
+        response = await http.post(f"/api/conversations/{conversation}/messages", json={"content": body["message"]})
+    assert sse_events(response)[-1][0] == "done"
+    spans = by_trace(list(exporter.get_finished_spans()), response.headers["x-trace-id"])
+    assert any(dict(span.attributes or {}).get("db.system") == "sqlite" for span in spans)
+    outcomes: dict[str, Any] = sums(reader, "chat.stream.outcomes")
+    assert outcomes.get("done", 0) >= 2
+
+
+async def test_telemetry_off_adds_nothing(client: httpx.AsyncClient) -> None:
+    response = await client.post("/api/chat/events", json=chat("tokens=2")[0])
+    assert response.status_code == 200 and "x-trace-id" not in response.headers
+
+
+async def test_with_telemetry_on_a_client_leaving_still_closes_the_upstream_at_once(
+    traced: tuple[str, InMemorySpanExporter, InMemoryMetricReader], emulator: Emulator
+) -> None:
+    """Semantic Kernel's span wraps the stream it reads when telemetry is on: the upstream must still close."""
+    url, _, reader = traced
+    async with signed_in(url) as http:
+        body, tag = chat("ttft_ms=0 token_ms=20 tokens=300")
+        async with http.stream("POST", "/api/chat/events", json=body) as response:
+            async for line in response.aiter_lines():
+                if line.startswith("event: delta"):
+                    break
+        left_at = time.time()
+    record = await upstream_ended(emulator, tag)
+    assert record.outcome == "disconnected" and record.disconnected_at is not None
+    assert record.disconnected_at - left_at < 0.1
+    assert await eventually(lambda: sums(reader, "chat.stream.outcomes").get("stopped"), what="a stopped stream")
