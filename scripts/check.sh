@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
-PY_PROJECTS=(services/emulator services/api tests/e2e bench)
+PY_PROJECTS=(services/emulator services/api tests/e2e tests/kubernetes bench)
 
 ensure_uv
 ensure_hadolint
@@ -32,6 +32,8 @@ for service in services/emulator services/api; do
   stage "$service: deptry (every import declared, nothing declared unused), pytest"
   (cd "$service" && uv run --no-sync deptry src && uv run --no-sync pytest -q)
 done
+stage "deploy/kubernetes: every overlay rendered, valid against Kubernetes' schemas (offline), linted, checked"
+(cd tests/kubernetes && uv run --no-sync pytest -q)
 stage "tests/e2e: the scripts' own tests (tooling/)"
 (cd tests/e2e && uv run --no-sync pytest -q tooling)
 

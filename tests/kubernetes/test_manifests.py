@@ -1,0 +1,170 @@
+"""deploy/kubernetes, offline: each overlay rendered (render.py; and by `kubectl kustomize` where kubectl is
+installed, which must agree), every object valid against Kubernetes' own schemas (kubernetes-validate, strict),
+the YAML linted, and the properties the stack relies on checked: replicas and probes, a grace period above the
+longest drain, the migrations before the api, unbuffered long-lived streams at the way in, keyless Azure in
+production, and nothing in a ConfigMap or Secret the api does not read."""
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+from yamllint import linter
+from yamllint.config import YamlLintConfig
+
+from render import render
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy" / "kubernetes"
+OVERLAYS = sorted(path.parent for path in (DEPLOY / "overlays").glob("*/kustomization.yaml"))
+KUBERNETES = "1.33.0"  # a version AKS and the other clouds support now
+CUSTOM_KINDS = {"HTTPRoute"}  # the Gateway API's: not among Kubernetes' own schemas (checked below instead)
+GRACEFUL_TIMEOUT_S = 30  # the api's default, which the ConfigMaps keep
+
+
+@pytest.fixture(params=OVERLAYS, ids=[path.name for path in OVERLAYS])
+def overlay(request: pytest.FixtureRequest) -> tuple[str, list[dict[str, Any]]]:
+    path: Path = request.param
+    return path.name, render(path)
+
+
+def find(objects: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:
+    found = [o for o in objects if o["kind"] == kind and o["metadata"]["name"] == name]
+    assert len(found) == 1, f"{kind}/{name}: {len(found)} found"
+    return found[0]
+
+
+def kinds(objects: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    return {(o["kind"], o["metadata"]["name"]) for o in objects}
+
+
+def test_there_are_a_trial_and_two_production_overlays() -> None:
+    assert [path.name for path in OVERLAYS] == ["production", "production-ingress-nginx", "trial"]
+
+
+def test_every_object_is_valid_against_kubernetes_schemas(overlay: tuple[str, list[dict[str, Any]]]) -> None:
+    _, objects = overlay
+    for document in objects:
+        if document["kind"] in CUSTOM_KINDS:
+            continue
+        try:
+            kubernetes_validate.validate(document, KUBERNETES, strict=True)
+        except kubernetes_validate.ValidationError as error:
+            pytest.fail(f"{document['kind']}/{document['metadata']['name']}: {error.message} at {list(error.path)}")
+
+
+def test_the_yaml_is_clean() -> None:
+    config = YamlLintConfig("extends: default\nrules: {line-length: {max: 120}, document-start: disable}")
+    problems = [
+        f"{path.relative_to(ROOT)}:{problem.line}: {problem.message}"
+        for path in sorted(DEPLOY.rglob("*.yaml"))
+        for problem in linter.run(path.read_text(), config)
+    ]
+    assert not problems, problems
+
+
+def test_the_api_serves_from_two_replicas_with_probes_and_drains_within_its_grace(
+    overlay: tuple[str, list[dict[str, Any]]],
+) -> None:
+    _, objects = overlay
+    api = find(objects, "Deployment", "api")
+    assert api["spec"]["replicas"] >= 2
+    assert api["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
+    pod = api["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert container["readinessProbe"]["httpGet"]["path"] == "/api/readyz"
+    assert container["livenessProbe"]["httpGet"]["path"] == "/api/healthz"
+    pre_stop = container["lifecycle"]["preStop"]["sleep"]["seconds"]
+    assert pod["terminationGracePeriodSeconds"] > GRACEFUL_TIMEOUT_S + pre_stop  # the drain fits in the grace
+    assert {source.get("configMapRef", source.get("secretRef"))["name"] for source in container["envFrom"]} == {
+        "chat-config",
+        "chat-secrets",
+    }
+    assert container["resources"]["requests"]["cpu"] and container["resources"]["limits"]["memory"]
+    assert [init["name"] for init in pod["initContainers"]] == ["wait-for-schema"]
+    assert find(objects, "Service", "api")["spec"]["clusterIP"] == "None"  # the edge balances over every pod
+    assert find(objects, "PodDisruptionBudget", "api")["spec"]["minAvailable"] >= 1
+    hpa = find(objects, "HorizontalPodAutoscaler", "api")
+    assert hpa["spec"]["scaleTargetRef"]["name"] == "api" and hpa["spec"]["minReplicas"] >= 2
+    job = find(objects, "Job", "migrate")["spec"]["template"]["spec"]["containers"][0]
+    assert job["command"][-2:] == ["upgrade", "head"] and job["image"] == container["image"]
+
+
+def test_every_image_comes_from_the_registry_with_one_tag(overlay: tuple[str, list[dict[str, Any]]]) -> None:
+    _, objects = overlay
+    images = set()
+    for document in objects:
+        pod = document.get("spec", {}).get("template", {}).get("spec", {})
+        images |= {c["image"] for c in [*pod.get("initContainers", []), *pod.get("containers", [])]}
+    ours = {image for image in images if "/streaming-chat/" in image}
+    assert ours and not {image for image in images if image.startswith("chat-")}  # none left unrendered
+    assert len({image.rsplit(":", 1)[1] for image in ours}) == 1
+
+
+def test_the_trial_runs_everything_in_the_cluster() -> None:
+    objects = render(DEPLOY / "overlays" / "trial")
+    assert {("StatefulSet", "postgres"), ("StatefulSet", "redis"), ("Deployment", "emulator")} <= kinds(objects)
+    config = find(objects, "ConfigMap", "chat-config")["data"]
+    assert config["AZURE_OPENAI_ENDPOINT"].startswith("http://emulator.")
+    assert find(objects, "Service", "edge-nodeport")["spec"]["type"] == "NodePort"
+
+
+@pytest.mark.parametrize("name", ["production", "production-ingress-nginx"])
+def test_production_is_keyless_with_its_stores_and_secret_outside(name: str) -> None:
+    objects = render(DEPLOY / "overlays" / name)
+    present = {kind for kind, _ in kinds(objects)}
+    assert "StatefulSet" not in present and "Secret" not in present  # the Secret is created by hand (README)
+    assert ("Deployment", "emulator") not in kinds(objects)
+    account = find(objects, "ServiceAccount", "chat-api")
+    assert "azure.workload.identity/client-id" in account["metadata"]["annotations"]
+    assert (
+        find(objects, "Deployment", "api")["spec"]["template"]["metadata"]["labels"]["azure.workload.identity/use"]
+        == "true"
+    )
+    config = find(objects, "ConfigMap", "chat-config")["data"]
+    assert config["AZURE_OPENAI_API_KEY"] == "" and config["AZURE_OPENAI_ENDPOINT"].startswith("https://")
+
+
+def test_the_way_in_streams_unbuffered_with_long_timeouts() -> None:
+    route = find(render(DEPLOY / "overlays" / "production"), "HTTPRoute", "chat")
+    assert route["apiVersion"] == "gateway.networking.k8s.io/v1"
+    (rule,) = route["spec"]["rules"]
+    assert rule["backendRefs"] == [{"name": "edge", "port": 80}] and rule["timeouts"]["request"] == "0s"
+    ingress = find(render(DEPLOY / "overlays" / "production-ingress-nginx"), "Ingress", "chat")
+    annotations = ingress["metadata"]["annotations"]
+    assert annotations["nginx.ingress.kubernetes.io/proxy-buffering"] == "off"
+    assert int(annotations["nginx.ingress.kubernetes.io/proxy-read-timeout"]) >= 300
+    edge = find(render(DEPLOY / "overlays" / "production"), "Deployment", "edge")["spec"]["template"]["spec"]
+    env = {item["name"]: item["value"] for item in edge["containers"][0]["env"]}
+    assert env["NGINX_API_SERVER"].startswith("api.chat.svc.cluster.local")
+    assert edge["terminationGracePeriodSeconds"] > 300  # streams through it may last the read timeout
+
+
+def test_config_holds_only_what_the_api_reads(overlay: tuple[str, list[dict[str, Any]]]) -> None:
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    known = set(compose["services"]["api"]["environment"]) | {"POSTGRES_PASSWORD"}  # the trial's Postgres
+    _, objects = overlay
+    for document in objects:
+        if document["kind"] in ("ConfigMap", "Secret"):
+            keys = set(document.get("data", {})) | set(document.get("stringData", {}))
+            assert keys <= known, keys - known
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed on this machine")
+def test_kubectl_kustomize_renders_the_same(overlay: tuple[str, list[dict[str, Any]]]) -> None:
+    name, objects = overlay
+    done = subprocess.run(  # noqa: S603 - a fixed command on our own files
+        ["kubectl", "kustomize", str(DEPLOY / "overlays" / name)],  # noqa: S607 - whichever kubectl is installed
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    theirs = [document for document in yaml.safe_load_all(done.stdout) if document]
+
+    def key(document: dict[str, Any]) -> tuple[str, str]:
+        return document["kind"], document["metadata"]["name"]
+
+    assert sorted(theirs, key=key) == sorted(objects, key=key)
