@@ -4,6 +4,8 @@ the YAML linted, and the properties the stack relies on checked: replicas and pr
 longest drain, the migrations before the api, unbuffered long-lived streams at the way in, keyless Azure in
 production, and nothing in a ConfigMap or Secret the api does not read."""
 
+import ast
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -23,6 +25,8 @@ OVERLAYS = sorted(path.parent for path in (DEPLOY / "overlays").glob("*/kustomiz
 KUBERNETES = "1.33.0"  # a version AKS and the other clouds support now
 CUSTOM_KINDS = {"HTTPRoute"}  # the Gateway API's: not among Kubernetes' own schemas (checked below instead)
 GRACEFUL_TIMEOUT_S = 30  # the api's default, which the ConfigMaps keep
+HEALTH = ROOT / "services/api/src/chat_api/http/health.py"
+EDGE_CONF = ROOT / "nginx/templates/default.conf.template"
 
 
 @pytest.fixture(params=OVERLAYS, ids=[path.name for path in OVERLAYS])
@@ -143,14 +147,81 @@ def test_the_way_in_streams_unbuffered_with_long_timeouts() -> None:
     assert edge["terminationGracePeriodSeconds"] > 300  # streams through it may last the read timeout
 
 
-def test_config_holds_only_what_the_api_reads(overlay: tuple[str, list[dict[str, Any]]]) -> None:
-    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
-    known = set(compose["services"]["api"]["environment"]) | {"POSTGRES_PASSWORD"}  # the trial's Postgres
+def api_settings() -> set[str]:
+    """The api's settings, as its Settings classes name them (read from the source: a renamed setting breaks
+    this test), and the variables read by the libraries it configures."""
+    tree = ast.parse((ROOT / "services/api/src/chat_api/settings.py").read_text())
+    names = {
+        node.target.id
+        for cls in tree.body
+        if isinstance(cls, ast.ClassDef) and cls.name in ("DatabaseSettings", "Settings")
+        for node in cls.body
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.target.id.isupper()
+    }
+    return names | {"OTEL_SERVICE_NAME"} | {f"AZURE_{name}" for name in ("CLIENT_ID", "TENANT_ID", "CLIENT_SECRET")}
+
+
+SECRET_NAMES = re.compile(r"KEY|SECRET|PASSWORD|TOKEN|DATABASE_URL|REDIS_URL")
+
+
+def test_config_holds_only_what_the_api_reads_and_no_secret(overlay: tuple[str, list[dict[str, Any]]]) -> None:
+    known = api_settings() | {"POSTGRES_PASSWORD"}  # the trial's Postgres reads that one
     _, objects = overlay
     for document in objects:
         if document["kind"] in ("ConfigMap", "Secret"):
             keys = set(document.get("data", {})) | set(document.get("stringData", {}))
             assert keys <= known, keys - known
+        if document["kind"] == "ConfigMap":
+            secrets = {k: v for k, v in document["data"].items() if SECRET_NAMES.search(k) and v}
+            assert not secrets, f"secret values in a ConfigMap: {sorted(secrets)}"
+        if document["kind"] == "Deployment":
+            for container in document["spec"]["template"]["spec"]["containers"]:
+                for item in container.get("env", []):
+                    if document["metadata"]["name"] == "api":
+                        assert item["name"] in known, item["name"]
+                    assert not (SECRET_NAMES.search(item["name"]) and "value" in item and item["value"]), item
+
+
+def test_the_probes_call_routes_that_exist(overlay: tuple[str, list[dict[str, Any]]]) -> None:
+    api_routes = {f"/api{path}" for path in re.findall(r'get\(\s*"(/[a-z]+)"', HEALTH.read_text())}
+    served = {
+        "api": api_routes,
+        "ui": set(re.findall(r"location = (/\S+) \{", (ROOT / "services/ui/nginx.conf").read_text())),
+        "edge": set(re.findall(r"location = (/\S+) \{", EDGE_CONF.read_text())),
+        "emulator": {"/healthz"},
+    }
+    _, objects = overlay
+    for document in objects:
+        if document["kind"] != "Deployment":
+            continue
+        for container in document["spec"]["template"]["spec"]["containers"]:
+            for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
+                path = container.get(probe, {}).get("httpGet", {}).get("path")
+                if path is not None:
+                    assert path in served[document["metadata"]["name"]], (document["metadata"]["name"], path)
+
+
+def test_the_images_are_the_ones_the_build_command_pushes() -> None:
+    script = (ROOT / "scripts/push-images.sh").read_text()
+    pushed = set(re.findall(r"\[(\w+)\]=", script))
+    component = yaml.safe_load((DEPLOY / "components/images/kustomization.yaml").read_text())
+    assert {image["name"].removeprefix("chat-") for image in component["images"]} == pushed
+    assert {image["newName"].rsplit("/", 1)[1] for image in component["images"]} == pushed
+    assert "$registry/streaming-chat/$name:$tag" in script
+
+
+def test_compose_holds_the_same_facts() -> None:
+    """One set of facts, two deployments: the grace above the drain, the probes, no buffering on /api."""
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    api = compose["services"]["api"]
+    graceful = int(re.search(r":-(\d+)", api["environment"]["GRACEFUL_TIMEOUT_S"]).group(1))  # type: ignore[union-attr]
+    assert graceful == GRACEFUL_TIMEOUT_S
+    assert int(api["stop_grace_period"].removesuffix("s")) > graceful
+    assert "/api/healthz" in (ROOT / "services/api/Dockerfile").read_text()
+    edge = EDGE_CONF.read_text()
+    api_location = edge[edge.index("location /api/ {") :]
+    assert "proxy_buffering off;" in api_location and "proxy_read_timeout ${NGINX_API_READ_TIMEOUT};" in api_location
+    assert compose["services"]["nginx"]["environment"]["NGINX_API_READ_TIMEOUT"].endswith(":-300s}")
 
 
 @pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed on this machine")

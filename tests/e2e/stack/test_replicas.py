@@ -132,6 +132,14 @@ class ThroughRedisRestart:
     away_s: float
 
 
+def wait_until_redis_answers(within: float = 30.0) -> None:
+    deadline = time.monotonic() + within
+    while compose("exec", "-T", "redis", "redis-cli", "ping", check=False).strip() != "PONG":
+        if time.monotonic() > deadline:
+            raise AssertionError(f"Redis did not answer within {within}s of starting")
+        time.sleep(0.2)
+
+
 async def streaming_through_a_redis_restart() -> ThroughRedisRestart:
     owners = [AnswerRun(f"redis-owner-{index}") for index in range(20)]
     async with client(100, timeout=60) as http:
@@ -146,11 +154,13 @@ async def streaming_through_a_redis_restart() -> ThroughRedisRestart:
         # While Redis is away the users' limits cannot be checked: new sends are refused, never let through.
         while_down = [await run_answer(http, QUICK) for _ in range(3)]
         await asyncio.to_thread(compose, "start", "redis")
+        await asyncio.to_thread(wait_until_redis_answers)  # started is not yet ready, on a busy machine
         down_for = time.monotonic() - started
         await asyncio.sleep(2)  # the replicas reconnect (the refusals' Retry-After)
         after = list(await asyncio.gather(*(run_answer(http, QUICK) for _ in range(10))))
         await asyncio.gather(*tasks, *follow_tasks)
         for run in [*owners, *after]:
+            assert run.completed, (run.tag, run.status, run.error)
             saved = await saved_answer(http, run)
             assert saved["status"] == "done" and saved["content"] == "".join(run.text), run.tag
     return ThroughRedisRestart(owners, followers, while_down, after, down_for)
