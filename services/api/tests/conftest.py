@@ -1,6 +1,7 @@
 """The api under test talks to the real emulator over loopback: SDK, Semantic Kernel and HTTP all run for real."""
 
 import tempfile
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractContextManager, asynccontextmanager, contextmanager
@@ -106,6 +107,20 @@ def chat(directive: str = "", message: str = "Hello there", **body: Any) -> tupl
 
 async def upstream_ended(emulator: Emulator, tag: str) -> RequestRecord:
     return await request_ended(emulator.log, tag)
+
+
+async def upstream_closed_after_leaving(http: httpx.AsyncClient, emulator: Emulator) -> float:
+    """Start a long answer on /api/chat/events, leave at its first token: seconds until the emulator saw the
+    api close the upstream request."""
+    body, tag = chat("ttft_ms=0 token_ms=20 tokens=300")
+    async with http.stream("POST", "/api/chat/events", json=body) as response:
+        async for line in response.aiter_lines():
+            if line.startswith("event: delta"):
+                break
+    left_at = time.time()
+    record = await upstream_ended(emulator, tag)
+    assert record.outcome == "disconnected" and record.disconnected_at is not None
+    return record.disconnected_at - left_at
 
 
 def sse_events(body: httpx.Response | str) -> list[tuple[str, Any]]:

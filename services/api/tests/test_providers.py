@@ -3,7 +3,6 @@ API (the emulator answers both, on /openai/deployments/… and on /v1). Then wha
 account out of credit, a server that sends no usage, a local server that is not running."""
 
 import socket
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -11,7 +10,7 @@ import httpx
 import pytest
 from emulator.app import Emulator
 
-from .conftest import API_KEY, ApiFactory, chat, signed_in, sse_events, upstream_ended
+from .conftest import API_KEY, ApiFactory, chat, signed_in, sse_events, upstream_closed_after_leaving
 from .test_errors import assert_envelope
 
 PROVIDERS: dict[str, dict[str, Any]] = {
@@ -54,15 +53,7 @@ async def test_a_client_leaving_closes_the_upstream_within_100ms(
     served: tuple[str, httpx.AsyncClient], emulator: Emulator
 ) -> None:
     _, http = served
-    body, tag = chat("ttft_ms=0 token_ms=20 tokens=200")
-    async with http.stream("POST", "/api/chat/events", json=body) as response:
-        async for line in response.aiter_lines():
-            if line.startswith("event: delta"):
-                break
-    left_at = time.time()
-    record = await upstream_ended(emulator, tag)
-    assert record.outcome == "disconnected" and record.disconnected_at is not None
-    assert record.disconnected_at - left_at < 0.1
+    assert await upstream_closed_after_leaving(http, emulator) < 0.1
 
 
 async def test_a_429_before_the_first_token_is_retried(

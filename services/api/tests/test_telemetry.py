@@ -5,7 +5,6 @@ message text anywhere by default."""
 
 import json
 import logging
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,7 +21,7 @@ from chat_api.logs import JsonFormatter
 from chat_api.main import create_app
 from chat_api.telemetry.setup import Exporting
 
-from .conftest import api_settings, chat, signed_in, sse_events, upstream_ended
+from .conftest import api_settings, chat, signed_in, sse_events, upstream_closed_after_leaving
 
 SECRET_WORDS = "tangerine-submarine"
 
@@ -137,13 +136,5 @@ async def test_with_telemetry_on_a_client_leaving_still_closes_the_upstream_at_o
     """Semantic Kernel's span wraps the stream it reads when telemetry is on: the upstream must still close."""
     url, _, reader = traced
     async with signed_in(url) as http:
-        body, tag = chat("ttft_ms=0 token_ms=20 tokens=300")
-        async with http.stream("POST", "/api/chat/events", json=body) as response:
-            async for line in response.aiter_lines():
-                if line.startswith("event: delta"):
-                    break
-        left_at = time.time()
-    record = await upstream_ended(emulator, tag)
-    assert record.outcome == "disconnected" and record.disconnected_at is not None
-    assert record.disconnected_at - left_at < 0.1
+        assert await upstream_closed_after_leaving(http, emulator) < 0.1
     assert await eventually(lambda: sums(reader, "chat.stream.outcomes").get("stopped"), what="a stopped stream")

@@ -1,6 +1,7 @@
 """Accessibility: axe-core finds no serious or critical violation, and every control works from the keyboard
 with a visible focus."""
 
+import re
 from typing import Any
 
 import pytest
@@ -28,6 +29,10 @@ def answer_with_code_and_a_table(page: Page) -> None:
     expect(answer).to_have_attribute("data-status", "done")
     expect(answer.get_by_role("table")).to_be_visible()
     expect(answer.locator("pre code.hljs")).to_be_visible()  # highlighted: its grammar has loaded
+    # The list shows the chat under its title once the server has named it (a moment after the answer ends):
+    # until then its controls are labelled "New chat" and change under a test that collects them.
+    chats = page.get_by_role("navigation", name="Conversations")
+    expect(chats.get_by_role("button", name=re.compile("^Show me code and a table"))).to_be_visible()
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])

@@ -120,6 +120,17 @@ def upstream_records(tag: str) -> list[dict[str, Any]]:
     return records
 
 
+def upstream_end(tag: str, within: float = 5.0) -> dict[str, Any]:
+    """The emulator's record of the request with `tag` once it has ended (waiting up to `within` seconds)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        records = upstream_records(tag)
+        if records and records[-1]["ended_at"] is not None:
+            return records[-1]
+        time.sleep(0.02)
+    raise AssertionError(f"the upstream request {tag} was still open {within}s later")
+
+
 def upstream_statuses(tag: str) -> list[int | None]:
     return [record["status"] for record in upstream_records(tag)]
 

@@ -7,11 +7,10 @@ finish whole.
 
 import asyncio
 import contextlib
-import time
 
 from .report import record
 from .streams import StreamRun, client, new_request_tag, percentile, run_stream, wait_for
-from .support import needs_compose, upstream_records
+from .support import needs_compose, upstream_end
 
 pytestmark = needs_compose
 
@@ -36,16 +35,6 @@ async def load_then_abandon_half() -> list[StreamRun]:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
     return runs
-
-
-def upstream_end(tag: str, within: float = 5.0) -> dict[str, object]:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        records = upstream_records(tag)
-        if records and records[-1]["ended_at"] is not None:
-            return records[-1]
-        time.sleep(0.05)
-    raise AssertionError(f"the upstream request {tag} was still open {within}s after its client left")
 
 
 def measure() -> tuple[list[float], list[StreamRun]]:

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from httpx_sse import EventSource, connect_sse
 
-from .support import BASE_URL, assert_no_leak, compose, needs_compose, new_tag, upstream_records
+from .support import BASE_URL, assert_no_leak, compose, needs_compose, new_tag, upstream_end, upstream_records
 
 pytestmark = needs_compose
 
@@ -41,16 +41,6 @@ def ask(directive: str) -> tuple[dict[str, str], str]:
 
 def events_of(response: httpx.Response) -> list[tuple[str, dict[str, object]]]:
     return [(event.event, event.json()) for event in EventSource(response).iter_sse()]
-
-
-def upstream_end(tag: str, within: float = 5.0) -> dict[str, object]:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        records = upstream_records(tag)
-        if records and records[-1]["ended_at"] is not None:
-            return records[-1]
-        time.sleep(0.02)
-    raise AssertionError(f"the upstream request {tag} was still open {within}s later")
 
 
 def test_an_answer_streams_with_its_usage(api: tuple[str, httpx.Client]) -> None:

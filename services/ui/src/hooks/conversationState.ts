@@ -1,7 +1,16 @@
 /** One conversation's branch of messages and what can happen to it: a pure reducer, so every transition is
  * testable. Messages the server returns replace ours, keeping the objects that did not change (so the
  * memoised messages on screen do not render again). */
-import type { ChatMessage, ErrorInfo, FinishReason, MemorySummary, Snapshot, StartInfo, Usage } from '../types/chat';
+import type {
+  ChatMessage,
+  ConversationDetail,
+  ErrorInfo,
+  FinishReason,
+  MemorySummary,
+  Snapshot,
+  StartInfo,
+  Usage,
+} from '../types/chat';
 
 export interface ConversationState {
   /** Whose messages these are: another conversation's are not shown while the next one loads. */
@@ -37,6 +46,17 @@ export type ConversationAction =
       finishReason?: FinishReason;
       error?: ErrorInfo;
     };
+
+/** The conversation as the server returned it (its branch's last messages and its summary). */
+export function loadedFrom(conversationId: string, detail: ConversationDetail): ConversationAction {
+  return {
+    type: 'loaded',
+    conversationId,
+    messages: detail.messages.items,
+    earlier: detail.messages.earlier,
+    summary: detail.summary ?? null,
+  };
+}
 
 export const initialConversation: ConversationState = {
   conversationId: null,

@@ -6,7 +6,7 @@ import { ChatApiError, isAbort } from '../lib/errors';
 import { createFrameBatcher } from '../lib/frameBatcher';
 import { newId } from '../lib/ids';
 import type { ChatOptions, ConversationSummary } from '../types/chat';
-import { conversationReducer, initialConversation, placeholder } from './conversationState';
+import { conversationReducer, initialConversation, loadedFrom, placeholder } from './conversationState';
 
 const RECONNECT_DELAYS_MS = [250, 500, 1000, 2000, 4000, 8000];
 
@@ -60,13 +60,7 @@ export function useConversation({ api, conversationId, options, onChanged }: Opt
   const reload = useCallback(async (id: string) => {
     const detail = await latest.current.api.conversation(id);
     if (latest.current.conversationId !== id && latest.current.conversationId !== null) return null;
-    dispatch({
-      type: 'loaded',
-      conversationId: id,
-      messages: detail.messages.items,
-      earlier: detail.messages.earlier,
-      summary: detail.summary ?? null,
-    });
+    dispatch(loadedFrom(id, detail));
     return detail;
   }, []);
 
@@ -283,13 +277,7 @@ export function useConversation({ api, conversationId, options, onChanged }: Opt
     if (busy || id === null) return;
     client.chooseBranch(id, messageId).then(
       (detail) => {
-        dispatch({
-          type: 'loaded',
-          conversationId: id,
-          messages: detail.messages.items,
-          earlier: detail.messages.earlier,
-          summary: detail.summary ?? null,
-        });
+        dispatch(loadedFrom(id, detail));
       },
       (error: unknown) => {
         if (error instanceof ChatApiError) setFailure({ conversationId: id, error });
