@@ -114,6 +114,7 @@ class AnswerRun(StreamRun):
     conversation_id: str | None = None
     reconnects: int = 0
     snapshots: int = 0
+    retried: bool = False  # sent again after a 503's Retry-After
 
 
 async def _read_answer(source: EventSource, run: AnswerRun, last_id: str | None) -> str | None:
