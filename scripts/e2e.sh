@@ -63,6 +63,7 @@ trap cleanup EXIT
 
 stage "stack: docker compose config"
 docker compose config -q
+docker compose --profile observability config -q  # its image cannot be pulled here: checked, not run
 "${compose[@]}" config -q
 
 stage "stack: docker compose up --build --wait"

@@ -224,6 +224,20 @@ def test_compose_holds_the_same_facts() -> None:
     assert compose["services"]["nginx"]["environment"]["NGINX_API_READ_TIMEOUT"].endswith(":-300s}")
 
 
+def test_compose_observability_profile_is_wired() -> None:
+    """`--profile observability` adds the collector and viewer, which the api's default endpoint names; without
+    the profile nothing waits for it (the api then finds no such host and leaves telemetry off)."""
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    viewer = compose["services"]["otel-lgtm"]
+    assert viewer["profiles"] == ["observability"]
+    assert re.fullmatch(r"grafana/otel-lgtm:\d+\.\d+\.\d+", viewer["image"])  # official, pinned
+    assert all(port.startswith("127.0.0.1:") for port in viewer["ports"])  # Grafana without sign-in: loopback only
+    api = compose["services"]["api"]
+    assert api["environment"]["OTEL_EXPORTER_OTLP_ENDPOINT"].endswith(":-http://otel-lgtm:4318}")
+    assert api["depends_on"]["otel-lgtm"]["required"] is False
+    assert not [name for name, service in compose["services"].items() if name != "otel-lgtm" and "profiles" in service]
+
+
 @pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed on this machine")
 def test_kubectl_kustomize_renders_the_same(overlay: tuple[str, list[dict[str, Any]]]) -> None:
     name, objects = overlay

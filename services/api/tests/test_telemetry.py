@@ -12,6 +12,7 @@ import httpx
 import pytest
 from emulator.app import Emulator
 from emulator.testing import eventually, serve
+from httpx_sse import aconnect_sse
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -20,6 +21,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from chat_api.logs import JsonFormatter
 from chat_api.main import create_app
 from chat_api.telemetry.setup import Exporting
+from chat_api.telemetry.setup import enabled as telemetry_enabled
 
 from .conftest import api_settings, chat, signed_in, sse_events, upstream_closed_after_leaving
 
@@ -138,3 +140,50 @@ async def test_with_telemetry_on_a_client_leaving_still_closes_the_upstream_at_o
     async with signed_in(url) as http:
         assert await upstream_closed_after_leaving(http, emulator) < 0.1
     assert await eventually(lambda: sums(reader, "chat.stream.outcomes").get("stopped"), what="a stopped stream")
+
+
+async def test_a_failure_on_our_side_names_its_trace_in_the_envelope(
+    traced: tuple[str, InMemorySpanExporter, InMemoryMetricReader],
+) -> None:
+    url, exporter, _ = traced
+    async with signed_in(url) as http:
+        failed = await http.post("/api/chat/events", json=chat("fault=500")[0])
+        refused = await http.post("/api/chat/events", json={"message": ""})
+    assert failed.status_code == 502
+    error = failed.json()["error"]
+    assert error["code"] == "upstream_error" and error["trace_id"] == failed.headers["x-trace-id"]
+    assert by_trace(list(exporter.get_finished_spans()), error["trace_id"])
+    assert refused.status_code == 422 and "trace_id" not in refused.json()["error"]  # the user's own mistake
+
+
+async def test_a_reader_coming_back_to_a_live_answer_is_counted_as_resumed(
+    traced: tuple[str, InMemorySpanExporter, InMemoryMetricReader],
+) -> None:
+    url, _, reader = traced
+    before = sums(reader, "chat.stream.outcomes").get("resumed", 0)
+    async with signed_in(url) as http:
+        conversation = (await http.post("/api/conversations", json={})).json()["id"]
+        body, _ = chat("ttft_ms=0 token_ms=5 tokens=60")
+        seen = []
+        async with aconnect_sse(
+            http, "POST", f"/api/conversations/{conversation}/messages", json={"content": body["message"]}
+        ) as source:
+            async for event in source.aiter_sse():
+                seen.append(event)
+                if len(seen) == 5:
+                    break  # the connection drops mid-answer
+        answer = seen[0].json()["assistant_message_id"]
+        rest = await http.get(f"/api/generations/{answer}/events", headers={"Last-Event-ID": seen[-1].id})
+    assert sse_events(rest)[-1][0] == "done"
+    assert sums(reader, "chat.stream.outcomes").get("resumed", 0) == before + 1
+
+
+def test_an_endpoint_whose_host_does_not_exist_leaves_telemetry_off(
+    emulator_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Compose names the observability profile's collector; without the profile, that host is not known."""
+    settings = api_settings(emulator_url, OTEL_EXPORTER_OTLP_ENDPOINT="http://no-such-collector.invalid:4318")
+    with caplog.at_level(logging.WARNING, logger="chat_api.telemetry"):
+        assert not telemetry_enabled(settings)
+    assert "no-such-collector.invalid" in caplog.text and "telemetry off" in caplog.text
+    assert telemetry_enabled(api_settings(emulator_url, OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:4318"))

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from opentelemetry import trace
+
+from chat_api.telemetry.traces import current_trace_id
 
 # Below WARNING, the HTTP stack under the openai SDK logs hosts, ports and URLs, and the database drivers log
 # every statement with its parameters (emails, password hashes): never let those through.
@@ -35,10 +36,8 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         entry.update(getattr(record, "fields", {}))
-        if self.trace_ids:
-            context = trace.get_current_span().get_span_context()
-            if context.is_valid:
-                entry["trace_id"] = format(context.trace_id, "032x")
+        if self.trace_ids and (trace_id := current_trace_id()):
+            entry["trace_id"] = trace_id
         if record.exc_info and record.exc_info[0] is not None:
             # The type only: tracebacks can carry request data and upstream URLs; debug with LOG_LEVEL=DEBUG.
             entry["error"] = record.exc_info[0].__name__

@@ -28,8 +28,8 @@ from chat_api.telemetry import setup as telemetry
 def create_app(settings: Settings | None = None, exporting: telemetry.Exporting | None = None) -> FastAPI:
     """`exporting`: where telemetry goes when it is on (OTLP by default; tests pass in-memory ones)."""
     settings = settings or get_settings()
+    configure_logging(settings.LOG_LEVEL, hide=[settings.upstream_address], trace_ids=settings.telemetry_enabled)
     traced = telemetry.enabled(settings)
-    configure_logging(settings.LOG_LEVEL, hide=[settings.upstream_address], trace_ids=traced)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[AppState]:
@@ -59,7 +59,7 @@ def create_app(settings: Settings | None = None, exporting: telemetry.Exporting 
             allow_methods=["GET", "POST", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "Last-Event-ID", "X-Request-ID"],
             allow_credentials=True,
-            expose_headers=["X-Request-ID", "Retry-After"],
+            expose_headers=["X-Request-ID", "X-Trace-Id", "Retry-After"],
         )
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.MAX_BODY_BYTES, trace_ids=traced)
     app.include_router(auth_routes.router)

@@ -15,6 +15,7 @@ from chat_api.generations.turns import Repeat
 from chat_api.http.errors import ApiError
 from chat_api.storage.engine import Sessions
 from chat_api.storage.models import Conversation, Message
+from chat_api.telemetry import metrics as telemetry
 
 SNAPSHOT_POLL_S = 1.0
 
@@ -72,6 +73,8 @@ class Generations:
         """The answer's events after `after`: from its log while it has one (replay, then live), else from
         the database (a snapshot, then one a second until it ends)."""
         message = await self.answer(identity, answer_id)
+        if after is not None and message.status == "streaming":
+            telemetry.reader_resumed(message.model)
         # Still being written: the shared log has it, or will (its owner writes behind, so under load the first
         # events may not be there yet; the reader waits for them). Otherwise the log may have it still.
         if (self.log.shared and message.status == "streaming") or await self.log.known(str(answer_id)):

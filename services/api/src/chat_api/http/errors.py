@@ -11,12 +11,19 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Match
 
+from chat_api.telemetry.traces import current_trace_id
+
 logger = logging.getLogger("chat_api.errors")
 
 
 class ErrorDetail(BaseModel):
     code: str = Field(examples=["invalid_request"])
     message: str = Field(examples=["message: must not be empty"])
+    trace_id: str | None = Field(
+        default=None,
+        description="On a 5xx with telemetry on: the request's trace, to quote in an error report.",
+        examples=["4bf92f3577b34da6a3ce929d0e0e4736"],
+    )
 
 
 class ErrorEnvelope(BaseModel):
@@ -38,7 +45,10 @@ class ApiError(Exception):
 
 
 def error_response(status: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status, headers=dict(headers or {}))
+    detail = {"code": code, "message": message}
+    if status >= 500 and (trace_id := current_trace_id()):
+        detail["trace_id"] = trace_id  # a failure on our side: the report that quotes it leads to its trace
+    return JSONResponse({"error": detail}, status, headers=dict(headers or {}))
 
 
 def error_docs(descriptions: Mapping[int, str]) -> dict[int | str, dict[str, Any]]:

@@ -7,13 +7,13 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from opentelemetry import trace
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from chat_api.http.errors import error_response
+from chat_api.telemetry.traces import current_trace_id
 
 logger = logging.getLogger("chat_api.access")
 
@@ -81,10 +81,8 @@ class RequestContextMiddleware:
                 record.status = message["status"]
                 headers = MutableHeaders(scope=message)
                 headers.append("X-Request-ID", request_id)
-                if self.trace_ids:
-                    context = trace.get_current_span().get_span_context()
-                    if context.is_valid:
-                        headers.append("X-Trace-Id", format(context.trace_id, "032x"))
+                if self.trace_ids and (trace_id := current_trace_id()):
+                    headers.append("X-Trace-Id", trace_id)
                 for name, value in record.headers.items():
                     headers.append(name, value)
             await send(message)

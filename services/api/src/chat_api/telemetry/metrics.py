@@ -53,3 +53,11 @@ def answer_ended(
     if first_token_s is not None:
         time_to_first_chunk.record(first_token_s, attributes)
     stream_outcomes.add(1, {**attributes, "chat.outcome": outcome})
+
+
+def reader_resumed(model: str | None) -> None:
+    """A reader came back to a live answer (Last-Event-ID): the `resumed` outcome, beside how answers end."""
+    attributes = {"gen_ai.operation.name": "chat", "chat.outcome": "resumed"}
+    if model:
+        attributes["gen_ai.request.model"] = model
+    stream_outcomes.add(1, attributes)

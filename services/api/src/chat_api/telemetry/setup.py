@@ -6,10 +6,15 @@ before the first request); the providers, their exporters and the database and R
 in each worker's lifespan (after the fork: an exporter's thread does not survive one), and flushed when it ends.
 """
 
+import logging
 import os
+import socket
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI
 from opentelemetry import metrics, trace
@@ -28,6 +33,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from chat_api.settings import Settings
 
+logger = logging.getLogger("chat_api.telemetry")
+
 SERVICE_NAME = "chat-api"
 UNTRACED_ROUTES = "api/healthz,api/readyz"
 
@@ -41,7 +48,20 @@ class Exporting:
 
 
 def enabled(settings: Settings) -> bool:
-    return settings.telemetry_enabled
+    """On with an endpoint whose host exists. Compose names the observability profile's collector: without
+    the profile that name is not known, and telemetry stays off rather than failing every export."""
+    endpoint = settings.OTEL_EXPORTER_OTLP_ENDPOINT
+    return settings.telemetry_enabled and endpoint is not None and _host_known(urlsplit(endpoint).hostname or "")
+
+
+@cache  # once per process: the master decides before forking, and its workers inherit the answer
+def _host_known(host: str) -> bool:
+    try:
+        socket.getaddrinfo(host, None)
+    except socket.gaierror:
+        logger.warning("telemetry off: the collector's host %r is not known (OTEL_EXPORTER_OTLP_ENDPOINT)", host)
+        return False
+    return True
 
 
 def instrument_app(app: FastAPI) -> None:
@@ -60,7 +80,10 @@ def providers(settings: Settings, engine: AsyncEngine, exporting: Exporting | No
     exporting = exporting or Exporting(
         BatchSpanProcessor(OTLPSpanExporter()), PeriodicExportingMetricReader(OTLPMetricExporter())
     )
-    resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", SERVICE_NAME)})
+    # Each worker is an instance of its own: its cumulative metrics are told apart from its siblings'.
+    resource = Resource.create(
+        {"service.name": os.environ.get("OTEL_SERVICE_NAME", SERVICE_NAME), "service.instance.id": str(uuid.uuid4())}
+    )
     tracer_provider = TracerProvider(resource=resource)
     tracer_provider.add_span_processor(exporting.spans)
     meter_provider = MeterProvider(resource=resource, metric_readers=[exporting.metrics])
