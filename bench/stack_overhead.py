@@ -260,14 +260,17 @@ class Stack:
     api: subprocess.Popen[bytes]
     nginx: subprocess.Popen[bytes]
     ports: dict[str, int]
+    collector: subprocess.Popen[bytes] | None = None
 
 
 @contextmanager
 def running_stack(
-    work: Path, workers: int, checkout: Path = ROOT, stores: dict[str, str] | None = None
+    work: Path, workers: int, checkout: Path = ROOT, stores: dict[str, str] | None = None, telemetry: bool = False
 ) -> Iterator[Stack]:
-    """`stores`: the api's DATABASE_URL and REDIS_URL (the conversation route), else an SQLite file."""
-    ports = {name: free_port() for name in ("emulator", "api", "nginx")}
+    """`stores`: the api's DATABASE_URL and REDIS_URL (the conversation route), else an SQLite file.
+    `telemetry`: the api exports traces and metrics over OTLP/HTTP to a receiver on loopback (the e2e tests'
+    sink, which decodes each export and keeps only its size)."""
+    ports = {name: free_port() for name in ("emulator", "api", "nginx", "collector")}
     logs = {name: (work / f"{name}.log").open("wb") for name in ports}
     api_dir = checkout / "services/api"
     env = {**os.environ, "EMULATOR_API_KEY": KEY, "EMULATOR_LOG_LEVEL": "WARNING"}
@@ -287,8 +290,23 @@ def running_stack(
         "LOG_LEVEL": "INFO",  # as in production: one JSON line per request
         "SQLITE_PATH": str(work / "chat.db"),  # the stateless routes touch no database; sign-in does
         "AUTH_SECRET": "a-benchmark-signing-secret-of-forty-chars",
+        # One guest sends every message here: its limits are checked (the cost is measured) but never refuse.
+        "GUEST_REQUESTS_PER_MINUTE": "100000000",
+        "GUEST_CONCURRENT_STREAMS": "100000",
+        "GUEST_TOKENS_PER_DAY": "100000000000",
         **(stores or {}),
     }
+    collector = None
+    if telemetry:
+        collector = subprocess.Popen(  # noqa: S603 - the e2e tests' OTLP receiver, in the api's interpreter
+            [str(api_dir / ".venv/bin/python"), str(ROOT / "tests/e2e/otlp_sink/sink.py"), "--host", HOST,
+             "--port", str(ports["collector"]), "--count-only"],
+            stdout=logs["collector"], stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        api_env |= {
+            "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://{HOST}:{ports['collector']}",
+            "OTEL_METRIC_EXPORT_INTERVAL": "10000",  # as compose sets it
+        }
     api = subprocess.Popen(  # noqa: S603 - the api's own gunicorn, configured as in its image
         [str(api_dir / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "chat_api.main:create_app()"],
         cwd=api_dir, env=api_env, stdout=logs["api"], stderr=subprocess.STDOUT,
@@ -302,11 +320,12 @@ def running_stack(
         wait_ready(f"http://{HOST}:{ports['emulator']}/healthz")
         wait_ready(f"http://{HOST}:{ports['api']}/api/readyz")
         wait_ready(f"http://{HOST}:{ports['nginx']}/nginx-health")
-        yield Stack(emulator, api, nginx, ports)
+        yield Stack(emulator, api, nginx, ports, collector)
     finally:
-        for process in (nginx, api, emulator):  # by PID: only what this script started
+        started = [process for process in (nginx, api, emulator, collector) if process is not None]
+        for process in started:  # by PID: only what this script started
             process.terminate()
-        for process in (nginx, api, emulator):
+        for process in started:
             try:
                 process.wait(timeout=40)
             except subprocess.TimeoutExpired:
@@ -377,6 +396,7 @@ def measure(
         "emulator": process_tree(stack.emulator.pid),
         "api": process_tree(stack.api.pid),
         "nginx": process_tree(stack.nginx.pid),
+        **({"collector": process_tree(stack.collector.pid)} if stack.collector else {}),
     }
     before = {name: cpu_seconds(pids) for name, pids in groups.items()}
     cores_before = busy_per_core()
@@ -478,6 +498,9 @@ def main() -> None:
         help="the api route to drive: the stateless /api/chat/events or /stream, or a message sent into a "
         "conversation (sign-in, database, live answer in Redis: Postgres and Redis run beside it)",
     )
+    parser.add_argument(
+        "--telemetry", action="store_true", help="the api with telemetry on, exporting to an OTLP receiver on loopback"
+    )
     parser.add_argument("--checkout", type=Path, default=ROOT, help="the checkout whose api and nginx to run")
     parser.add_argument("--label", default="current", help="names this run in the results (e.g. before)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench/results/stack-overhead.json")
@@ -495,7 +518,7 @@ def main() -> None:
                 "REDIS_URL": stores.enter_context(redis(work)),
             }
             migrate(args.checkout, stores_env)
-        stack = stores.enter_context(running_stack(work, args.workers, args.checkout, stores_env))
+        stack = stores.enter_context(running_stack(work, args.workers, args.checkout, stores_env, args.telemetry))
         # The client keeps to one core; the servers, started before this (affinity is inherited), may use all.
         cores = sorted(os.sched_getaffinity(0))
         os.sched_setaffinity(0, {cores[-1]})
@@ -536,6 +559,7 @@ def main() -> None:
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, CPython {platform.python_version()}",
         "api_workers": args.workers,
+        "telemetry": args.telemetry,
         "api_worker_rss_idle_mb": idle_rss,
         "paced": PACED,
         "unpaced": UNPACED,

@@ -3,8 +3,12 @@
 
 POST /v1/traces, /v1/metrics, /v1/logs: an export, kept in memory. GET /received: everything kept so far.
 Runs in the api's image (which has opentelemetry-proto), on the compose network only; not part of the product.
+The benchmark runs it too, on loopback, with --count-only (it decodes each export, keeps only counts).
+
+    python sink.py [--host 0.0.0.0] [--port 4318] [--count-only]
 """
 
+import argparse
 import gzip
 import json
 import threading
@@ -25,6 +29,7 @@ SIGNALS: dict[str, type[Message]] = {
 }
 received: dict[str, list[dict[str, Any]]] = {path.removeprefix("/v1/"): [] for path in SIGNALS}
 lock = threading.Lock()
+count_only = False
 
 
 class Receiver(BaseHTTPRequestHandler):
@@ -38,8 +43,9 @@ class Receiver(BaseHTTPRequestHandler):
             body = gzip.decompress(body)
         request = kind()
         request.ParseFromString(body)
+        kept = {"bytes": len(body)} if count_only else MessageToDict(request)
         with lock:
-            received[self.path.removeprefix("/v1/")].append(MessageToDict(request))
+            received[self.path.removeprefix("/v1/")].append(kept)
         self._reply(200, kind().SerializeToString(), "application/x-protobuf")  # an empty, full success
 
     def do_GET(self) -> None:
@@ -62,4 +68,10 @@ class Receiver(BaseHTTPRequestHandler):
 
 
 if __name__ == "__main__":
-    ThreadingHTTPServer(("0.0.0.0", PORT), Receiver).serve_forever()
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--host", default="0.0.0.0")  # the compose network; loopback in the bench
+    parser.add_argument("--port", type=int, default=PORT)
+    parser.add_argument("--count-only", action="store_true")
+    args = parser.parse_args()
+    count_only = args.count_only
+    ThreadingHTTPServer((args.host, args.port), Receiver).serve_forever()

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import bindparam, delete, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat_api.auth.tokens import Identity
@@ -108,23 +108,30 @@ class Thread:
         return [self.messages[ident] for ident in self.tree.path_to(leaf)]
 
 
+# Built once: every send runs these, and building a statement costs more than running a cached one.
+OWNED = select(Conversation).where(
+    Conversation.id == bindparam("conversation_id"), Conversation.user_id == bindparam("user_id")
+)
+MESSAGES_OF = select(Message).where(Message.conversation_id == bindparam("conversation_id"))
+
+
 async def owned(session: AsyncSession, identity: Identity, conversation_id: uuid.UUID) -> Conversation:
-    conversation = await session.scalar(
-        select(Conversation).where(Conversation.id == conversation_id, Conversation.user_id == identity.user_id)
-    )
+    conversation = await session.scalar(OWNED, {"conversation_id": conversation_id, "user_id": identity.user_id})
     if conversation is None:
         raise not_found()
     return conversation
 
 
-async def load_thread(session: AsyncSession, identity: Identity, conversation_id: uuid.UUID) -> Thread:
-    """The conversation and all its messages (one query each): its tree is what every view of it needs."""
+async def load_thread(
+    session: AsyncSession, identity: Identity, conversation_id: uuid.UUID, with_summaries: bool = True
+) -> Thread:
+    """The conversation and all its messages (one query each): its tree is what every view of it needs; and
+    its summaries, which only the views show (memory reads the one it needs itself)."""
     conversation = await owned(session, identity, conversation_id)
-    rows: Sequence[Message] = (
-        await session.scalars(select(Message).where(Message.conversation_id == conversation_id))
-    ).all()
+    rows: Sequence[Message] = (await session.scalars(MESSAGES_OF, {"conversation_id": conversation_id})).all()
     tree = Tree(Node(row.id, row.parent_id, row.created_at) for row in rows)
-    return Thread(conversation, tree, {row.id: row for row in rows}, await summaries.load(session, conversation_id))
+    shown = await summaries.load(session, conversation_id) if with_summaries else []
+    return Thread(conversation, tree, {row.id: row for row in rows}, shown)
 
 
 class ConversationService:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Table, bindparam, update
+from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.exc import IntegrityError
 
 from chat_api.http.errors import ApiError
@@ -53,12 +53,28 @@ def interrupted(now: datetime) -> dict[str, object]:
 
 # Every answer saves about once a second: prepared Core statements, without the ORM's per-call work.
 MESSAGES = cast(Table, Message.__table__)
+CONVERSATIONS = cast(Table, Conversation.__table__)
 RENEW_LEASE = (
     update(MESSAGES)
     .where(MESSAGES.c.id == bindparam("answer_id"), MESSAGES.c.status == "streaming")
     .values(lease_expires_at=bindparam("lease_until"))
 )
 SAVE_TEXT = RENEW_LEASE.values(content=bindparam("text"), updated_at=bindparam("at"))
+
+
+def message_row(turn: Turn, ident: uuid.UUID, parent: uuid.UUID | None, role: str, content: str) -> dict[str, object]:
+    """A messages row for `insert` (Core, no ORM object): the answer's fields are set by the caller."""
+    return {
+        "id": ident,
+        "conversation_id": turn.conversation_id,
+        "parent_id": parent,
+        "role": role,
+        "content": content,
+        "status": "done",
+        "model": None,
+        "idempotency_key": None,
+        "lease_expires_at": None,
+    }
 
 
 def busy() -> ApiError:
@@ -74,44 +90,28 @@ class GenerationStore:
         """409 when another answer is streaming in the conversation (the database's unique index decides),
         or the conversation has gone."""
         now = utcnow()
+        answer = message_row(turn, turn.assistant_id, turn.user_id, "assistant", "")
+        answer |= {"status": "streaming", "model": turn.model, "lease_expires_at": now + self.lease}
+        rows = [answer]
+        if turn.new_user_message:
+            question = message_row(turn, turn.user_id, turn.user_parent_id, "user", turn.content)
+            question["idempotency_key"] = turn.idempotency_key
+            rows.insert(0, question)  # first: the answer's parent
+        for row in rows:
+            row["created_at"] = row["updated_at"] = now
+        values: dict[str, object] = {"current_leaf_id": turn.assistant_id, "updated_at": now}
+        if turn.title:
+            values["title"] = turn.title
         try:
-            async with self.sessions.begin() as session:
-                if turn.new_user_message:
-                    session.add(
-                        Message(
-                            id=turn.user_id,
-                            conversation_id=turn.conversation_id,
-                            parent_id=turn.user_parent_id,
-                            role="user",
-                            content=turn.content,
-                            status="done",
-                            idempotency_key=turn.idempotency_key,
-                            created_at=now,
-                            updated_at=now,
-                        )
-                    )
-                    await session.flush()
-                session.add(
-                    Message(
-                        id=turn.assistant_id,
-                        conversation_id=turn.conversation_id,
-                        parent_id=turn.user_id,
-                        role="assistant",
-                        content="",
-                        status="streaming",
-                        model=turn.model,
-                        lease_expires_at=now + self.lease,
-                        created_at=now,
-                        updated_at=now,
-                    )
-                )
-                values: dict[str, object] = {"current_leaf_id": turn.assistant_id, "updated_at": now}
-                if turn.title:
-                    values["title"] = turn.title
+            # Two statements, each atomic and committed on its own (no BEGIN and COMMIT round trips before the
+            # first token): the messages together, then the conversation moved to the answer. A conversation
+            # deleted before the first fails it (the messages' foreign key); after it, its messages go with it.
+            async with self.sessions.autocommit() as session:
+                await session.execute(insert(MESSAGES), rows)
                 changed = await session.execute(
-                    update(Conversation).where(Conversation.id == turn.conversation_id).values(**values)
+                    update(CONVERSATIONS).where(CONVERSATIONS.c.id == turn.conversation_id).values(**values)
                 )
-                if changed.rowcount != 1:  # type: ignore[attr-defined]
+                if changed.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's result has it
                     raise ApiError(404, "not_found", "No such conversation.")
         except IntegrityError:
             raise busy() from None
@@ -122,11 +122,11 @@ class GenerationStore:
         params: dict[str, object] = {"answer_id": assistant_id, "lease_until": now + self.lease}
         if content is not None:
             params.update(text=content, at=now)
-        async with self.sessions.begin() as session:
+        async with self.sessions.autocommit() as session:
             await session.execute(SAVE_TEXT if content is not None else RENEW_LEASE, params)
 
     async def end(self, assistant_id: uuid.UUID, outcome: Outcome) -> None:
-        async with self.sessions.begin() as session:
+        async with self.sessions.autocommit() as session:
             await session.execute(
                 update(Message)
                 .where(Message.id == assistant_id)

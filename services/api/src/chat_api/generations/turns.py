@@ -67,8 +67,8 @@ class TurnPlanner:
         idempotency_key: str | None,
     ) -> tuple[Turn, ChatRequest] | Repeat:
         check_message(content, options, self.settings)
-        async with self.sessions.begin() as session:
-            thread = await load_thread(session, identity, conversation_id)
+        async with self.sessions.autocommit() as session:  # reads, and a rare update that stands alone
+            thread = await load_thread(session, identity, conversation_id, with_summaries=False)
             if idempotency_key is not None:
                 repeat = self._repeat(thread, idempotency_key)
                 if repeat is not None:
@@ -101,8 +101,8 @@ class TurnPlanner:
     ) -> tuple[Turn, ChatRequest]:
         """A new answer to the same user message: a sibling of `answer_id`, which stays."""
         check_message("x", options, self.settings)
-        async with self.sessions.begin() as session:
-            thread = await load_thread(session, identity, conversation_id)
+        async with self.sessions.autocommit() as session:  # reads, and a rare update that stands alone
+            thread = await load_thread(session, identity, conversation_id, with_summaries=False)
             answer = thread.messages.get(answer_id)
             if answer is None or answer.role != "assistant" or answer.parent_id is None:
                 raise ApiError(404, "not_found", "No such answer in this conversation.")
