@@ -223,7 +223,7 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def render_nginx(work: Path, nginx_port: int, api_port: int, checkout: Path = ROOT) -> Path:
+def render_nginx(work: Path, nginx_port: int, api_ports: list[int], checkout: Path = ROOT) -> Path:
     """The product's nginx.conf and template, rendered for loopback, with limits out of the benchmark's way."""
     for folder in ("client_temp", "proxy_temp", "fastcgi_temp", "uwsgi_temp", "scgi_temp"):
         (work / folder).mkdir(parents=True, exist_ok=True)
@@ -241,8 +241,9 @@ def render_nginx(work: Path, nginx_port: int, api_port: int, checkout: Path = RO
         NGINX_MAX_BODY_SIZE="1m",
         NGINX_API_READ_TIMEOUT="300s",
         NGINX_RESOLVER="127.0.0.1",
-        NGINX_API_SERVER=f"{HOST}:{api_port}",
-        NGINX_API_UPSTREAM=f"http://{HOST}:{api_port}",  # (the name of that setting before upstream keepalive)
+        # One `server` line per replica (the template has one, for compose's name that resolves to them all).
+        NGINX_API_SERVER=" resolve max_fails=0;\n    server ".join(f"{HOST}:{port}" for port in api_ports),
+        NGINX_API_UPSTREAM=f"http://{HOST}:{api_ports[0]}",  # (the name of that setting before upstream keepalive)
         NGINX_UI_UPSTREAM=f"http://{HOST}:9",
     )
     site = site.replace("listen 8080;", f"listen {HOST}:{nginx_port};")
@@ -257,20 +258,35 @@ def render_nginx(work: Path, nginx_port: int, api_port: int, checkout: Path = RO
 @dataclass
 class Stack:
     emulator: subprocess.Popen[bytes]
-    api: subprocess.Popen[bytes]
+    api: subprocess.Popen[bytes]  # the first replica (ports["api"])
     nginx: subprocess.Popen[bytes]
     ports: dict[str, int]
     collector: subprocess.Popen[bytes] | None = None
+    replicas: list[subprocess.Popen[bytes]] = field(default_factory=list)  # every api replica, the first too
+
+    def api_pids(self) -> list[int]:
+        """Every replica's gunicorn master and workers."""
+        return [pid for replica in self.replicas or [self.api] for pid in process_tree(replica.pid)]
+
+    def api_workers(self) -> list[int]:
+        return [pid for replica in self.replicas or [self.api] for pid in process_tree(replica.pid)[1:]]
 
 
 @contextmanager
 def running_stack(
-    work: Path, workers: int, checkout: Path = ROOT, stores: dict[str, str] | None = None, telemetry: bool = False
+    work: Path,
+    workers: int,
+    checkout: Path = ROOT,
+    stores: dict[str, str] | None = None,
+    telemetry: bool = False,
+    replicas: int = 1,
 ) -> Iterator[Stack]:
     """`stores`: the api's DATABASE_URL and REDIS_URL (the conversation route), else an SQLite file.
     `telemetry`: the api exports traces and metrics over OTLP/HTTP to a receiver on loopback (the e2e tests'
-    sink, which decodes each export and keeps only its size)."""
+    sink, which decodes each export and keeps only its size). `replicas`: api processes (gunicorn masters,
+    `workers` each) that nginx balances over, as compose's replicas; the stores are then required."""
     ports = {name: free_port() for name in ("emulator", "api", "nginx", "collector")}
+    replica_ports = [ports["api"], *(free_port() for _ in range(replicas - 1))]
     logs = {name: (work / f"{name}.log").open("wb") for name in ports}
     api_dir = checkout / "services/api"
     env = {**os.environ, "EMULATOR_API_KEY": KEY, "EMULATOR_LOG_LEVEL": "WARNING"}
@@ -307,22 +323,26 @@ def running_stack(
             "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://{HOST}:{ports['collector']}",
             "OTEL_METRIC_EXPORT_INTERVAL": "10000",  # as compose sets it
         }
-    api = subprocess.Popen(  # noqa: S603 - the api's own gunicorn, configured as in its image
-        [str(api_dir / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "chat_api.main:create_app()"],
-        cwd=api_dir, env=api_env, stdout=logs["api"], stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    config = render_nginx(work / "nginx", ports["nginx"], ports["api"], checkout)
+    apis = [
+        subprocess.Popen(  # noqa: S603 - the api's own gunicorn, configured as in its image
+            [str(api_dir / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "chat_api.main:create_app()"],
+            cwd=api_dir, env=api_env | {"APP_PORT": str(port)}, stdout=logs["api"], stderr=subprocess.STDOUT,
+        )
+        for port in replica_ports
+    ]  # fmt: skip
+    config = render_nginx(work / "nginx", ports["nginx"], replica_ports, checkout)
     nginx = subprocess.Popen(  # noqa: S603 - Debian's nginx with the product's configuration
         [shutil.which("nginx") or "/usr/sbin/nginx", "-c", str(config), "-p", str(config.parent), "-g", "daemon off;"],
         stdout=logs["nginx"], stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:
         wait_ready(f"http://{HOST}:{ports['emulator']}/healthz")
-        wait_ready(f"http://{HOST}:{ports['api']}/api/readyz")
+        for port in replica_ports:
+            wait_ready(f"http://{HOST}:{port}/api/readyz")
         wait_ready(f"http://{HOST}:{ports['nginx']}/nginx-health")
-        yield Stack(emulator, api, nginx, ports, collector)
+        yield Stack(emulator, apis[0], nginx, ports, collector, apis)
     finally:
-        started = [process for process in (nginx, api, emulator, collector) if process is not None]
+        started = [process for process in (nginx, *apis, emulator, collector) if process is not None]
         for process in started:  # by PID: only what this script started
             process.terminate()
         for process in started:
@@ -394,7 +414,7 @@ def measure(
     pacing = PACED if pacing_name == "paced" else UNPACED
     groups = {
         "emulator": process_tree(stack.emulator.pid),
-        "api": process_tree(stack.api.pid),
+        "api": stack.api_pids(),
         "nginx": process_tree(stack.nginx.pid),
         **({"collector": process_tree(stack.collector.pid)} if stack.collector else {}),
     }
@@ -441,7 +461,7 @@ def measure(
         row["api_cpu_us_per_chunk"] = round(cpu["api"] / chunks * 1e6, 1)
     if target.name == "nginx" and chunks:
         row["nginx_cpu_us_per_chunk"] = round(cpu["nginx"] / chunks * 1e6, 1)
-    row["api_worker_rss_mb"] = [round(rss_mb(pid), 1) for pid in groups["api"][1:]]
+    row["api_worker_rss_mb"] = [round(rss_mb(pid), 1) for pid in stack.api_workers()]
     return row
 
 
@@ -488,7 +508,10 @@ def chosen(only: str | None) -> list[tuple[str, int, int]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--workers", type=int, default=2, help="api workers (WEB_CONCURRENCY)")
+    parser.add_argument("--workers", type=int, default=2, help="api workers (WEB_CONCURRENCY) per replica")
+    parser.add_argument(
+        "--replicas", type=int, default=1, help="api replicas behind nginx (then (b), one replica alone, is left out)"
+    )
     parser.add_argument("--only", help="scenarios as pacing:concurrency, comma-separated (default: all)")
     parser.add_argument("--repeat", type=int, default=1, help="measure each scenario this many times")
     parser.add_argument(
@@ -518,11 +541,13 @@ def main() -> None:
                 "REDIS_URL": stores.enter_context(redis(work)),
             }
             migrate(args.checkout, stores_env)
-        stack = stores.enter_context(running_stack(work, args.workers, args.checkout, stores_env, args.telemetry))
+        stack = stores.enter_context(
+            running_stack(work, args.workers, args.checkout, stores_env, args.telemetry, args.replicas)
+        )
         # The client keeps to one core; the servers, started before this (affinity is inherited), may use all.
         cores = sorted(os.sched_getaffinity(0))
         os.sched_setaffinity(0, {cores[-1]})
-        idle_rss = [round(rss_mb(pid), 1) for pid in process_tree(stack.api.pid)[1:]]
+        idle_rss = [round(rss_mb(pid), 1) for pid in stack.api_workers()]
         # Azure sends content filter results with each content chunk only; the api's SSE has a delta per token.
         api_marker = b"event: delta\n" if args.route in ("events", "conversation") else None
         token = guest_token(stack.ports["api"])
@@ -542,6 +567,8 @@ def main() -> None:
             Target("api", stack.ports["api"], path, signed_in, api_marker, conversations),
             Target("nginx", stack.ports["nginx"], path, signed_in, api_marker, conversations),
         ]  # fmt: skip
+        if args.replicas > 1:
+            targets = [target for target in targets if target.name != "api"]
         for target in targets:  # warm-up: imports, connections, JIT of nothing, caches of everything
             uvloop.run(drive(target, PACED | {"token_ms": 0}, WARM_UP_CLIENTS, 8))
         for pacing, concurrency, streams in chosen(args.only):
@@ -558,6 +585,7 @@ def main() -> None:
         "route": "/api/conversations/{id}/messages" if args.route == "conversation" else f"/api/chat/{args.route}",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, CPython {platform.python_version()}",
+        "api_replicas": args.replicas,
         "api_workers": args.workers,
         "telemetry": args.telemetry,
         "api_worker_rss_idle_mb": idle_rss,

@@ -18,14 +18,20 @@ command -v nginx >/dev/null 2>&1 || apt_install_without_starting nginx
 uv run --project bench --no-sync python bench/stack_overhead.py
 uv run --project bench --no-sync python bench/plot_stack_overhead.py
 
-stage "the conversation route against the stateless one, side by side (Postgres and Redis beside the api, about 4 min)"
+stage "round 2, side by side: stateless, conversation, conversation with telemetry, and 2 replicas (about 12 min)"
 compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null && command -v redis-server >/dev/null \
   || apt_install_without_starting postgresql redis-server
-for route in events conversation; do
-  label=$([ "$route" = events ] && echo stateless || echo conversation)
-  uv run --project bench --no-sync python bench/stack_overhead.py --route "$route" --label "$label" \
-    --only paced:1,paced:10,paced:100,unpaced:10 --out "bench/results/stack-overhead-$label.json"
-done
+scenarios=paced:1,paced:10,paced:100,paced:500,unpaced:10,unpaced:100
+run_variant() {  # label, then stack_overhead.py's options
+  local label=$1; shift
+  uv run --project bench --no-sync python bench/stack_overhead.py --label "$label" --only "$scenarios" \
+    --out "bench/results/stack-overhead-$label.json" "$@"
+}
+run_variant stateless --route events
+run_variant conversation --route conversation
+run_variant conversation-telemetry --route conversation --telemetry
+run_variant conversation-2-replicas --route conversation --replicas 2 --workers 1
+uv run --project bench --no-sync python bench/round2_table.py
 
 stage "garbage collector pauses in an api worker, before and after start-up's objects are frozen (about 5 s)"
 uv run --project bench --no-sync python bench/gc_pause.py

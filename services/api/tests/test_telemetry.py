@@ -23,7 +23,7 @@ from chat_api.main import create_app
 from chat_api.telemetry.setup import Exporting
 from chat_api.telemetry.setup import enabled as telemetry_enabled
 
-from .conftest import api_settings, chat, signed_in, sse_events, upstream_closed_after_leaving
+from .conftest import api_settings, chat, fresh_store, signed_in, sse_events, upstream_closed_after_leaving
 
 SECRET_WORDS = "tangerine-submarine"
 
@@ -187,3 +187,23 @@ def test_an_endpoint_whose_host_does_not_exist_leaves_telemetry_off(
         assert not telemetry_enabled(settings)
     assert "no-such-collector.invalid" in caplog.text and "telemetry off" in caplog.text
     assert telemetry_enabled(api_settings(emulator_url, OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:4318"))
+
+
+async def test_an_answer_written_to_redis_is_not_a_span_per_token(
+    traced: tuple[str, InMemorySpanExporter, InMemoryMetricReader], emulator_url: str, request: pytest.FixtureRequest
+) -> None:
+    """With Postgres and Redis (as in compose), the answer's events go to Redis a batch at a time: those writes,
+    and the shared read that follows them, are kept out of the trace (a span each, per token, otherwise). (One
+    tracer provider per process: this api's spans reach the same exporter as the module's.)"""
+    _, spans, _ = traced
+    stores = await fresh_store(request, "postgres")
+    settings = api_settings(emulator_url, OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:9", **stores)
+    with serve(create_app(settings, Exporting(SimpleSpanProcessor(spans), InMemoryMetricReader()))) as url:
+        async with signed_in(url) as http:
+            conversation = (await http.post("/api/conversations", json={})).json()["id"]
+            body, _ = chat("ttft_ms=0 token_ms=2 tokens=40")
+            response = await http.post(f"/api/conversations/{conversation}/messages", json={"content": body["message"]})
+    assert sse_events(response)[-1][0] == "done"
+    trace = by_trace(list(spans.get_finished_spans()), response.headers["x-trace-id"])
+    redis = [span for span in trace if dict(span.attributes or {}).get("db.system") == "redis"]
+    assert 1 <= len(redis) < 10, [span.name for span in redis]  # the limits' check and settlement, not 40 writes

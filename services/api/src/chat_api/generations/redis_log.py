@@ -25,6 +25,7 @@ from redis.exceptions import RedisError
 
 from chat_api.generations.events import TERMINAL, EventLogUnavailable, LoggedEvent, order
 from chat_api.generations.local_log import LocalEventLog
+from chat_api.telemetry.traces import untraced
 
 logger = logging.getLogger("chat_api.generations")
 
@@ -95,6 +96,10 @@ class _Follower:
             self.readers.pop(key, None)
 
     async def _loop(self) -> None:
+        with untraced():
+            await self._follow()
+
+    async def _follow(self) -> None:
         failing_since: float | None = None
         loop = asyncio.get_running_loop()
         while self.readers:
@@ -171,6 +176,10 @@ class RedisEventLog:
     async def _write_behind(self, generation_id: str, wake: asyncio.Event) -> None:
         """Whatever is new since the last round trip, in one; the whole answer again when Redis lost it.
         Retried (backing off) while Redis is out of reach, until this process forgets the answer."""
+        with untraced():
+            await self._write_all(generation_id, wake)
+
+    async def _write_all(self, generation_id: str, wake: asyncio.Event) -> None:
         key = stream_key(generation_id)
         written, last_id, rewrite, failures = 0, "", False, 0
         while (events := self.local.events_of(generation_id)) is not None:

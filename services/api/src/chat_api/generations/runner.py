@@ -268,7 +268,11 @@ class GenerationRunner:
             size = len(generation.text)
             started = time.perf_counter()
             try:
-                await self.store.progress(assistant_id, "".join(generation.text) if size != saved else None)
+                # Shielded: the answer ending cancels this loop, and a statement cancelled half-way can leave
+                # its connection out of the pool; the save finishes (its update only touches a streaming row).
+                await asyncio.shield(
+                    self.store.progress(assistant_id, "".join(generation.text) if size != saved else None)
+                )
             except Exception:
                 logger.warning("could not save an answer's progress; retrying in a second", exc_info=True)
                 await asyncio.sleep(SAVE_EVERY_S)
