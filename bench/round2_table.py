@@ -1,12 +1,14 @@
 """Round 2's table: the stateless route, the conversation route, the conversation route with telemetry on, and
 the conversation route on two replicas, side by side, from the files `make bench` wrote in one run
 (stack-overhead-<variant>.json). Through nginx (path c), as users reach it. Prints Markdown and writes it to
-bench/results/round2-table.md, with the targets' verdicts.
+bench/results/round2-table.md, with the targets' verdicts; and telemetry's cost from runs with it off and on,
+alternating (results/telemetry-ab/), as medians: one run against another differs by up to a quarter here.
 
     uv run --project bench python bench/round2_table.py
 """
 
 import json
+import statistics
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +97,40 @@ def verdicts(results: dict[str, dict[str, Any]]) -> list[str]:
     return lines
 
 
+def median(runs: list[dict[tuple[str, int], dict[str, Any]]], scenario: tuple[str, int], key: str) -> float:
+    return statistics.median(float(run[scenario][key]) for run in runs)
+
+
+def telemetry_ab() -> list[str]:
+    """Medians over the alternating runs with telemetry off and on (the conversation route, through nginx)."""
+    folder = RESULTS / "telemetry-ab"
+    runs: dict[str, list[dict[tuple[str, int], dict[str, Any]]]] = {"off": [], "on": []}
+    for mode, found in runs.items():
+        found.extend(through_nginx(json.loads(path.read_text())) for path in sorted(folder.glob(f"*-{mode}-*.json")))
+    if not runs["off"] or not runs["on"]:
+        return []
+    lines = [
+        f"Telemetry off and on, alternating, {len(runs['off'])} and {len(runs['on'])} runs (medians; the conversation "
+        "route through nginx, exporting to an OTLP receiver on loopback):",
+        "",
+        "| scenario | added TTFT p50, off / on | api CPU per token, off / on | difference |",
+        "| --- | --- | --- | --- |",
+    ]
+    for scenario in sorted(runs["off"][0]):
+        ttft = {
+            mode: statistics.median(r[scenario]["added_ttft_p50_ms"] for r in found) for mode, found in runs.items()
+        }
+        cpu = {
+            mode: statistics.median(r[scenario]["api_cpu_us_per_chunk"] for r in found) for mode, found in runs.items()
+        }
+        lines.append(
+            f"| {scenario[0]}, {scenario[1]} | {number(ttft['off'])} / {number(ttft['on'])} ms | "
+            f"{number(cpu['off'])} / {number(cpu['on'])} µs | TTFT {ttft['on'] - ttft['off']:+.1f} ms (target ≤ +0.5), "
+            f"CPU {cpu['on'] / cpu['off'] - 1:+.0%} (target ≤ +10%) |"
+        )
+    return lines
+
+
 def main() -> None:
     results = {variant: result for variant in VARIANTS if (result := load(variant)) is not None}
     if not results:
@@ -107,6 +143,8 @@ def main() -> None:
         *table(results),
         "",
         *verdicts(results),
+        "",
+        *telemetry_ab(),
     ]
     text = "\n".join(lines) + "\n"
     (RESULTS / "round2-table.md").write_text(text)

@@ -31,6 +31,16 @@ run_variant stateless --route events
 run_variant conversation --route conversation
 run_variant conversation-telemetry --route conversation --telemetry
 run_variant conversation-2-replicas --route conversation --replicas 2 --workers 1
+
+stage "telemetry off and on, alternating, three runs each (the conversation route, about 7 min)"
+rm -rf bench/results/telemetry-ab && mkdir -p bench/results/telemetry-ab
+for round in 1 2 3; do
+  for mode in off on; do
+    uv run --project bench --no-sync python bench/stack_overhead.py --route conversation --label "telemetry-$mode" \
+      --only paced:1,paced:10,unpaced:10 --out "bench/results/telemetry-ab/telemetry-$mode-$round.json" \
+      $([ "$mode" = on ] && echo --telemetry)
+  done
+done
 uv run --project bench --no-sync python bench/round2_table.py
 
 stage "garbage collector pauses in an api worker, before and after start-up's objects are frozen (about 5 s)"
