@@ -56,6 +56,14 @@ def by_trace(spans: list[ReadableSpan], trace_id: str) -> list[ReadableSpan]:
     return [span for span in spans if span.context is not None and format(span.context.trace_id, "032x") == trace_id]
 
 
+async def answer_in_a_new_conversation(url: str, directive: str) -> httpx.Response:
+    """A guest's new conversation, and the streamed answer to its first message."""
+    async with signed_in(url) as http:
+        conversation = (await http.post("/api/conversations", json={})).json()["id"]
+        body, _ = chat(directive)
+        return await http.post(f"/api/conversations/{conversation}/messages", json={"content": body["message"]})
+
+
 class AccessLines(logging.Handler):
     """The access log's lines as the api writes them: formatted where they are emitted, in the request."""
 
@@ -116,10 +124,7 @@ async def test_a_conversation_answer_has_database_spans_and_its_outcome_counted(
     traced: tuple[str, InMemorySpanExporter, InMemoryMetricReader],
 ) -> None:
     url, exporter, reader = traced
-    async with signed_in(url) as http:
-        conversation = (await http.post("/api/conversations", json={})).json()["id"]
-        body, _ = chat("tokens=4")
-        response = await http.post(f"/api/conversations/{conversation}/messages", json={"content": body["message"]})
+    response = await answer_in_a_new_conversation(url, "tokens=4")
     assert sse_events(response)[-1][0] == "done"
     spans = by_trace(list(exporter.get_finished_spans()), response.headers["x-trace-id"])
     assert any(dict(span.attributes or {}).get("db.system") == "sqlite" for span in spans)
@@ -199,10 +204,7 @@ async def test_an_answer_written_to_redis_is_not_a_span_per_token(
     stores = await fresh_store(request, "postgres")
     settings = api_settings(emulator_url, OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:9", **stores)
     with serve(create_app(settings, Exporting(SimpleSpanProcessor(spans), InMemoryMetricReader()))) as url:
-        async with signed_in(url) as http:
-            conversation = (await http.post("/api/conversations", json={})).json()["id"]
-            body, _ = chat("ttft_ms=0 token_ms=2 tokens=40")
-            response = await http.post(f"/api/conversations/{conversation}/messages", json={"content": body["message"]})
+        response = await answer_in_a_new_conversation(url, "ttft_ms=0 token_ms=2 tokens=40")
     assert sse_events(response)[-1][0] == "done"
     trace = by_trace(list(spans.get_finished_spans()), response.headers["x-trace-id"])
     redis = [span for span in trace if dict(span.attributes or {}).get("db.system") == "redis"]
