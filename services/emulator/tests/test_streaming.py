@@ -78,6 +78,7 @@ async def test_request_log_records_what_tests_need_and_never_the_key(
 ) -> None:
     request = body("tokens=5", max_tokens=100, temperature=0.5, stream_options={"include_usage": True})
     await http.post(chat_url(), json=request)
+    await wait_for_end(emulator, tag_of(request))  # its record is closed just after the response's last byte
     response = await http.get("/_emulator/requests", params={"tag": tag_of(request)})
     (record,) = response.json()["requests"]
     assert record["route"] == "azure" and record["deployment"] == "chat" and record["api_version"]
