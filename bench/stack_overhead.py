@@ -280,10 +280,12 @@ def running_stack(
     stores: dict[str, str] | None = None,
     telemetry: bool = False,
     replicas: int = 1,
+    model_spans: bool = True,
 ) -> Iterator[Stack]:
     """`stores`: the api's DATABASE_URL and REDIS_URL (the conversation route), else an SQLite file.
     `telemetry`: the api exports traces and metrics over OTLP/HTTP to a receiver on loopback (the e2e tests'
-    sink, which decodes each export and keeps only its size). `replicas`: api processes (gunicorn masters,
+    sink, which decodes each export and keeps only its size), with Semantic Kernel's span of each model call
+    unless not `model_spans`. `replicas`: api processes (gunicorn masters,
     `workers` each) that nginx balances over, as compose's replicas; the stores are then required."""
     ports = {name: free_port() for name in ("emulator", "api", "nginx", "collector")}
     replica_ports = [ports["api"], *(free_port() for _ in range(replicas - 1))]
@@ -322,6 +324,7 @@ def running_stack(
         api_env |= {
             "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://{HOST}:{ports['collector']}",
             "OTEL_METRIC_EXPORT_INTERVAL": "10000",  # as compose sets it
+            "TELEMETRY_MODEL_SPANS": str(model_spans).lower(),
         }
     apis = [
         subprocess.Popen(  # noqa: S603 - the api's own gunicorn, configured as in its image
@@ -524,6 +527,9 @@ def main() -> None:
     parser.add_argument(
         "--telemetry", action="store_true", help="the api with telemetry on, exporting to an OTLP receiver on loopback"
     )
+    parser.add_argument(
+        "--no-model-spans", action="store_true", help="with --telemetry: without Semantic Kernel's model call spans"
+    )
     parser.add_argument("--checkout", type=Path, default=ROOT, help="the checkout whose api and nginx to run")
     parser.add_argument("--label", default="current", help="names this run in the results (e.g. before)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench/results/stack-overhead.json")
@@ -542,7 +548,9 @@ def main() -> None:
             }
             migrate(args.checkout, stores_env)
         stack = stores.enter_context(
-            running_stack(work, args.workers, args.checkout, stores_env, args.telemetry, args.replicas)
+            running_stack(
+                work, args.workers, args.checkout, stores_env, args.telemetry, args.replicas, not args.no_model_spans
+            )
         )
         # The client keeps to one core; the servers, started before this (affinity is inherited), may use all.
         cores = sorted(os.sched_getaffinity(0))
@@ -588,6 +596,7 @@ def main() -> None:
         "api_replicas": args.replicas,
         "api_workers": args.workers,
         "telemetry": args.telemetry,
+        "model_spans": args.telemetry and not args.no_model_spans,
         "api_worker_rss_idle_mb": idle_rss,
         "paced": PACED,
         "unpaced": UNPACED,

@@ -17,10 +17,11 @@ from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from semantic_kernel.utils.telemetry.model_diagnostics import decorators as model_diagnostics
 
 from chat_api.logs import JsonFormatter
 from chat_api.main import create_app
-from chat_api.telemetry.setup import Exporting
+from chat_api.telemetry.setup import Exporting, model_spans
 from chat_api.telemetry.setup import enabled as telemetry_enabled
 
 from .conftest import api_settings, chat, fresh_store, signed_in, sse_events, upstream_closed_after_leaving
@@ -199,13 +200,34 @@ async def test_an_answer_written_to_redis_is_not_a_span_per_token(
 ) -> None:
     """With Postgres and Redis (as in compose), the answer's events go to Redis a batch at a time: those writes,
     and the shared read that follows them, are kept out of the trace (a span each, per token, otherwise). (One
-    tracer provider per process: this api's spans reach the same exporter as the module's.)"""
+    tracer provider per process: this api's spans reach the module's exporter; its own, unused, is shut down
+    with it.)"""
     _, spans, _ = traced
     stores = await fresh_store(request, "postgres")
     settings = api_settings(emulator_url, OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:9", **stores)
-    with serve(create_app(settings, Exporting(SimpleSpanProcessor(spans), InMemoryMetricReader()))) as url:
+    unused = Exporting(SimpleSpanProcessor(InMemorySpanExporter()), InMemoryMetricReader())
+    with serve(create_app(settings, unused)) as url:
         response = await answer_in_a_new_conversation(url, "ttft_ms=0 token_ms=2 tokens=40")
     assert sse_events(response)[-1][0] == "done"
     trace = by_trace(list(spans.get_finished_spans()), response.headers["x-trace-id"])
     redis = [span for span in trace if dict(span.attributes or {}).get("db.system") == "redis"]
     assert 1 <= len(redis) < 10, [span.name for span in redis]  # the limits' check and settlement, not 40 writes
+
+
+async def test_model_spans_off_leaves_the_model_out_of_traces_but_not_out_of_the_metrics(
+    traced: tuple[str, InMemorySpanExporter, InMemoryMetricReader], emulator_url: str
+) -> None:
+    url, exporter, reader = traced
+    before = sums(reader, "gen_ai.client.token.usage")
+    with model_spans(api_settings(emulator_url, TELEMETRY_MODEL_SPANS=False, TELEMETRY_CONTENT=True)):
+        async with signed_in(url) as http:
+            response = await http.post("/api/chat/events", json=chat("tokens=6")[0])
+    usage = next(data for name, data in sse_events(response) if name == "usage")
+    spans = by_trace(list(exporter.get_finished_spans()), response.headers["x-trace-id"])
+    assert [span.name for span in spans if span.parent is None] == ["POST /api/chat/events"]
+    assert not [span for span in spans if "gen_ai.operation.name" in dict(span.attributes or {})]
+    assert (
+        sums(reader, "gen_ai.client.token.usage").get("output", 0) - before.get("output", 0)
+        == usage["completion_tokens"]
+    )
+    assert model_diagnostics.are_model_diagnostics_enabled()  # as the running app set it, once the block ends

@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None, exporting: telemetry.Exporting 
         openapi_url="/api/openapi.json",
         docs_url="/api/docs",
         redoc_url=None,
+        telemetry=telemetry.fastapi_telemetry(traced),
     )
     install_openapi(
         app,
@@ -69,6 +70,4 @@ def create_app(settings: Settings | None = None, exporting: telemetry.Exporting 
     app.include_router(generation_routes.router)
     app.include_router(chat_routes.router)
     app.include_router(health.router)
-    if traced:
-        telemetry.instrument_app(app)
     return app

@@ -1,26 +1,27 @@
 """Turning telemetry on: the standard OTEL_* variables configure it (OTEL_EXPORTER_OTLP_ENDPOINT switches it on,
 OTEL_SERVICE_NAME names the service, ...). Off, nothing is instrumented and no provider exists: no cost.
 
-The app's routes are instrumented when the app is made (before gunicorn forks: the middleware must be in place
-before the first request); the providers, their exporters and the database and Redis instrumentation are made
-in each worker's lifespan (after the fork: an exporter's thread does not survive one), and flushed when it ends.
+The server span and HTTP metrics of each request are FastAPI's own (`fastapi_telemetry`, given to the app when it
+is made); they use the global providers, which each worker's lifespan sets with their exporters and the database
+and Redis instrumentation (after gunicorn's fork: an exporter's thread does not survive one), and flushes when
+it ends.
 """
 
 import logging
 import os
 import socket
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 from urllib.parse import urlsplit
 
-from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 from opentelemetry import metrics, trace
 from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.instrumentation.redis import RedisInstrumentor
 from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 from opentelemetry.sdk.metrics import MeterProvider
@@ -36,7 +37,7 @@ from chat_api.settings import Settings
 logger = logging.getLogger("chat_api.telemetry")
 
 SERVICE_NAME = "chat-api"
-UNTRACED_ROUTES = "api/healthz,api/readyz"
+PROBES = frozenset({"/api/healthz", "/api/readyz"})
 
 
 @dataclass(frozen=True)
@@ -64,16 +65,23 @@ def _host_known(host: str) -> bool:
     return True
 
 
-def instrument_app(app: FastAPI) -> None:
-    """One server span per request, without a span per streamed chunk (ASGI send and receive)."""
-    FastAPIInstrumentor.instrument_app(app, exclude_spans=["receive", "send"], excluded_urls=UNTRACED_ROUTES)
+def fastapi_telemetry(on: bool) -> TelemetryConfig:
+    """FastAPI's native telemetry: one server span per request (none per dependency, serialisation step or
+    streamed chunk), the HTTP duration and active-request metrics, probes left out. Its exception log records
+    stay off: the JSON log has each error, with its trace id. Off, FastAPI looks for no provider at all."""
+    if not on:
+        return {"tracing": False, "metrics": False, "logs": False, "auto_configure": False}
+    return {"operation_spans": False, "logs": False, "auto_configure": False, "exclude": _is_probe}
+
+
+def _is_probe(scope: MutableMapping[str, Any]) -> bool:
+    return scope.get("path") in PROBES
 
 
 @contextmanager
 def providers(settings: Settings, engine: AsyncEngine, exporting: Exporting | None = None) -> Iterator[None]:
     """This worker's tracer and meter providers, the database's and Redis's spans, and Semantic Kernel's
-    gen_ai spans (prompts and answers only with SEMANTICKERNEL_EXPERIMENTAL_GENAI_ENABLE_OTEL_DIAGNOSTICS_SENSITIVE);
-    flushed and shut down on exit."""
+    gen_ai spans (`model_spans`); flushed and shut down on exit."""
     if not enabled(settings):
         yield
         return
@@ -93,15 +101,29 @@ def providers(settings: Settings, engine: AsyncEngine, exporting: Exporting | No
     # spans): without skip_dep_check it would decline to instrument.
     SQLAlchemyInstrumentor().instrument(engine=engine.sync_engine, tracer_provider=tracer_provider, skip_dep_check=True)
     redis = RedisInstrumentor()
-    if not redis.is_instrumented_by_opentelemetry:
+    instrumented_redis = redis.is_instrumented_by_opentelemetry  # by an app before this one, in tests
+    if not instrumented_redis:
         redis.instrument(tracer_provider=tracer_provider)
-    model_diagnostics.MODEL_DIAGNOSTICS_SETTINGS.enable_otel_diagnostics = True
-    model_diagnostics.MODEL_DIAGNOSTICS_SETTINGS.enable_otel_diagnostics_sensitive = settings.TELEMETRY_CONTENT
+    try:
+        with model_spans(settings):
+            yield
+    finally:
+        if not instrumented_redis:
+            redis.uninstrument()
+        tracer_provider.shutdown()
+        meter_provider.shutdown()
+
+
+@contextmanager
+def model_spans(settings: Settings) -> Iterator[None]:
+    """Semantic Kernel's gen_ai span around each model call (TELEMETRY_MODEL_SPANS), with prompts and answers
+    only if TELEMETRY_CONTENT; as they were on exit. The span keeps every chunk of an answer until its end, then
+    adds them up: most of what telemetry costs per token (bench/README.md), hence the switch."""
+    diagnostics = model_diagnostics.MODEL_DIAGNOSTICS_SETTINGS
+    before = diagnostics.enable_otel_diagnostics, diagnostics.enable_otel_diagnostics_sensitive
+    diagnostics.enable_otel_diagnostics = settings.TELEMETRY_MODEL_SPANS
+    diagnostics.enable_otel_diagnostics_sensitive = settings.TELEMETRY_MODEL_SPANS and settings.TELEMETRY_CONTENT
     try:
         yield
     finally:
-        model_diagnostics.MODEL_DIAGNOSTICS_SETTINGS.enable_otel_diagnostics = False
-        model_diagnostics.MODEL_DIAGNOSTICS_SETTINGS.enable_otel_diagnostics_sensitive = False
-        redis.uninstrument()
-        tracer_provider.shutdown()
-        meter_provider.shutdown()
+        diagnostics.enable_otel_diagnostics, diagnostics.enable_otel_diagnostics_sensitive = before
