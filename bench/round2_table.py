@@ -1,15 +1,13 @@
 """Round 2's table: the stateless route, the conversation route, the conversation route with telemetry on, and
 the conversation route on two replicas, side by side, from the files `make bench` wrote in one run
 (stack-overhead-<variant>.json). Through nginx (path c), as users reach it. Prints Markdown and writes it to
-bench/results/round2-table.md, with the targets' verdicts; and telemetry's cost from runs with it off, on, and
-on without model spans, alternating (results/telemetry-ab/), as medians: one run against another differs by up
-to a quarter here.
+bench/results/round2-table.md, with the targets' verdicts. (Telemetry's cost is measured apart, side by side:
+telemetry_cost.py; one run here differs from the next by up to a quarter.)
 
     uv run --project bench python bench/round2_table.py
 """
 
 import json
-import statistics
 from pathlib import Path
 from typing import Any
 
@@ -98,49 +96,6 @@ def verdicts(results: dict[str, dict[str, Any]]) -> list[str]:
     return lines
 
 
-def median(runs: list[dict[tuple[str, int], dict[str, Any]]], scenario: tuple[str, int], key: str) -> float:
-    return statistics.median(float(run[scenario][key]) for run in runs)
-
-
-TELEMETRY_MODES = {"off": "off", "on": "on", "lean": "on, no model spans"}
-
-
-def telemetry_ab() -> list[str]:
-    """Medians over the alternating runs with telemetry off, on, and on without Semantic Kernel's model spans
-    (the conversation route, through nginx)."""
-    folder = RESULTS / "telemetry-ab"
-    runs: dict[str, list[dict[tuple[str, int], dict[str, Any]]]] = {mode: [] for mode in TELEMETRY_MODES}
-    for mode, found in runs.items():
-        paths = sorted(folder.glob(f"telemetry-{mode}-[0-9].json"))
-        found.extend(through_nginx(json.loads(path.read_text())) for path in paths)
-    modes = [mode for mode, found in runs.items() if found]
-    if "off" not in modes or len(modes) < 2:
-        return []
-    counts = ", ".join(f"{len(runs[mode])} {TELEMETRY_MODES[mode]}" for mode in modes)
-    lines = [
-        f"Telemetry off and on, alternating ({counts}; medians of the conversation route through nginx, exporting "
-        "to an OTLP receiver on loopback; targets: ≤ +0.5 ms TTFT p50, ≤ +10% CPU per token):",
-        "",
-        "| scenario | "
-        + " | ".join(f"{TELEMETRY_MODES[mode]}: added TTFT p50, api CPU per token" for mode in modes)
-        + " |",
-        "| --- |" + " --- |" * len(modes),
-    ]
-    for scenario in sorted(runs["off"][0]):
-        cells = []
-        for mode in modes:
-            ttft = statistics.median(r[scenario]["added_ttft_p50_ms"] for r in runs[mode])
-            cpu = statistics.median(r[scenario]["api_cpu_us_per_chunk"] for r in runs[mode])
-            cell = f"{number(ttft)} ms, {number(cpu)} µs"
-            if mode != "off":
-                off_ttft = statistics.median(r[scenario]["added_ttft_p50_ms"] for r in runs["off"])
-                off_cpu = statistics.median(r[scenario]["api_cpu_us_per_chunk"] for r in runs["off"])
-                cell += f" ({ttft - off_ttft:+.1f} ms, {cpu / off_cpu - 1:+.0%})"
-            cells.append(cell)
-        lines.append(f"| {scenario[0]}, {scenario[1]} | " + " | ".join(cells) + " |")
-    return lines
-
-
 def main() -> None:
     results = {variant: result for variant in VARIANTS if (result := load(variant)) is not None}
     if not results:
@@ -153,8 +108,6 @@ def main() -> None:
         *table(results),
         "",
         *verdicts(results),
-        "",
-        *telemetry_ab(),
     ]
     text = "\n".join(lines) + "\n"
     (RESULTS / "round2-table.md").write_text(text)

@@ -32,18 +32,11 @@ run_variant conversation --route conversation
 run_variant conversation-telemetry --route conversation --telemetry
 run_variant conversation-2-replicas --route conversation --replicas 2 --workers 1
 
-stage "telemetry off, on, and on without model spans, alternating, three runs each (the conversation route, about 11 min)"
-rm -rf bench/results/telemetry-ab && mkdir -p bench/results/telemetry-ab
-declare -A telemetry_options=([off]="" [on]="--telemetry" [lean]="--telemetry --no-model-spans")
-for round in 1 2 3; do
-  for mode in off on lean; do
-    # shellcheck disable=SC2086 # the options are words
-    uv run --project bench --no-sync python bench/stack_overhead.py --route conversation --label "telemetry-$mode" \
-      --only paced:1,paced:10,unpaced:10 --out "bench/results/telemetry-ab/telemetry-$mode-$round.json" \
-      ${telemetry_options[$mode]}
-  done
-done
 uv run --project bench --no-sync python bench/round2_table.py
+uv run --project bench --no-sync python bench/plot_round2.py
+
+stage "telemetry's cost: off, on, on without model spans, side by side, answers sent to each in turn (about 4 min)"
+uv run --project bench --no-sync python bench/telemetry_cost.py
 
 stage "garbage collector pauses in an api worker, before and after start-up's objects are frozen (about 5 s)"
 uv run --project bench --no-sync python bench/gc_pause.py

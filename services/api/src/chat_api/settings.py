@@ -153,7 +153,7 @@ class Settings(DatabaseSettings):
     )
     TELEMETRY_MODEL_SPANS: bool = Field(
         True,
-        description="Semantic Kernel's gen_ai span around each model call. It costs about 40 µs of CPU per token "
+        description="Semantic Kernel's gen_ai span around each model call. It costs about 50 µs of CPU per token "
         "(it keeps an answer's chunks until the end): false leaves the model out of traces, not out of the metrics.",
     )
     TELEMETRY_CONTENT: bool = Field(
