@@ -2,7 +2,9 @@
 creating an account; the account on another browser sees them; two users never see each other's; Stop,
 reload and Retry leave what they should on screen and in the database."""
 
+import itertools
 import re
+import time
 import uuid
 from typing import Any
 
@@ -123,6 +125,44 @@ def test_a_reload_mid_answer_follows_it_to_the_end_with_exactly_the_saved_text(p
     shown = answer.inner_text()
     for phrase in ("Keep writing while I reload", "Grüß Gott"):
         assert shown.count(phrase) == stored["content"].count(phrase) >= 1
+
+
+# At every animation frame, the characters the last answer shows (its data-chars), when they change. The page's
+# CSP forbids evaluating strings later, but an init script runs before the page's own.
+FRAMES_PROBE = """
+window.__frames = [];
+const look = () => {
+  const answers = document.querySelectorAll('[data-testid="assistant-turn"]');
+  const chars = answers.length ? Number(answers[answers.length - 1].getAttribute('data-chars') ?? 0) : -1;
+  const frames = window.__frames;
+  if (!frames.length || frames[frames.length - 1] !== chars) frames.push(chars);
+  requestAnimationFrame(look);
+};
+requestAnimationFrame(look);
+"""
+
+
+def test_a_resumed_answer_paints_what_it_missed_in_one_frame(page: Page) -> None:
+    """After a reload mid-answer the page follows the answer again from its first event: what was written
+    meanwhile arrives at once and must appear at once (one frame), never emptied and rewritten token by token."""
+    page.add_init_script(FRAMES_PROBE)
+    send(page, f"Resume me\n@emulator ttft_ms=0 token_ms=25 tokens=400 tag={new_tag()}")
+    answer = last_answer(page)
+    expect(answer).to_have_attribute("data-status", "streaming")
+    deadline = time.monotonic() + 20
+    while (before := int(answer.get_attribute("data-chars") or 0)) < 1000:  # a couple of hundred tokens written
+        assert time.monotonic() < deadline, answer.get_attribute("data-status")
+        page.wait_for_timeout(100)
+    page.reload()
+    expect(last_answer(page)).to_have_attribute("data-status", "streaming")
+    page.wait_for_timeout(500)
+    frames: list[int] = page.evaluate("window.__frames")
+    shown = [chars for chars in frames if chars > 0]
+    # Once text is shown it only grows: no frame empties the answer to write it again.
+    assert shown and all(later >= earlier for earlier, later in itertools.pairwise(shown)), frames
+    # The saved answer may show first (the conversation loads before the answer is followed); the next frame
+    # has all that was on screen before the reload (a live token adds a few characters a frame).
+    assert any(chars >= before for chars in shown[:2]), (before, frames)
 
 
 def test_retry_makes_a_sibling_and_keeps_the_later_turns(page: Page) -> None:

@@ -36,7 +36,8 @@ export type ConversationAction =
   | { type: 'asked'; parentId: string | null; user: ChatMessage | null; answer: ChatMessage }
   | { type: 'started'; placeholderId: string; info: StartInfo; placeholderUserId: string | null }
   | { type: 'append'; answerId: string; text: string }
-  | { type: 'restart'; answerId: string }
+  /** The answer again from its first event: `text`, the replay's first batch, replaces what was shown at once. */
+  | { type: 'restart'; answerId: string; text: string }
   | { type: 'usage'; answerId: string; usage: Usage }
   | { type: 'snapshot'; snapshot: Snapshot }
   | {
@@ -117,7 +118,7 @@ export function conversationReducer(state: ConversationState, action: Conversati
     case 'append':
       return update(state, action.answerId, (message) => ({ ...message, content: message.content + action.text }));
     case 'restart':
-      return update(state, action.answerId, (message) => ({ ...message, content: '', status: 'streaming' }));
+      return update(state, action.answerId, (message) => ({ ...message, content: action.text, status: 'streaming' }));
     case 'usage':
       return update(state, action.answerId, (message) => ({ ...message, usage: action.usage }));
     case 'snapshot': {

@@ -79,12 +79,21 @@ export function useConversation({ api, conversationId, options, onChanged }: Opt
       let answerId = answerPlaceholder;
       let started = replay;
       setStreaming({ answerId, reconnecting: false });
+      // A replay (after a reload, or a cut that lost its place) starts the answer again: what is shown stays
+      // until the replay's first text replaces it, in the same update (never an empty answer for a frame).
+      let restarting = false;
       const batcher = createFrameBatcher((text) => {
-        dispatch({ type: 'append', answerId, text });
+        dispatch(restarting ? { type: 'restart', answerId, text } : { type: 'append', answerId, text });
+        restarting = false;
       });
+      const flush = () => {
+        batcher.flush();
+        if (restarting) dispatch({ type: 'restart', answerId, text: '' });
+        restarting = false;
+      };
       const handlers = {
         onStart: (info: Parameters<NonNullable<Parameters<typeof readAnswer>[1]['onStart']>>[0]) => {
-          batcher.flush();
+          flush();
           started = true;
           if (answerId === answerPlaceholder && answerPlaceholder !== info.assistant_message_id) {
             dispatch({ type: 'started', placeholderId: answerPlaceholder, placeholderUserId: userPlaceholder, info });
@@ -92,17 +101,17 @@ export function useConversation({ api, conversationId, options, onChanged }: Opt
             setStreaming({ answerId, reconnecting: false });
             if (stopWanted.current) void latest.current.api.stop(answerId).catch(() => undefined);
           }
-          if (replay) dispatch({ type: 'restart', answerId }); // the events start again from the first
+          if (replay) restarting = true; // the events start again from the first
         },
         onDelta: (text: string) => {
           batcher.push(text);
         },
         onUsage: (usage: Parameters<NonNullable<Parameters<typeof readAnswer>[1]['onUsage']>>[0]) => {
-          batcher.flush();
+          flush();
           dispatch({ type: 'usage', answerId, usage });
         },
         onSnapshot: (snapshot: Parameters<NonNullable<Parameters<typeof readAnswer>[1]['onSnapshot']>>[0]) => {
-          batcher.flush();
+          flush();
           dispatch({ type: 'snapshot', snapshot });
         },
       };
@@ -110,7 +119,7 @@ export function useConversation({ api, conversationId, options, onChanged }: Opt
       try {
         end = await readAnswer(await open(), handlers);
         for (let attempt = 0; end.kind === 'cut' && !abort.signal.aborted; attempt++) {
-          batcher.flush();
+          flush();
           setStreaming({ answerId, reconnecting: true });
           await sleep(RECONNECT_DELAYS_MS[Math.min(attempt, RECONNECT_DELAYS_MS.length - 1)] ?? 8000, abort.signal);
           const lastEventId: string | null = end.lastEventId;
@@ -130,7 +139,7 @@ export function useConversation({ api, conversationId, options, onChanged }: Opt
             if (isAbort(error) || !passing) throw error;
           }
         }
-        batcher.flush();
+        flush();
         if (end.kind === 'done') {
           const status = end.finishReason === 'cancelled' ? 'stopped' : 'done';
           dispatch({ type: 'ended', answerId, status, finishReason: end.finishReason });
@@ -138,7 +147,7 @@ export function useConversation({ api, conversationId, options, onChanged }: Opt
           dispatch({ type: 'ended', answerId, status: 'error', error: end.error.toInfo() });
         }
       } catch (error) {
-        batcher.flush();
+        flush();
         if (isAbort(error)) return; // another conversation was opened: the answer goes on without us
         const info =
           error instanceof ChatApiError
