@@ -181,7 +181,7 @@ async def test_silent_upstream_is_504_within_the_timeout(api_server: ApiFactory,
 
 
 async def test_an_upstream_refusing_connections_is_unavailable_not_a_timeout(api_server: ApiFactory) -> None:
-    # (The api's aiohttp transport reports a refused connection as a connect timeout: upstream_errors tells.)
+    # (Pinned because the SDK's optional aiohttp transport reports a refused connection as a connect timeout.)
     with socket.socket() as bound_not_listening:
         bound_not_listening.bind(("127.0.0.1", 0))
         port = bound_not_listening.getsockname()[1]

@@ -2,7 +2,6 @@
 
 import math
 
-import aiohttp
 import openai
 from azure.core.exceptions import ClientAuthenticationError
 
@@ -33,7 +32,7 @@ def upstream_error(exc: BaseException) -> ApiError:
             return ApiError(400, "content_filtered", "The content filter blocked this message. Rephrase it.")
         case openai.BadRequestError() if cause.code == "context_length_exceeded":
             return ApiError(400, "invalid_request", "The conversation is too long for the model. Start anew.")
-        case openai.APITimeoutError() if not _refused(cause):
+        case openai.APITimeoutError():
             return ApiError(504, "upstream_timeout", "The model service did not answer in time. Retry.")
         case openai.APIConnectionError():
             message = "The model service could not be reached (is it running, at the configured address?). Retry."
@@ -50,9 +49,7 @@ def is_retryable(exc: BaseException) -> bool:
         return False
     if isinstance(cause, openai.APIStatusError):
         return cause.status_code == 429 or cause.status_code >= 500
-    if isinstance(cause, openai.APITimeoutError):
-        return _refused(cause)
-    return isinstance(cause, openai.APIConnectionError)
+    return isinstance(cause, openai.APIConnectionError) and not isinstance(cause, openai.APITimeoutError)
 
 
 def retry_after_seconds(exc: BaseException) -> float | None:
@@ -68,17 +65,6 @@ def retry_after_seconds(exc: BaseException) -> float | None:
         if math.isfinite(value) and value >= 0:
             return value
     return None
-
-
-def _refused(error: openai.APITimeoutError) -> bool:
-    """The aiohttp transport reports a connection it could not open (refused, or a name that does not resolve)
-    as a connect timeout: its cause tells them apart. Such an upstream is down, not slow: 502, retried."""
-    seen: BaseException | None = error
-    while seen is not None:
-        if isinstance(seen, aiohttp.ClientConnectorError):
-            return True
-        seen = seen.__cause__
-    return False
 
 
 def _out_of_credit(error: openai.RateLimitError) -> bool:
