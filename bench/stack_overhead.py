@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from string import Template
+from typing import IO
 
 import uvloop
 
@@ -272,6 +273,44 @@ class Stack:
         return [pid for replica in self.replicas or [self.api] for pid in process_tree(replica.pid)[1:]]
 
 
+def api_environment(emulator_port: int, workers: int, extra: dict[str, str]) -> dict[str, str]:
+    """The api's environment here: the emulator as its model, and one guest whose limits never refuse (every
+    message is sent by that guest: its limits are checked, so their cost is measured). `extra`: where it
+    stores (SQLITE_PATH, or DATABASE_URL and REDIS_URL). APP_PORT is the caller's."""
+    return {
+        **os.environ,
+        "AZURE_OPENAI_ENDPOINT": f"http://{HOST}:{emulator_port}",
+        "AZURE_OPENAI_DEPLOYMENT": "chat",
+        "AZURE_OPENAI_API_KEY": KEY,
+        "SYSTEM_PROMPT": SYSTEM_PROMPT,
+        "APP_HOST": HOST,
+        "WEB_CONCURRENCY": str(workers),
+        "LOG_LEVEL": "INFO",  # as in production: one JSON line per request
+        "AUTH_SECRET": "a-benchmark-signing-secret-of-forty-chars",
+        "GUEST_REQUESTS_PER_MINUTE": "100000000",
+        "GUEST_CONCURRENT_STREAMS": "100000",
+        "GUEST_TOKENS_PER_DAY": "100000000000",
+        **extra,
+    }
+
+
+def otlp_receiver(port: int, checkout: Path, log: IO[bytes]) -> subprocess.Popen[bytes]:
+    """The e2e tests' OTLP receiver, in the api's interpreter: it decodes each export and keeps only its size."""
+    return subprocess.Popen(  # noqa: S603 - our own script, in the api's interpreter
+        [str(checkout / "services/api/.venv/bin/python"), str(ROOT / "tests/e2e/otlp_sink/sink.py"), "--host", HOST,
+         "--port", str(port), "--count-only"],
+        stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+
+
+def exporting_to(collector_port: int) -> dict[str, str]:
+    """The api's telemetry on, exporting to the receiver at `collector_port`."""
+    return {
+        "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://{HOST}:{collector_port}",
+        "OTEL_METRIC_EXPORT_INTERVAL": "10000",  # as compose sets it
+    }
+
+
 @contextmanager
 def running_stack(
     work: Path,
@@ -280,12 +319,10 @@ def running_stack(
     stores: dict[str, str] | None = None,
     telemetry: bool = False,
     replicas: int = 1,
-    model_spans: bool = True,
 ) -> Iterator[Stack]:
     """`stores`: the api's DATABASE_URL and REDIS_URL (the conversation route), else an SQLite file.
     `telemetry`: the api exports traces and metrics over OTLP/HTTP to a receiver on loopback (the e2e tests'
-    sink, which decodes each export and keeps only its size), with Semantic Kernel's span of each model call
-    unless not `model_spans`. `replicas`: api processes (gunicorn masters,
+    sink, which decodes each export and keeps only its size). `replicas`: api processes (gunicorn masters,
     `workers` each) that nginx balances over, as compose's replicas; the stores are then required."""
     ports = {name: free_port() for name in ("emulator", "api", "nginx", "collector")}
     replica_ports = [ports["api"], *(free_port() for _ in range(replicas - 1))]
@@ -296,36 +333,13 @@ def running_stack(
         [sys.executable, "-m", "emulator", "--host", HOST, "--port", str(ports["emulator"])],
         env=env, stdout=logs["emulator"], stderr=subprocess.STDOUT,
     )  # fmt: skip
-    api_env = {
-        **os.environ,
-        "AZURE_OPENAI_ENDPOINT": f"http://{HOST}:{ports['emulator']}",
-        "AZURE_OPENAI_DEPLOYMENT": "chat",
-        "AZURE_OPENAI_API_KEY": KEY,
-        "SYSTEM_PROMPT": SYSTEM_PROMPT,
-        "APP_HOST": HOST,
-        "APP_PORT": str(ports["api"]),
-        "WEB_CONCURRENCY": str(workers),
-        "LOG_LEVEL": "INFO",  # as in production: one JSON line per request
-        "SQLITE_PATH": str(work / "chat.db"),  # the stateless routes touch no database; sign-in does
-        "AUTH_SECRET": "a-benchmark-signing-secret-of-forty-chars",
-        # One guest sends every message here: its limits are checked (the cost is measured) but never refuse.
-        "GUEST_REQUESTS_PER_MINUTE": "100000000",
-        "GUEST_CONCURRENT_STREAMS": "100000",
-        "GUEST_TOKENS_PER_DAY": "100000000000",
-        **(stores or {}),
-    }
+    # The stateless routes touch no database; sign-in does.
+    api_env = api_environment(ports["emulator"], workers, {"SQLITE_PATH": str(work / "chat.db"), **(stores or {})})
+    api_env["APP_PORT"] = str(ports["api"])
     collector = None
     if telemetry:
-        collector = subprocess.Popen(  # noqa: S603 - the e2e tests' OTLP receiver, in the api's interpreter
-            [str(api_dir / ".venv/bin/python"), str(ROOT / "tests/e2e/otlp_sink/sink.py"), "--host", HOST,
-             "--port", str(ports["collector"]), "--count-only"],
-            stdout=logs["collector"], stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        api_env |= {
-            "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://{HOST}:{ports['collector']}",
-            "OTEL_METRIC_EXPORT_INTERVAL": "10000",  # as compose sets it
-            "TELEMETRY_MODEL_SPANS": str(model_spans).lower(),
-        }
+        collector = otlp_receiver(ports["collector"], checkout, logs["collector"])
+        api_env |= exporting_to(ports["collector"])
     apis = [
         subprocess.Popen(  # noqa: S603 - the api's own gunicorn, configured as in its image
             [str(api_dir / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "chat_api.main:create_app()"],
@@ -527,9 +541,6 @@ def main() -> None:
     parser.add_argument(
         "--telemetry", action="store_true", help="the api with telemetry on, exporting to an OTLP receiver on loopback"
     )
-    parser.add_argument(
-        "--no-model-spans", action="store_true", help="with --telemetry: without Semantic Kernel's model call spans"
-    )
     parser.add_argument("--checkout", type=Path, default=ROOT, help="the checkout whose api and nginx to run")
     parser.add_argument("--label", default="current", help="names this run in the results (e.g. before)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench/results/stack-overhead.json")
@@ -548,9 +559,7 @@ def main() -> None:
             }
             migrate(args.checkout, stores_env)
         stack = stores.enter_context(
-            running_stack(
-                work, args.workers, args.checkout, stores_env, args.telemetry, args.replicas, not args.no_model_spans
-            )
+            running_stack(work, args.workers, args.checkout, stores_env, args.telemetry, args.replicas)
         )
         # The client keeps to one core; the servers, started before this (affinity is inherited), may use all.
         cores = sorted(os.sched_getaffinity(0))
@@ -596,7 +605,6 @@ def main() -> None:
         "api_replicas": args.replicas,
         "api_workers": args.workers,
         "telemetry": args.telemetry,
-        "model_spans": args.telemetry and not args.no_model_spans,
         "api_worker_rss_idle_mb": idle_rss,
         "paced": PACED,
         "unpaced": UNPACED,

@@ -14,6 +14,7 @@ the first answer byte. Exporting goes to the e2e tests' OTLP receiver on loopbac
 """
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -30,19 +31,22 @@ from stack_overhead import (
     HOST,
     KEY,
     ROOT,
-    SYSTEM_PROMPT,
+    api_environment,
+    exporting_to,
     free_port,
     guest_token,
     migrate,
     new_conversations,
+    otlp_receiver,
+    process_tree,
     wait_ready,
 )
 from stores import postgres, redis
 
-VARIANTS = {  # name: the api's environment beyond the common one
-    "off": {},
-    "on": {"TELEMETRY": "on"},
-    "on, no model spans": {"TELEMETRY": "on", "TELEMETRY_MODEL_SPANS": "false"},
+VARIANTS = {  # name: (telemetry on, the api's environment beyond the common one)
+    "off": (False, {}),
+    "on": (True, {}),
+    "on, no model spans": (True, {"TELEMETRY_MODEL_SPANS": "false"}),
 }
 SIZES = {"short": 5, "long": 200}  # tokens per answer
 API_DIR = ROOT / "services/api"
@@ -57,9 +61,9 @@ def cpu_ns(pid: int) -> int:
 def worker_of(master: subprocess.Popen[bytes], within: float = 30) -> int:
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
-        children = Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split()
-        if children:
-            return int(children[0])
+        workers = process_tree(master.pid)[1:]
+        if workers:
+            return workers[0]
         time.sleep(0.1)
     raise SystemExit("the api's worker did not start")
 
@@ -111,25 +115,14 @@ def main() -> None:
             [sys.executable, "-m", "emulator", "--host", HOST, "--port", str(ports["emulator"])],
             env={**os.environ, "EMULATOR_API_KEY": KEY, "EMULATOR_LOG_LEVEL": "WARNING"}, stdout=log, stderr=log,
         ))  # fmt: skip
-        started.append(subprocess.Popen(  # noqa: S603 - the e2e tests' OTLP receiver, in the api's interpreter
-            [str(API_DIR / ".venv/bin/python"), str(ROOT / "tests/e2e/otlp_sink/sink.py"), "--host", HOST,
-             "--port", str(ports["collector"]), "--count-only"], stdout=log, stderr=log,
-        ))  # fmt: skip
-        common = {
-            **os.environ, **stores,
-            "AZURE_OPENAI_ENDPOINT": f"http://{HOST}:{ports['emulator']}", "AZURE_OPENAI_DEPLOYMENT": "chat",
-            "AZURE_OPENAI_API_KEY": KEY, "SYSTEM_PROMPT": SYSTEM_PROMPT, "APP_HOST": HOST, "WEB_CONCURRENCY": "1",
-            "LOG_LEVEL": "INFO", "AUTH_SECRET": "a-benchmark-signing-secret-of-forty-chars",
-            "GUEST_REQUESTS_PER_MINUTE": "100000000", "GUEST_CONCURRENT_STREAMS": "100000",
-            "GUEST_TOKENS_PER_DAY": "100000000000",
-        }  # fmt: skip
+        started.append(otlp_receiver(ports["collector"], ROOT, log))
+        common = api_environment(ports["emulator"], 1, stores)
         apis: dict[str, tuple[int, subprocess.Popen[bytes]]] = {}
-        for name, extra in VARIANTS.items():
+        for name, (telemetry, extra) in VARIANTS.items():
             port = free_port()
-            env = common | {key: value for key, value in extra.items() if key != "TELEMETRY"} | {"APP_PORT": str(port)}
-            if extra.get("TELEMETRY") == "on":
-                env |= {"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://{HOST}:{ports['collector']}",
-                        "OTEL_METRIC_EXPORT_INTERVAL": "10000"}  # fmt: skip
+            env = common | extra | {"APP_PORT": str(port)}
+            if telemetry:
+                env |= exporting_to(ports["collector"])
             process = subprocess.Popen(  # noqa: S603 - the api's own gunicorn, configured as in its image
                 [str(API_DIR / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "chat_api.main:create_app()"],
                 cwd=API_DIR, env=env, stdout=log, stderr=log,
@@ -144,9 +137,9 @@ def main() -> None:
             if token is None:
                 raise SystemExit("this api has no accounts")
             # A conversation per answer: each sent into an empty one (a long one costs more to load).
-            conversations = new_conversations(port, token, 20 + args.rounds * len(SIZES))
+            conversations = iter(new_conversations(port, token, 20 + args.rounds * len(SIZES)))
             clients[name] = (port, worker_of(process), token, conversations)
-            for conversation in conversations[:20]:  # warm-up: imports, connections, caches
+            for conversation in itertools.islice(conversations, 20):  # warm-up: imports, connections, caches
                 answer(port, token, conversation, SIZES["short"])
         time.sleep(1)
 
@@ -159,9 +152,8 @@ def main() -> None:
             for size, tokens in SIZES.items():
                 for name in order:
                     port, worker, token, conversations = clients[name]
-                    conversation = conversations[20 + len(firsts[(name, size)]) * len(SIZES) + list(SIZES).index(size)]
                     before = cpu_ns(worker)
-                    firsts[(name, size)].append(answer(port, token, conversation, tokens))
+                    firsts[(name, size)].append(answer(port, token, next(conversations), tokens))
                     spent[(name, size)] += cpu_ns(worker) - before
         wall = time.monotonic() - began
 
