@@ -200,6 +200,25 @@ async def test_a_reader_stopped_while_waiting_for_room_in_the_queue_still_closes
     assert upstream_record.disconnected_at - left_at < 0.1
 
 
+async def test_an_aborted_stream_shuts_its_upstream_before_the_event_loop_turns_again(
+    emulator_url: str, emulator: Emulator
+) -> None:
+    """Under load each turn of the event loop carries every other stream's work, and closing a response takes
+    several: `abort` (a client gone, a Stop) must end the upstream connection by itself, with no turn at all."""
+    body, tag = chat("ttft_ms=0 token_ms=20 tokens=400")
+    settings = api_settings(emulator_url)
+    request = ChatRequest.model_validate(body)
+    async with open_upstream(settings) as upstream:
+        opened = await ChatService(upstream, settings).open(request, heartbeats=False)
+        opened.stream.abort()
+        aborted_at = time.time()
+        time.sleep(0.5)  # noqa: ASYNC251 - on purpose: the loop does not turn, so only `abort` itself can act
+        upstream_record = await upstream_ended(emulator, tag)
+        await opened.stream.aclose()
+    assert upstream_record.disconnected and upstream_record.disconnected_at is not None
+    assert upstream_record.disconnected_at - aborted_at < 0.1
+
+
 async def test_a_stream_still_running_when_the_server_stops_is_told_the_service_is_restarting(
     emulator_url: str, emulator: Emulator, caplog: pytest.LogCaptureFixture
 ) -> None:

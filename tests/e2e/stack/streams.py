@@ -27,6 +27,7 @@ class StreamRun:
     started_at: float = 0.0  # wall clock, request sent
     first_delta_at: float | None = None  # wall clock
     gaps: list[float] = field(default_factory=list)  # seconds between deltas
+    delta_at: list[float] = field(default_factory=list)  # wall clock, each delta's arrival
     finish_reason: str | None = None
     error: str | None = None  # an HTTP status, an `error` event's code, or a transport failure
     aborted_at: float | None = None  # wall clock, when the client gave up on purpose
@@ -70,6 +71,7 @@ async def run_stream(http: httpx.AsyncClient, directive: str, run: StreamRun | N
                 run.events.append(event.event)
                 if event.event == "delta":
                     now = time.monotonic()
+                    run.delta_at.append(time.time())
                     if last is None:
                         run.first_delta_at = time.time()
                     else:
@@ -119,6 +121,8 @@ class AnswerRun(StreamRun):
 
 async def _read_answer(source: EventSource, run: AnswerRun, last_id: str | None) -> str | None:
     async for event in source.aiter_sse():
+        if not event.data:
+            continue  # a connection cut in the middle of an event (a replica restarting) leaves it without data
         if event.id:
             last_id = event.id
         run.events.append(event.event)

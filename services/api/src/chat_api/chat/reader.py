@@ -66,6 +66,13 @@ class ChatStream:
                 events.append(item)
         return events
 
+    def abort(self) -> None:
+        """Stop reading and shut the upstream connection at once, from synchronous code (a client gone, a Stop);
+        `aclose` still follows."""
+        for task in self._tasks:
+            task.cancel()
+        response_tracking.shut(self._responses)
+
     async def aclose(self) -> None:
         for task in self._tasks:
             task.cancel()

@@ -37,9 +37,10 @@ def observe(record: RequestRecord, event: StreamEvent) -> None:
             record.error_code = error.code
 
 
-async def _wait_for_disconnect(receive: Receive) -> None:
+async def _wait_for_disconnect(receive: Receive, on_disconnect: Callable[[], None]) -> None:
     while (await receive())["type"] != "http.disconnect":
         pass
+    on_disconnect()
 
 
 class ChatStreamResponse(Response):
@@ -59,6 +60,7 @@ class ChatStreamResponse(Response):
         self.model = model
         self.on_end = on_end  # once the stream has ended, however (the limits settle what it used)
         self.ended = False
+        self.opened: OpenedStream | None = None
         self.status_code = 200
         self.background = None
         self.headers_sent = False
@@ -84,7 +86,7 @@ class ChatStreamResponse(Response):
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         relay = asyncio.create_task(self._relay(scope, receive, send))
-        watcher = asyncio.create_task(_wait_for_disconnect(receive))
+        watcher = asyncio.create_task(_wait_for_disconnect(receive, self._stop_upstream))
         try:
             done, _ = await asyncio.wait({relay, watcher}, return_when=asyncio.FIRST_COMPLETED)
         except asyncio.CancelledError:
@@ -110,6 +112,12 @@ class ChatStreamResponse(Response):
         relay.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await relay
+
+    def _stop_upstream(self) -> None:
+        """The client has left: the upstream stops in this turn of the event loop, not after the relay's
+        cancellation has unwound (a stream still opening is cancelled with the relay)."""
+        if self.opened is not None:
+            self.opened.stream.abort()
 
     async def _say_restarting(self, scope: Scope, receive: Receive, send: Send) -> None:
         self.record.error_code = RESTARTING.code
@@ -143,6 +151,7 @@ class ChatStreamResponse(Response):
             await error.response()(scope, receive, send)
             return
         record.upstream_attempts = opened.attempts
+        self.opened = opened
         try:
             headers = {**STREAM_HEADERS, "Content-Type": self.encoder.media_type}
             raw_headers = [(name.lower().encode(), value.encode()) for name, value in headers.items()]

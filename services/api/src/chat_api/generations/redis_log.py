@@ -232,7 +232,7 @@ class RedisEventLog:
                     async for message in pubsub.listen():
                         if message["type"] == "message":
                             await self.local.request_stop(message["data"].decode())
-            except RedisError:
+            except Exception:  # whatever it was, a process that stops listening would ignore every Stop
                 logger.warning("lost the stop channel in Redis; listening again in a second", exc_info=True)
                 await asyncio.sleep(1)
 

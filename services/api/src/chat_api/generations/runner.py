@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from chat_api.chat.events import Failed, Finished, Heartbeat, TextDelta, TokenUsage
+from chat_api.chat.reader import ChatStream
 from chat_api.chat.schemas import ChatRequest
 from chat_api.chat.service import ChatService, OpenedStream, relay_batches
 from chat_api.generations.events import LoggedEvent
@@ -66,6 +67,7 @@ class Generation:
     ready: asyncio.Future[None]
     task: asyncio.Task[None] | None = None
     attempts: int | None = None
+    upstream: ChatStream | None = None  # once opened
     stop_requested: bool = False
     text: list[str] = field(default_factory=list)
     started: float = field(default_factory=time.perf_counter)
@@ -111,6 +113,8 @@ class GenerationRunner:
         generation.stop_requested = True
         if generation.task is not None:
             generation.task.cancel()
+        if generation.upstream is not None:
+            generation.upstream.abort()  # the model stops now, not once the cancellation has unwound
 
     async def drain(self, deadline_s: float) -> None:
         """On shutdown: answers in progress get until the deadline to end, then end `interrupted`."""
@@ -157,7 +161,7 @@ class GenerationRunner:
                 outcome = Outcome("error", "", error_code=error.code, error_message=error.message)
                 terminal, failed_early = error_event(error), error
                 return
-            generation.attempts = opened.attempts
+            generation.attempts, generation.upstream = opened.attempts, opened.stream
             self._settle(generation, None)
             saver = asyncio.create_task(self._save_as_it_grows(generation))
             outcome, terminal = await self._relay(generation, opened)
