@@ -35,6 +35,7 @@ WHILE_RUNNING_S: Final = 3600  # a key outlives a dead owner this long at most
 FOLLOW_BLOCK_MS: Final = 100  # how long the shared read waits before taking in readers who joined since
 GIVE_UP_AFTER_S: Final = 3.0  # Redis out of reach this long: readers here go to the database
 RETRY_MAX_S: Final = 2.0
+STOP_PING_EVERY_S: Final = 5.0  # the stop channel's connection, checked when it has been silent this long
 
 # A batch is appended only if the Stream still ends with the last event the writer put there; else (Redis
 # restarted, or lost the key) it returns 0 and the writer sends every event again with expected = '*'.
@@ -217,20 +218,31 @@ class RedisEventLog:
     async def request_stop(self, generation_id: str) -> bool:
         if await self.local.request_stop(generation_id):
             return True
-        try:
-            receivers: int = await self.redis.publish(STOP_CHANNEL, generation_id)
-        except RedisError:
-            logger.warning("could not ask the other processes to stop an answer", exc_info=True)
-            return False
-        return receivers > 0
+        for attempt in range(2):
+            try:
+                receivers: int = await self.redis.publish(STOP_CHANNEL, generation_id)
+            except RedisError:
+                # The first try may meet a pooled connection a restarted Redis dropped; a Stop asked twice is
+                # still one Stop.
+                if attempt == 0:
+                    continue
+                logger.warning("could not ask the other processes to stop an answer", exc_info=True)
+                return False
+            return receivers > 0
+        raise AssertionError("unreachable: the last attempt returns")  # pragma: no cover
 
     async def _listen_for_stops(self) -> None:
         while True:
             try:
                 async with self.redis.pubsub(ignore_subscribe_messages=True) as pubsub:
                     await pubsub.subscribe(STOP_CHANNEL)
-                    async for message in pubsub.listen():
-                        if message["type"] == "message":
+                    while True:
+                        message = await pubsub.get_message(timeout=STOP_PING_EVERY_S)
+                        if message is None:
+                            # A connection a restarted Redis dropped without a word would otherwise be read
+                            # for ever, and every Stop sent through Redis missed: a ping makes it fail.
+                            await pubsub.ping()
+                        elif message["type"] == "message":
                             await self.local.request_stop(message["data"].decode())
             except Exception:  # whatever it was, a process that stops listening would ignore every Stop
                 logger.warning("lost the stop channel in Redis; listening again in a second", exc_info=True)
