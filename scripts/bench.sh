@@ -47,6 +47,9 @@ uv run --project bench --no-sync python bench/limits_overhead.py
 stage "reconnect: a reader cut off mid-answer, to the first event it missed, 100 answers at once (about 30 s)"
 uv run --project bench --no-sync python bench/reconnect.py
 
+stage "a long conversation: what a send costs in branches of 2 to 2,000 messages (about 1 min)"
+uv run --project bench --no-sync python bench/long_conversation.py
+
 stage "UI render under a 200 tokens/s stream (about 30 s)"
 command -v chromium >/dev/null || { echo "needs Chromium (Debian: apt-get install chromium)"; exit 1; }
 ensure_node

@@ -1,11 +1,23 @@
 """How the upstream client is built, and how its failures are named (no network: pure construction)."""
 
+import json
+from typing import Any
+
 import httpx2
 import openai
 import pytest
 from azure.core.exceptions import ClientAuthenticationError
+from semantic_kernel.connectors.ai.open_ai import (
+    AzureChatCompletion,
+    AzureChatPromptExecutionSettings,
+    OpenAIChatCompletion,
+    OpenAIChatPromptExecutionSettings,
+)
+from semantic_kernel.connectors.ai.open_ai.services.open_ai_chat_completion_base import OpenAIChatCompletionBase
+from semantic_kernel.contents import ChatHistory
 from semantic_kernel.exceptions import ServiceResponseException
 
+from chat_api.chat.prompt_settings import AzureSettings, OpenAISettings
 from chat_api.chat.upstream import open_upstream
 from chat_api.chat.upstream_errors import is_retryable, retry_after_seconds, upstream_error
 
@@ -64,3 +76,41 @@ def test_retry_after_prefers_milliseconds_and_ignores_garbage() -> None:
     assert retry_after_seconds(RuntimeError()) is None
     assert is_retryable(wrapped(status_error(429))) and is_retryable(status_error(502))
     assert not is_retryable(status_error(400)) and not is_retryable(ClientAuthenticationError("x"))
+
+
+@pytest.mark.parametrize("provider", ["azure", "openai"])
+async def test_the_messages_reach_the_model_in_the_body_the_sdk_would_build(provider: str) -> None:
+    """Our settings hand the SDK the messages as they are (its per-message type walk skipped): the request body
+    must be the one Semantic Kernel's own settings make."""
+    bodies: list[dict[str, Any]] = []
+
+    def capture(request: httpx2.Request) -> httpx2.Response:
+        bodies.append(json.loads(request.content))
+        return httpx2.Response(400, json={"error": {"message": "captured", "code": "captured"}})
+
+    http_client = httpx2.AsyncClient(transport=httpx2.MockTransport(capture))
+    chat: OpenAIChatCompletionBase
+    kinds: tuple[type[OpenAIChatPromptExecutionSettings], ...]
+    if provider == "azure":
+        azure = openai.AsyncAzureOpenAI(
+            azure_endpoint="https://example.openai.azure.com", api_key="k", api_version="2024-10-21",
+            http_client=http_client, max_retries=0,
+        )  # fmt: skip
+        chat, kinds = AzureChatCompletion(deployment_name="chat", async_client=azure), (
+            AzureChatPromptExecutionSettings, AzureSettings)  # fmt: skip
+    else:
+        client = openai.AsyncOpenAI(api_key="k", http_client=http_client, max_retries=0)
+        chat, kinds = OpenAIChatCompletion(ai_model_id="chat", async_client=client), (
+            OpenAIChatPromptExecutionSettings, OpenAISettings)  # fmt: skip
+    history = ChatHistory(system_message="Be brief.\nÇa va ? 🚀")
+    for number in range(30):
+        history.add_user_message(f'question {number}: こんにちは "quoted" \\ back\x7f')
+        history.add_assistant_message(f"answer {number}\n```py\nprint('x')\n```")
+    for kind in kinds:
+        with pytest.raises(ServiceResponseException):
+            async for _ in chat.get_streaming_chat_message_contents(history, kind(max_tokens=50, temperature=0.2)):
+                pass
+    stock, ours = bodies
+    assert ours == stock
+    assert len(ours["messages"]) == 61
+    assert kinds[1](messages=ours["messages"]).prepare_settings_dict()["messages"] == []  # nothing left to walk

@@ -11,7 +11,6 @@ import openai
 from azure.identity.aio import DefaultAzureCredential, get_bearer_token_provider
 from semantic_kernel.connectors.ai.open_ai import (
     AzureChatCompletion,
-    AzureChatPromptExecutionSettings,
     OpenAIChatCompletion,
     OpenAIChatPromptExecutionSettings,
 )
@@ -19,6 +18,7 @@ from semantic_kernel.connectors.ai.open_ai.services.open_ai_chat_completion_base
 from semantic_kernel.contents import AuthorRole, ChatHistory, ChatMessageContent
 
 from chat_api.chat import response_tracking
+from chat_api.chat.prompt_settings import AzureSettings, OpenAISettings
 from chat_api.chat.schemas import ChatRequest
 from chat_api.settings import Settings
 
@@ -44,10 +44,10 @@ async def open_upstream(settings: Settings) -> AsyncIterator[Upstream]:
         with _environment_hidden_from_semantic_kernel():
             if isinstance(client, openai.AsyncAzureOpenAI):
                 chat = AzureChatCompletion(deployment_name=settings.model, async_client=client)
-                settings_class = AzureChatPromptExecutionSettings
+                settings_class = AzureSettings
             else:
                 chat = OpenAIChatCompletion(ai_model_id=settings.model, async_client=client)
-                settings_class = OpenAIChatPromptExecutionSettings
+                settings_class = OpenAISettings
         _load_what_the_first_request_would(client)
         yield Upstream(chat=chat, model=settings.model, settings_class=settings_class)
 
