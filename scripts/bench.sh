@@ -35,6 +35,9 @@ run_variant conversation-2-replicas --route conversation --replicas 2 --workers 
 uv run --project bench --no-sync python bench/round2_table.py
 uv run --project bench --no-sync python bench/plot_round2.py
 
+stage "the conversation route against the stateless one, side by side, answers sent to each in turn (about 1 min)"
+uv run --project bench --no-sync python bench/route_cost.py
+
 stage "telemetry's cost: off, on, on without model spans, side by side, answers sent to each in turn (about 4 min)"
 uv run --project bench --no-sync python bench/telemetry_cost.py
 
