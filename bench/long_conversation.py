@@ -18,17 +18,14 @@ import json
 import os
 import platform
 import statistics
-import subprocess
-import sys
 import time
 import urllib.request
-from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
-from stack_overhead import HOST, KEY, ROOT, api_environment, free_port, guest_token, migrate, wait_ready
-from stores import postgres, redis
-from telemetry_cost import cpu_ns, stop, worker_of
+from stack_overhead import HOST, ROOT
+from telemetry_cost import cpu_ns
+from worker_api import WorkerApi, one_worker_api, time_to_first_byte
 
 SIZES = (2, 100, 500, 2000)  # messages already in the conversation
 QUESTION = "How would you compare these two approaches, and which one would you pick for a small team? "
@@ -62,23 +59,12 @@ def conversation_of(port: int, token: str, messages: int) -> tuple[str, str]:
     return conversation, last_answer
 
 
-def send(port: int, token: str, conversation: tuple[str, str]) -> float:
+def send(api: WorkerApi, conversation: tuple[str, str]) -> float:
     """One message after the imported conversation's last answer (each send a new branch there, so the model is
     sent the same history every time); reads the answer to its end. The time to its first byte (s)."""
     ident, parent = conversation
-    body = json.dumps({"content": f"{QUESTION}\n@emulator ttft_ms=0 token_ms=0 tokens=5", "parent_id": parent}).encode()
-    request = urllib.request.Request(
-        f"http://{HOST}:{port}/api/conversations/{ident}/messages",
-        data=body,
-        method="POST",
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-    )
-    started = time.perf_counter()
-    with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - loopback, our own api
-        response.read(1)
-        first = time.perf_counter() - started
-        response.read()
-    return first
+    body = {"content": f"{QUESTION}\n@emulator ttft_ms=0 token_ms=0 tokens=5", "parent_id": parent}
+    return time_to_first_byte(api.port, api.token, f"/api/conversations/{ident}/messages", body)
 
 
 def main() -> None:
@@ -87,38 +73,12 @@ def main() -> None:
     parser.add_argument("--checkout", type=Path, default=ROOT, help="the checkout whose api to run")
     parser.add_argument("--out", type=Path, default=ROOT / "bench/results/long-conversation.json")
     args = parser.parse_args()
-    api_dir = args.checkout / "services/api"
 
-    work = ROOT / "bench/.work"
-    subprocess.run(["rm", "-rf", str(work)], check=True)  # noqa: S603, S607 - our own work folder
-    work.mkdir(parents=True)
-    with ExitStack() as stack:
-        stores = {"DATABASE_URL": stack.enter_context(postgres(work)), "REDIS_URL": stack.enter_context(redis(work))}
-        migrate(args.checkout, stores)
-        emulator_port, api_port = free_port(), free_port()
-        log = (work / "processes.log").open("wb")
-        started: list[subprocess.Popen[bytes]] = []
-        stack.callback(stop, started)
-        started.append(subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-m", "emulator", "--host", HOST, "--port", str(emulator_port)],
-            env={**os.environ, "EMULATOR_API_KEY": KEY, "EMULATOR_LOG_LEVEL": "WARNING"}, stdout=log, stderr=log,
-        ))  # fmt: skip
-        api = subprocess.Popen(  # noqa: S603 - the api's own gunicorn, configured as in its image
-            [str(api_dir / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "chat_api.main:create_app()"],
-            cwd=api_dir, env=api_environment(emulator_port, 1, stores) | {"APP_PORT": str(api_port)},
-            stdout=log, stderr=log,
-        )  # fmt: skip
-        started.append(api)
-        wait_ready(f"http://{HOST}:{emulator_port}/healthz")
-        wait_ready(f"http://{HOST}:{api_port}/api/readyz")
-        worker = worker_of(api)
-        token = guest_token(api_port)
-        if token is None:
-            raise SystemExit("this api has no accounts")
-        conversations = {size: conversation_of(api_port, token, size) for size in SIZES}
+    with one_worker_api(args.checkout) as api:
+        conversations = {size: conversation_of(api.port, api.token, size) for size in SIZES}
         for conversation in conversations.values():  # warm-up: imports, connections, caches
             for _ in range(3):
-                send(api_port, token, conversation)
+                send(api, conversation)
         time.sleep(1)
 
         spent = dict.fromkeys(SIZES, 0)
@@ -126,9 +86,9 @@ def main() -> None:
         for round_ in range(args.rounds):
             order = SIZES[round_ % len(SIZES) :] + SIZES[: round_ % len(SIZES)]
             for size in order:
-                before = cpu_ns(worker)
-                firsts[size].append(send(api_port, token, conversations[size]))
-                spent[size] += cpu_ns(worker) - before
+                before = cpu_ns(api.worker)
+                firsts[size].append(send(api, conversations[size]))
+                spent[size] += cpu_ns(api.worker) - before
 
     rows = [
         {

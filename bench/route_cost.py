@@ -18,51 +18,24 @@ import json
 import os
 import platform
 import statistics
-import subprocess
-import sys
 import time
-import urllib.request
-from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
-from stack_overhead import (
-    HOST,
-    KEY,
-    ROOT,
-    api_environment,
-    free_port,
-    guest_token,
-    migrate,
-    new_conversations,
-    wait_ready,
-)
-from stores import postgres, redis
-from telemetry_cost import cpu_ns, stop, worker_of
+from stack_overhead import ROOT, new_conversations
+from telemetry_cost import cpu_ns
+from worker_api import WorkerApi, one_worker_api, time_to_first_byte
 
 ROUTES = ("stateless", "conversation")
 SIZES = {"short": 5, "long": 200}  # tokens per answer
 
 
-def answer(port: int, token: str, route: str, conversation: str, tokens: int) -> float:
+def answer(api: WorkerApi, route: str, conversation: str, tokens: int) -> float:
     """One answer, read to its end; the time to its first body byte (s)."""
     message = f"Route cost\n@emulator ttft_ms=0 token_ms=0 tokens={tokens}"
     if route == "stateless":
-        path, body = "/api/chat/events", {"message": message}
-    else:
-        path, body = f"/api/conversations/{conversation}/messages", {"content": message}
-    request = urllib.request.Request(
-        f"http://{HOST}:{port}{path}",
-        data=json.dumps(body).encode(),
-        method="POST",
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-    )
-    started = time.perf_counter()
-    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback, our own api
-        response.read(1)
-        first = time.perf_counter() - started
-        response.read()
-    return first
+        return time_to_first_byte(api.port, api.token, "/api/chat/events", {"message": message})
+    return time_to_first_byte(api.port, api.token, f"/api/conversations/{conversation}/messages", {"content": message})
 
 
 def main() -> None:
@@ -71,38 +44,12 @@ def main() -> None:
     parser.add_argument("--checkout", type=Path, default=ROOT, help="the checkout whose api to run")
     parser.add_argument("--out", type=Path, default=ROOT / "bench/results/route-cost.json")
     args = parser.parse_args()
-    api_dir = args.checkout / "services/api"
 
-    work = ROOT / "bench/.work"
-    subprocess.run(["rm", "-rf", str(work)], check=True)  # noqa: S603, S607 - our own work folder
-    work.mkdir(parents=True)
-    with ExitStack() as stack:
-        stores = {"DATABASE_URL": stack.enter_context(postgres(work)), "REDIS_URL": stack.enter_context(redis(work))}
-        migrate(args.checkout, stores)
-        emulator_port, api_port = free_port(), free_port()
-        log = (work / "processes.log").open("wb")
-        started: list[subprocess.Popen[bytes]] = []
-        stack.callback(stop, started)
-        started.append(subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-m", "emulator", "--host", HOST, "--port", str(emulator_port)],
-            env={**os.environ, "EMULATOR_API_KEY": KEY, "EMULATOR_LOG_LEVEL": "WARNING"}, stdout=log, stderr=log,
-        ))  # fmt: skip
-        api = subprocess.Popen(  # noqa: S603 - the api's own gunicorn, configured as in its image
-            [str(api_dir / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "chat_api.main:create_app()"],
-            cwd=api_dir, env=api_environment(emulator_port, 1, stores) | {"APP_PORT": str(api_port)},
-            stdout=log, stderr=log,
-        )  # fmt: skip
-        started.append(api)
-        wait_ready(f"http://{HOST}:{emulator_port}/healthz")
-        wait_ready(f"http://{HOST}:{api_port}/api/readyz")
-        worker = worker_of(api)
-        token = guest_token(api_port)
-        if token is None:
-            raise SystemExit("this api has no accounts")
-        conversations = iter(new_conversations(api_port, token, 20 + args.rounds * len(SIZES)))
+    with one_worker_api(args.checkout) as api:
+        conversations = iter(new_conversations(api.port, api.token, 20 + args.rounds * len(SIZES)))
         for _ in range(20):  # warm-up: imports, connections, caches
             for route in ROUTES:
-                answer(api_port, token, route, next(conversations) if route == "conversation" else "", 5)
+                answer(api, route, next(conversations) if route == "conversation" else "", 5)
         time.sleep(1)
 
         spent = {(route, size): 0 for route in ROUTES for size in SIZES}
@@ -112,9 +59,9 @@ def main() -> None:
             for size, tokens in SIZES.items():
                 for route in order:
                     conversation = next(conversations) if route == "conversation" else ""
-                    before = cpu_ns(worker)
-                    firsts[(route, size)].append(answer(api_port, token, route, conversation, tokens))
-                    spent[(route, size)] += cpu_ns(worker) - before
+                    before = cpu_ns(api.worker)
+                    firsts[(route, size)].append(answer(api, route, conversation, tokens))
+                    spent[(route, size)] += cpu_ns(api.worker) - before
 
     rows = []
     for size, tokens in SIZES.items():

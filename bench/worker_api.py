@@ -1,0 +1,71 @@
+"""One api worker on loopback for the side-by-side benchmarks: Postgres, Redis and the emulator beside it, the
+api's own gunicorn with one worker (the image's gunicorn.conf.py), a guest signed in; and one answer timed."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from stack_overhead import HOST, KEY, ROOT, api_environment, free_port, guest_token, migrate, wait_ready
+from stores import postgres, redis
+from telemetry_cost import stop, worker_of
+
+
+@dataclass(frozen=True)
+class WorkerApi:
+    port: int
+    worker: int  # the worker's pid, for its CPU
+    token: str  # a guest's access token
+
+
+@contextmanager
+def one_worker_api(checkout: Path = ROOT) -> Iterator[WorkerApi]:
+    api_dir = checkout / "services/api"
+    work = ROOT / "bench/.work"
+    subprocess.run(["rm", "-rf", str(work)], check=True)  # noqa: S603, S607 - our own work folder
+    work.mkdir(parents=True)
+    with ExitStack() as stack:
+        stores = {"DATABASE_URL": stack.enter_context(postgres(work)), "REDIS_URL": stack.enter_context(redis(work))}
+        migrate(checkout, stores)
+        emulator_port, api_port = free_port(), free_port()
+        log = (work / "processes.log").open("wb")
+        started: list[subprocess.Popen[bytes]] = []
+        stack.callback(stop, started)
+        started.append(subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", "emulator", "--host", HOST, "--port", str(emulator_port)],
+            env={**os.environ, "EMULATOR_API_KEY": KEY, "EMULATOR_LOG_LEVEL": "WARNING"}, stdout=log, stderr=log,
+        ))  # fmt: skip
+        api = subprocess.Popen(  # noqa: S603 - the api's own gunicorn, configured as in its image
+            [str(api_dir / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "chat_api.main:create_app()"],
+            cwd=api_dir, env=api_environment(emulator_port, 1, stores) | {"APP_PORT": str(api_port)},
+            stdout=log, stderr=log,
+        )  # fmt: skip
+        started.append(api)
+        wait_ready(f"http://{HOST}:{emulator_port}/healthz")
+        wait_ready(f"http://{HOST}:{api_port}/api/readyz")
+        token = guest_token(api_port)
+        if token is None:
+            raise SystemExit("this api has no accounts")
+        yield WorkerApi(api_port, worker_of(api), token)
+
+
+def time_to_first_byte(port: int, token: str, path: str, body: object) -> float:
+    """POSTs `body` as JSON to `path`, reads the answer to its end; the time to its first body byte (s)."""
+    request = urllib.request.Request(
+        f"http://{HOST}:{port}{path}",
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    started = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - loopback, our own api
+        response.read(1)
+        first = time.perf_counter() - started
+        response.read()
+    return first
