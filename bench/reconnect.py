@@ -18,7 +18,6 @@ import json
 import os
 import platform
 import random
-import shutil
 import statistics
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -27,8 +26,8 @@ from pathlib import Path
 
 import uvloop
 
-from stack_overhead import HOST, ROOT, guest_token, migrate, new_conversations, percentile, running_stack
-from stores import postgres, redis
+from stack_overhead import HOST, ROOT, guest_token, new_conversations, percentile, running_stack
+from stores import fresh_work, migrated_stores
 
 PACING = "ttft_ms=0 token_ms=100 tokens=80"  # 8 s answers at 10 tokens/s: 1,000 tokens/s in all, within capacity
 CUTS_PER_ANSWER = 4
@@ -156,12 +155,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench/results/reconnect.json")
     args = parser.parse_args()
 
-    work = ROOT / "bench/.work"
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
+    work = fresh_work()
     with ExitStack() as stack:
-        stores = {"DATABASE_URL": stack.enter_context(postgres(work)), "REDIS_URL": stack.enter_context(redis(work))}
-        migrate(ROOT, stores)
+        stores = stack.enter_context(migrated_stores(work, ROOT))
         running = stack.enter_context(running_stack(work, args.workers, ROOT, stores))
         cores = sorted(os.sched_getaffinity(0))
         os.sched_setaffinity(0, {cores[-1]})  # the client on one core, as in stack_overhead.py

@@ -39,7 +39,7 @@ from typing import IO
 
 import uvloop
 
-from stores import postgres, redis
+from stores import fresh_work, migrated_stores
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -224,8 +224,11 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def render_nginx(work: Path, nginx_port: int, api_ports: list[int], checkout: Path = ROOT) -> Path:
-    """The product's nginx.conf and template, rendered for loopback, with limits out of the benchmark's way."""
+def render_nginx(
+    work: Path, nginx_port: int, api_ports: list[int], checkout: Path = ROOT, ui_port: int | None = None
+) -> Path:
+    """The product's nginx.conf and template, rendered for loopback, with limits out of the benchmark's way.
+    `ui_port`: where the UI's static files are served (none: nginx answers 502 outside /api)."""
     for folder in ("client_temp", "proxy_temp", "fastcgi_temp", "uwsgi_temp", "scgi_temp"):
         (work / folder).mkdir(parents=True, exist_ok=True)
         (work / folder).chmod(0o777)
@@ -245,7 +248,7 @@ def render_nginx(work: Path, nginx_port: int, api_ports: list[int], checkout: Pa
         # One `server` line per replica (the template has one, for compose's name that resolves to them all).
         NGINX_API_SERVER=" resolve max_fails=0;\n    server ".join(f"{HOST}:{port}" for port in api_ports),
         NGINX_API_UPSTREAM=f"http://{HOST}:{api_ports[0]}",  # (the name of that setting before upstream keepalive)
-        NGINX_UI_UPSTREAM=f"http://{HOST}:9",
+        NGINX_UI_UPSTREAM=f"http://{HOST}:{ui_port or 9}",
     )
     site = site.replace("listen 8080;", f"listen {HOST}:{nginx_port};")
     # Debian bookworm's nginx (1.22) predates `resolve` (1.27.3); an address on loopback needs no lookup anyway.
@@ -319,22 +322,27 @@ def running_stack(
     stores: dict[str, str] | None = None,
     telemetry: bool = False,
     replicas: int = 1,
+    settings: dict[str, str] | None = None,
+    ui_port: int | None = None,
 ) -> Iterator[Stack]:
     """`stores`: the api's DATABASE_URL and REDIS_URL (the conversation route), else an SQLite file.
     `telemetry`: the api exports traces and metrics over OTLP/HTTP to a receiver on loopback (the e2e tests'
     sink, which decodes each export and keeps only its size). `replicas`: api processes (gunicorn masters,
-    `workers` each) that nginx balances over, as compose's replicas; the stores are then required."""
+    `workers` each) that nginx balances over, as compose's replicas; the stores are then required. `settings`:
+    more environment for the emulator and the api (EMULATOR_* and the api's own). `ui_port`: the UI's files."""
     ports = {name: free_port() for name in ("emulator", "api", "nginx", "collector")}
     replica_ports = [ports["api"], *(free_port() for _ in range(replicas - 1))]
     logs = {name: (work / f"{name}.log").open("wb") for name in ports}
     api_dir = checkout / "services/api"
-    env = {**os.environ, "EMULATOR_API_KEY": KEY, "EMULATOR_LOG_LEVEL": "WARNING"}
+    env = {**os.environ, "EMULATOR_API_KEY": KEY, "EMULATOR_LOG_LEVEL": "WARNING", **(settings or {})}
     emulator = subprocess.Popen(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", "emulator", "--host", HOST, "--port", str(ports["emulator"])],
         env=env, stdout=logs["emulator"], stderr=subprocess.STDOUT,
     )  # fmt: skip
     # The stateless routes touch no database; sign-in does.
-    api_env = api_environment(ports["emulator"], workers, {"SQLITE_PATH": str(work / "chat.db"), **(stores or {})})
+    api_env = api_environment(
+        ports["emulator"], workers, {"SQLITE_PATH": str(work / "chat.db"), **(stores or {}), **(settings or {})}
+    )
     api_env["APP_PORT"] = str(ports["api"])
     collector = None
     if telemetry:
@@ -347,7 +355,7 @@ def running_stack(
         )
         for port in replica_ports
     ]  # fmt: skip
-    config = render_nginx(work / "nginx", ports["nginx"], replica_ports, checkout)
+    config = render_nginx(work / "nginx", ports["nginx"], replica_ports, checkout, ui_port)
     nginx = subprocess.Popen(  # noqa: S603 - Debian's nginx with the product's configuration
         [shutil.which("nginx") or "/usr/sbin/nginx", "-c", str(config), "-p", str(config.parent), "-g", "daemon off;"],
         stdout=logs["nginx"], stderr=subprocess.STDOUT,
@@ -367,15 +375,6 @@ def running_stack(
                 process.wait(timeout=40)
             except subprocess.TimeoutExpired:
                 process.kill()
-
-
-def migrate(checkout: Path, stores: dict[str, str]) -> None:
-    """As compose's migrate step: the schema, before the api starts."""
-    api_dir = checkout / "services/api"
-    subprocess.run(  # noqa: S603 - the api's own alembic
-        [str(api_dir / ".venv/bin/alembic"), "upgrade", "head"],
-        cwd=api_dir, env={**os.environ, **stores}, check=True, capture_output=True, timeout=120,
-    )  # fmt: skip
 
 
 def guest_token(port: int) -> str | None:
@@ -546,18 +545,12 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench/results/stack-overhead.json")
     args = parser.parse_args()
 
-    work = ROOT / "bench/.work"
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
+    work = fresh_work()
     rows: list[dict[str, object]] = []
     with ExitStack() as stores:
         stores_env = None
         if args.route == "conversation":
-            stores_env = {
-                "DATABASE_URL": stores.enter_context(postgres(work)),
-                "REDIS_URL": stores.enter_context(redis(work)),
-            }
-            migrate(args.checkout, stores_env)
+            stores_env = stores.enter_context(migrated_stores(work, args.checkout))
         stack = stores.enter_context(
             running_stack(work, args.workers, args.checkout, stores_env, args.telemetry, args.replicas)
         )

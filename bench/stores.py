@@ -1,6 +1,6 @@
 """A private Postgres and Redis for the benchmarks, as the compose stack has them: the machine's own binaries
 (Debian's postgresql and redis-server), on Unix sockets in the work folder, stopped by their own pid files.
-Loopback only; nothing outlives the run."""
+Loopback only; nothing outlives the run. And the work folder they live in."""
 
 import glob
 import os
@@ -68,3 +68,31 @@ def redis(work: Path) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+WORK = Path(__file__).resolve().parent / ".work"
+
+
+def fresh_work() -> Path:
+    """The benchmarks' work folder (bench/.work), emptied."""
+    shutil.rmtree(WORK, ignore_errors=True)
+    WORK.mkdir(parents=True)
+    return WORK
+
+
+def migrate(checkout: Path, stores: dict[str, str]) -> None:
+    """As compose's migrate step: the schema, before the api starts."""
+    api_dir = checkout / "services/api"
+    subprocess.run(  # noqa: S603 - the api's own alembic
+        [str(api_dir / ".venv/bin/alembic"), "upgrade", "head"],
+        cwd=api_dir, env={**os.environ, **stores}, check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+
+
+@contextmanager
+def migrated_stores(work: Path, checkout: Path) -> Iterator[dict[str, str]]:
+    """Postgres and Redis of their own in `work`, the schema migrated: the api's DATABASE_URL and REDIS_URL."""
+    with postgres(work) as database, redis(work) as cache:
+        stores = {"DATABASE_URL": database, "REDIS_URL": cache}
+        migrate(checkout, stores)
+        yield stores

@@ -35,13 +35,12 @@ from stack_overhead import (
     exporting_to,
     free_port,
     guest_token,
-    migrate,
     new_conversations,
     otlp_receiver,
     process_tree,
     wait_ready,
 )
-from stores import postgres, redis
+from stores import fresh_work, migrated_stores
 
 VARIANTS = {  # name: (telemetry on, the api's environment beyond the common one)
     "off": (False, {}),
@@ -101,12 +100,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench/results/telemetry-cost.json")
     args = parser.parse_args()
 
-    work = ROOT / "bench/.work"
-    subprocess.run(["rm", "-rf", str(work)], check=True)  # noqa: S603, S607 - our own work folder
-    work.mkdir(parents=True)
+    work = fresh_work()
     with ExitStack() as stack:
-        stores = {"DATABASE_URL": stack.enter_context(postgres(work)), "REDIS_URL": stack.enter_context(redis(work))}
-        migrate(ROOT, stores)
+        stores = stack.enter_context(migrated_stores(work, ROOT))
         ports = {"emulator": free_port(), "collector": free_port()}
         started: list[subprocess.Popen[bytes]] = []
         stack.callback(stop, started)

@@ -3,7 +3,8 @@
 Reads the built UI (services/ui/dist): the initial JavaScript is the entry script and its modulepreloads, the
 only scripts index.html names (everything else loads on demand), sized gzipped at level 6 as Vite reports.
 Then loads the page cold, as a first visit does (a new browser context each time, in a browser already
-running: no HTTP cache, no compiled code), several times, and records every main-thread task over 50 ms (the
+running: no HTTP cache, no compiled code; served as compose does, through nginx with the api behind it, so each
+load signs in as a new guest), several times, and records every main-thread task over 50 ms (the
 Long Tasks API) until the page has settled, which includes fetching and evaluating the markdown renderer that
 is loaded when the page is first idle.
 
@@ -19,13 +20,9 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
-from emulator.testing import serve
 from playwright.sync_api import sync_playwright
-from starlette.applications import Starlette
-from starlette.routing import Mount
-from starlette.staticfiles import StaticFiles
 
-from ui_render import CHROMIUM_FLAGS
+from browser_stack import CHROMIUM_FLAGS, built_ui, product_on_loopback
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_KB = 90
@@ -62,15 +59,12 @@ def main() -> None:
     parser.add_argument("--chromium", default=os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium"))
     parser.add_argument("--out", type=Path, default=ROOT / "bench/results/ui-load.json")
     args = parser.parse_args()
-    if not (args.dist / "index.html").exists():
-        raise SystemExit(f"no built UI at {args.dist}: run `npm run build` in services/ui first")
-
-    scripts = initial_scripts(args.dist)
-    all_js = sorted(args.dist.glob("assets/*.js"))
+    dist = built_ui(args.dist)
+    scripts = initial_scripts(dist)
+    all_js = sorted(dist.glob("assets/*.js"))
     initial_kb = sum(gzip_kb(path) for path in scripts)
-    app = Starlette(routes=[Mount("/", StaticFiles(directory=args.dist, html=True))])
     runs: list[dict[str, object]] = []
-    with serve(app) as url, sync_playwright() as playwright:
+    with product_on_loopback(dist) as url, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=args.chromium, args=CHROMIUM_FLAGS)
         browser.new_page().goto("about:blank")  # the browser's own start-up is not the page's load
         for _ in range(args.runs):

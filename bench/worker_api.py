@@ -12,8 +12,8 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from stack_overhead import HOST, KEY, ROOT, api_environment, free_port, guest_token, migrate, wait_ready
-from stores import postgres, redis
+from stack_overhead import HOST, KEY, ROOT, api_environment, free_port, guest_token, wait_ready
+from stores import fresh_work, migrated_stores
 from telemetry_cost import stop, worker_of
 
 
@@ -27,12 +27,9 @@ class WorkerApi:
 @contextmanager
 def one_worker_api(checkout: Path = ROOT) -> Iterator[WorkerApi]:
     api_dir = checkout / "services/api"
-    work = ROOT / "bench/.work"
-    subprocess.run(["rm", "-rf", str(work)], check=True)  # noqa: S603, S607 - our own work folder
-    work.mkdir(parents=True)
+    work = fresh_work()
     with ExitStack() as stack:
-        stores = {"DATABASE_URL": stack.enter_context(postgres(work)), "REDIS_URL": stack.enter_context(redis(work))}
-        migrate(checkout, stores)
+        stores = stack.enter_context(migrated_stores(work, checkout))
         emulator_port, api_port = free_port(), free_port()
         log = (work / "processes.log").open("wb")
         started: list[subprocess.Popen[bytes]] = []

@@ -53,11 +53,11 @@ uv run --project bench --no-sync python bench/reconnect.py
 stage "a long conversation: what a send costs in branches of 2 to 2,000 messages (about 1 min)"
 uv run --project bench --no-sync python bench/long_conversation.py
 
-stage "UI render under a 200 tokens/s stream (about 30 s)"
-command -v chromium >/dev/null || { echo "needs Chromium (Debian: apt-get install chromium)"; exit 1; }
+stage "UI render: a 5,000-token answer at 200 tokens/s through nginx and the api, and a reload mid-answer (about 1 min)"
+command -v chromium >/dev/null || apt_install_without_starting chromium
 ensure_node
 (cd services/ui && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build)
 uv run --project bench --no-sync python bench/ui_render.py
 
-stage "UI first load: initial JavaScript and long tasks on ten cold loads (about 30 s)"
+stage "UI first load: initial JavaScript and long tasks on ten cold loads (about 40 s)"
 uv run --project bench --no-sync python bench/ui_load.py

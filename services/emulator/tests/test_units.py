@@ -47,6 +47,18 @@ def test_reply_length_can_be_set_exactly(length: int, message: str) -> None:
     assert "".join(tokens) == reply_for([message], message, length)
 
 
+def test_a_reply_padded_with_replies_is_markdown_part_after_part() -> None:
+    message = "Hello there"
+    natural = reply_tokens([message], message)
+    tokens = reply_tokens([message], message, 1000, padding="replies")
+    assert len(tokens) == 1000
+    assert tokens[: len(natural)] == natural
+    text = "".join(tokens)
+    assert "## Part 2: Hello there" in text
+    assert text.count("| Language | Greeting |") >= 3
+    assert reply_tokens([message], message, 1000, limit=600, padding="replies") == tokens[:600]
+
+
 def test_directive_lines_are_removed_and_parsed() -> None:
     text, pairs = split_directive("Hello\n@emulator fault=429 retry_after=2.5 fail_times=1 tag=t1\nthere")
     assert text == "Hello\nthere"

@@ -124,7 +124,9 @@ class Emulator:
             texts = [message.text for message in chat.messages]
             tokens = summary_tokens(record.roles, texts, None if limit is None else limit + 1)
         else:
-            tokens = reply_tokens(messages, last_text, length, None if limit is None else limit + 1)
+            tokens = reply_tokens(
+                messages, last_text, length, None if limit is None else limit + 1, self.settings.reply_padding
+            )
         ending = "stop"
         if limit is not None and limit < len(tokens):
             tokens, ending = tokens[:limit], "length"

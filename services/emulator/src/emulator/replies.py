@@ -8,6 +8,7 @@ ordinary chat, not only by special tests.
 import hashlib
 import random
 from collections.abc import Sequence
+from typing import Literal
 
 from emulator.tokens import tokenize
 
@@ -72,21 +73,42 @@ _FILLER_WORDS = [
 ]
 
 
+Padding = Literal["words", "replies"]
+
+
 def reply_tokens(
-    conversation: list[str], last_user_text: str, length: int | None = None, limit: int | None = None
+    conversation: list[str],
+    last_user_text: str,
+    length: int | None = None,
+    limit: int | None = None,
+    padding: Padding = "words",
 ) -> list[str]:
     """The assistant's reply to a conversation as tokens, optionally padded or cut to exactly ``length``, and
-    at most its first ``limit`` tokens (a client's ``max_tokens``): only those are built.
+    at most its first ``limit`` tokens (a client's ``max_tokens``): only those are built. ``padding``: filler
+    words (one long paragraph) or further replies, part after part (headings, lists, code and tables, as a
+    long answer has).
 
     Tokens, not text: a cut text can tokenize differently (two newlines become one token), so the count a
     client is promised must come from the list that is sent."""
     seed = int.from_bytes(hashlib.sha256("\x1e".join(conversation).encode()).digest()[:8], "big")
     rng = random.Random(seed)  # noqa: S311 - determinism, not security
     topic = _topic(last_user_text)
-    turn = len(conversation)
+    text = _reply_text(topic, len(conversation), rng)
+    if length is None:
+        tokens = tokenize(text)
+    else:
+        wanted = length if limit is None else min(length, limit)
+        if padding == "words":
+            tokens = _fit(text, wanted, rng)
+        else:
+            tokens = _fit_with_replies(text, wanted, topic, len(conversation), rng)
+    return tokens if limit is None else tokens[:limit]
+
+
+def _reply_text(topic: str, turn: int, rng: random.Random) -> str:
     language, code = rng.choice(_CODE_SAMPLES)
     points = rng.sample(_POINTS, 3)
-    text = "\n".join(
+    return "\n".join(
         [
             f"## {topic}",
             "",
@@ -107,8 +129,6 @@ def reply_tokens(
             "That's all for now. 🚀",
         ]
     )
-    tokens = tokenize(text) if length is None else _fit(text, length if limit is None else min(length, limit), rng)
-    return tokens if limit is None else tokens[:limit]
 
 
 def reply_for(conversation: list[str], last_user_text: str, length: int | None = None) -> str:
@@ -129,6 +149,17 @@ def _fit(text: str, length: int, rng: random.Random) -> list[str]:
     if len(tokens) < length:
         padding = " ".join(rng.choice(_FILLER_WORDS) for _ in range(length - len(tokens)))
         tokens = tokenize(f"{text}\n\n{padding}")
+    return tokens[:length]
+
+
+def _fit_with_replies(text: str, length: int, topic: str, turn: int, rng: random.Random) -> list[str]:
+    """The first ``length`` tokens of the reply followed by further parts of it, each a whole reply of its own
+    (built only as far as needed; each part is tokenized alone, so every cut is a prefix of a longer one)."""
+    tokens = tokenize(text)
+    part = 1
+    while len(tokens) < length:
+        part += 1
+        tokens += ["\n\n", *tokenize(_reply_text(f"Part {part}: {topic}", turn, rng))]
     return tokens[:length]
 
 

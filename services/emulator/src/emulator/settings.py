@@ -5,6 +5,8 @@ from functools import lru_cache
 from pydantic import Field, NonNegativeFloat, PositiveInt
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from emulator.replies import Padding
+
 
 class Pacing(BaseSettings):
     """How fast replies stream. Every field can be overridden per request by a directive."""
@@ -30,6 +32,11 @@ class Settings(Pacing):
     model: str = Field("gpt-4o-2024-08-06", description="The model name reported in responses.")
     reply_tokens: PositiveInt | None = Field(
         None, description="Pad or cut every reply to this many tokens (benchmarks); unset: natural length."
+    )
+    reply_padding: Padding = Field(
+        "words",
+        description="What pads a reply to reply_tokens: `words` (one long paragraph of filler words) or `replies` "
+        "(further parts, each with a heading, a list, code and a table, as a long answer has).",
     )
     hang_s: NonNegativeFloat = Field(600.0, description="How long the `hang` fault waits before answering.")
     log_size: PositiveInt = Field(2000, description="How many recent requests /_emulator/requests keeps.")
