@@ -24,8 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from stack_overhead import HOST, ROOT
-from telemetry_cost import cpu_ns
-from worker_api import WorkerApi, one_worker_api, time_to_first_byte
+from worker_api import WorkerApi, cpu_ns, one_worker_api, time_to_first_byte
 
 SIZES = (2, 100, 500, 2000)  # messages already in the conversation
 QUESTION = "How would you compare these two approaches, and which one would you pick for a small team? "

@@ -23,8 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from stack_overhead import ROOT, new_conversations
-from telemetry_cost import cpu_ns
-from worker_api import WorkerApi, one_worker_api, time_to_first_byte
+from worker_api import WorkerApi, cpu_ns, one_worker_api, time_to_first_byte
 
 ROUTES = ("stateless", "conversation")
 SIZES = {"short": 5, "long": 200}  # tokens per answer

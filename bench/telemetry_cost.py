@@ -22,7 +22,6 @@ import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,10 +36,10 @@ from stack_overhead import (
     guest_token,
     new_conversations,
     otlp_receiver,
-    process_tree,
     wait_ready,
 )
 from stores import fresh_work, migrated_stores
+from worker_api import cpu_ns, stop, time_to_first_byte, worker_of
 
 VARIANTS = {  # name: (telemetry on, the api's environment beyond the common one)
     "off": (False, {}),
@@ -51,47 +50,11 @@ SIZES = {"short": 5, "long": 200}  # tokens per answer
 API_DIR = ROOT / "services/api"
 
 
-def cpu_ns(pid: int) -> int:
-    """On-CPU time of every thread of `pid` so far (the scheduler's, in ns)."""
-    tasks = Path(f"/proc/{pid}/task")
-    return sum(int((task / "schedstat").read_text().split()[0]) for task in tasks.iterdir())
-
-
-def worker_of(master: subprocess.Popen[bytes], within: float = 30) -> int:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        workers = process_tree(master.pid)[1:]
-        if workers:
-            return workers[0]
-        time.sleep(0.1)
-    raise SystemExit("the api's worker did not start")
-
-
 def answer(port: int, token: str, conversation: str, tokens: int) -> float:
     """Sends one message (a new root branch, so the model sees one message every time); reads the answer to its
     end. Returns the time to its first body byte (s)."""
-    body = json.dumps(
-        {"content": f"Telemetry cost\n@emulator ttft_ms=0 token_ms=0 tokens={tokens}", "parent_id": None}
-    ).encode()
-    request = urllib.request.Request(
-        f"http://{HOST}:{port}/api/conversations/{conversation}/messages",
-        data=body,
-        method="POST",
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-    )
-    started = time.perf_counter()
-    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback, our own api
-        response.read(1)
-        first = time.perf_counter() - started
-        response.read()
-    return first
-
-
-def stop(processes: list[subprocess.Popen[bytes]]) -> None:
-    for process in processes:  # by PID: only what this script started
-        process.terminate()
-    for process in processes:
-        process.wait(timeout=40)
+    body = {"content": f"Telemetry cost\n@emulator ttft_ms=0 token_ms=0 tokens={tokens}", "parent_id": None}
+    return time_to_first_byte(port, token, f"/api/conversations/{conversation}/messages", body)
 
 
 def main() -> None:

@@ -1,5 +1,6 @@
 """One api worker on loopback for the side-by-side benchmarks: Postgres, Redis and the emulator beside it, the
-api's own gunicorn with one worker (the image's gunicorn.conf.py), a guest signed in; and one answer timed."""
+api's own gunicorn with one worker (the image's gunicorn.conf.py), a guest signed in; one answer timed; a
+worker's own CPU."""
 
 import json
 import os
@@ -12,9 +13,31 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from stack_overhead import HOST, KEY, ROOT, api_environment, free_port, guest_token, wait_ready
+from stack_overhead import HOST, KEY, ROOT, api_environment, free_port, guest_token, process_tree, wait_ready
 from stores import fresh_work, migrated_stores
-from telemetry_cost import stop, worker_of
+
+
+def cpu_ns(pid: int) -> int:
+    """On-CPU time of every thread of `pid` so far (the scheduler's, in ns)."""
+    tasks = Path(f"/proc/{pid}/task")
+    return sum(int((task / "schedstat").read_text().split()[0]) for task in tasks.iterdir())
+
+
+def worker_of(master: subprocess.Popen[bytes], within: float = 30) -> int:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        workers = process_tree(master.pid)[1:]
+        if workers:
+            return workers[0]
+        time.sleep(0.1)
+    raise SystemExit("the api's worker did not start")
+
+
+def stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in processes:  # by PID: only what this script started
+        process.terminate()
+    for process in processes:
+        process.wait(timeout=40)
 
 
 @dataclass(frozen=True)
