@@ -38,10 +38,10 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def one_stream(port: int, tokens: int, per_chunk: int) -> int:
+async def one_stream(port: int) -> int:
     body = json.dumps(
         {
-            "messages": [{"role": "user", "content": f"bench\n@emulator tokens={tokens} tokens_per_chunk={per_chunk}"}],
+            "messages": [{"role": "user", "content": "bench"}],
             "stream": True,
             "stream_options": {"include_usage": True},
         }
@@ -62,14 +62,14 @@ async def one_stream(port: int, tokens: int, per_chunk: int) -> int:
     return received.count(b"data: {")  # every chunk, as the SDK counts them
 
 
-async def drive(port: int, concurrency: int, requests: int, tokens: int, tokens_per_chunk: int) -> int:
+async def drive(port: int, concurrency: int, requests: int) -> int:
     queue = iter(range(requests))
     total = 0
 
     async def worker() -> None:
         nonlocal total
         for _ in queue:
-            chunks = await one_stream(port, tokens, tokens_per_chunk)  # not `total += await`: that races
+            chunks = await one_stream(port)  # not `total += await`: that races
             total += chunks
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -106,6 +106,9 @@ def main() -> None:
         "EMULATOR_API_KEY": API_KEY,
         "EMULATOR_TTFT_MS": "0",
         "EMULATOR_TOKEN_MS": "0",
+        # The reply's length from the operator's setting: a message's directive may ask for 400 tokens at most.
+        "EMULATOR_REPLY_TOKENS": str(args.tokens),
+        "EMULATOR_TOKENS_PER_CHUNK": str(args.tokens_per_chunk),
         "EMULATOR_LOG_LEVEL": "WARNING",
     }
     server = subprocess.Popen(  # noqa: S603 - our own interpreter and module
@@ -115,9 +118,9 @@ def main() -> None:
         os.sched_setaffinity(server.pid, {server_core})
         os.sched_setaffinity(0, {client_core})
         wait_ready(port)
-        uvloop.run(drive(port, 4, 20, args.tokens, args.tokens_per_chunk))  # warm-up
+        uvloop.run(drive(port, 4, 20))  # warm-up
         cpu_before, client_before, started = cpu_seconds(server.pid), time.process_time(), time.perf_counter()
-        chunks = uvloop.run(drive(port, args.concurrency, args.requests, args.tokens, args.tokens_per_chunk))
+        chunks = uvloop.run(drive(port, args.concurrency, args.requests))
         wall = time.perf_counter() - started
         server_cpu = cpu_seconds(server.pid) - cpu_before
         client_cpu = time.process_time() - client_before
