@@ -13,5 +13,5 @@ e2e:  ## only the stack end to end: compose up, smoke, stack tests, browser test
 soak:  ## the stack end to end with the full soak (300 paced streams for 60 s) instead of the short one
 	E2E_SOAK=1 bash scripts/e2e.sh
 
-bench:  ## benchmarks: emulator throughput, the api layer by layer, stack overhead (stateless and conversation routes, telemetry, replicas), long conversations, UI render and first load (loopback, about 45 minutes)
+bench:  ## benchmarks: emulator throughput, the api layer by layer, stack overhead (stateless and conversation routes, telemetry, replicas), long conversations, UI render and first load (loopback, about 25 minutes)
 	bash scripts/bench.sh
