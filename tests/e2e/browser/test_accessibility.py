@@ -8,7 +8,8 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
-from .conftest import new_tag
+from stack.support import new_tag
+
 from .test_chat import last_answer, send
 
 BLOCKING = ("serious", "critical")

@@ -10,7 +10,8 @@ from typing import Any
 
 from playwright.sync_api import Browser, Page, expect
 
-from .conftest import BASE_URL, new_tag
+from stack.support import BASE_URL, new_tag
+
 from .test_chat import last_answer, send
 
 PASSWORD = "correct horse battery staple"

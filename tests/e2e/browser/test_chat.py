@@ -5,7 +5,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from .conftest import new_tag, upstream_requests, wait_for_upstream_end
+from stack.support import new_tag, upstream_end, upstream_records
 
 
 def send(page: Page, text: str) -> None:
@@ -50,7 +50,7 @@ def test_stop_keeps_the_partial_answer_and_closes_the_upstream(page: Page) -> No
     expect(answer).to_contain_text("Stopped")
     partial = answer.inner_text()
     assert "A long answer please" in partial
-    record = wait_for_upstream_end(tag)
+    record = upstream_end(tag)
     assert record["disconnected"] is True, record
     assert record["tokens_sent"] < 400
     closed_after = record["disconnected_at"] - stopped_at
@@ -68,7 +68,7 @@ def test_a_failure_shows_the_error_and_retry_succeeds(page: Page) -> None:
     answer.get_by_role("button", name="Retry").click()
     expect(last_answer(page)).to_have_attribute("data-status", "done", timeout=20_000)
     expect(page.get_by_role("alert")).to_have_count(0)
-    assert [r["status"] for r in upstream_requests(tag)] == [503, 503, 503, 200]
+    assert [r["status"] for r in upstream_records(tag)] == [503, 503, 503, 200]
 
 
 def test_a_reload_keeps_the_conversation(page: Page) -> None:

@@ -12,7 +12,8 @@ import uuid
 import httpx
 from playwright.sync_api import Page, expect
 
-from .conftest import BASE_URL, new_tag
+from stack.support import BASE_URL, new_tag
+
 from .test_accounts import PASSWORD, create_account
 from .test_chat import last_answer, send
 

@@ -6,7 +6,8 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from .conftest import new_tag
+from stack.support import new_tag
+
 from .test_chat import last_answer, send
 
 MOST_TURNS = 20

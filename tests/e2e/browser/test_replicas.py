@@ -17,7 +17,8 @@ import urllib.request
 import pytest
 from playwright.sync_api import Page, Route, expect
 
-from .conftest import BASE_URL, new_tag, upstream_requests, wait_for_upstream_end
+from stack.support import BASE_URL, new_tag, upstream_end, upstream_records
+
 from .test_accounts import conversation_id, saved, utf16_length
 from .test_chat import last_answer, send
 
@@ -48,7 +49,7 @@ def owner_of(tag: str) -> str:
     by_address = {address: container for container, address in replicas().items()}
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
-        records = upstream_requests(tag)
+        records = upstream_records(tag)
         if records:
             return by_address[records[-1]["client"]]
         time.sleep(0.05)
@@ -97,7 +98,7 @@ def test_stop_from_a_second_tab_on_another_replica_closes_the_upstream_at_once(p
 
     for tab in (page, second):
         expect(last_answer(tab)).to_have_attribute("data-status", "stopped")
-    record = wait_for_upstream_end(tag)
+    record = upstream_end(tag)
     assert sent and record["disconnected"] is True, record
     closed_after = record["disconnected_at"] - sent[0]
     assert closed_after < 0.1, f"the upstream was closed {closed_after * 1000:.0f} ms after Stop reached a replica"
@@ -143,7 +144,7 @@ def test_the_owning_replica_crashing_mid_answer_ends_it_interrupted_with_its_tex
     told_after = time.monotonic() - crashed_at
     expect(answer.get_by_role("alert")).to_contain_text("interrupted")
     assert told_after < LEASE_S + 2 * SWEEP_EVERY_S + 2, f"told {told_after:.1f} s after the crash"
-    assert wait_for_upstream_end(tag)["tokens_sent"] < 400  # the model's request ended with its replica
+    assert upstream_end(tag)["tokens_sent"] < 400  # the model's request ended with its replica
     stored = saved(page)["messages"]["items"][-1]
     assert stored["status"] == "interrupted" and "A long answer" in stored["content"]
     expect(answer).to_have_attribute("data-chars", str(utf16_length(stored["content"])))
