@@ -75,6 +75,12 @@ def measure() -> tuple[list[float], float, list[StreamRun]]:
     return delays, stack_delay(kept, left_at), kept
 
 
+def in_bounds(delays: list[float], stack_delay_s: float) -> bool:
+    """95 of every 100 upstreams closed within CANCEL_WITHIN_S of their clients leaving, none after STRAGGLER_S
+    (each beyond the stack's own delay in that run)."""
+    return percentile(delays, 0.95) <= CANCEL_WITHIN_S + stack_delay_s and max(delays) <= STRAGGLER_S + stack_delay_s
+
+
 def spread(delays: list[float]) -> dict[str, float]:
     return {
         "p50": round(percentile(delays, 0.5) * 1000, 1),
@@ -91,8 +97,7 @@ def test_half_of_100_streams_abandoned_close_upstream_within_100ms_and_the_rest_
     for _ in range(2):
         delays, stack_delay_s, kept = measure()
         attempts.append({**spread(delays), "stack_delay_ms": round(stack_delay_s * 1000, 1)})
-        within = percentile(delays, 0.95) <= CANCEL_WITHIN_S + stack_delay_s
-        if within and max(delays) <= STRAGGLER_S + stack_delay_s:
+        if in_bounds(delays, stack_delay_s):
             break
     record(
         "cancel_under_load",
@@ -105,5 +110,4 @@ def test_half_of_100_streams_abandoned_close_upstream_within_100ms_and_the_rest_
             "kept_streams_completed": len(kept),
         },
     )
-    assert percentile(delays, 0.95) <= CANCEL_WITHIN_S + stack_delay_s, (sorted(delays)[-5:], stack_delay_s)
-    assert max(delays) <= STRAGGLER_S + stack_delay_s, (sorted(delays)[-5:], stack_delay_s)
+    assert in_bounds(delays, stack_delay_s), (attempts[-1], sorted(delays)[-5:])
