@@ -504,3 +504,19 @@ async def test_a_reader_elsewhere_waits_for_events_its_owner_has_not_written_yet
             await engine.dispose()
     assert [event.event for event in events] == ["delta", "delta", "done"]
     assert text_of(events) == "Late, but whole."
+
+
+async def test_a_redis_restart_costs_no_command() -> None:
+    """After Redis restarts, the first command on each connection the pool kept met "Connection closed by
+    server": a Stop sent then was lost, and a sweeper's read of a crashed owner's events came back empty, so the
+    interrupted answer kept none of the words its readers had seen. The client reconnects and sends it again."""
+    from chat_api.services import open_redis
+
+    with restartable_redis() as server:
+        async with open_redis(api_settings("http://unused", REDIS_URL=server.url)) as redis:
+            assert redis is not None
+            await redis.xadd("restart", {"n": "before"})
+            server.stop()
+            server.start()
+            await redis.xadd("restart", {"n": "after"})
+            assert [fields for _, fields in await redis.xrange("restart")] == [{b"n": b"after"}]

@@ -8,6 +8,9 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from chat_api.auth.secret import signing_secret
 from chat_api.auth.service import AuthService
@@ -60,7 +63,16 @@ async def open_redis(settings: Settings) -> AsyncIterator[Redis | None]:
     if settings.REDIS_URL is None:
         yield None
         return
-    redis = Redis.from_url(settings.REDIS_URL.get_secret_value(), max_connections=200)
+    # A connection the pool kept across a Redis restart fails its next command ("Connection closed by server"):
+    # reconnected and sent once more, that command is not lost (a Stop, a send's limits, a sweeper's read). A
+    # command whose connection broke after it ran is sent twice too: the event log's append checks the Stream's
+    # last id, a second Stop is the same Stop, and the limits count that send twice, never less.
+    redis = Redis.from_url(
+        settings.REDIS_URL.get_secret_value(),
+        max_connections=200,
+        retry=Retry(NoBackoff(), retries=1),
+        retry_on_error=[RedisConnectionError],
+    )
     try:
         yield redis
     finally:

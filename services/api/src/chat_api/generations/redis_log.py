@@ -218,18 +218,12 @@ class RedisEventLog:
     async def request_stop(self, generation_id: str) -> bool:
         if await self.local.request_stop(generation_id):
             return True
-        for attempt in range(2):
-            try:
-                receivers: int = await self.redis.publish(STOP_CHANNEL, generation_id)
-            except RedisError:
-                # The first try may meet a pooled connection a restarted Redis dropped; a Stop asked twice is
-                # still one Stop.
-                if attempt == 0:
-                    continue
-                logger.warning("could not ask the other processes to stop an answer", exc_info=True)
-                return False
-            return receivers > 0
-        raise AssertionError("unreachable: the last attempt returns")  # pragma: no cover
+        try:
+            receivers: int = await self.redis.publish(STOP_CHANNEL, generation_id)
+        except RedisError:
+            logger.warning("could not ask the other processes to stop an answer", exc_info=True)
+            return False
+        return receivers > 0
 
     async def _listen_for_stops(self) -> None:
         while True:

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Final, cast
 
 from redis.asyncio import Redis
-from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from chat_api.auth.tokens import Identity
@@ -27,7 +26,6 @@ logger = logging.getLogger("chat_api.limits")
 
 RATE_WINDOW_S: Final = 60
 DAY_S: Final = 86_400
-STALE_CONNECTION_RETRIES: Final = 3
 STREAM_TTL_S: Final = 600  # a stream slot a crashed replica never gave back frees itself after this
 
 # KEYS: rate hash {start, count}, streams sorted set (member: stream id, score: expiry), budget hash {day, used}
@@ -145,21 +143,11 @@ class Limiter:
             reservation,
             1 if admit else 0,
         ]
-        for attempt in range(STALE_CONNECTION_RETRIES + 1):
-            try:
-                reply = cast("list[int]", await self._admit(keys=list(keys(identity.user_id)), args=args))
-                break
-            except RedisConnectionError:
-                # After Redis restarts, each connection pooled from before fails its first command (and is
-                # dropped): the next attempt takes another, or a new one. (A script whose reply was lost may
-                # have run: then the send is counted twice, never less.)
-                if attempt < STALE_CONNECTION_RETRIES:
-                    continue
-                logger.warning("Redis is out of reach: sends are refused until it answers", exc_info=True)
-                raise unavailable() from None
-            except RedisError:
-                logger.warning("Redis is out of reach: sends are refused until it answers", exc_info=True)
-                raise unavailable() from None
+        try:
+            reply = cast("list[int]", await self._admit(keys=list(keys(identity.user_id)), args=args))
+        except RedisError:
+            logger.warning("Redis is out of reach: sends are refused until it answers", exc_info=True)
+            raise unavailable() from None
         verdict, count, window_left, streams, used, day, day_left = (int(value) for value in reply)
         return verdict, Usage(policy, count, window_left, streams, used, day_left), stream_id, day
 
