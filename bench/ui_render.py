@@ -138,8 +138,9 @@ def main() -> None:
         )
         page.wait_for_timeout(200)
         resumed = page.evaluate("window.__bench")
-        if answer_status(page) != "streaming":
-            raise SystemExit(f"the resumed answer is {answer_status(page)!r}, not streaming: resume earlier")
+        status = answer_status(page)
+        if status != "streaming":
+            raise SystemExit(f"the resumed answer is {status!r}, not streaming: resume earlier")
         wait_until_done(page, answer_seconds)
 
     sent_at: float = probe["sentAt"]
