@@ -117,7 +117,7 @@ async def open_services(settings: Settings, exporting: telemetry.Exporting | Non
             log = await stack.enter_async_context(open_event_log(settings, redis))
             limits = Limits(None if redis is None else Limiter(redis), settings)
             runner = GenerationRunner(chat, store, log, limits)
-            memory = Memory(upstream, sessions, settings)
+            memory = Memory(upstream, sessions, settings, limits)
             sweeper = asyncio.create_task(sweep_forever(store, log), name="sweeper")
             try:
                 yield AppState(
@@ -133,6 +133,7 @@ async def open_services(settings: Settings, exporting: telemetry.Exporting | Non
                 )
             finally:
                 await runner.drain(shutdown.time_left(settings.GRACEFUL_TIMEOUT_S))
+                await memory.drain()
                 sweeper.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await sweeper

@@ -136,11 +136,8 @@ class Settings(DatabaseSettings):
     MEMORY_SUMMARIES: bool = Field(
         True, description="Summarise the older turns that no longer fit the window. Off: leave them out."
     )
-    STATELESS_SUMMARIES: bool = Field(
-        False, description="Summarise a stateless client's long history too (made again at every request)."
-    )
     SUMMARY_TIMEOUT_S: PositiveFloat = Field(
-        10.0, description="Longest wait for a summary; past it, that answer has the newest turns only."
+        10.0, description="Longest a summary (made after an answer, in the background) may take; then abandoned."
     )
     SUMMARY_MAX_TOKENS: PositiveInt = Field(500, description="The longest summary.")
     MAX_BODY_BYTES: PositiveInt = 1_048_576

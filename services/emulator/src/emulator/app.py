@@ -24,7 +24,7 @@ from emulator.directives import (
     parse_directive,
     split_directive,
 )
-from emulator.replies import is_summary_request, reply_tokens, summary_tokens
+from emulator.replies import carries_summary, is_summary_request, last_question, reply_tokens, summary_tokens
 from emulator.request_log import RequestLog, RequestRecord
 from emulator.responses import CompletionStream, HangResponse, InjectedDrop, LoggedResponse, Pace, Reply
 from emulator.settings import Settings, get_settings
@@ -82,6 +82,9 @@ class Emulator:
             pairs: dict[str, str] = {}
             if last_user is not None:
                 messages[last_user], pairs = split_directive(messages[last_user])
+            question = last_question([m.role for m in chat.messages], [m.text for m in chat.messages])
+            if question is not None:
+                pairs = split_directive(question)[1]
             directive = parse_directive(deployment, pairs)
         except (protocol.BadRequest, DirectiveError) as exc:
             return self._respond(record, 400, protocol.invalid_request(str(exc), getattr(exc, "param", None)))
@@ -94,6 +97,7 @@ class Emulator:
         record.messages = len(chat.messages)
         record.roles = [message.role for message in chat.messages]
         record.summary = is_summary_request(record.roles, messages)
+        record.carries_summary = carries_summary(record.roles, messages)
         record.options = chat.model_dump(
             include={
                 "max_tokens",
@@ -135,7 +139,7 @@ class Emulator:
         include_usage = chat.include_usage and fault is not Fault.NO_USAGE
         reply = Reply(tokens, ending, count_prompt_tokens(messages), include_usage)
         completion = protocol.Completion(self.settings.model, chat.include_usage)
-        pace = self._pace(directive)
+        pace = self._pace(directive, record.summary)
         if chat.stream:
             headers = [(name.encode(), value.encode()) for name, value in _azure_headers().items()]
             stream = CompletionStream(completion, reply, pace, record, headers)
@@ -168,13 +172,13 @@ class Emulator:
             case _:
                 return None
 
-    def _pace(self, directive: Directive) -> Pace:
+    def _pace(self, directive: Directive, summary: bool) -> Pace:
         def pick(override: float | None, default: float) -> float:
             return default if override is None else override
 
         s = self.settings
         return Pace(
-            ttft_s=pick(directive.ttft_ms, s.ttft_ms) / 1000,
+            ttft_s=pick(directive.summary_ms if summary else None, pick(directive.ttft_ms, s.ttft_ms)) / 1000,
             token_s=pick(directive.token_ms, s.token_ms) / 1000,
             jitter_s=pick(directive.jitter_ms, s.jitter_ms) / 1000,
             tokens_per_chunk=max(1, int(pick(directive.tokens_per_chunk, s.tokens_per_chunk))),

@@ -4,7 +4,9 @@ Two ways to ask, which combine (the message wins):
 
 * a deployment named ``fault-<fault>``, e.g. ``fault-429`` or ``fault-drop``;
 * a line in the last user message: ``@emulator key=value key=value ...``, e.g.
-  ``@emulator fault=429 retry_after=2 fail_times=1`` or ``@emulator ttft_ms=0 token_ms=5 tokens=400``.
+  ``@emulator fault=429 retry_after=2 fail_times=1`` or ``@emulator ttft_ms=0 token_ms=5 tokens=400``. A
+  summarisation request whose transcript is the user's message takes the directive of the transcript's last
+  question.
 
 The directive line is removed before the reply is composed, so it never changes the answer's text.
 """
@@ -50,6 +52,7 @@ class Directive:
     token_ms: float | None = None
     jitter_ms: float | None = None
     tokens_per_chunk: int | None = None
+    summary_ms: float | None = None  # a summarisation request's wait before its first token (its ttft_ms)
     tag: str | None = None
 
 
@@ -68,6 +71,7 @@ _FIELD_TYPES: dict[str, type] = {
     "token_ms": float,
     "jitter_ms": float,
     "tokens_per_chunk": int,
+    "summary_ms": float,
     "tag": str,
 }
 assert set(_FIELD_TYPES) | {"fault"} == {f.name for f in fields(Directive)}

@@ -7,6 +7,7 @@ ordinary chat, not only by special tests.
 
 import hashlib
 import random
+import re
 from collections.abc import Sequence
 from typing import Literal
 
@@ -163,29 +164,57 @@ def _fit_with_replies(text: str, length: int, topic: str, turn: int, rng: random
     return tokens[:length]
 
 
-SUMMARY_REQUEST_PREFIX = "Summarize"  # the last message of a summarisation request: a system message so begun
+# A summarisation request: its instructions are a system message so begun, either first with the transcript
+# as the user's message ("User: ..." and "Assistant: ..." paragraphs), or last after the turns themselves.
+SUMMARY_REQUEST_PREFIX = "Summarize"
 EARLIER_SUMMARY_PREFIX = "Summary of the earlier conversation:"
 SUMMARY_WORDS_PER_MESSAGE = 6
+_SYSTEM_ROLES = ("system", "developer")
+_TRANSCRIPT_TURN = re.compile(r"(?:^|\n\n)(User|Assistant): ")
 
 
 def is_summary_request(roles: Sequence[str], texts: Sequence[str]) -> bool:
-    return bool(roles) and roles[-1] in ("system", "developer") and texts[-1].startswith(SUMMARY_REQUEST_PREFIX)
+    return _instructions_first(roles, texts) or (
+        bool(roles) and roles[-1] in _SYSTEM_ROLES and texts[-1].startswith(SUMMARY_REQUEST_PREFIX)
+    )
+
+
+def carries_summary(roles: Sequence[str], texts: Sequence[str]) -> bool:
+    """A request whose system message carries an earlier summary (memory's prompt once turns are summarised)."""
+    return any(r in _SYSTEM_ROLES and EARLIER_SUMMARY_PREFIX in t for r, t in zip(roles, texts, strict=True))
+
+
+def _instructions_first(roles: Sequence[str], texts: Sequence[str]) -> bool:
+    return len(roles) >= 2 and roles[0] in _SYSTEM_ROLES and texts[0].startswith(SUMMARY_REQUEST_PREFIX)
+
+
+def _transcript_turns(text: str) -> tuple[list[tuple[str, str]], bool]:
+    """The (role, text) turns of a transcript, and whether it begins with an earlier summary."""
+    pieces = _TRANSCRIPT_TURN.split(text)
+    turns = [(pieces[i].lower(), pieces[i + 1]) for i in range(1, len(pieces) - 1, 2)]
+    return turns, pieces[0].lstrip().startswith(EARLIER_SUMMARY_PREFIX)
+
+
+def last_question(roles: Sequence[str], texts: Sequence[str]) -> str | None:
+    """Of a summarisation request whose transcript is the user's message: the transcript's last question."""
+    if not _instructions_first(roles, texts):
+        return None
+    turns, _ = _transcript_turns("\n\n".join(t for r, t in zip(roles, texts, strict=True) if r == "user"))
+    return next((t for r, t in reversed(turns) if r == "user"), "")
 
 
 def summary_tokens(roles: Sequence[str], texts: Sequence[str], limit: int | None = None) -> list[str]:
     """A summarisation request's answer, recognisable in tests: how many messages it summarised, an earlier
     summary carried forward, and the first words of each user message (directive lines left out)."""
-    earlier = [t for t in texts if t.startswith(EARLIER_SUMMARY_PREFIX)]
-    said = [
-        t
-        for r, t in zip(roles[:-1], texts[:-1], strict=True)
-        if r in ("user", "assistant") and not t.startswith(EARLIER_SUMMARY_PREFIX)
-    ]
-    asked = [
-        " ".join(_without_directives(t).split()[:SUMMARY_WORDS_PER_MESSAGE])
-        for r, t in zip(roles[:-1], texts[:-1], strict=True)
-        if r == "user"
-    ]
+    if _instructions_first(roles, texts):
+        turns, carried = _transcript_turns("\n\n".join(t for r, t in zip(roles, texts, strict=True) if r == "user"))
+        earlier = [True] if carried else []
+    else:
+        pairs = list(zip(roles[:-1], texts[:-1], strict=True))
+        earlier = [True for _, t in pairs if t.startswith(EARLIER_SUMMARY_PREFIX)]
+        turns = [(r, t) for r, t in pairs if r in ("user", "assistant") and not t.startswith(EARLIER_SUMMARY_PREFIX)]
+    said = turns
+    asked = [" ".join(_without_directives(t).split()[:SUMMARY_WORDS_PER_MESSAGE]) for r, t in turns if r == "user"]
     text = f"[emulator summary of {len(said)} messages]"
     if earlier:
         text += " (carrying an earlier summary forward)"

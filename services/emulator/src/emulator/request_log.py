@@ -25,7 +25,8 @@ class RequestRecord:
     tag: str | None = None
     messages: int | None = None
     roles: list[str] = field(default_factory=list)  # of the messages, in order
-    summary: bool = False  # a summarisation request (its last message a system one beginning "Summarize")
+    summary: bool = False  # a summarisation request (instructions: a system message beginning "Summarize")
+    carries_summary: bool = False  # its system message carries an earlier summary
     options: dict[str, Any] = field(default_factory=dict)
     fault: str | None = None
     attempt: int | None = None

@@ -68,9 +68,9 @@ def document_limits(schema: dict[str, Any], settings: Settings) -> None:
     )
     request["history"].update(
         description="Earlier turns, oldest first. What does not fit the model's context window "
-        f"({settings.CONTEXT_WINDOW_TOKENS} tokens, the answer's included) is left out, newest kept"
-        + (", or summarised" if settings.MEMORY_SUMMARIES and settings.STATELESS_SUMMARIES else "")
-        + ".",
+        f"({settings.CONTEXT_WINDOW_TOKENS} tokens, the answer's included) is left out, newest kept. "
+        "System entries join the system message; turns are sent alternating from the user (two in a row from "
+        "one side are merged, a leading assistant turn dropped).",
     )
     models["Message"]["properties"]["content"].update(pattern=NO_NUL)
     for branch in models["Options"]["properties"]["max_tokens"]["anyOf"]:

@@ -18,6 +18,7 @@ from semantic_kernel.connectors.ai.open_ai.services.open_ai_chat_completion_base
 from semantic_kernel.contents import AuthorRole, ChatHistory, ChatMessageContent
 
 from chat_api.chat import response_tracking
+from chat_api.chat.alternation import alternating
 from chat_api.chat.prompt_settings import AzureSettings, OpenAISettings
 from chat_api.chat.schemas import ChatRequest
 from chat_api.settings import Settings
@@ -110,11 +111,12 @@ def _environment_hidden_from_semantic_kernel() -> Iterator[None]:
 
 
 def build_history(request: ChatRequest, system_prompt: str) -> ChatHistory:
-    """Our system prompt, then the client's history (its system messages after ours), then the message."""
-    history = ChatHistory(system_message=system_prompt)
-    for message in request.history:
-        history.add_message(ChatMessageContent(role=AuthorRole(message.role), content=message.content))
-    history.add_user_message(request.message)
+    """One system message (our system prompt, then any summary or system entry of the history), then the
+    history's turns and the message, alternating from the user (see chat.alternation)."""
+    prompt = alternating(system_prompt, request.history, request.message)
+    history = ChatHistory(system_message=prompt.system) if prompt.system else ChatHistory()
+    for role, content in prompt.turns:
+        history.add_message(ChatMessageContent(role=AuthorRole(role), content=content))
     return history
 
 

@@ -11,20 +11,21 @@ from pydantic import BaseModel
 from chat_api.auth.deps import CurrentUser, current_identity
 from chat_api.auth.tokens import Identity
 from chat_api.chat.openapi import SSE_EVENT, streaming_doc
-from chat_api.chat.schemas import ChatRequest
 from chat_api.conversations.schemas import NewMessage, Retry
 from chat_api.generations.deps import GenerationsDep, TurnPlannerDep
 from chat_api.generations.events import LoggedEvent
 from chat_api.generations.runner import Plan
 from chat_api.generations.service import Generations
 from chat_api.generations.sse import GenerationStream
-from chat_api.generations.store import Turn
-from chat_api.generations.turns import Repeat
+from chat_api.generations.store import Outcome
+from chat_api.generations.turns import Planned, Repeat
 from chat_api.http.deps import SettingsDep, require_json
 from chat_api.http.errors import error_docs
 from chat_api.http.middleware import RequestRecord, record_of
 from chat_api.limits.deps import LimitsDep
 from chat_api.limits.service import Limits
+from chat_api.memory.deps import MemoryDep
+from chat_api.memory.service import Memory
 from chat_api.settings import Settings
 
 router = APIRouter(tags=["conversations"], dependencies=[Depends(current_identity)])
@@ -65,18 +66,27 @@ def stream(
 
 async def _answer(
     request: Request,
-    planned: tuple[Turn, ChatRequest],
+    planned: Planned,
     user: Identity,
     limits: Limits,
+    memory: Memory,
     generations: Generations,
     settings: Settings,
 ) -> GenerationStream:
     """Starts the planned turn's answer, once the user's limits admit it (refused: before any upstream call or
-    row), and streams it from its first token, or fails before it with a real status, as on /api/chat."""
-    turn, chat = planned
+    row), and streams it from its first token, or fails before it with a real status, as on /api/chat. Once
+    it has ended, memory summarises the branch if it nears the window (charged to the user too)."""
+    turn, chat = planned.turn, planned.request
     record = record_of(request)
     grant = await limits.admit(user, chat, record)
-    generation = generations.start(Plan(turn=turn, request=chat, request_id=record.request_id, grant=grant))
+
+    def after_end(outcome: Outcome) -> None:
+        memory.summarize_later(
+            user, turn.conversation_id, planned.with_answer(outcome.content), chat.options.max_tokens
+        )
+
+    plan = Plan(turn=turn, request=chat, request_id=record.request_id, grant=grant, after_end=after_end)
+    generation = generations.start(plan)
     await generation.ready
     record.upstream_attempts = generation.attempts
     return stream(generations.log.read(generation.id, None), record, generations, settings)
@@ -99,6 +109,7 @@ async def send_message(
     generations: GenerationsDep,
     settings: SettingsDep,
     limits: LimitsDep,
+    memory: MemoryDep,
     idempotency_key: IdempotencyKey = None,
 ) -> GenerationStream:
     record = record_of(request)
@@ -109,7 +120,7 @@ async def send_message(
     )
     if isinstance(planned, Repeat):
         return stream(await generations.repeat(user, planned), record, generations, settings)
-    return await _answer(request, planned, user, limits, generations, settings)
+    return await _answer(request, planned, user, limits, memory, generations, settings)
 
 
 @router.post(
@@ -130,9 +141,10 @@ async def retry_answer(
     generations: GenerationsDep,
     settings: SettingsDep,
     limits: LimitsDep,
+    memory: MemoryDep,
 ) -> GenerationStream:
     planned = await planner.retry(user, conversation_id, message_id, body.options)
-    return await _answer(request, planned, user, limits, generations, settings)
+    return await _answer(request, planned, user, limits, memory, generations, settings)
 
 
 @router.get(

@@ -56,6 +56,8 @@ class Plan:
     request: ChatRequest
     request_id: str
     grant: Grant | None = None  # what the user's limits reserved for it, settled when it ends
+    # Told the saved outcome once the answer has ended and been settled (memory: a summary, if due).
+    after_end: Callable[[Outcome], None] | None = None
 
 
 @dataclass
@@ -202,6 +204,11 @@ class GenerationRunner:
         self.running.pop(generation.id, None)
         self.log.forget_stop(generation.id)
         telemetry.active_streams.add(-1)
+        if plan.after_end is not None:
+            try:
+                plan.after_end(outcome)
+            except Exception:
+                logger.warning("what follows an answer failed to start", exc_info=True)
         telemetry.answer_ended(
             self.chat.settings.MODEL_PROVIDER,
             plan.turn.model,

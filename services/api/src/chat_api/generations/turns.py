@@ -20,6 +20,23 @@ from chat_api.storage.models import Message, utcnow
 
 
 @dataclass(frozen=True)
+class Planned:
+    """A turn to answer: its rows, the request to the model (its history fitted to the window) and the whole
+    branch it continues (for memory, once the answer has ended)."""
+
+    turn: Turn
+    request: ChatRequest
+    branch: list[MemoryTurn]
+
+    def with_answer(self, text: str) -> list[MemoryTurn]:
+        """The branch once answered: the question, then the answer's `text` (when it has any)."""
+        turn = self.turn
+        question = MemoryTurn(turn.user_id, "user", turn.content)
+        answer = [MemoryTurn(turn.assistant_id, "assistant", text)] if text.strip() else []
+        return [*self.branch, question, *answer]
+
+
+@dataclass(frozen=True)
 class Repeat:
     """The request repeats one already made (same Idempotency-Key): its answer, not a second one."""
 
@@ -65,7 +82,7 @@ class TurnPlanner:
         parent_given: bool,
         options: Options,
         idempotency_key: str | None,
-    ) -> tuple[Turn, ChatRequest] | Repeat:
+    ) -> Planned | Repeat:
         check_message(content, options, self.settings)
         async with self.sessions.autocommit() as session:  # reads, and a rare update that stands alone
             thread = await load_thread(session, identity, conversation_id, with_summaries=False)
@@ -93,12 +110,13 @@ class TurnPlanner:
             title=title_from(content) if first and thread.conversation.title == "New chat" else None,
             model=self.model,
         )
-        history = await self.memory.recall(turns_of(branch), content, options.max_tokens, conversation_id)
-        return turn, ChatRequest(message=content, history=history, options=options)
+        turns = turns_of(branch)
+        history = await self.memory.recall(turns, content, options.max_tokens, conversation_id)
+        return Planned(turn, ChatRequest(message=content, history=history, options=options), turns)
 
     async def retry(
         self, identity: Identity, conversation_id: uuid.UUID, answer_id: uuid.UUID, options: Options
-    ) -> tuple[Turn, ChatRequest]:
+    ) -> Planned:
         """A new answer to the same user message: a sibling of `answer_id`, which stays."""
         check_message("x", options, self.settings)
         async with self.sessions.autocommit() as session:  # reads, and a rare update that stands alone
@@ -120,8 +138,9 @@ class TurnPlanner:
             title=None,
             model=self.model,
         )
-        history = await self.memory.recall(turns_of(branch), question.content, options.max_tokens, conversation_id)
-        return turn, ChatRequest(message=question.content, history=history, options=options)
+        turns = turns_of(branch)
+        history = await self.memory.recall(turns, question.content, options.max_tokens, conversation_id)
+        return Planned(turn, ChatRequest(message=question.content, history=history, options=options), turns)
 
     def _repeat(self, thread: Thread, key: str) -> Repeat | None:
         asked = next((m for m in thread.messages.values() if m.idempotency_key == key and m.role == "user"), None)

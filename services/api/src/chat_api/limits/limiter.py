@@ -27,9 +27,12 @@ logger = logging.getLogger("chat_api.limits")
 RATE_WINDOW_S: Final = 60
 DAY_S: Final = 86_400
 STREAM_TTL_S: Final = 600  # a stream slot a crashed replica never gave back frees itself after this
+READ, ADMIT_SEND, CHARGE = 0, 1, 2  # what ADMIT does
 
 # KEYS: rate hash {start, count}, streams sorted set (member: stream id, score: expiry), budget hash {day, used}
-# ARGV: rpm, streams limit, stream id, tokens per day, reservation, admit (1) or only read (0)
+# ARGV: rpm, streams limit, stream id, tokens per day, reservation, admit (1), only read (0) or charge (2: the
+# model work a send leads to, a summary: refused as a send would be by the rate or the budget, but it takes
+# neither a request of the minute nor a stream slot, only its reservation)
 # Returns: verdict (0 admitted or read, 1 rate, 2 streams, 3 budget), requests this window, window resets in,
 # active streams, tokens used today, day, seconds to the day's end.
 ADMIT: Final = """
@@ -48,7 +51,15 @@ if tonumber(redis.call('HGET', KEYS[3], 'day') or '-1') == day then
 end
 local day_left = math.max(1, math.ceil((day + 1) * 86400 - now))
 local verdict = 0
-if ARGV[6] == '1' then
+if ARGV[6] == '2' then
+  if count >= tonumber(ARGV[1]) then verdict = 1
+  elseif used + tonumber(ARGV[5]) > tonumber(ARGV[4]) then verdict = 3
+  else
+    used = used + tonumber(ARGV[5])
+    redis.call('HSET', KEYS[3], 'day', day, 'used', used)
+    redis.call('EXPIRE', KEYS[3], 172800)
+  end
+elseif ARGV[6] == '1' then
   if count >= tonumber(ARGV[1]) then verdict = 1
   elseif streams >= tonumber(ARGV[2]) then verdict = 2
   elseif used + tonumber(ARGV[5]) > tonumber(ARGV[4]) then verdict = 3
@@ -132,7 +143,7 @@ class Limiter:
         self._settle = redis.register_script(SETTLE)
 
     async def _run(
-        self, identity: Identity, policy: Policy, reservation: int, admit: bool
+        self, identity: Identity, policy: Policy, reservation: int, mode: int
     ) -> tuple[int, Usage, str, int]:
         stream_id = uuid.uuid4().hex
         args: list[str | int] = [
@@ -141,7 +152,7 @@ class Limiter:
             stream_id,
             policy.tokens_per_day,
             reservation,
-            1 if admit else 0,
+            mode,
         ]
         try:
             reply = cast("list[int]", await self._admit(keys=list(keys(identity.user_id)), args=args))
@@ -154,7 +165,19 @@ class Limiter:
     async def admit(self, identity: Identity, policy: Policy, reservation: int) -> Grant:
         """Takes a request, a stream slot and `reservation` tokens, or refuses with a 429 that says which
         limit and when it frees."""
-        verdict, usage, stream_id, day = await self._run(identity, policy, reservation, admit=True)
+        verdict, usage, stream_id, day = await self._run(identity, policy, reservation, ADMIT_SEND)
+        return self._granted(identity, policy, reservation, verdict, usage, stream_id, day)
+
+    async def charge(self, identity: Identity, policy: Policy, reservation: int) -> Grant:
+        """Takes `reservation` tokens for model work a send leads to (a summary), or refuses with the 429 a
+        send would get now from the rate or the budget."""
+        verdict, usage, stream_id, day = await self._run(identity, policy, reservation, CHARGE)
+        return self._granted(identity, policy, reservation, verdict, usage, stream_id, day)
+
+    @staticmethod
+    def _granted(
+        identity: Identity, policy: Policy, reservation: int, verdict: int, usage: Usage, stream_id: str, day: int
+    ) -> Grant:
         if verdict == 1:
             raise LimitRefused(
                 "requests_per_minute",
@@ -186,7 +209,7 @@ class Limiter:
         return Grant(identity.user_id, stream_id, day, reservation, usage)
 
     async def usage(self, identity: Identity, policy: Policy) -> Usage:
-        _, usage, _, _ = await self._run(identity, policy, 0, admit=False)
+        _, usage, _, _ = await self._run(identity, policy, 0, READ)
         return usage
 
     async def settle(self, grant: Grant, used: int) -> None:

@@ -36,6 +36,17 @@ class Limits:
         record.headers.update(grant.usage.headers())
         return grant
 
+    async def charge(self, identity: Identity, tokens: int) -> Grant | None:
+        """Reserves `tokens` for a summary (raises LimitRefused, or a 503 without Redis: then no model call);
+        None when no limit applies."""
+        if self.limiter is None:
+            return None
+        try:
+            return await self.limiter.charge(identity, policy_for(identity, self.settings), tokens)
+        except LimitRefused as refused:
+            telemetry.limit_refusals.add(1, {"chat.limit": refused.limit})
+            raise
+
     def used(self, request: ChatRequest, prompt: int | None, completion: int | None, deltas: int) -> int:
         """What an answer cost: the model's own count, or (stopped or failed before it said) the prompt
         estimate plus one token a delta; nothing when no token came (refused or failed before the first)."""

@@ -1,8 +1,12 @@
 """Memory: the history each prompt carries, within the model's context window. While the whole branch fits,
-all of it; once it does not, a summary of the older turns (made once, stored, reused until more turns fall
-out of the window) and the newest turns. A summary that fails or takes too long never holds up the answer:
-that request gets the newest turns that fit (with the last good summary, if any), and a summary still on its
-way is saved for the next one."""
+all of it; once it does not, the stored summary of the older turns and the newest turns that fit beside it
+(without a summary, the newest turns alone). Building a prompt never calls the model: a send is admitted by
+the user's limits first, and never waits for a summary.
+
+Summaries are made after an answer ends, in the background, when the branch nears the window: one at a time
+per conversation, within SUMMARY_TIMEOUT_S, sized so that the request fits the window, and charged to the
+user's budget (reserved before the call, settled to the model's count; refused by the limits: no summary and
+no model call). The next send finds it stored."""
 
 import asyncio
 import logging
@@ -10,13 +14,24 @@ import time
 import uuid
 from collections.abc import Sequence
 
+from chat_api.auth.tokens import Identity
 from chat_api.chat.schemas import Message as HistoryMessage
 from chat_api.chat.tokens import message_tokens
 from chat_api.chat.upstream import Upstream
+from chat_api.http.errors import ApiError
+from chat_api.limits.service import Limits
 from chat_api.memory import summaries
 from chat_api.memory.summaries import StoredSummary
-from chat_api.memory.summarizer import newest, summarize, summary_message
-from chat_api.memory.window import KEPT_AFTER_SUMMARY, Turn, history_budget, newest_that_fit, tokens_of
+from chat_api.memory.summarizer import newest, request_tokens, summarize, summary_message, transcript
+from chat_api.memory.window import (
+    ESTIMATE_MARGIN,
+    KEPT_AFTER_SUMMARY,
+    Turn,
+    history_budget,
+    nears,
+    newest_that_fit,
+    tokens_of,
+)
 from chat_api.settings import Settings
 from chat_api.storage.engine import Sessions
 
@@ -24,43 +39,105 @@ logger = logging.getLogger("chat_api.memory")
 
 
 class Memory:
-    def __init__(self, upstream: Upstream, sessions: Sessions, settings: Settings) -> None:
+    def __init__(self, upstream: Upstream, sessions: Sessions, settings: Settings, limits: Limits) -> None:
         self.upstream = upstream
         self.sessions = sessions
         self.settings = settings
-        self._summarizing: dict[object, asyncio.Task[str]] = {}  # one at a time per branch point
+        self.limits = limits
+        self._summarizing: dict[uuid.UUID, asyncio.Task[None]] = {}  # one at a time per conversation
 
     async def recall(
         self, turns: Sequence[Turn], message: str, max_tokens: int | None, conversation_id: uuid.UUID | None = None
     ) -> list[HistoryMessage]:
-        """The history to send before `message`: `turns` (oldest first) as they fit. With a conversation, its
-        summaries are used and made; without one (a stateless client's history), summaries are made only when
-        STATELESS_SUMMARIES says so, and never stored."""
-        settings = self.settings
-        budget = history_budget(
-            settings.CONTEXT_WINDOW_TOKENS,
-            max_tokens or settings.DEFAULT_MAX_TOKENS,
-            [settings.SYSTEM_PROMPT, message],
-        )
+        """The history to send before `message`: `turns` (oldest first) as they fit, after the conversation's
+        stored summary when there is one. No model call."""
+        budget = self._budget(max_tokens, [message])
         if tokens_of(turns) <= budget:
             return _as_history(turns)
-        summaries_on = settings.MEMORY_SUMMARIES and (conversation_id is not None or settings.STATELESS_SUMMARIES)
-        if not summaries_on:
-            return _as_history(await newest(turns, len(turns) - newest_that_fit(turns, budget)))
+        stored = await self._stored(conversation_id, turns) if self.settings.MEMORY_SUMMARIES else None
+        after = _position_after(turns, stored)
+        lead = [summary_message(stored.content)] if stored is not None else []
+        room = budget - tokens_of(lead)
+        if room <= 0:
+            lead, room = [], budget
+        start = max(after if lead else 0, newest_that_fit(turns, room))
+        return _as_history([*lead, *await newest(turns, len(turns) - start)])
+
+    def summarize_later(
+        self, identity: Identity, conversation_id: uuid.UUID, turns: Sequence[Turn], max_tokens: int | None
+    ) -> None:
+        """After an answer: if the branch `turns` (the answer last) nears the window, summarise its older
+        turns in the background, unless a summary of this conversation is already on its way."""
+        if not self.settings.MEMORY_SUMMARIES or conversation_id in self._summarizing:
+            return
+        if not nears(tokens_of(turns), turns, self._budget(max_tokens, [])):
+            return  # cheap check first: even without a summary, far from the window
+        task = asyncio.create_task(self._summarize(identity, conversation_id, turns, max_tokens))
+        self._summarizing[conversation_id] = task
+        task.add_done_callback(lambda _: self._summarizing.pop(conversation_id, None))
+
+    async def drain(self) -> None:
+        """On shutdown: summaries on their way are abandoned (their reservation stays charged)."""
+        tasks = list(self._summarizing.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _budget(self, max_tokens: int | None, fixed: list[str]) -> int:
+        settings = self.settings
+        return history_budget(
+            settings.CONTEXT_WINDOW_TOKENS, max_tokens or settings.DEFAULT_MAX_TOKENS, [settings.SYSTEM_PROMPT, *fixed]
+        )
+
+    async def _summarize(
+        self, identity: Identity, conversation_id: uuid.UUID, turns: Sequence[Turn], max_tokens: int | None
+    ) -> None:
+        try:
+            await self._summarize_if_near(identity, conversation_id, turns, max_tokens)
+        except Exception:
+            logger.warning("a summary failed: the next answers have the newest turns only", exc_info=True)
+
+    async def _summarize_if_near(
+        self, identity: Identity, conversation_id: uuid.UUID, turns: Sequence[Turn], max_tokens: int | None
+    ) -> None:
+        settings = self.settings
+        budget = self._budget(max_tokens, [])
         stored = await self._stored(conversation_id, turns)
         after = _position_after(turns, stored)
-        if (
-            stored is not None
-            and message_tokens(summary_message(stored.content).content) + tokens_of(turns[after:]) <= budget
-        ):
-            return _as_history([summary_message(stored.content), *turns[after:]])
+        lead = [summary_message(stored.content)] if stored is not None else []
+        if not nears(tokens_of(lead) + tokens_of(turns[after:]), turns, budget):
+            return
         room = budget - settings.SUMMARY_MAX_TOKENS - message_tokens(summary_message("").content)
         keep_from = max(after, newest_that_fit(turns, int(room * KEPT_AFTER_SUMMARY)))
-        if keep_from > after:
-            text = await self._summary(conversation_id, stored, turns, after, keep_from)
-            if text is not None:
-                return _as_history([summary_message(text), *turns[keep_from:]])
-        return await self._truncated(turns, after, stored, budget)
+        if keep_from <= after or turns[keep_from - 1].id is None:
+            return
+        # The request (instructions, transcript) and the summary must fit the window themselves.
+        request_room = int(settings.CONTEXT_WINDOW_TOKENS * (1 - ESTIMATE_MARGIN)) - settings.SUMMARY_MAX_TOKENS
+        previous = stored.content if stored is not None else None
+        text = transcript(previous, turns[after:keep_from], request_room - request_tokens(""))
+        prompt = request_tokens(text)
+        try:
+            grant = await self.limits.charge(identity, prompt + settings.SUMMARY_MAX_TOKENS)
+        except ApiError as refused:  # the budget or the rate (or the limits out of reach): no model call
+            logger.info("no summary: the user's limits refuse it (%s)", refused.code)
+            return
+        started, used = time.perf_counter(), 0
+        try:
+            options = self.upstream.settings_class(max_tokens=settings.SUMMARY_MAX_TOKENS)
+            async with asyncio.timeout(settings.SUMMARY_TIMEOUT_S):
+                made = await summarize(self.upstream.chat, options, text)
+            used = made.tokens if made.tokens is not None else prompt + message_tokens(made.text)
+        except TimeoutError:
+            used = prompt  # the model has read it
+            logger.warning("a summary took over %ss: abandoned", settings.SUMMARY_TIMEOUT_S)
+            return
+        finally:
+            await asyncio.shield(self.limits.settle(grant, used))
+        covered = (stored.covered_messages if stored is not None else 0) + keep_from - after
+        logger.info("summarised %d older messages in %.2fs", covered, time.perf_counter() - started)
+        last = turns[keep_from - 1].id
+        assert last is not None
+        await summaries.save(self.sessions, conversation_id, StoredSummary(last, covered, made.text))
 
     async def _stored(self, conversation_id: uuid.UUID | None, turns: Sequence[Turn]) -> StoredSummary | None:
         if conversation_id is None:
@@ -68,67 +145,6 @@ class Memory:
         branch = [turn.id for turn in turns if turn.id is not None]
         async with self.sessions() as session:
             return await summaries.stored_for(session, conversation_id, branch)
-
-    async def _summary(
-        self,
-        conversation_id: uuid.UUID | None,
-        stored: StoredSummary | None,
-        turns: Sequence[Turn],
-        after: int,
-        keep_from: int,
-    ) -> str | None:
-        """A new summary of the turns before `keep_from`, within SUMMARY_TIMEOUT_S, or None."""
-        key = (conversation_id, turns[keep_from - 1].id) if conversation_id is not None else object()
-        task = self._summarizing.get(key)
-        if task is None:
-            task = asyncio.create_task(self._make(conversation_id, stored, turns, after, keep_from))
-            self._summarizing[key] = task
-            task.add_done_callback(lambda done: self._forget(key, done))
-        try:
-            return await asyncio.wait_for(asyncio.shield(task), self.settings.SUMMARY_TIMEOUT_S)
-        except TimeoutError:
-            logger.warning(
-                "the summary took over %ss: this answer has the newest turns only (the summary is kept when it comes)",
-                self.settings.SUMMARY_TIMEOUT_S,
-            )
-        except Exception as error:  # the model failed: the next request tries again
-            logger.warning("the summary failed (%s): this answer has the newest turns only", type(error).__name__)
-        return None
-
-    def _forget(self, key: object, done: asyncio.Task[str]) -> None:
-        self._summarizing.pop(key, None)
-        if not done.cancelled():
-            done.exception()  # retrieved: a waiter has logged it, or (late) the next request tries again
-
-    async def _make(
-        self,
-        conversation_id: uuid.UUID | None,
-        stored: StoredSummary | None,
-        turns: Sequence[Turn],
-        after: int,
-        keep_from: int,
-    ) -> str:
-        started = time.perf_counter()
-        options = self.upstream.settings_class(max_tokens=self.settings.SUMMARY_MAX_TOKENS)
-        previous = stored.content if stored is not None else None
-        text = await summarize(self.upstream.chat, options, previous, turns[after:keep_from], turns[keep_from:])
-        covered = (stored.covered_messages if stored is not None else 0) + keep_from - after
-        logger.info("summarised %d older messages in %.2fs", covered, time.perf_counter() - started)
-        last = turns[keep_from - 1].id
-        if conversation_id is not None and last is not None:
-            await summaries.save(self.sessions, conversation_id, StoredSummary(last, covered, text))
-        return text
-
-    async def _truncated(
-        self, turns: Sequence[Turn], after: int, stored: StoredSummary | None, budget: int
-    ) -> list[HistoryMessage]:
-        """The newest turns that fit, after the last good summary when it still fits beside them."""
-        lead = [summary_message(stored.content)] if stored is not None else []
-        room = budget - tokens_of(lead)
-        if room <= 0:
-            lead, room = [], budget
-        start = max(after if lead else 0, newest_that_fit(turns, room))
-        return _as_history([*lead, *await newest(turns, len(turns) - start)])
 
 
 def _position_after(turns: Sequence[Turn], stored: StoredSummary | None) -> int:

@@ -40,5 +40,12 @@ def newest_that_fit(turns: Sequence[Turn], budget: int) -> int:
     return 0
 
 
+def nears(history: int, turns: Sequence[Turn], budget: int) -> bool:
+    """After an answer: a `history` of so many tokens nears the window if another exchange as long as the last
+    two turns would not fit beside it. Its older turns are summarised then, so that the next sends find the
+    summary stored rather than losing turns to truncation."""
+    return history + tokens_of(turns[-2:]) > budget
+
+
 def tokens_of(turns: Sequence[Turn]) -> int:
     return sum(message_tokens(turn.content) for turn in turns)

@@ -1,0 +1,37 @@
+"""The message list every chat template accepts: ONE system message first (the system prompt, then any
+summary and a client's system entries), then turns that alternate user, assistant, ..., ending with the user.
+
+Strict templates (Gemma's, Llama 2's, Mistral's) refuse anything else ("Conversation roles must alternate")
+and lenient ones silently drop what they cannot place, so what cannot alternate is fixed here: a leading
+assistant turn (what truncation left of an exchange) is dropped, and two turns in a row from one side (a
+question whose answer failed with no text, then the next one) are merged into one."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from chat_api.chat.schemas import Message
+
+TurnRole = Literal["user", "assistant"]
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    system: str
+    turns: list[tuple[TurnRole, str]]  # alternating, the first and the last from the user
+
+
+def alternating(system_prompt: str, history: Sequence[Message], message: str) -> Prompt:
+    """`history` (oldest first) and the new `message`, as one system message and alternating turns."""
+    system = [system_prompt] if system_prompt.strip() else []
+    turns: list[tuple[TurnRole, str]] = []
+    for entry in (*history, Message(role="user", content=message)):
+        if entry.role == "system":
+            system.append(entry.content)
+        elif not turns and entry.role == "assistant":
+            continue  # the model would read it as its own words before any question
+        elif turns and turns[-1][0] == entry.role:
+            turns[-1] = (entry.role, f"{turns[-1][1]}\n\n{entry.content}")
+        else:
+            turns.append((entry.role, entry.content))
+    return Prompt("\n\n".join(system), turns)
