@@ -94,7 +94,7 @@ async def test_start_comes_as_soon_as_the_message_is_accepted(ada: httpx.AsyncCl
     seen = await followed(ada, conversation_id, tagged("slow", "ttft_ms=2000 token_ms=0 tokens=5")[0])
     (start_s, start), first_delta_s = seen[0], next(at for at, event in seen if event.event == "delta")
     assert start.event == "start" and start.json()["assistant_message_id"]
-    assert start_s < 0.5, f"start after {start_s * 1000:.0f} ms"  # (about 20 ms here)
+    assert start_s < 0.5, f"start after {start_s * 1000:.0f} ms"  # (8 to 100 ms measured, as for an instant model)
     assert first_delta_s >= 2.0 and seen[-1][1].event == "done"
 
 
