@@ -181,7 +181,7 @@ class GenerationRunner:
             saver.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await saver
-            if opened is None:  # ended before the upstream opened (a Stop, a shutdown): it must not run on
+            if opened is None:  # ended before the model answered (a Stop, a shutdown): close its request too
                 opening.cancel()
                 with contextlib.suppress(BaseException):
                     opened = await opening
