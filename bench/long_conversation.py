@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from stack_overhead import HOST, ROOT
-from worker_api import WorkerApi, cpu_ns, one_worker_api, time_to_first_byte
+from worker_api import WorkerApi, cpu_ns, one_worker_api, time_to_first_token
 
 SIZES = (2, 100, 500, 2000)  # messages already in the conversation
 QUESTION = "How would you compare these two approaches, and which one would you pick for a small team? "
@@ -63,7 +63,7 @@ def send(api: WorkerApi, conversation: tuple[str, str]) -> float:
     sent the same history every time); reads the answer to its end. The time to its first byte (s)."""
     ident, parent = conversation
     body = {"content": f"{QUESTION}\n@emulator ttft_ms=0 token_ms=0 tokens=5", "parent_id": parent}
-    return time_to_first_byte(api.port, api.token, f"/api/conversations/{ident}/messages", body)
+    return time_to_first_token(api.port, api.token, f"/api/conversations/{ident}/messages", body)
 
 
 def main() -> None:

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from stack_overhead import ROOT, new_conversations
-from worker_api import WorkerApi, cpu_ns, one_worker_api, time_to_first_byte
+from worker_api import WorkerApi, cpu_ns, one_worker_api, time_to_first_token
 
 ROUTES = ("stateless", "conversation")
 SIZES = {"short": 5, "long": 200}  # tokens per answer
@@ -33,8 +33,8 @@ def answer(api: WorkerApi, route: str, conversation: str, tokens: int) -> float:
     """One answer, read to its end; the time to its first body byte (s)."""
     message = f"Route cost\n@emulator ttft_ms=0 token_ms=0 tokens={tokens}"
     if route == "stateless":
-        return time_to_first_byte(api.port, api.token, "/api/chat/events", {"message": message})
-    return time_to_first_byte(api.port, api.token, f"/api/conversations/{conversation}/messages", {"content": message})
+        return time_to_first_token(api.port, api.token, "/api/chat/events", {"message": message})
+    return time_to_first_token(api.port, api.token, f"/api/conversations/{conversation}/messages", {"content": message})
 
 
 def main() -> None:

@@ -39,7 +39,7 @@ from stack_overhead import (
     wait_ready,
 )
 from stores import fresh_work, migrated_stores
-from worker_api import cpu_ns, stop, time_to_first_byte, worker_of
+from worker_api import cpu_ns, stop, time_to_first_token, worker_of
 
 VARIANTS = {  # name: (telemetry on, the api's environment beyond the common one)
     "off": (False, {}),
@@ -54,7 +54,7 @@ def answer(port: int, token: str, conversation: str, tokens: int) -> float:
     """Sends one message (a new root branch, so the model sees one message every time); reads the answer to its
     end. Returns the time to its first body byte (s)."""
     body = {"content": f"Telemetry cost\n@emulator ttft_ms=0 token_ms=0 tokens={tokens}", "parent_id": None}
-    return time_to_first_byte(port, token, f"/api/conversations/{conversation}/messages", body)
+    return time_to_first_token(port, token, f"/api/conversations/{conversation}/messages", body)
 
 
 def main() -> None:

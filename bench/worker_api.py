@@ -75,8 +75,9 @@ def one_worker_api(checkout: Path = ROOT) -> Iterator[WorkerApi]:
         yield WorkerApi(api_port, worker_of(api), token)
 
 
-def time_to_first_byte(port: int, token: str, path: str, body: object) -> float:
-    """POSTs `body` as JSON to `path`, reads the answer to its end; the time to its first body byte (s)."""
+def time_to_first_token(port: int, token: str, path: str, body: object) -> float:
+    """POSTs `body` as JSON to `path` (an SSE route), reads the answer to its end; the time to its first `delta`
+    (s). Not the first body byte: the conversation route sends `start` before the model's first token."""
     request = urllib.request.Request(
         f"http://{HOST}:{port}{path}",
         data=json.dumps(body).encode(),
@@ -85,7 +86,11 @@ def time_to_first_byte(port: int, token: str, path: str, body: object) -> float:
     )
     started = time.perf_counter()
     with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - loopback, our own api
-        response.read(1)
+        for line in response:
+            if line.startswith(b"event: delta"):
+                break
+        else:
+            raise AssertionError(f"{path} answered without a delta")
         first = time.perf_counter() - started
         response.read()
     return first

@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
 export NGINX_PORT="${E2E_NGINX_PORT:-18080}" E2E_EMULATOR_PORT="${E2E_EMULATOR_PORT:-18081}"
-# A short upstream timeout, so the "model hangs" case answers 504 in seconds rather than a minute.
-export UPSTREAM_TIMEOUT_S="${E2E_UPSTREAM_TIMEOUT_S:-5}" E2E_UPSTREAM_TIMEOUT_S="${E2E_UPSTREAM_TIMEOUT_S:-5}"
+# A short upstream timeout, so the "model hangs" case answers 504 in seconds rather than a minute; longer than
+# the 7 s first token of stack/test_endings.py, which outlives the 5 s lease below.
+export UPSTREAM_TIMEOUT_S="${E2E_UPSTREAM_TIMEOUT_S:-10}" E2E_UPSTREAM_TIMEOUT_S="${E2E_UPSTREAM_TIMEOUT_S:-10}"
 # All test traffic comes from one address, so the per-client limits are raised for the load and fuzz tests;
 # the rate-limit test puts the product's defaults back for its own run. Unpaced replies keep a thousand
 # fuzzed requests to seconds: every test that needs pacing sets it per request with an @emulator line.

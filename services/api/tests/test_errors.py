@@ -126,6 +126,7 @@ async def test_unknown_route_and_wrong_method(client: httpx.AsyncClient) -> None
         ("fault=500", 502, "upstream_error"),
         ("fault=503", 502, "upstream_unavailable"),
         ("fault=prompt_filter", 400, "content_filtered"),
+        ("fault=empty", 502, "upstream_incomplete"),
     ],
 )
 async def test_upstream_failures_before_the_first_token_get_a_status(
@@ -194,7 +195,10 @@ async def test_an_upstream_refusing_connections_is_unavailable_not_a_timeout(api
 # --- upstream failures after the first token: the stream says so ----------------------------------------
 
 
-@pytest.mark.parametrize(("fault", "code"), [("drop", "upstream_unavailable"), ("sse_error", "upstream_error")])
+@pytest.mark.parametrize(
+    ("fault", "code"),
+    [("drop", "upstream_unavailable"), ("sse_error", "upstream_error"), ("no_finish", "upstream_incomplete")],
+)
 async def test_mid_stream_failure_is_an_error_event(client: httpx.AsyncClient, fault: str, code: str) -> None:
     body, _ = chat(f"fault={fault} after=4")
     response = await client.post("/api/chat/events", json=body)
@@ -204,7 +208,7 @@ async def test_mid_stream_failure_is_an_error_event(client: httpx.AsyncClient, f
     assert events[-1][1]["code"] == code and events[-1][1]["message"]
 
 
-@pytest.mark.parametrize("fault", ["drop", "sse_error"])
+@pytest.mark.parametrize("fault", ["drop", "sse_error", "no_finish"])
 async def test_mid_stream_failure_ends_the_text_body_abnormally(client: httpx.AsyncClient, fault: str) -> None:
     body, _ = chat(f"fault={fault} after=4")
     received: list[bytes] = []

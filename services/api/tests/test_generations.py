@@ -204,10 +204,17 @@ async def test_a_reader_leaving_does_not_stop_the_answer(ada: httpx.AsyncClient,
     assert saved["status"] == "done" and saved["usage"]["completion_tokens"] == 60
 
 
-async def test_a_failure_before_the_first_token_is_a_status_and_is_saved(ada: httpx.AsyncClient) -> None:
+async def test_a_failure_before_the_first_token_is_an_error_event_after_start_and_is_saved(
+    ada: httpx.AsyncClient,
+) -> None:
+    """`start` goes out as soon as the message is accepted, so a model that fails before its first token is
+    told as an event (the stateless routes, which send nothing before it, keep a real status)."""
     conversation_id = await conversation(ada)
     response = await send(ada, conversation_id, tagged("hi", "fault=401")[0])
-    assert response.status_code == 502 and response.json()["error"]["code"] == "upstream_auth_failed"
+    assert response.status_code == 200
+    events = frames(response)
+    assert [event.event for event in events] == ["start", "error"]
+    assert events[-1].json()["code"] == "upstream_auth_failed" and events[-1].json()["message"]
     saved = await messages(ada, conversation_id)
     assert [(m["role"], m["status"]) for m in saved] == [("user", "done"), ("assistant", "error")]
     assert saved[1]["error"]["code"] == "upstream_auth_failed"

@@ -11,11 +11,11 @@ import httpx
 import pytest
 from emulator.app import Emulator
 from emulator.testing import eventually, serve
-from semantic_kernel.contents import AuthorRole, StreamingChatMessageContent
+from semantic_kernel.contents import AuthorRole, FinishReason, StreamingChatMessageContent
 from starlette.types import Message, Scope
 
 from chat_api.chat.encoders import ServerSentEvents
-from chat_api.chat.events import Finished, TextDelta
+from chat_api.chat.events import Failed, Finished, TextDelta
 from chat_api.chat.reader import COALESCE_MAX, QUEUE_SIZE, ChatSource, ChatStream
 from chat_api.chat.response import ChatStreamResponse
 from chat_api.chat.schemas import ChatRequest
@@ -29,11 +29,15 @@ from .conftest import ApiFactory, api_settings, chat, signed_in, sse_events, ups
 
 
 async def model_tokens(texts: list[str], apart_s: float) -> ChatSource:
-    """What Semantic Kernel yields for an answer whose tokens arrive `apart_s` apart (0: all at once)."""
-    for text in texts:
+    """What Semantic Kernel yields for an answer whose tokens arrive `apart_s` apart (0: all at once); the last
+    says why the answer ended, as a model's stream does."""
+    for position, text in enumerate(texts):
         if apart_s:
             await asyncio.sleep(apart_s)
-        yield [StreamingChatMessageContent(role=AuthorRole.ASSISTANT, content=text, choice_index=0)]
+        reason = FinishReason.STOP if position == len(texts) - 1 else None
+        yield [
+            StreamingChatMessageContent(role=AuthorRole.ASSISTANT, content=text, choice_index=0, finish_reason=reason)
+        ]
 
 
 async def relayed_batches(source: ChatSource) -> list[list[object]]:
@@ -175,6 +179,20 @@ async def test_tokens_arriving_apart_are_relayed_one_by_one() -> None:
     batches = await relayed_batches(model_tokens(texts, apart_s=0.002))
     # One write per token, as each arrives; the end of the answer comes with the last one.
     assert batches == [*([TextDelta(text)] for text in texts[:-1]), [TextDelta(texts[-1]), Finished("stop")]]
+
+
+async def test_a_stream_that_ends_without_a_finish_reason_has_not_finished() -> None:
+    """llama.cpp's servers end a stream they cut (a second request arrived) with `[DONE]` and no finish reason:
+    that is a failure, not an answer that ended."""
+
+    async def cut_short() -> ChatSource:
+        for text in ("It ", "was "):
+            yield [StreamingChatMessageContent(role=AuthorRole.ASSISTANT, content=text, choice_index=0)]
+
+    batches = await relayed_batches(cut_short())
+    events = [event for batch in batches for event in batch]
+    assert events[:2] == [TextDelta("It "), TextDelta("was ")] and len(events) == 3
+    assert isinstance(events[-1], Failed) and events[-1].error.code == "upstream_incomplete"
 
 
 async def test_a_reader_stopped_while_waiting_for_room_in_the_queue_still_closes_the_upstream(

@@ -153,6 +153,25 @@ async def test_sse_error_event_mid_stream(azure: AsyncAzureOpenAI) -> None:
     assert "The server had an error" in caught.value.message
 
 
+async def test_empty_answers_200_with_an_empty_body(azure: AsyncAzureOpenAI, emulator: Emulator) -> None:
+    messages = ask("fault=empty")
+    stream = await azure.chat.completions.create(model="chat", messages=messages, stream=True)
+    assert [chunk async for chunk in stream] == []
+    record = await wait_for_end(emulator, tag_of(messages))
+    assert record.status == 200 and record.outcome == "completed" and record.tokens_sent == 0
+
+
+async def test_no_finish_ends_with_done_and_no_finish_reason(azure: AsyncAzureOpenAI) -> None:
+    stream = await azure.chat.completions.create(
+        model="chat", messages=ask("fault=no_finish after=4"), stream=True, stream_options={"include_usage": True}
+    )
+    chunks = [chunk async for chunk in stream]
+    contents = [choice.delta.content for chunk in chunks for choice in chunk.choices if choice.delta.content]
+    assert len(contents) == 4
+    assert all(choice.finish_reason is None for chunk in chunks for choice in chunk.choices)
+    assert all(chunk.usage is None for chunk in chunks)
+
+
 async def test_faults_apply_to_non_streaming_requests_too(azure: AsyncAzureOpenAI) -> None:
     filtered = await azure.chat.completions.create(model="chat", messages=ask("fault=content_filter after=3"))
     assert filtered.choices[0].finish_reason == "content_filter"
@@ -160,6 +179,8 @@ async def test_faults_apply_to_non_streaming_requests_too(azure: AsyncAzureOpenA
         await azure.chat.completions.create(model="chat", messages=ask("fault=sse_error"))
     with pytest.raises(openai.APIConnectionError):
         await azure.chat.completions.create(model="chat", messages=ask("fault=drop"))
+    unfinished = await azure.chat.completions.create(model="chat", messages=ask("fault=no_finish after=3"))
+    assert unfinished.choices[0].finish_reason is None and unfinished.choices[0].message.content
 
 
 async def wait_for_end(emulator: Emulator, tag: str) -> Any:

@@ -96,6 +96,53 @@ describe('chatting', () => {
     expect(within(lastAnswer()).getByText('Stopped')).toBeInTheDocument();
   });
 
+  it('says it is thinking from the start event to the first word, and Stop there says stopped', async () => {
+    const api = await start();
+    await typeAndSend('A hard question');
+    const answer = await answered(api, 1); // the server named the answer (`start`), no word yet
+    await waitFor(() => {
+      expect(lastAnswer()).toHaveAttribute('data-id', answer.message.id);
+    });
+    expect(within(lastAnswer()).getByRole('status')).toHaveTextContent('Thinking…');
+    await userEvent.setup().click(screen.getByRole('button', { name: 'Stop' }));
+    expect(api.stops).toEqual([answer.message.id]); // sent at once: the answer has its id
+    await waitFor(() => {
+      expect(lastAnswer()).toHaveAttribute('data-status', 'stopped');
+    });
+    expect(within(lastAnswer()).queryByTestId('thinking')).not.toBeInTheDocument();
+    expect(within(lastAnswer()).getByText('Stopped')).toBeInTheDocument();
+  });
+
+  it('the thinking note gives way to the first word', async () => {
+    const api = await start();
+    await typeAndSend('Hello');
+    const answer = await answered(api, 1);
+    expect(await within(lastAnswer()).findByTestId('thinking')).toBeInTheDocument();
+    act(() => {
+      answer.delta('Hi');
+    });
+    await waitFor(() => {
+      expect(lastAnswer()).toHaveTextContent('Hi');
+    });
+    expect(within(lastAnswer()).queryByTestId('thinking')).not.toBeInTheDocument();
+  });
+
+  it('an answer that ended without finishing is an error that keeps its text, with Retry', async () => {
+    const api = await start();
+    await typeAndSend('Tell me more');
+    const answer = await answered(api, 1);
+    act(() => {
+      answer.delta('It was a dark');
+      answer.fail('upstream_incomplete', "The model's answer ended without finishing. Retry.");
+    });
+    await waitFor(() => {
+      expect(lastAnswer()).toHaveAttribute('data-status', 'error');
+    });
+    expect(lastAnswer()).toHaveTextContent('It was a dark');
+    expect(within(lastAnswer()).getByRole('alert')).toHaveTextContent('ended without finishing');
+    expect(within(lastAnswer()).getByRole('button', { name: 'Retry' })).toBeEnabled();
+  });
+
   it('shows a failure on the answer; the message stays in the conversation', async () => {
     const api = await start();
     await typeAndSend('first');

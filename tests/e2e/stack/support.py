@@ -20,7 +20,7 @@ from httpx_sse import EventSource
 BASE_URL = os.environ.get("E2E_BASE_URL", "http://localhost:8080")
 EMULATOR_URL = os.environ.get("E2E_EMULATOR_URL", "http://127.0.0.1:18081")
 COMPOSE = shlex.split(os.environ.get("E2E_COMPOSE", ""))
-UPSTREAM_TIMEOUT_S = float(os.environ.get("E2E_UPSTREAM_TIMEOUT_S", "5"))
+UPSTREAM_TIMEOUT_S = float(os.environ.get("E2E_UPSTREAM_TIMEOUT_S", "10"))
 KEY = os.environ.get("E2E_API_KEY", "emulator-key")
 UPSTREAM = os.environ.get("E2E_UPSTREAM_HOST", "emulator:8000")  # the configured AZURE_OPENAI_ENDPOINT's host
 LEAKS = (KEY, UPSTREAM, "http://", "Traceback", 'File "')  # in a body or a request's log line: none of these

@@ -136,6 +136,8 @@ class Emulator:
             tokens, ending = tokens[:limit], "length"
         if fault in MID_STREAM_FAULTS:
             tokens, ending = tokens[: directive.after], fault.value
+        elif fault is Fault.EMPTY:
+            tokens, ending = [], fault.value
         include_usage = chat.include_usage and fault is not Fault.NO_USAGE
         reply = Reply(tokens, ending, count_prompt_tokens(messages), include_usage)
         completion = protocol.Completion(self.settings.model, chat.include_usage)
@@ -214,7 +216,11 @@ class _NonStreamingReply:
         if reply.ending == "sse_error":
             await Response(protocol.SERVER_ERROR, 500, media_type=JSON)(scope, receive, send)
             return
-        reason = "stop" if reply.ending == "drop" else reply.ending
+        if reply.ending == "empty":
+            await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", JSON.encode())]})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        reason = {"drop": "stop", "no_finish": None}.get(reply.ending, reply.ending)
         body = self.completion.body("".join(reply.tokens), reason, reply.prompt_tokens, len(reply.tokens))
         headers = [(b"content-type", JSON.encode()), (b"content-length", str(len(body)).encode())]
         await send({"type": "http.response.start", "status": 200, "headers": headers})

@@ -31,9 +31,13 @@ class Fault(StrEnum):
     SSE_ERROR = "sse_error"  # an error event in the stream after `after` tokens
     QUOTA = "quota"  # 429 insufficient_quota, as OpenAI's for an account without credit (no Retry-After)
     NO_USAGE = "no_usage"  # the stream ends without its usage chunk, though asked for one (as some servers do)
+    # As llama-cpp-python: a 200 with an empty body for a streamed request it cannot serve (a prompt over its
+    # context, a chat-template error); `[DONE]` without a finish reason when a second request cuts a stream.
+    EMPTY = "empty"
+    NO_FINISH = "no_finish"  # `[DONE]` after `after` tokens, with no finish_reason (and no usage) before it
 
 
-MID_STREAM_FAULTS = frozenset({Fault.DROP, Fault.CONTENT_FILTER, Fault.SSE_ERROR})
+MID_STREAM_FAULTS = frozenset({Fault.DROP, Fault.CONTENT_FILTER, Fault.SSE_ERROR, Fault.NO_FINISH})
 # Anyone who can send the stack a chat message can send a directive: a reply's length is bounded, so that
 # no message can make the emulator build (and hold its event loop for) millions of tokens. Longer replies
 # for benchmarks come from the emulator's own setting (EMULATOR_REPLY_TOKENS), which only its operator sets.

@@ -273,7 +273,7 @@ class Completion:
     def usage_chunk(self, prompt_tokens: int, completion_tokens: int) -> bytes:
         return self._chunk([], usage=usage(prompt_tokens, completion_tokens))
 
-    def body(self, text: str, reason: str, prompt_tokens: int, completion_tokens: int) -> bytes:
+    def body(self, text: str, reason: str | None, prompt_tokens: int, completion_tokens: int) -> bytes:
         filters = COMPLETION_FILTER_HIT if reason == "content_filter" else COMPLETION_FILTER_OK
         message = {"content": text, "refusal": None, "role": "assistant"}
         return orjson.dumps(

@@ -39,7 +39,7 @@ class Reply:
     """What to stream: the tokens to send, and how the stream ends after them."""
 
     tokens: list[str]
-    ending: str  # a finish reason (stop | length | content_filter), or "drop" or "sse_error"
+    ending: str  # a finish reason (stop | length | content_filter), or "drop", "sse_error", "empty", "no_finish"
     prompt_tokens: int
     include_usage: bool
 
@@ -143,6 +143,9 @@ class CompletionStream:
         if self.pace.ttft_s:
             await asyncio.sleep(self.pace.ttft_s)
         await send({"type": "http.response.start", "status": 200, "headers": STREAM_HEADERS + self.headers})
+        if reply.ending == "empty":
+            await send({"type": "http.response.body", "body": b""})
+            return
         await body(completion.prompt_filter_chunk() + completion.role_chunk())
 
         loop = asyncio.get_running_loop()
@@ -163,6 +166,9 @@ class CompletionStream:
             raise InjectedDrop
         if reply.ending == "sse_error":
             await send({"type": "http.response.body", "body": protocol.STREAM_ERROR})
+            return
+        if reply.ending == "no_finish":
+            await send({"type": "http.response.body", "body": protocol.STREAM_DONE})
             return
         tail = completion.finish_chunk(reply.ending)
         if reply.include_usage:

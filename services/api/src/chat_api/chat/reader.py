@@ -15,6 +15,7 @@ from semantic_kernel.contents import StreamingChatMessageContent
 from chat_api.chat import response_tracking
 from chat_api.chat.events import HEARTBEAT, Finished, TextDelta, TokenUsage, UpstreamEvent
 from chat_api.chat.schemas import FinishReason
+from chat_api.chat.upstream_errors import UpstreamIncomplete
 
 QUEUE_SIZE: Final = 256  # events buffered between upstream and client; a slow reader slows the upstream read
 # Events ready together go out in one write (each write costs a system call here and work in every hop after):
@@ -92,7 +93,7 @@ class ChatStream:
 
     async def _pump(self, source: ChatSource) -> None:
         self._responses = response_tracking.track()
-        reason: FinishReason = "stop"
+        reason: FinishReason | None = None  # a stream that never says why it ended has not finished
         try:
             async for batch in source:
                 for message in batch:
@@ -104,6 +105,8 @@ class ChatStream:
                     if usage is not None:
                         prompt, completion = usage.prompt_tokens or 0, usage.completion_tokens or 0
                         await self._put(TokenUsage(prompt, completion, prompt + completion))
+            if reason is None:
+                raise UpstreamIncomplete
             await self._put(Finished(reason))
         except asyncio.CancelledError:
             raise

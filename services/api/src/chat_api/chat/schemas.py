@@ -79,4 +79,5 @@ class DoneEvent(BaseModel):
 
 
 class ErrorEvent(ErrorDetail):
-    pass
+    """The answer failed and the stream ends: the codes of the error statuses (`upstream_*` mostly), and
+    `upstream_incomplete` when the model's stream ended without a finish reason (empty, or cut short)."""

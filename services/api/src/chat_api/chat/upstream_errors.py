@@ -10,10 +10,18 @@ from chat_api.http.errors import ApiError
 QUOTA_EXHAUSTED_AFTER_S = 3600  # an Azure Retry-After this long means the quota is gone, not a burst
 
 
+class UpstreamIncomplete(Exception):
+    """The model's stream ended without a finish reason (an empty 200, or `[DONE]` cut short, as llama.cpp's
+    servers do): the answer is not finished, whatever it holds. Not retried: the same prompt would likely meet
+    the same end (a prompt over the server's context), or cut another user's answer (a server of one slot)."""
+
+
 def upstream_error(exc: BaseException) -> ApiError:
     """The envelope for an upstream failure. `exc` is the openai error (or wraps one)."""
     cause = _openai_cause(exc)
     match cause:
+        case UpstreamIncomplete():
+            return ApiError(502, "upstream_incomplete", "The model's answer ended without finishing. Retry.")
         case openai.RateLimitError() if _out_of_credit(cause):
             message = "The model account's quota is used up (insufficient_quota): its operator must add credit."
             return ApiError(429, "upstream_rate_limited", message)

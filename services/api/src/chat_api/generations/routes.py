@@ -14,7 +14,7 @@ from chat_api.chat.openapi import SSE_EVENT, streaming_doc
 from chat_api.conversations.schemas import NewMessage, Retry
 from chat_api.generations.deps import GenerationsDep, TurnPlannerDep
 from chat_api.generations.events import LoggedEvent
-from chat_api.generations.runner import Plan
+from chat_api.generations.runner import Generation, Plan
 from chat_api.generations.service import Generations
 from chat_api.generations.sse import GenerationStream
 from chat_api.generations.store import Outcome
@@ -34,8 +34,10 @@ STREAM_DOC = streaming_doc(
     "text/event-stream",
     SSE_EVENT,
     "Server-sent events with ids: `start {request_id, model, conversation_id, user_message_id, "
-    "assistant_message_id}`, `delta {text}`, `usage`, `done {finish_reason}` or `error {code, message}`; a "
-    "`snapshot` event (the whole answer as saved) when its events can no longer be replayed; comment heartbeats.",
+    "assistant_message_id}` as soon as the message is accepted (before the model's first token), `delta {text}`, "
+    "`usage`, `done {finish_reason}` or `error {code, message}` (a failure of the model before its first token "
+    "too; `upstream_incomplete`: its stream ended without finishing); a `snapshot` event (the whole answer as "
+    "saved) when its events can no longer be replayed; comment heartbeats.",
     'id: 1\nevent: start\ndata: {"request_id":"3f2a","model":"gpt-4o","conversation_id":"…"}\n\n',
 )
 CONFLICT = error_docs(
@@ -74,8 +76,10 @@ async def _answer(
     settings: Settings,
 ) -> GenerationStream:
     """Starts the planned turn's answer, once the user's limits admit it (refused: before any upstream call or
-    row), and streams it from its first token, or fails before it with a real status, as on /api/chat. Once
-    it has ended, memory summarises the branch if it nears the window (charged to the user too)."""
+    row), and streams it from `start`, sent as soon as its rows exist (a 409 or 404 before). The model may
+    take a minute to its first token: the reader sees the answer's ids at once and can stop it; a failure
+    before the first token is an `error` event, as after it. Once it has ended, memory summarises the branch
+    if it nears the window (charged to the user too)."""
     turn, chat = planned.turn, planned.request
     record = record_of(request)
     grant = await limits.admit(user, chat, record)
@@ -88,8 +92,20 @@ async def _answer(
     plan = Plan(turn=turn, request=chat, request_id=record.request_id, grant=grant, after_end=after_end)
     generation = generations.start(plan)
     await generation.ready
-    record.upstream_attempts = generation.attempts
-    return stream(generations.log.read(generation.id, None), record, generations, settings)
+    return stream(
+        attempts_noted(generations.log.read(generation.id, None), generation, record), record, generations, settings
+    )
+
+
+async def attempts_noted(
+    batches: AsyncIterator[list[LoggedEvent]], generation: Generation, record: RequestRecord
+) -> AsyncIterator[list[LoggedEvent]]:
+    """The events, and the upstream attempts in the request's log line (known once the model has answered)."""
+    try:
+        async for batch in batches:
+            yield batch
+    finally:
+        record.upstream_attempts = generation.attempts
 
 
 @router.post(

@@ -1,9 +1,10 @@
 """The owner's side of a live answer: a task per generation, apart from any HTTP response.
 
 It opens the upstream (the chat core's retries included) while the turn's rows are inserted beside it, writes
-every batch of events to the event log, saves the text as it grows (at most about once a second, which also
-renews the owner's lease) and always saves the end: `done`, `stopped` (Stop), `error` (the model failed) or
-`interrupted` (this process shut down before the answer ended).
+`start` as soon as they are, then every batch of events to the event log, saves the text as it grows (at most
+about once a second, which also renews the owner's lease, from the rows' insert on: a first token may take a
+minute) and always saves the end: `done`, `stopped` (Stop), `error` (the model failed, or its stream ended
+without finishing) or `interrupted` (this process shut down before the answer ended).
 """
 
 import asyncio
@@ -64,8 +65,9 @@ class Plan:
 class Generation:
     id: str
     plan: Plan
-    # Set once the rows exist and the first token (or a failure before it) is known: the POST waits for this
-    # to choose its status, as the stateless routes do.
+    # Set once the rows exist and `start` is in the log (or with the failure to insert them: a 409, a 404):
+    # the POST waits for this to choose its status. What follows, failures before the first token included,
+    # are events.
     ready: asyncio.Future[None]
     task: asyncio.Task[None] | None = None
     attempts: int | None = None
@@ -150,22 +152,22 @@ class GenerationRunner:
             return
         # From here the rows exist: every way out saves an outcome, then tells readers (so a reader that sees
         # the end and reloads finds it saved).
-        await self.log.append(gid, [("start", start_event(plan))])
         outcome = Outcome(status="interrupted", content="")
         terminal: tuple[str, dict[str, Any]] | None = None
-        failed_early: ApiError | None = None
         opened: OpenedStream | None = None
-        saver: asyncio.Task[None] | None = None
+        # The lease is renewed while the owner lives, first token or not (a reasoning model, a long prompt on a
+        # CPU: tens of seconds before it): otherwise the sweeper would call a live answer interrupted.
+        saver = asyncio.create_task(self._save_as_it_grows(generation))
         try:
+            await self.log.append(gid, [("start", start_event(plan))])
+            self._settle(generation, None)
             try:
                 opened = await opening
             except ApiError as error:
                 outcome = Outcome("error", "", error_code=error.code, error_message=error.message)
-                terminal, failed_early = error_event(error), error
+                terminal = error_event(error)
                 return
             generation.attempts, generation.upstream = opened.attempts, opened.stream
-            self._settle(generation, None)
-            saver = asyncio.create_task(self._save_as_it_grows(generation))
             outcome, terminal = await self._relay(generation, opened)
         except asyncio.CancelledError:
             text = "".join(generation.text)
@@ -177,22 +179,20 @@ class GenerationRunner:
             else:
                 outcome = Outcome("interrupted", text, error_code=RESTARTING.code, error_message=RESTARTING.message)
                 terminal = error_event(RESTARTING)
-            failed_early = RESTARTING
         finally:
-            if saver is not None:
-                saver.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await saver
+            saver.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await saver
+            if opened is None:  # ended before the model answered (a Stop, a shutdown): close its request too
+                opening.cancel()
+                with contextlib.suppress(BaseException):
+                    opened = await opening
             if opened is not None:
                 await opened.stream.aclose()
-            await asyncio.shield(self._finish(generation, outcome, terminal, failed_early))
+            await asyncio.shield(self._finish(generation, outcome, terminal))
 
     async def _finish(
-        self,
-        generation: Generation,
-        outcome: Outcome,
-        terminal: tuple[str, dict[str, Any]] | None,
-        failed_early: ApiError | None,
+        self, generation: Generation, outcome: Outcome, terminal: tuple[str, dict[str, Any]] | None
     ) -> None:
         await self._save_end(generation, outcome)
         plan = generation.plan
@@ -200,7 +200,7 @@ class GenerationRunner:
         await self.limits.settle(plan.grant, used)
         if terminal is not None:
             await self.log.append(generation.id, [terminal])
-        self._settle(generation, failed_early)
+        self._settle(generation, RESTARTING)  # (ended before `start` reached the log: the POST answers 503)
         self.running.pop(generation.id, None)
         self.log.forget_stop(generation.id)
         telemetry.active_streams.add(-1)

@@ -256,10 +256,15 @@ function EditForm({
   );
 }
 
+/** From the moment the message is accepted to the first word: a reasoning model, or a long prompt on a CPU,
+ * can take a minute there, and Stop works all along. */
 function Thinking() {
   return (
-    <p className={styles.thinking} aria-label="The assistant is thinking">
-      <span aria-hidden="true">●●●</span>
+    <p className={styles.thinking} role="status" data-testid="thinking">
+      <span className={styles.dots} aria-hidden="true">
+        ●●●
+      </span>{' '}
+      Thinking…
     </p>
   );
 }
