@@ -24,6 +24,10 @@ export LOGIN_MAX_FAILURES_PER_ADDRESS=1000000
 # The load, fuzz and restart tests send hundreds of messages at once as one guest: per-user limits out of their
 # way (the limits test sets its own, and the unit tests cover them).
 export GUEST_REQUESTS_PER_MINUTE=1000000 GUEST_CONCURRENT_STREAMS=100000 GUEST_TOKENS_PER_DAY=2000000000
+# The same for what all guests share and what one address or user may create: the tests start hundreds of
+# guests and conversations from the one address (stack/test_client_address.py sets small caps for its run).
+export GUESTS_PER_ADDRESS_PER_DAY=1000000 GUEST_TOKENS_PER_DAY_TOTAL=1000000000000
+export CONVERSATIONS_CREATED_PER_MINUTE=1000000 IMPORTS_PER_HOUR=1000000
 # Accounts keep the product's rates, with a day's budget small enough that the browser's limits test brings it
 # low with four answers in flight (each reserves its max_tokens until it ends).
 export USER_TOKENS_PER_DAY=20000

@@ -34,7 +34,8 @@ timeout = 60
 # Idle keep-alive above nginx's upstream keepalive_timeout (60 s), so nginx closes idle connections first
 # and never sends a request on a connection the api is closing.
 keepalive = 75
-# Only nginx can reach the api (it is not published), so trust its X-Forwarded-* headers.
+# Whose X-Forwarded-For names the client: only the proxy's (nginx, which sets it to the address it saw). Empty by
+# default: a client that reaches the api directly is counted by its own address, whatever header it sends.
 forwarded_allow_ips = settings.FORWARDED_ALLOW_IPS
 
 # gunicorn's runtime control socket (gunicornc) is not used, and the non-root user has no home to put it in.

@@ -5,6 +5,7 @@ longest drain, the migrations before the api, unbuffered long-lived streams at t
 production, and nothing in a ConfigMap or Secret the api does not read."""
 
 import ast
+import ipaddress
 import re
 import shutil
 import subprocess
@@ -145,6 +146,35 @@ def test_the_way_in_streams_unbuffered_with_long_timeouts() -> None:
     env = {item["name"]: item["value"] for item in edge["containers"][0]["env"]}
     assert env["NGINX_API_SERVER"].startswith("api.chat.svc.cluster.local")
     assert edge["terminationGracePeriodSeconds"] > 300  # streams through it may last the read timeout
+
+
+def test_the_client_address_is_the_one_the_edge_saw(overlay: tuple[str, list[dict[str, Any]]]) -> None:
+    """The edge sets X-Forwarded-For to the address it settled on (never appends to the client's own), the api
+    trusts that header from private addresses only, and only the edge's pods can reach the api."""
+    edge_conf = EDGE_CONF.read_text()
+    assert "proxy_set_header X-Forwarded-For $remote_addr;" in edge_conf
+    assert "$proxy_add_x_forwarded_for" not in edge_conf
+    _, objects = overlay
+    edge = find(objects, "Deployment", "edge")["spec"]["template"]["spec"]["containers"][0]
+    trusted_by_edge = {item["name"]: item["value"] for item in edge["env"]}["NGINX_REAL_IP_FROM"]
+    assert ipaddress.ip_network(trusted_by_edge).is_private
+    proxies = find(objects, "ConfigMap", "chat-config")["data"]["FORWARDED_ALLOW_IPS"].split(",")
+    assert proxies and all(ipaddress.ip_network(proxy).is_private for proxy in proxies)
+    policy = find(objects, "NetworkPolicy", "api")["spec"]
+    assert policy["podSelector"]["matchLabels"] == {"app.kubernetes.io/name": "api"}
+    assert policy["policyTypes"] == ["Ingress"]
+    (rule,) = policy["ingress"]
+    assert rule["from"] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "edge"}}}]
+
+
+def test_compose_trusts_forwarding_from_nginx_alone() -> None:
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    api, nginx = compose["services"]["api"], compose["services"]["nginx"]
+    assert "ports" not in api  # only containers on the compose network reach it
+    proxies = api["environment"]["FORWARDED_ALLOW_IPS"].removeprefix("${FORWARDED_ALLOW_IPS:-").removesuffix("}")
+    assert all(ipaddress.ip_network(proxy).is_private for proxy in proxies.split(","))
+    assert nginx["environment"]["NGINX_REAL_IP_FROM"] == "${NGINX_REAL_IP_FROM:-unix:}"  # no peer names the client
+    assert "NGINX_REAL_IP_FROM=unix:" in (ROOT / "nginx/Dockerfile").read_text()
 
 
 def api_settings() -> set[str]:

@@ -58,6 +58,10 @@ def api_settings(emulator_url: str, **overrides: Any) -> Settings:
         "MAX_MESSAGE_CHARS": 2000,
         "MAX_BODY_BYTES": 20_000,
         "LOG_LEVEL": "INFO",
+        # Every test's guests come from one address and share one Redis: the caps across guests out of the way
+        # (test_guest_and_import_limits sets its own).
+        "GUESTS_PER_ADDRESS_PER_DAY": 1_000_000,
+        "GUEST_TOKENS_PER_DAY_TOTAL": 1_000_000_000_000,
     }
     return Settings(**{**base, **overrides})
 

@@ -25,6 +25,7 @@ from chat_api.telemetry.setup import Exporting, model_spans
 from chat_api.telemetry.setup import enabled as telemetry_enabled
 
 from .conftest import api_settings, chat, fresh_store, signed_in, sse_events, upstream_closed_after_leaving
+from .redis_server import restartable_redis
 
 SECRET_WORDS = "tangerine-submarine"
 
@@ -211,7 +212,8 @@ async def test_an_answer_written_to_redis_is_not_a_span_per_token(
     assert sse_events(response)[-1][0] == "done"
     trace = by_trace(list(spans.get_finished_spans()), response.headers["x-trace-id"])
     redis = [span for span in trace if dict(span.attributes or {}).get("db.system") == "redis"]
-    assert 1 <= len(redis) < 10, [span.name for span in redis]  # the limits' check and settlement, not 40 writes
+    # The limits' checks and settlements (the guest's own and all guests' budget), not 40 writes.
+    assert 1 <= len(redis) < 16, [span.name for span in redis]
 
 
 async def test_model_spans_off_leaves_the_model_out_of_traces_but_not_out_of_the_metrics(
@@ -231,3 +233,22 @@ async def test_model_spans_off_leaves_the_model_out_of_traces_but_not_out_of_the
         == usage["completion_tokens"]
     )
     assert model_diagnostics.are_model_diagnostics_enabled()  # as the running app set it, once the block ends
+
+
+async def test_all_guests_spend_today_is_a_gauge(
+    traced: tuple[str, InMemorySpanExporter, InMemoryMetricReader], emulator_url: str, postgres: Any
+) -> None:
+    """chat.guests.tokens.today: what all guests together have used today, against GUEST_TOKENS_PER_DAY_TOTAL
+    (a fresh Redis: no other test's guests in it). One meter provider per process, as for spans above."""
+    _, _, metrics = traced
+    with restartable_redis() as redis:
+        stores = {"DATABASE_URL": await postgres.new(), "REDIS_URL": redis.url}
+        settings = api_settings(emulator_url, OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:9", **stores)
+        unused = Exporting(SimpleSpanProcessor(InMemorySpanExporter()), InMemoryMetricReader())
+        with serve(create_app(settings, unused)) as url:
+            response = await answer_in_a_new_conversation(url, "ttft_ms=0 token_ms=0 tokens=5")
+            usage = next(data for event, data in sse_events(response) if event == "usage")
+            spent = usage["prompt_tokens"] + usage["completion_tokens"]
+            await eventually(
+                lambda: sums(metrics, "chat.guests.tokens.today").get("") == spent, what=f"the gauge at {spent}"
+            )

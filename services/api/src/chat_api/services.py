@@ -115,7 +115,7 @@ async def open_services(settings: Settings, exporting: telemetry.Exporting | Non
             store = GenerationStore(sessions, timedelta(seconds=settings.GENERATION_LEASE_S))
             redis = await stack.enter_async_context(open_redis(settings))
             log = await stack.enter_async_context(open_event_log(settings, redis))
-            limits = Limits(None if redis is None else Limiter(redis), settings)
+            limits = Limits(None if redis is None else Limiter(redis), settings, redis)
             runner = GenerationRunner(chat, store, log, limits)
             memory = Memory(upstream, sessions, settings, limits)
             sweeper = asyncio.create_task(sweep_forever(store, log), name="sweeper")

@@ -1,5 +1,6 @@
 """Configuration from the environment (and an optional .env), validated once at start."""
 
+import ipaddress
 import os
 import sys
 from functools import lru_cache
@@ -73,7 +74,11 @@ class Settings(DatabaseSettings):
     CORS_ALLOW_ORIGINS: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Comma-separated origins allowed by CORS; empty: CORS closed."
     )
-    FORWARDED_ALLOW_IPS: str = Field("*", description="Whose X-Forwarded-* headers to trust (only nginx reaches us).")
+    FORWARDED_ALLOW_IPS: str = Field(
+        "",
+        description="The proxy addresses or networks (comma-separated) whose X-Forwarded-For names the client; "
+        "empty: none, every limit counts the connecting address itself.",
+    )
     WEB_CONCURRENCY: int = Field(
         0, ge=0, le=64, description="gunicorn workers; 0: this machine's cores shared among API_REPLICAS."
     )
@@ -106,6 +111,16 @@ class Settings(DatabaseSettings):
     GUEST_TOKENS_PER_DAY: PositiveInt = Field(
         50_000, description="Model tokens (prompt and answer) a guest may spend a day (UTC)."
     )
+    GUESTS_PER_ADDRESS_PER_DAY: PositiveInt = Field(
+        20, description="New guest sessions one client address may start a day (UTC)."
+    )
+    GUEST_TOKENS_PER_DAY_TOTAL: PositiveInt = Field(
+        5_000_000, description="Model tokens all guests together may spend a day (UTC); accounts are not counted."
+    )
+    CONVERSATIONS_CREATED_PER_MINUTE: PositiveInt = Field(
+        30, description="Conversations a user may start a minute (imports apart)."
+    )
+    IMPORTS_PER_HOUR: PositiveInt = Field(10, description="Imports of kept conversations a user may make an hour.")
     USER_REQUESTS_PER_MINUTE: PositiveInt = Field(30, description="Messages an account may send a minute.")
     USER_CONCURRENT_STREAMS: PositiveInt = Field(4, description="Answers written for one account at once.")
     USER_TOKENS_PER_DAY: PositiveInt = Field(
@@ -177,6 +192,18 @@ class Settings(DatabaseSettings):
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("FORWARDED_ALLOW_IPS")
+    @classmethod
+    def _proxies_are_addresses(cls, value: str) -> str:
+        for entry in (part.strip() for part in value.split(",") if part.strip()):
+            if entry == "*":
+                raise ValueError("name the proxy's addresses or networks: '*' would let any client choose its own")
+            try:
+                ipaddress.ip_network(entry)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address or network (e.g. 10.0.0.0/8)") from None
         return value
 
     @field_validator("AZURE_OPENAI_API_KEY", mode="before")

@@ -6,8 +6,9 @@ from fastapi import APIRouter, Depends, Request, Response
 from chat_api.auth.deps import AuthServiceDep, CurrentUser, MaybeUser
 from chat_api.auth.schemas import Credentials, PasswordChange, SessionView, UserView
 from chat_api.auth.service import RefreshRaced, SignedIn
-from chat_api.http.deps import SettingsDep, require_json
+from chat_api.http.deps import ClientAddress, SettingsDep, require_json
 from chat_api.http.errors import ApiError, error_docs
+from chat_api.limits.deps import LimitsDep
 from chat_api.settings import Settings
 
 COOKIE = "chat_refresh"
@@ -54,8 +55,16 @@ def _forget(response: Response, settings: Settings) -> None:
     )
 
 
-@router.post("/guest", summary="Start a guest session: chat at once, no sign-up", status_code=201)
-async def guest(response: Response, auth: AuthServiceDep, settings: SettingsDep) -> SessionView:
+@router.post(
+    "/guest",
+    summary="Start a guest session: chat at once, no sign-up",
+    status_code=201,
+    responses=error_docs({429: "Too many guest sessions from this address today (`rate_limited`); see `Retry-After`."}),
+)
+async def guest(
+    response: Response, auth: AuthServiceDep, settings: SettingsDep, limits: LimitsDep, address: ClientAddress
+) -> SessionView:
+    await limits.admit_new_guest(address)
     return _keep(response, await auth.start_guest(), settings)
 
 
@@ -73,9 +82,8 @@ async def register(
 
 @router.post("/login", summary="Sign in with email and password", dependencies=[Depends(require_json)])
 async def login(
-    body: Credentials, request: Request, response: Response, auth: AuthServiceDep, settings: SettingsDep
+    body: Credentials, address: ClientAddress, response: Response, auth: AuthServiceDep, settings: SettingsDep
 ) -> SessionView:
-    address = request.client.host if request.client else "unknown"
     return _keep(response, await auth.sign_in(body.email, body.password, address), settings)
 
 

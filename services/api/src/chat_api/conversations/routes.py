@@ -25,6 +25,7 @@ from chat_api.conversations.schemas import (
 from chat_api.conversations.service import CURSOR_PATTERN, conversation_view
 from chat_api.http.deps import require_json
 from chat_api.http.errors import error_docs
+from chat_api.limits.deps import LimitsDep
 
 ERRORS = error_docs(
     {
@@ -51,10 +52,17 @@ async def list_conversations(
     return await service.page(user, cursor, limit)
 
 
-@router.post("", summary="Start a conversation", status_code=201, dependencies=JsonBody)
+@router.post(
+    "",
+    summary="Start a conversation",
+    status_code=201,
+    dependencies=JsonBody,
+    responses=error_docs({429: "Too many conversations started this minute (`rate_limited`); see `Retry-After`."}),
+)
 async def create_conversation(
-    body: NewConversation, user: CurrentUser, service: ConversationServiceDep
+    body: NewConversation, user: CurrentUser, service: ConversationServiceDep, limits: LimitsDep
 ) -> ConversationView:
+    await limits.admit_create(user)
     return await service.create(user, body.title)
 
 
@@ -63,8 +71,12 @@ async def create_conversation(
     summary="Bring in conversations a browser kept before they lived on the server",
     status_code=201,
     dependencies=JsonBody,
+    responses=error_docs({429: "Too many imports this hour (`rate_limited`); see `Retry-After`."}),
 )
-async def import_conversations(body: Import, user: CurrentUser, service: ConversationServiceDep) -> Imported:
+async def import_conversations(
+    body: Import, user: CurrentUser, service: ConversationServiceDep, limits: LimitsDep
+) -> Imported:
+    await limits.admit_import(user)
     return await service.import_many(user, body.conversations)
 
 

@@ -23,4 +23,11 @@ async def require_json(request: Request) -> None:
         raise ApiError(415, "unsupported_media_type", "Send the body as JSON (Content-Type: application/json).")
 
 
+async def _client_address(request: Request) -> str:
+    """The client's address, as every per-address limit counts it: the connecting peer's, or, when that peer
+    is a trusted proxy (FORWARDED_ALLOW_IPS, applied by the server before the app), the address it names."""
+    return request.client.host if request.client else "unknown"
+
+
 SettingsDep = Annotated[Settings, Depends(_settings)]
+ClientAddress = Annotated[str, Depends(_client_address)]

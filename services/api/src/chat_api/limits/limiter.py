@@ -121,6 +121,7 @@ class Grant:
     day: int
     reserved: int
     usage: Usage
+    guest_pool_day: int | None = None  # a guest's: the day its reservation was also taken from all guests' budget
 
 
 def keys(user_id: uuid.UUID) -> tuple[str, str, str]:

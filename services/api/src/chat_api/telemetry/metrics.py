@@ -26,6 +26,12 @@ stream_outcomes = _meter.create_counter(
 limit_refusals = _meter.create_counter(
     "chat.limit.refusals", unit="{request}", description="Sends refused by a per-user limit, by the limit."
 )
+guest_tokens_today = _meter.create_gauge(
+    "chat.guests.tokens.today",
+    unit="{token}",
+    description="Tokens all guests together have used today (UTC), running answers' reservations included: "
+    "GUEST_TOKENS_PER_DAY_TOTAL is their limit.",
+)
 active_streams = _meter.create_up_down_counter(
     "chat.streams.active", unit="{stream}", description="Answers being written now."
 )
