@@ -76,7 +76,9 @@ async def _answer(
     turn, chat = planned
     record = record_of(request)
     grant = await limits.admit(user, chat, record)
-    generation = generations.start(Plan(turn=turn, request=chat, request_id=record.request_id, grant=grant))
+    generation = generations.start(
+        Plan(turn=turn, request=chat, request_id=record.request_id, grant=grant, owner=user.user_id)
+    )
     await generation.ready
     record.upstream_attempts = generation.attempts
     return stream(generations.log.read(generation.id, None), record, generations, settings)

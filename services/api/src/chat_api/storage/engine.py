@@ -31,7 +31,20 @@ def create_engine(settings: DatabaseSettings) -> AsyncEngine:
         return engine
     engine = create_async_engine(url, pool_size=settings.DATABASE_POOL_SIZE, max_overflow=5)
     event.listen(engine.sync_engine.pool, "checkout", _discard_if_closed)
+    event.listen(engine.sync_engine, "do_connect", _connect_or_unreachable)
     return engine
+
+
+def _connect_or_unreachable(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+    """A new connection; a server that cannot take one (refused, no such host or socket, starting up or
+    shutting down, too slow) as SQLAlchemy's `OperationalError`, as a connection lost mid-statement already is.
+    The driver raises the socket's own error (an `OSError`), which would otherwise pass for a bug."""
+    try:
+        return dialect.connect(*cargs, **cparams)
+    except exc.DBAPIError:
+        raise
+    except (OSError, dialect.loaded_dbapi.Error) as error:  # TimeoutError is an OSError
+        raise exc.OperationalError("connecting to the database", None, error) from error
 
 
 def _discard_if_closed(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
