@@ -129,8 +129,8 @@ async def test_after_an_outage_the_sweeper_lets_live_owners_renew_their_leases_f
     api_server: ApiFactory, cluster: PrivateCluster, redis_url: str
 ) -> None:
     """No owner can renew its lease while the database is away: once it is back, an answer whose owner lives
-    (it renews every second, from 2.5 s after) must not be taken for a dead owner's by a sweeper that came
-    first (it sweeps every 2 s)."""
+    (it renews every second, from 2.5 s after: reconnecting on a busy machine) must not be taken for a dead
+    owner's by a sweeper that came first (it sweeps every 2 s: without waiting, always before)."""
     database = await Databases(cluster.url).new()
     engine = create_engine(api_settings("http://unused", DATABASE_URL=database))
     owner = GenerationStore(create_sessions(engine), lease=timedelta(seconds=2))

@@ -45,7 +45,8 @@ async def sweep_forever(store: GenerationStore, log: EventLog) -> None:
     told.
 
     While the database is away no owner can renew its lease, so when it is back every lease may have lapsed:
-    the owners still alive then get one lease to renew theirs before this sweeps again."""
+    the owners still alive (they retry every second) then get a lease and a sweep's interval to renew theirs
+    before this sweeps again."""
     away = False
     while True:
         await asyncio.sleep(SWEEP_EVERY_S)
@@ -53,7 +54,7 @@ async def sweep_forever(store: GenerationStore, log: EventLog) -> None:
             if away:
                 await store.reachable()
                 away = False
-                await asyncio.sleep(store.lease.total_seconds())
+                await asyncio.sleep(store.lease.total_seconds() + SWEEP_EVERY_S)
             swept = await store.sweep()
             for answer_id, saved in swept:
                 seen = await log.text_of(str(answer_id))

@@ -7,6 +7,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from chat_api.settings import DatabaseSettings
 
+CONNECT_TIMEOUT_S = 10.0
+
 
 class Sessions(async_sessionmaker[AsyncSession]):
     """Sessions on one engine: `sessions()` and `sessions.begin()` in a transaction, as usual, and
@@ -29,7 +31,11 @@ def create_engine(settings: DatabaseSettings) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    engine = create_async_engine(url, pool_size=settings.DATABASE_POOL_SIZE, max_overflow=5)
+    # A server that does not answer at all (a partition, a name that no longer resolves quickly) costs a
+    # request or a save this long, not asyncpg's default minute, before it is told the database is away.
+    engine = create_async_engine(
+        url, pool_size=settings.DATABASE_POOL_SIZE, max_overflow=5, connect_args={"timeout": CONNECT_TIMEOUT_S}
+    )
     event.listen(engine.sync_engine.pool, "checkout", _discard_if_closed)
     event.listen(engine.sync_engine, "do_connect", _connect_or_unreachable)
     return engine
