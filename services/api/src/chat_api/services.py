@@ -31,6 +31,7 @@ from chat_api.server import shutdown
 from chat_api.settings import Settings
 from chat_api.state import AppState
 from chat_api.storage.engine import create_engine, create_sessions
+from chat_api.storage.outage import is_unreachable
 from chat_api.storage.schema import prepare_schema
 from chat_api.telemetry import setup as telemetry
 
@@ -41,18 +42,29 @@ SWEEP_EVERY_S = 2.0
 async def sweep_forever(store: GenerationStore, log: EventLog) -> None:
     """Answers whose owner died are marked interrupted a few seconds after its lease lapsed, keeping every word
     their readers saw (the event log has what the last save missed), and their readers, wherever they are, are
-    told."""
+    told.
+
+    While the database is away no owner can renew its lease, so when it is back every lease may have lapsed:
+    the owners still alive (they retry every second) then get a lease and a sweep's interval to renew theirs
+    before this sweeps again."""
+    away = False
     while True:
         await asyncio.sleep(SWEEP_EVERY_S)
         try:
+            if away:
+                await store.reachable()
+                away = False
+                await asyncio.sleep(store.lease.total_seconds() + SWEEP_EVERY_S)
             swept = await store.sweep()
             for answer_id, saved in swept:
                 seen = await log.text_of(str(answer_id))
                 if seen is not None and len(seen) > len(saved):
                     await store.recover(answer_id, seen)
                 await log.interrupted(str(answer_id), error_event(INTERRUPTED))
-        except Exception:
-            logger.warning("could not sweep for interrupted answers", exc_info=True)
+        except Exception as error:
+            if not away:
+                logger.warning("could not sweep for interrupted answers", exc_info=not is_unreachable(error))
+            away = True
             continue
         if swept:
             logger.info("answers interrupted (their owner stopped)", extra={"fields": {"answers": len(swept)}})

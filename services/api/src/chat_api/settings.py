@@ -136,6 +136,11 @@ class Settings(DatabaseSettings):
     GENERATION_LEASE_S: PositiveInt = Field(
         10, description="An answer's owner renews its lease every second; past this, the answer is interrupted."
     )
+    GENERATION_SAVE_RETRY_S: PositiveInt = Field(
+        120,
+        description="How long an answer's owner retries saving its end while the database is out of reach (a "
+        "restart): its readers get its last event once it is saved. Past this, it is left to the sweeper.",
+    )
     GENERATION_KEEP_S: PositiveInt = Field(
         600, description="How long a finished answer's events stay replayable (then: from the database)."
     )

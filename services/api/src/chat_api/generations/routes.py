@@ -89,7 +89,9 @@ async def _answer(
             user, turn.conversation_id, planned.with_answer(outcome.content), chat.options.max_tokens
         )
 
-    plan = Plan(turn=turn, request=chat, request_id=record.request_id, grant=grant, after_end=after_end)
+    plan = Plan(
+        turn=turn, request=chat, request_id=record.request_id, grant=grant, after_end=after_end, owner=user.user_id
+    )
     generation = generations.start(plan)
     await generation.ready
     return stream(

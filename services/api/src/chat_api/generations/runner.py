@@ -12,6 +12,7 @@ import contextlib
 import logging
 import random
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -25,6 +26,7 @@ from chat_api.generations.store import GenerationStore, Outcome, Turn
 from chat_api.http.errors import ApiError
 from chat_api.limits.limiter import Grant
 from chat_api.limits.service import Limits
+from chat_api.storage.outage import is_unreachable
 from chat_api.telemetry import metrics as telemetry
 
 logger = logging.getLogger("chat_api.generations")
@@ -59,6 +61,7 @@ class Plan:
     grant: Grant | None = None  # what the user's limits reserved for it, settled when it ends
     # Told the saved outcome once the answer has ended and been settled (memory: a summary, if due).
     after_end: Callable[[Outcome], None] | None = None
+    owner: uuid.UUID | None = None  # the user it is for: its readers here are let in while the database is away
 
 
 @dataclass
@@ -269,8 +272,11 @@ class GenerationRunner:
         )
 
     async def _save_as_it_grows(self, generation: Generation) -> None:
-        """At most about once a second: the text so far, and the owner's lease renewed (also while silent)."""
+        """At most about once a second: the text so far, and the owner's lease renewed (also while silent).
+        A save that fails (the database restarting) is tried again a second later with all the text by then:
+        the answer streams on meanwhile, never waiting for a save."""
         saved = -1
+        failing = False
         assistant_id = generation.plan.turn.assistant_id
         # Answers started together (a burst of users) would all save in the same instant, every second, and
         # queue for the database's connections; each gets its own phase instead.
@@ -284,23 +290,46 @@ class GenerationRunner:
                 await asyncio.shield(
                     self.store.progress(assistant_id, "".join(generation.text) if size != saved else None)
                 )
-            except Exception:
-                logger.warning("could not save an answer's progress; retrying in a second", exc_info=True)
+            except Exception as error:
+                if not failing:  # once per outage, not every second of it for every answer
+                    logger.warning(
+                        "could not save an answer's progress; retrying every second",
+                        exc_info=not is_unreachable(error),
+                    )
+                failing = True
                 await asyncio.sleep(SAVE_EVERY_S)
                 continue
+            if failing:
+                logger.info("an answer's progress is saved again")
+                failing = False
             saved = size
             if time.perf_counter() - started > SAVE_EVERY_S:
                 logger.warning("saving an answer's progress took over a second")
             await asyncio.sleep(SAVE_EVERY_S)
 
     async def _save_end(self, generation: Generation, outcome: Outcome) -> None:
-        for attempt in range(3):
+        """The end, with all the text (kept in memory meanwhile): while the database is out of reach (a
+        restart), again and again for up to GENERATION_SAVE_RETRY_S; any other failure three times."""
+        loop = asyncio.get_running_loop()
+        give_up_at = loop.time() + self.chat.settings.GENERATION_SAVE_RETRY_S
+        wait, attempt = 0.1, 0
+        while True:
+            attempt += 1
             try:
                 await self.store.end(generation.plan.turn.assistant_id, outcome)
+                if attempt > 1:
+                    logger.info("an answer's end is saved (attempt %d)", attempt)
                 return
-            except Exception:
-                logger.warning("could not save an answer's end (attempt %d)", attempt + 1, exc_info=True)
-                await asyncio.sleep(0.5 * (attempt + 1))
+            except Exception as error:
+                unreachable = is_unreachable(error)
+                if attempt == 1 or not unreachable:
+                    logger.warning("could not save an answer's end (attempt %d)", attempt, exc_info=not unreachable)
+                if (attempt >= 3 and not unreachable) or loop.time() + wait > give_up_at:
+                    break
+            await asyncio.sleep(wait)
+            # Capped at the lease's renewal pace: once the database is back, the end is saved before a sweeper
+            # (which gives owners a lease to renew after an outage) could take the answer for a dead owner's.
+            wait = min(2 * wait, SAVE_EVERY_S)
         logger.error("an answer's end was not saved: its lease will lapse and it will read as interrupted")
 
     @staticmethod

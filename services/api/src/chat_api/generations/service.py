@@ -15,6 +15,7 @@ from chat_api.generations.turns import Repeat
 from chat_api.http.errors import ApiError
 from chat_api.storage.engine import Sessions
 from chat_api.storage.models import Conversation, Message
+from chat_api.storage.outage import is_unreachable
 from chat_api.telemetry import metrics as telemetry
 
 SNAPSHOT_POLL_S = 1.0
@@ -72,14 +73,25 @@ class Generations:
     ) -> AsyncIterator[list[LoggedEvent]]:
         """The answer's events after `after`: from its log while it has one (replay, then live), else from
         the database (a snapshot, then one a second until it ends)."""
-        message = await self.answer(identity, answer_id)
+        try:
+            message = await self.answer(identity, answer_id)
+        except Exception as error:
+            if not (is_unreachable(error) and self._written_here_for(identity, answer_id)):
+                raise
+            # The database is away (a restart), but this process writes the answer, for this user: its log has
+            # every event. (Any other answer is a 503 to retry, from the error handler.)
+            return self._from_log(answer_id, after)
         if after is not None and message.status == "streaming":
             telemetry.reader_resumed(message.model)
         # Still being written: the shared log has it, or will (its owner writes behind, so under load the first
         # events may not be there yet; the reader waits for them). Otherwise the log may have it still.
         if (self.log.shared and message.status == "streaming") or await self.log.known(str(answer_id)):
-            return self._from_log(message, after)
+            return self._from_log(message.id, after)
         return self._from_database(message)
+
+    def _written_here_for(self, identity: Identity, answer_id: uuid.UUID) -> bool:
+        generation = self.runner.running.get(str(answer_id))
+        return generation is not None and generation.plan.owner == identity.user_id
 
     async def repeat(self, identity: Identity, repeat: Repeat) -> AsyncIterator[list[LoggedEvent]]:
         return await self.events(identity, repeat.assistant_id, None)
@@ -91,13 +103,13 @@ class Generations:
         await self.runner.stop(str(answer_id))
         return "stopping"
 
-    async def _from_log(self, message: Message, after: str | None) -> AsyncIterator[list[LoggedEvent]]:
+    async def _from_log(self, answer_id: uuid.UUID, after: str | None) -> AsyncIterator[list[LoggedEvent]]:
         try:
-            async for batch in self.log.read(str(message.id), after):
+            async for batch in self.log.read(str(answer_id), after):
                 yield batch
         except EventLogUnavailable:
             async with self.sessions() as session:
-                fresh = await session.get(Message, message.id)
+                fresh = await session.get(Message, answer_id)
             if fresh is not None:
                 async for batch in self._from_database(fresh):
                     yield batch

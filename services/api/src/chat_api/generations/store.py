@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Table, bindparam, insert, update
+from sqlalchemy import Table, bindparam, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
 from chat_api.http.errors import ApiError
@@ -142,6 +142,11 @@ class GenerationStore:
                     updated_at=utcnow(),
                 )
             )
+
+    async def reachable(self) -> None:
+        """Raises while the database is out of reach."""
+        async with self.sessions.autocommit() as session:
+            await session.execute(select(literal(1)))
 
     async def sweep(self) -> list[tuple[uuid.UUID, str]]:
         """Answers whose owner stopped renewing its lease (its process died): `interrupted`, with what they

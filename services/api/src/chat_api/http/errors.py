@@ -7,10 +7,12 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
+from sqlalchemy import exc as db
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Match
 
+from chat_api.storage.outage import is_unreachable
 from chat_api.telemetry.traces import current_trace_id
 
 logger = logging.getLogger("chat_api.errors")
@@ -51,6 +53,15 @@ def error_response(status: int, code: str, message: str, headers: Mapping[str, s
     return JSONResponse({"error": detail}, status, headers=dict(headers or {}))
 
 
+def database_unavailable() -> ApiError:
+    return ApiError(
+        503,
+        "database_unavailable",
+        "Conversations cannot be read or saved right now. Please retry in a few seconds.",
+        {"Retry-After": "2"},
+    )
+
+
 def error_docs(descriptions: Mapping[int, str]) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` for error statuses, each with the envelope as its body."""
     return {status: {"model": ErrorEnvelope, "description": text} for status, text in descriptions.items()}
@@ -68,7 +79,8 @@ COMMON_ERRORS = error_docs(
         429: "Too many requests from this client (`rate_limited`); see `Retry-After`.",
         500: "A bug on our side (`internal_error`), logged with the request id.",
         502: "The model service failed before the first token (`upstream_*`).",
-        503: "The service is restarting or unavailable (`upstream_unavailable`); see `Retry-After`.",
+        503: "The service is restarting or unavailable (`upstream_unavailable`), or its database is out of reach "
+        "(`database_unavailable`); see `Retry-After`.",
         504: "The model service did not answer in time (`upstream_timeout`).",
     }
 )
@@ -134,6 +146,19 @@ async def _on_api_error(_: Request, exc: Exception) -> JSONResponse:
     return exc.response()
 
 
+async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
+    """The database out of reach (restarting, say) is a 503 to retry, not a bug: one line, no traceback."""
+    if not is_unreachable(exc):
+        return await _on_unexpected(request, exc)
+    logger.warning(
+        "the database is out of reach on %s %s: %s",
+        request.method,
+        request.url.path,
+        type(getattr(exc, "orig", None) or exc).__name__,
+    )
+    return database_unavailable().response()
+
+
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(500, "internal_error", "Something went wrong on our side. Please retry.")
@@ -143,4 +168,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
     app.add_exception_handler(ApiError, _on_api_error)
+    app.add_exception_handler(db.DBAPIError, _on_database_error)
+    app.add_exception_handler(db.DisconnectionError, _on_database_error)
     app.add_exception_handler(Exception, _on_unexpected)

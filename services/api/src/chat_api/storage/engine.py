@@ -7,6 +7,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from chat_api.settings import DatabaseSettings
 
+CONNECT_TIMEOUT_S = 10.0
+
 
 class Sessions(async_sessionmaker[AsyncSession]):
     """Sessions on one engine: `sessions()` and `sessions.begin()` in a transaction, as usual, and
@@ -29,9 +31,26 @@ def create_engine(settings: DatabaseSettings) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    engine = create_async_engine(url, pool_size=settings.DATABASE_POOL_SIZE, max_overflow=5)
+    # A server that does not answer at all (a partition, a name that no longer resolves quickly) costs a
+    # request or a save this long, not asyncpg's default minute, before it is told the database is away.
+    engine = create_async_engine(
+        url, pool_size=settings.DATABASE_POOL_SIZE, max_overflow=5, connect_args={"timeout": CONNECT_TIMEOUT_S}
+    )
     event.listen(engine.sync_engine.pool, "checkout", _discard_if_closed)
+    event.listen(engine.sync_engine, "do_connect", _connect_or_unreachable)
     return engine
+
+
+def _connect_or_unreachable(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+    """A new connection; a server that cannot take one (refused, no such host or socket, starting up or
+    shutting down, too slow) as SQLAlchemy's `OperationalError`, as a connection lost mid-statement already is.
+    The driver raises the socket's own error (an `OSError`), which would otherwise pass for a bug."""
+    try:
+        return dialect.connect(*cargs, **cparams)
+    except exc.DBAPIError:
+        raise
+    except (OSError, dialect.loaded_dbapi.Error) as error:  # TimeoutError is an OSError
+        raise exc.OperationalError("connecting to the database", None, error) from error
 
 
 def _discard_if_closed(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
