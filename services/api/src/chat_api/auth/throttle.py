@@ -59,7 +59,8 @@ async def count_attempt(session: AsyncSession, limits: LoginLimits, account: str
         counted: int | None = await session.scalar(_upsert(session, limits, key, limit, now))
         if counted is None:
             blocked_until = await session.scalar(select(LoginThrottle.blocked_until).where(LoginThrottle.key == key))
-            wait = (blocked_until - now).total_seconds() if blocked_until is not None else 1
+            # From now, not from `now`: the upsert may have waited for another attempt's row lock.
+            wait = (blocked_until - utcnow()).total_seconds() if blocked_until is not None else 1
             raise too_many(max(1, math.ceil(wait)))
 
 
