@@ -1,6 +1,8 @@
 """The schema: Alembic's migrations are the only way it changes, and they agree with the models."""
 
 import asyncio
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -8,7 +10,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import DateTime, String, Uuid, column, insert, inspect, table, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -54,6 +56,39 @@ async def test_upgrade_downgrade_upgrade_and_no_drift(kind: str, request: pytest
         assert current == head_revision()
         await connection.commit()
     await engine.dispose()
+
+
+@pytest.mark.parametrize("kind", ["postgres", "sqlite"])
+async def test_existing_accounts_get_their_email_key(kind: str, request: pytest.FixtureRequest, tmp_path: Any) -> None:
+    """0003: every account gets the key of its address; of two that already share one, the older keeps it."""
+    if kind == "postgres":
+        databases: Databases = request.getfixturevalue("postgres")
+        url = await databases.new(migrated=False)
+    else:
+        url = f"sqlite+aiosqlite:///{tmp_path / 'keys.db'}"
+    engine = create_async_engine(url)
+    users = table("users", column("id", Uuid()), column("email", String()), column("created_at", DateTime(True)))
+    rows = [
+        (1, "jo.doe@gmail.com"),
+        (2, "jodoe+news@googlemail.com"),  # a look-alike of the first, from before they were refused
+        (3, "ana+x@example.com"),
+        (4, None),  # a guest
+    ]
+    async with engine.connect() as connection:
+        await connection.run_sync(run, "upgrade", "0002")
+        for number, email in rows:
+            created = datetime(2026, 1, number, tzinfo=UTC)
+            await connection.execute(insert(users).values(id=uuid.UUID(int=number), email=email, created_at=created))
+        await connection.run_sync(run, "upgrade", "head")
+        keys = (await connection.execute(text("SELECT email, email_key FROM users ORDER BY created_at"))).all()
+        await connection.commit()
+    await engine.dispose()
+    assert [tuple(row) for row in keys] == [
+        ("jo.doe@gmail.com", "jodoe@gmail.com"),
+        ("jodoe+news@googlemail.com", None),
+        ("ana+x@example.com", "ana@example.com"),
+        (None, None),
+    ]
 
 
 async def test_a_connection_the_server_closed_is_replaced_before_use(postgres: Databases) -> None:

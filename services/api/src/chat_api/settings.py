@@ -101,9 +101,19 @@ class Settings(DatabaseSettings):
     AUTH_COOKIE_SECURE: bool = Field(
         True, description="Send the refresh cookie over HTTPS only (browsers also accept it from localhost)."
     )
-    LOGIN_WINDOW_S: PositiveInt = Field(900, description="The window in which failed sign-ins are counted.")
-    LOGIN_MAX_FAILURES_PER_ACCOUNT: PositiveInt = 5
-    LOGIN_MAX_FAILURES_PER_ADDRESS: PositiveInt = 20
+    LOGIN_WINDOW_S: PositiveInt = Field(900, description="The window in which sign-in attempts are counted.")
+    LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS: PositiveInt = Field(
+        5, description="Sign-in attempts at one account from one address before each next one waits."
+    )
+    LOGIN_MAX_FAILURES_PER_ACCOUNT: PositiveInt = Field(
+        100, description="Sign-in attempts at one account from anywhere before each next one waits."
+    )
+    LOGIN_MAX_FAILURES_PER_ADDRESS: PositiveInt = Field(
+        20, description="Sign-in attempts from one address, at any account, before each next one waits."
+    )
+    LOGIN_MAX_DELAY_S: int = Field(
+        300, ge=5, le=86_400, description="The longest wait between attempts past a limit (it doubles from 5 s)."
+    )
 
     # Per-user limits (need REDIS_URL; without it, none apply). Guests and full accounts apart.
     GUEST_REQUESTS_PER_MINUTE: PositiveInt = Field(10, description="Messages a guest may send a minute.")

@@ -17,9 +17,11 @@ COOKIE_PATH = "/api/auth"  # the browser sends the refresh token to the auth rou
 AUTH_ERRORS = error_docs(
     {
         401: "No session, a wrong password, or a token that is not valid (`unauthorized`).",
-        409: "The email has an account, or you are signed in to one (`conflict`).",
-        422: "A field is missing or malformed (`invalid_request`).",
-        429: "Too many failed sign-ins (`rate_limited`); see `Retry-After`.",
+        409: "The email (or a look-alike: case, a +tag, Gmail dots) has an account, or you are signed in to one "
+        "(`conflict`).",
+        422: "A field is missing or malformed, or the password is a commonly used one or the email "
+        "(`invalid_request`).",
+        429: "Too many sign-in attempts (`rate_limited`): wait `Retry-After` seconds (the wait grows).",
     }
 )
 

@@ -5,18 +5,16 @@ token presented again, later than a short leeway (two tabs refreshing at the sam
 the whole family is revoked and whoever holds it must sign in again.
 """
 
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Final
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chat_api.auth import passwords, throttle
-from chat_api.auth.schemas import EMAIL_PATTERN
+from chat_api.auth import emails, passwords, throttle
 from chat_api.auth.tokens import Identity, TokenSigner, hash_refresh_token, new_refresh_token, unauthorized
 from chat_api.http.errors import ApiError
 from chat_api.settings import Settings
@@ -24,7 +22,6 @@ from chat_api.storage.engine import Sessions
 from chat_api.storage.models import RefreshToken, User, utcnow
 
 REUSE_LEEWAY: Final = timedelta(seconds=10)
-_EMAIL = re.compile(EMAIL_PATTERN)
 
 
 class RefreshRaced(ApiError):
@@ -45,20 +42,17 @@ class SignedIn:
     refresh_token: str
 
 
-def normalise_email(email: str) -> str:
-    email = email.lower()  # as the schema's pattern says: white space is not trimmed, it is refused
-    if not _EMAIL.fullmatch(email) or any("\ud800" <= char <= "\udfff" for char in email):
-        raise ApiError(422, "invalid_request", "email: must be an email address")
-    return email
-
-
 class AuthService:
     def __init__(self, sessions: Sessions, signer: TokenSigner, settings: Settings) -> None:
         self.sessions = sessions
         self.signer = signer
         self.refresh_ttl = timedelta(days=settings.REFRESH_TOKEN_TTL_DAYS)
         self.limits = throttle.LoginLimits(
-            settings.LOGIN_WINDOW_S, settings.LOGIN_MAX_FAILURES_PER_ACCOUNT, settings.LOGIN_MAX_FAILURES_PER_ADDRESS
+            window_s=settings.LOGIN_WINDOW_S,
+            per_account_and_address=settings.LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS,
+            per_account=settings.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+            per_address=settings.LOGIN_MAX_FAILURES_PER_ADDRESS,
+            max_delay_s=settings.LOGIN_MAX_DELAY_S,
         )
 
     async def start_guest(self) -> SignedIn:
@@ -68,9 +62,10 @@ class AuthService:
             await session.flush()
             return await self._new_session(session, user, family_id=uuid.uuid4())
 
-    async def register(self, current: Identity | None, email: str, password: str) -> SignedIn:
+    async def register(self, current: Identity | None, email_given: str, password: str) -> SignedIn:
         """A full account: the current guest becomes one (keeping its conversations), or a new user."""
-        email = normalise_email(email)
+        email = emails.normalise(email_given)
+        await passwords.check_new_password(password, email.address)
         password_hash = await passwords.hash_password(password)
         try:
             async with self.sessions.begin() as session:
@@ -80,25 +75,31 @@ class AuthService:
                 if user is None:
                     user = User()
                     session.add(user)
-                user.email, user.password_hash, user.upgraded_at = email, password_hash, utcnow()
+                user.email, user.email_key = email.address, email.key
+                user.password_hash, user.upgraded_at = password_hash, utcnow()
                 await session.flush()
                 await self._revoke_all(session, user.id)  # the guest's sessions end; this one starts
                 return await self._new_session(session, user, family_id=uuid.uuid4())
         except IntegrityError:
-            raise ApiError(409, "conflict", "An account with this email exists. Sign in instead.") from None
+            raise ApiError(
+                409,
+                "conflict",
+                "An account with this email exists (or with one that differs only by case, a +tag or, at Gmail, "
+                "dots). Sign in instead.",
+            ) from None
 
-    async def sign_in(self, email: str, password: str, address: str) -> SignedIn:
-        email = normalise_email(email)
+    async def sign_in(self, email_given: str, password: str, address: str) -> SignedIn:
+        email = emails.normalise(email_given)
+        # Counted (and committed) before the slow password check, so concurrent guesses cannot pass the limit.
         async with self.sessions.begin() as session:
-            await throttle.check(session, self.limits, email, address)
-            user = await session.scalar(select(User).where(User.email == email))
+            await throttle.count_attempt(session, self.limits, email.key, address)
+        async with self.sessions() as session:
+            user = await _account_for(session, email)
         verified = await passwords.verify_password(password, user.password_hash if user else None)
         if user is None or not verified:
-            async with self.sessions.begin() as session:
-                await throttle.record_failure(session, self.limits, email, address)
             raise unauthorized("The email or the password is wrong.")
         async with self.sessions.begin() as session:
-            await throttle.forget_account(session, email)
+            await throttle.signed_in(session, self.limits, email.key, address)
             return await self._new_session(session, user, family_id=uuid.uuid4())
 
     async def refresh(self, token: str | None) -> SignedIn:
@@ -165,6 +166,7 @@ class AuthService:
             raise ApiError(409, "conflict", "A guest has no password: keep your chats by creating an account.")
         if not await passwords.verify_password(current, user.password_hash):
             raise ApiError(403, "forbidden", "The current password is wrong.")
+        await passwords.check_new_password(new, user.email or "")
         new_hash = await passwords.hash_password(new)
         async with self.sessions.begin() as session:
             await session.execute(update(User).where(User.id == user.id).values(password_hash=new_hash))
@@ -190,3 +192,11 @@ class AuthService:
         )
         identity = Identity(user.id, guest=user.is_guest)
         return SignedIn(identity, user.email, self.signer.issue(identity), self.signer.ttl_s, token)
+
+
+async def _account_for(session: AsyncSession, email: emails.Email) -> User | None:
+    """The account with this exact address, else the one with its key (a look-alike: a +tag, Gmail dots)."""
+    matches = (
+        await session.scalars(select(User).where(or_(User.email == email.address, User.email_key == email.key)))
+    ).all()
+    return next((user for user in matches if user.email == email.address), matches[0] if matches else None)

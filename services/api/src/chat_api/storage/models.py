@@ -65,6 +65,8 @@ class User(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     email: Mapped[str | None] = mapped_column(String(254), unique=True)  # stored lower-case
+    # One per mailbox (auth/emails.py): a look-alike of an address with an account cannot sign up again.
+    email_key: Mapped[str | None] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     upgraded_at: Mapped[datetime | None]
@@ -167,10 +169,11 @@ class AppSecret(Base):
 
 
 class LoginThrottle(Base):
-    """Failed sign-ins per account and per address, in a window: too many and sign-in waits."""
+    """Sign-in attempts under one key (auth/throttle.py), in a window: past its limit, sign-in waits a while."""
 
     __tablename__ = "login_throttle"
 
     key: Mapped[str] = mapped_column(String(320), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
     window_started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    blocked_until: Mapped[datetime | None]  # the next attempt under this key waits until then
