@@ -38,7 +38,7 @@ class Memory:
         STATELESS_SUMMARIES says so, and never stored."""
         settings = self.settings
         budget = history_budget(
-            settings.CONTEXT_WINDOW_TOKENS,
+            self.upstream.window.tokens,
             max_tokens or settings.DEFAULT_MAX_TOKENS,
             [settings.SYSTEM_PROMPT, message],
         )
@@ -109,7 +109,7 @@ class Memory:
         keep_from: int,
     ) -> str:
         started = time.perf_counter()
-        options = self.upstream.settings_class(max_tokens=self.settings.SUMMARY_MAX_TOKENS)
+        options = self.upstream.limited_to(self.settings.SUMMARY_MAX_TOKENS)
         previous = stored.content if stored is not None else None
         text = await summarize(self.upstream.chat, options, previous, turns[after:keep_from], turns[keep_from:])
         covered = (stored.covered_messages if stored is not None else 0) + keep_from - after
