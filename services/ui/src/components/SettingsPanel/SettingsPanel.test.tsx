@@ -1,4 +1,4 @@
-import { render, screen, waitFor } from '@testing-library/react';
+import { act, render, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
@@ -50,5 +50,24 @@ describe('the settings follow the model', () => {
       expect(api.answers).toHaveLength(1);
     });
     expect(api.latest().request).toEqual({ content: 'Think', options: { max_tokens: 300, reasoning_effort: 'high' } });
+  });
+});
+
+describe('a reasoning answer', () => {
+  it('says how many of its tokens were reasoning, as the usage event comes', async () => {
+    const api = fakeApi();
+    api.model = REASONING;
+    render(<App />);
+    await userEvent.setup().type(await screen.findByLabelText('Message'), 'Think{Enter}');
+    await waitFor(() => {
+      expect(api.answers).toHaveLength(1);
+    });
+    const answer = api.latest();
+    act(() => {
+      answer.delta('Done.');
+      answer.send('usage', { prompt_tokens: 10, completion_tokens: 37, total_tokens: 47, reasoning_tokens: 32 });
+    });
+    // As the usage event says it (a saved answer keeps its prompt and answer tokens only).
+    expect(await screen.findByText('47 tokens, 32 reasoning')).toBeInTheDocument();
   });
 });
