@@ -235,3 +235,20 @@ async def test_a_prompt_still_too_long_after_fitting_is_refused_once(reasoning_e
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid_request"
     assert [record.status for record in emulator.log.recent(tag)] == [400, 400]
+
+
+async def test_a_reasoning_deployments_summaries_take_max_completion_tokens(
+    reasoning_emulator: tuple[str, Emulator],
+) -> None:
+    """Memory's summary requests go to the same model: they too must not carry max_tokens."""
+    url, emulator = reasoning_emulator
+    settings = {"CONTEXT_WINDOW_TOKENS": 1024, "SUMMARY_MAX_TOKENS": 100, "STATELESS_SUMMARIES": True}
+    async with api_on(url, AZURE_OPENAI_DEPLOYMENT=REASONER, MODEL_REASONING=True, **settings) as http:
+        body, tag = chat("tokens=5", history=long_history(8))
+        response = await http.post("/api/chat/events", json=body)
+    assert response.status_code == 200
+    summaries = [record for record in emulator.log.recent() if record.summary and record.deployment == REASONER]
+    assert summaries and all(record.status == 200 for record in summaries)
+    assert summaries[-1].options["max_completion_tokens"] == 100 and "max_tokens" not in summaries[-1].options
+    (answer,) = emulator.log.recent(tag)
+    assert answer.status == 200
