@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 
 import styles from './App.module.css';
 import { AccountPanel } from './components/AccountPanel';
@@ -6,12 +6,14 @@ import { ChatWindow } from './components/ChatWindow';
 import { ConversationList } from './components/ConversationList';
 import { ImportOffer } from './components/ImportOffer';
 import { SettingsPanel } from './components/SettingsPanel';
+import { useModel } from './hooks/useModel';
 import { useUsage } from './hooks/useUsage';
 import { useConversation } from './hooks/useConversation';
 import { useConversations } from './hooks/useConversations';
 import { useLocalImport } from './hooks/useLocalImport';
 import { useSession } from './hooks/useSession';
 import { createApi } from './lib/api';
+import { optionsFor } from './lib/modelOptions';
 import { createSession } from './lib/session';
 import { loadOptions, saveOptions } from './lib/storage';
 import type { ChatOptions, ConversationSummary } from './types/chat';
@@ -67,7 +69,9 @@ export function App() {
     },
     [touched, setActiveId],
   );
-  const chat = useConversation({ api, conversationId: activeId, options, onChanged });
+  const model = useModel(api, account.user?.id ?? null);
+  const sent = useMemo(() => optionsFor(model, options), [model, options]);
+  const chat = useConversation({ api, conversationId: activeId, options: sent, onChanged });
   const usage = useUsage(api, account.user?.id ?? null, chat.streaming !== null);
   const importing = useLocalImport(api, () => void refresh());
 
@@ -164,7 +168,7 @@ export function App() {
           }}
           onLoadMore={() => void list.loadMore()}
         />
-        <SettingsPanel options={options} onChange={setOptions} />
+        <SettingsPanel options={options} onChange={setOptions} model={model} />
         <AccountPanel
           user={account.user}
           onRegister={account.register}

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from chat_api.auth import routes as auth_routes
+from chat_api.chat import model_routes
 from chat_api.chat import routes as chat_routes
 from chat_api.chat.openapi import document_limits
 from chat_api.conversations import routes as conversation_routes
@@ -69,5 +70,6 @@ def create_app(settings: Settings | None = None, exporting: telemetry.Exporting 
     app.include_router(conversation_routes.router)
     app.include_router(generation_routes.router)
     app.include_router(chat_routes.router)
+    app.include_router(model_routes.router)
     app.include_router(health.router)
     return app

@@ -20,6 +20,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 OPENAI_DEFAULT_BASE_URL: Final = "https://api.openai.com/v1"
+CONTEXT_WINDOW_FALLBACK: Final = 128_000  # when neither the settings nor the server say
 
 
 class DatabaseSettings(BaseSettings):
@@ -65,6 +66,16 @@ class Settings(DatabaseSettings):
     )
     OPENAI_API_KEY: SecretStr | None = Field(None, description="Unset or empty: none (local servers need none).")
     OPENAI_MODEL: str | None = Field(None, min_length=1, description="The model's name, e.g. gpt-4o-mini, llama3.2.")
+
+    # What the model takes (either provider)
+    MODEL_REASONING: bool = Field(
+        False,
+        description="The model reasons (Azure's o-series, the gpt-5 family): it is sent max_completion_tokens and "
+        "a reasoning effort, never max_tokens, temperature or top_p; its reasoning tokens count in usage.",
+    )
+    REASONING_EFFORT: Literal["low", "medium", "high"] | None = Field(
+        None, description="A reasoning model's effort when a request names none. Unset: the model's own default."
+    )
 
     # Server
     APP_HOST: str = "0.0.0.0"
@@ -160,8 +171,11 @@ class Settings(DatabaseSettings):
     MAX_MESSAGE_CHARS: PositiveInt = 32_000
 
     # Memory: what of a long conversation each prompt carries
-    CONTEXT_WINDOW_TOKENS: int = Field(
-        128_000, ge=1024, description="The model's context window: prompt and answer together."
+    CONTEXT_WINDOW_TOKENS: int | None = Field(
+        None,
+        ge=1024,
+        description="The model's context window: prompt and answer together. Unset: learnt at start from an "
+        f"OpenAI-compatible server that says it (llama.cpp, vLLM, Ollama), else {CONTEXT_WINDOW_FALLBACK}.",
     )
     MEMORY_SUMMARIES: bool = Field(
         True, description="Summarise the older turns that no longer fit the window. Off: leave them out."
@@ -226,7 +240,16 @@ class Settings(DatabaseSettings):
     def _empty_key_means_entra_id(cls, value: object) -> object:
         return None if value == "" else value
 
-    @field_validator("AUTH_SECRET", "REDIS_URL", "OPENAI_BASE_URL", "OPENAI_API_KEY", "OPENAI_MODEL", mode="before")
+    @field_validator(
+        "AUTH_SECRET",
+        "REDIS_URL",
+        "OPENAI_BASE_URL",
+        "OPENAI_API_KEY",
+        "OPENAI_MODEL",
+        "CONTEXT_WINDOW_TOKENS",
+        "REASONING_EFFORT",
+        mode="before",
+    )
     @classmethod
     def _empty_means_unset(cls, value: object) -> object:
         return None if value == "" else value

@@ -7,6 +7,7 @@ import math
 import uuid
 from collections.abc import Awaitable, Callable
 
+import orjson
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -14,7 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from emulator import protocol
+from emulator import models, protocol
 from emulator.directives import (
     MID_STREAM_FAULTS,
     AttemptCounter,
@@ -54,6 +55,33 @@ class Emulator:
         route = "azure-v1" if request.url.path.startswith("/openai/") else "openai"
         record = self.log.open(route, deployment="", client=request.client.host if request.client else None)
         return await self._complete(request, record, deployment=None)
+
+    # --- what the imitated server says about its model (the OpenAI-compatible route) ---------------------
+
+    def _names(self) -> list[str]:
+        return sorted(self.settings.deployment_names) or [self.settings.model]
+
+    async def models_list(self, _: Request) -> Response:
+        listed = models.models_list(self.settings.imitates, self._names(), self.settings.context_window)
+        if listed is None:
+            return Response(protocol.RESOURCE_NOT_FOUND, 404, media_type=JSON)
+        return JSONResponse(listed)
+
+    async def llama_cpp_props(self, _: Request) -> Response:
+        if self.settings.imitates != "llama.cpp":
+            return Response(protocol.RESOURCE_NOT_FOUND, 404, media_type=JSON)
+        return JSONResponse(models.llama_cpp_props(self._names()[0], self.settings.context_window))
+
+    async def ollama_show(self, request: Request) -> Response:
+        if self.settings.imitates != "ollama":
+            return Response(protocol.RESOURCE_NOT_FOUND, 404, media_type=JSON)
+        try:
+            name = orjson.loads(await request.body()).get("model")
+        except (orjson.JSONDecodeError, AttributeError):
+            name = None
+        if not isinstance(name, str) or not name:
+            return JSONResponse({"error": "model is required"}, 400)
+        return JSONResponse(models.ollama_show(name, self.settings.context_window))
 
     async def requests(self, request: Request) -> Response:
         if request.method == "DELETE":
@@ -106,9 +134,17 @@ class Emulator:
                 "top_p",
                 "stream",
                 "stream_options",
+                "reasoning_effort",
             },
             exclude_none=True,
         )
+        reasoning = deployment in self.settings.reasoning_names
+        prompt_tokens = count_prompt_tokens(messages)
+        try:
+            models.check_parameters(chat, reasoning)
+            models.check_context(self.settings.imitates, self.settings.context_window, prompt_tokens, chat.token_limit)
+        except models.Refusal as refusal:
+            return self._respond(record, refusal.status, refusal.body)
         record.attempt = self.attempts.next_attempt(deployment, body)
         fault = directive.fault
         if fault is not None and (directive.fail_times is None or record.attempt <= directive.fail_times):
@@ -122,7 +158,9 @@ class Emulator:
 
         length = directive.tokens or self.settings.reply_tokens
         last_text = messages[last_user] if last_user is not None else ""
-        limit = chat.token_limit
+        thinking = models.reasoning_tokens(chat) if reasoning else 0
+        # A reasoning model's reasoning comes out of max_completion_tokens first; the answer gets what is left.
+        limit = None if chat.token_limit is None else max(0, chat.token_limit - thinking)
         # Built only as far as the client's max_tokens (+1: a reply longer than the cut ends with `length`).
         if record.summary:
             texts = [message.text for message in chat.messages]
@@ -139,7 +177,7 @@ class Emulator:
         elif fault is Fault.EMPTY:
             tokens, ending = [], fault.value
         include_usage = chat.include_usage and fault is not Fault.NO_USAGE
-        reply = Reply(tokens, ending, count_prompt_tokens(messages), include_usage)
+        reply = Reply(tokens, ending, prompt_tokens, include_usage, thinking)
         completion = protocol.Completion(self.settings.model, chat.include_usage)
         pace = self._pace(directive, record.summary)
         if chat.stream:
@@ -221,7 +259,9 @@ class _NonStreamingReply:
             await send({"type": "http.response.body", "body": b""})
             return
         reason = {"drop": "stop", "no_finish": None}.get(reply.ending, reply.ending)
-        body = self.completion.body("".join(reply.tokens), reason, reply.prompt_tokens, len(reply.tokens))
+        body = self.completion.body(
+            "".join(reply.tokens), reason, reply.prompt_tokens, len(reply.tokens), reply.reasoning_tokens
+        )
         headers = [(b"content-type", JSON.encode()), (b"content-length", str(len(body)).encode())]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         if reply.ending == "drop":
@@ -284,6 +324,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ),
         Route("/openai/v1/chat/completions", AsgiEndpoint(emulator.openai_route), methods=["POST"]),
         Route("/v1/chat/completions", AsgiEndpoint(emulator.openai_route), methods=["POST"]),
+        Route("/v1/models", emulator.models_list, methods=["GET"]),
+        Route("/props", emulator.llama_cpp_props, methods=["GET"]),
+        Route("/api/show", emulator.ollama_show, methods=["POST"]),
         Route("/healthz", _health, methods=["GET"]),
         Route("/_emulator/requests", emulator.requests, methods=["GET", "DELETE"]),
     ]

@@ -27,7 +27,6 @@ IGNORED_PARAMETERS = frozenset(
         "prediction",
         "presence_penalty",
         "prompt_cache_key",
-        "reasoning_effort",
         "response_format",
         "safety_identifier",
         "seed",
@@ -78,6 +77,7 @@ class ChatCompletionRequest(BaseModel):
     temperature: float | None = Field(None, ge=0, le=2)
     top_p: float | None = Field(None, ge=0, le=1)
     n: int | None = Field(None, ge=1, le=1, description="The emulator answers with one choice only.")
+    reasoning_effort: object = None  # checked against the deployment's kind (models.check_parameters)
 
     @model_validator(mode="after")
     def _reject_unknown_parameters(self) -> "ChatCompletionRequest":
@@ -208,11 +208,13 @@ def rate_limited(api_version: str, retry_after: float) -> bytes:
 # --- completions --------------------------------------------------------------------------------------------
 
 
-def usage(prompt_tokens: int, completion_tokens: int) -> dict[str, Any]:
+def usage(prompt_tokens: int, answer_tokens: int, reasoning_tokens: int = 0) -> dict[str, Any]:
+    """As the service counts: `completion_tokens` includes the reasoning tokens, which its details break out."""
+    completion_tokens = answer_tokens + reasoning_tokens
     return {
         "completion_tokens": completion_tokens,
         "completion_tokens_details": {
-            "reasoning_tokens": 0,
+            "reasoning_tokens": reasoning_tokens,
             "accepted_prediction_tokens": 0,
             "rejected_prediction_tokens": 0,
             "audio_tokens": 0,
@@ -270,10 +272,12 @@ class Completion:
         filters = COMPLETION_FILTER_HIT if reason == "content_filter" else {}
         return self._chunk([_choice({}, reason, filters)])
 
-    def usage_chunk(self, prompt_tokens: int, completion_tokens: int) -> bytes:
-        return self._chunk([], usage=usage(prompt_tokens, completion_tokens))
+    def usage_chunk(self, prompt_tokens: int, answer_tokens: int, reasoning_tokens: int = 0) -> bytes:
+        return self._chunk([], usage=usage(prompt_tokens, answer_tokens, reasoning_tokens))
 
-    def body(self, text: str, reason: str | None, prompt_tokens: int, completion_tokens: int) -> bytes:
+    def body(
+        self, text: str, reason: str | None, prompt_tokens: int, answer_tokens: int, reasoning_tokens: int = 0
+    ) -> bytes:
         filters = COMPLETION_FILTER_HIT if reason == "content_filter" else COMPLETION_FILTER_OK
         message = {"content": text, "refusal": None, "role": "assistant"}
         return orjson.dumps(
@@ -293,7 +297,7 @@ class Completion:
                 "object": "chat.completion",
                 "prompt_filter_results": [{"prompt_index": 0, "content_filter_results": PROMPT_FILTER_OK}],
                 "system_fingerprint": self.fingerprint,
-                "usage": usage(prompt_tokens, completion_tokens),
+                "usage": usage(prompt_tokens, answer_tokens, reasoning_tokens),
             }
         )
 

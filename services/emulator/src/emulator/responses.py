@@ -42,6 +42,7 @@ class Reply:
     ending: str  # a finish reason (stop | length | content_filter), or "drop", "sse_error", "empty", "no_finish"
     prompt_tokens: int
     include_usage: bool
+    reasoning_tokens: int = 0  # a reasoning deployment's, spent before the answer
 
 
 async def _wait_for_disconnect(receive: Receive) -> None:
@@ -172,5 +173,5 @@ class CompletionStream:
             return
         tail = completion.finish_chunk(reply.ending)
         if reply.include_usage:
-            tail += completion.usage_chunk(reply.prompt_tokens, record.tokens_sent)
+            tail += completion.usage_chunk(reply.prompt_tokens, record.tokens_sent, reply.reasoning_tokens)
         await send({"type": "http.response.body", "body": tail + protocol.STREAM_DONE})

@@ -5,6 +5,7 @@ from functools import lru_cache
 from pydantic import Field, NonNegativeFloat, PositiveInt
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from emulator.models import Server
 from emulator.replies import Padding
 
 
@@ -30,6 +31,19 @@ class Settings(Pacing):
         description="Comma-separated deployment names; empty accepts any name (404 otherwise).",
     )
     model: str = Field("gpt-4o-2024-08-06", description="The model name reported in responses.")
+    reasoning_deployments: str = Field(
+        "",
+        description="Comma-separated deployment (or model) names that reason, as Azure's o-series and gpt-5 do: "
+        "they refuse max_tokens, temperature and top_p, and report reasoning tokens.",
+    )
+    context_window: PositiveInt | None = Field(
+        None, description="Refuse a prompt (and answer) longer than this, as the imitated server does. Unset: none."
+    )
+    imitates: Server = Field(
+        "azure",
+        description="Whose context-length refusal to send, and which server's endpoint reports the window on the "
+        "OpenAI-compatible route: azure (none), llama.cpp (/props), vllm (/v1/models), ollama (/api/show).",
+    )
     reply_tokens: PositiveInt | None = Field(
         None, description="Pad or cut every reply to this many tokens (benchmarks); unset: natural length."
     )
@@ -44,7 +58,15 @@ class Settings(Pacing):
 
     @property
     def deployment_names(self) -> frozenset[str]:
-        return frozenset(name.strip() for name in self.deployments.split(",") if name.strip())
+        return _names(self.deployments)
+
+    @property
+    def reasoning_names(self) -> frozenset[str]:
+        return _names(self.reasoning_deployments)
+
+
+def _names(listed: str) -> frozenset[str]:
+    return frozenset(name.strip() for name in listed.split(",") if name.strip())
 
 
 @lru_cache

@@ -4,6 +4,7 @@ import type {
   ConversationPage,
   ConversationSummary,
   MessagePage,
+  ModelsView,
   SessionInfo,
   UsageView,
   User,
@@ -93,6 +94,7 @@ export function createApi(session: Session) {
       }),
     me: () => json<User>('/api/me'),
     usage: () => json<UsageView>('/api/me/usage'),
+    models: () => json<ModelsView>('/api/models'),
   };
 }
 

@@ -64,6 +64,8 @@ export function loadOptions(): ChatOptions {
     const value = (stored as Record<string, unknown>)[key];
     if (typeof value === 'number' && Number.isFinite(value)) options[key] = value;
   }
+  const effort = (stored as Record<string, unknown>).reasoning_effort;
+  if (effort === 'low' || effort === 'medium' || effort === 'high') options.reasoning_effort = effort;
   return options;
 }
 

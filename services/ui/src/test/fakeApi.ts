@@ -1,6 +1,6 @@
 import { vi } from 'vitest';
 
-import type { ChatMessage, ConversationSummary, FinishReason, UsageView } from '../types/chat';
+import type { ChatMessage, ConversationSummary, FinishReason, ModelInfo, UsageView } from '../types/chat';
 import { errorResponse, sse } from './fakeFetch';
 
 let counter = 0;
@@ -122,6 +122,17 @@ export class FakeApi {
   readonly imported: string[] = [];
   nextFailure: Response | null = null;
   usage: UsageView = { limited: false };
+  model: ModelInfo = {
+    id: 'chat',
+    provider: 'azure',
+    reasoning: false,
+    options: ['max_tokens', 'temperature', 'top_p'],
+    reasoning_efforts: [],
+    default_reasoning_effort: null,
+    context_window: 128000,
+    max_output_tokens: 4096,
+    default_max_tokens: 1024,
+  };
   readonly calls: string[] = [];
 
   latest(): Answer {
@@ -189,6 +200,9 @@ export class FakeApi {
     }
     if (path === '/api/me/usage') {
       return json(this.usage);
+    }
+    if (path === '/api/models') {
+      return json({ models: [this.model] });
     }
     if (path === '/api/conversations/import') {
       const { conversations } = JSON.parse(init.body as string) as { conversations: { title: string }[] };

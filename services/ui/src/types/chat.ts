@@ -2,10 +2,33 @@
 
 export type Role = 'user' | 'assistant';
 
+export type ReasoningEffort = 'low' | 'medium' | 'high';
+
 export interface ChatOptions {
   max_tokens?: number;
   temperature?: number;
   top_p?: number;
+  reasoning_effort?: ReasoningEffort;
+}
+
+export type OptionName = keyof ChatOptions;
+
+/** `GET /api/models`: the model answers come from and the options it takes (a reasoning model: no temperature
+ * or top p, a reasoning effort instead). */
+export interface ModelInfo {
+  id: string;
+  provider: 'azure' | 'openai';
+  reasoning: boolean;
+  options: OptionName[];
+  reasoning_efforts: ReasoningEffort[];
+  default_reasoning_effort: ReasoningEffort | null;
+  context_window: number;
+  max_output_tokens: number;
+  default_max_tokens: number;
+}
+
+export interface ModelsView {
+  models: ModelInfo[];
 }
 
 export type FinishReason = 'stop' | 'length' | 'content_filter' | 'cancelled';
@@ -14,6 +37,7 @@ export interface Usage {
   prompt_tokens: number | null;
   completion_tokens: number | null;
   total_tokens?: number | null;
+  reasoning_tokens?: number | null; // part of completion_tokens (a reasoning model's)
 }
 
 export interface ErrorInfo {

@@ -47,8 +47,8 @@ class ServerSentEvents:
         match event:
             case TextDelta(text):
                 return b'event: delta\ndata: {"text":' + orjson.dumps(text) + b"}\n\n"
-            case TokenUsage(prompt, completion, total):
-                return sse("usage", {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": total})
+            case TokenUsage():
+                return sse("usage", event.payload())
             case Finished(reason):
                 return sse("done", {"finish_reason": reason})
             case Failed(error):

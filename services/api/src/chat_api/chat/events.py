@@ -15,8 +15,18 @@ class TextDelta:
 @dataclass(frozen=True, slots=True)
 class TokenUsage:
     prompt_tokens: int
-    completion_tokens: int
+    completion_tokens: int  # a reasoning model's reasoning tokens included (they are paid for as answer tokens)
     total_tokens: int
+    reasoning_tokens: int = 0
+
+    def payload(self) -> dict[str, int]:
+        """The `usage` event's data."""
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "total_tokens": self.total_tokens,
+            "reasoning_tokens": self.reasoning_tokens,
+        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -68,7 +68,7 @@ def document_limits(schema: dict[str, Any], settings: Settings) -> None:
     )
     request["history"].update(
         description="Earlier turns, oldest first. What does not fit the model's context window "
-        f"({settings.CONTEXT_WINDOW_TOKENS} tokens, the answer's included) is left out, newest kept. "
+        "(its `context_window` in GET /api/models, the answer's included) is left out, newest kept. "
         "System entries join the system message; turns are sent alternating from the user (two in a row from "
         "one side are merged, a leading assistant turn dropped).",
     )

@@ -104,7 +104,9 @@ class ChatStream:
                     usage = message.metadata.get("usage")
                     if usage is not None:
                         prompt, completion = usage.prompt_tokens or 0, usage.completion_tokens or 0
-                        await self._put(TokenUsage(prompt, completion, prompt + completion))
+                        details = usage.completion_tokens_details
+                        reasoning = (details.reasoning_tokens or 0) if details is not None else 0
+                        await self._put(TokenUsage(prompt, completion, prompt + completion, reasoning))
             if reason is None:
                 raise UpstreamIncomplete
             await self._put(Finished(reason))

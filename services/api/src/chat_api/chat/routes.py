@@ -94,7 +94,7 @@ async def chat_stream(
         "text/event-stream",
         SSE_EVENT,
         "Server-sent events, each with a JSON `data`: `start {request_id, model}`, `delta {text}`, "
-        "`usage {prompt_tokens, completion_tokens, total_tokens}`, `done {finish_reason}` "
+        "`usage {prompt_tokens, completion_tokens, total_tokens, reasoning_tokens}`, `done {finish_reason}` "
         "(stop | length | content_filter | cancelled), `error {code, message}`; comment heartbeats "
         "while the model is silent.",
         'event: start\ndata: {"request_id":"3f2a","model":"gpt-4o"}\n\n'

@@ -8,6 +8,7 @@ from chat_api.http.errors import ErrorDetail
 
 Role = Literal["user", "assistant", "system"]
 FinishReason = Literal["stop", "length", "content_filter", "cancelled"]
+ReasoningEffort = Literal["low", "medium", "high"]
 
 
 def _integral_float_to_int(value: object) -> object:
@@ -27,9 +28,14 @@ class Message(BaseModel):
 
 class Options(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)  # Python's json takes NaN
-    max_tokens: PositiveJsonInt | None = Field(None, description="Upper bound of the answer's length in tokens.")
-    temperature: float | None = Field(None, ge=0, le=2)
-    top_p: float | None = Field(None, gt=0, le=1)
+    max_tokens: PositiveJsonInt | None = Field(
+        None, description="Upper bound of the answer's length in tokens (a reasoning model's reasoning included)."
+    )
+    temperature: float | None = Field(None, ge=0, le=2, description="Not for a reasoning model (GET /api/models).")
+    top_p: float | None = Field(None, gt=0, le=1, description="Not for a reasoning model (GET /api/models).")
+    reasoning_effort: ReasoningEffort | None = Field(
+        None, description="A reasoning model only: how much it reasons before answering. Unset: the default."
+    )
 
 
 class ChatRequest(BaseModel):
@@ -70,8 +76,9 @@ class DeltaEvent(BaseModel):
 
 class UsageEvent(BaseModel):
     prompt_tokens: int
-    completion_tokens: int
+    completion_tokens: int = Field(description="The answer's tokens, a reasoning model's reasoning tokens included.")
     total_tokens: int
+    reasoning_tokens: int = Field(0, description="Of completion_tokens, those the model spent reasoning.")
 
 
 class DoneEvent(BaseModel):

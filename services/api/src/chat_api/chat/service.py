@@ -6,11 +6,15 @@ import random
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+import openai
+
+from chat_api.chat.context_window import window_in_refusal
 from chat_api.chat.events import Failed, Finished, Heartbeat, StreamEvent, TextDelta, UpstreamEvent
+from chat_api.chat.fit import fitted_to
 from chat_api.chat.reader import ChatStream
 from chat_api.chat.schemas import ChatRequest
 from chat_api.chat.upstream import Upstream, build_history, execution_settings
-from chat_api.chat.upstream_errors import is_retryable, retry_after_seconds, upstream_error
+from chat_api.chat.upstream_errors import context_exceeded, is_retryable, retry_after_seconds, upstream_error
 from chat_api.http.errors import ApiError
 from chat_api.settings import Settings
 
@@ -35,11 +39,15 @@ class ChatService:
 
     async def open(self, request: ChatRequest, heartbeats: bool) -> OpenedStream:
         """Start the completion and wait for its first token. Failures before it raise `ApiError` (a real
-        HTTP status can still be sent), after bounded retries of 429/5xx that honour Retry-After."""
+        HTTP status can still be sent), after bounded retries of 429/5xx that honour Retry-After, and one retry
+        with the prompt fitted to a smaller window if the server refused it as too long."""
         history = build_history(request, self.settings.SYSTEM_PROMPT)
         options = execution_settings(request, self.settings, self.upstream.settings_class)
         heartbeat_s = self.settings.HEARTBEAT_S if heartbeats else None
-        for attempt in range(1, self.settings.UPSTREAM_MAX_RETRIES + 2):
+        refitted = False
+        attempt = 0
+        while True:
+            attempt += 1
             source = self.upstream.chat.get_streaming_chat_message_contents(history, options)
             stream = ChatStream(source, heartbeat_s)
             try:
@@ -52,12 +60,38 @@ class ChatService:
                 raise
             except Exception as exc:
                 await stream.aclose()
-                wait = self._retry_wait(exc, attempt)
+                refusal = None if refitted else context_exceeded(exc)
+                if refusal is not None:
+                    refitted = True
+                    request = self._fitted(request, refusal)
+                    history = build_history(request, self.settings.SYSTEM_PROMPT)
+                    options = execution_settings(request, self.settings, self.upstream.settings_class)
+                    continue
+                wait = self._retry_wait(exc, attempt - refitted)
                 if wait is None:
                     raise exc if isinstance(exc, ApiError) else upstream_error(exc) from exc
                 logger.info("upstream failed before the first token; retry %d in %.2fs", attempt, wait)
                 await asyncio.sleep(wait)
-        raise AssertionError("unreachable: the last attempt raises or returns")  # pragma: no cover
+
+    def _fitted(self, request: ChatRequest, refusal: openai.APIStatusError) -> ChatRequest:
+        """The request cut to the window the server named, smaller than ours (it is remembered for the next
+        requests too); else to half of ours."""
+        window = self.upstream.window
+        assumed, named = window.tokens, window_in_refusal(refusal)
+        if named is not None and named < assumed:
+            window.lower_to(named)
+            smaller = named
+        else:
+            smaller = assumed // 2
+        fitted = fitted_to(request, smaller, self.settings.SYSTEM_PROMPT, self.settings.DEFAULT_MAX_TOKENS)
+        logger.warning(
+            "the model refused the prompt as too long; retrying once with %d of its %d history messages, "
+            "fitted to %d tokens",
+            len(fitted.history),
+            len(request.history),
+            smaller,
+        )
+        return fitted
 
     def _retry_wait(self, exc: BaseException, attempt: int) -> float | None:
         """Seconds to wait before retrying, or None when this failure must go to the client now."""

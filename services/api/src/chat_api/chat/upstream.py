@@ -19,6 +19,7 @@ from semantic_kernel.contents import AuthorRole, ChatHistory, ChatMessageContent
 
 from chat_api.chat import response_tracking
 from chat_api.chat.alternation import alternating
+from chat_api.chat.context_window import ContextWindow, learn_context_window
 from chat_api.chat.prompt_settings import AzureSettings, OpenAISettings
 from chat_api.chat.schemas import ChatRequest
 from chat_api.settings import Settings
@@ -34,6 +35,14 @@ class Upstream:
     chat: OpenAIChatCompletionBase
     model: str  # the Azure deployment, or the OpenAI model
     settings_class: type[OpenAIChatPromptExecutionSettings]
+    window: ContextWindow  # learnt at start; lowered if the server refuses a prompt as too long
+    reasoning: bool  # MODEL_REASONING: max_completion_tokens and a reasoning effort, no temperature or top_p
+
+    def limited_to(self, tokens: int) -> OpenAIChatPromptExecutionSettings:
+        """Settings for an answer of at most `tokens`, as this model takes that limit (the summaries')."""
+        if self.reasoning:
+            return self.settings_class(max_completion_tokens=tokens, reasoning_effort="low")
+        return self.settings_class(max_tokens=tokens)
 
 
 @asynccontextmanager
@@ -50,7 +59,14 @@ async def open_upstream(settings: Settings) -> AsyncIterator[Upstream]:
                 chat = OpenAIChatCompletion(ai_model_id=settings.model, async_client=client)
                 settings_class = OpenAISettings
         _load_what_the_first_request_would(client)
-        yield Upstream(chat=chat, model=settings.model, settings_class=settings_class)
+        window = await learn_context_window(settings)
+        yield Upstream(
+            chat=chat,
+            model=settings.model,
+            settings_class=settings_class,
+            window=window,
+            reasoning=settings.MODEL_REASONING,
+        )
 
 
 @asynccontextmanager
@@ -123,9 +139,11 @@ def build_history(request: ChatRequest, system_prompt: str) -> ChatHistory:
 def execution_settings(
     request: ChatRequest, settings: Settings, kind: type[OpenAIChatPromptExecutionSettings]
 ) -> OpenAIChatPromptExecutionSettings:
+    """What this model accepts: a reasoning model takes `max_completion_tokens` (its reasoning and its answer
+    together) and a reasoning effort, and refuses `max_tokens`, `temperature` and `top_p` (the request's options
+    were checked against that, see chat.capabilities)."""
     options = request.options
-    return kind(
-        max_tokens=options.max_tokens or settings.DEFAULT_MAX_TOKENS,
-        temperature=options.temperature,
-        top_p=options.top_p,
-    )
+    most = options.max_tokens or settings.DEFAULT_MAX_TOKENS
+    if settings.MODEL_REASONING:
+        return kind(max_completion_tokens=most, reasoning_effort=options.reasoning_effort or settings.REASONING_EFFORT)
+    return kind(max_tokens=most, temperature=options.temperature, top_p=options.top_p)

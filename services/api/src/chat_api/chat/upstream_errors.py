@@ -5,6 +5,7 @@ import math
 import openai
 from azure.core.exceptions import ClientAuthenticationError
 
+from chat_api.chat.context_window import is_context_exceeded
 from chat_api.http.errors import ApiError
 
 QUOTA_EXHAUSTED_AFTER_S = 3600  # an Azure Retry-After this long means the quota is gone, not a burst
@@ -38,7 +39,7 @@ def upstream_error(exc: BaseException) -> ApiError:
             return ApiError(502, "upstream_auth_failed", "The server could not sign in to the model service.")
         case openai.BadRequestError() if cause.code == "content_filter":
             return ApiError(400, "content_filtered", "The content filter blocked this message. Rephrase it.")
-        case openai.BadRequestError() if cause.code == "context_length_exceeded":
+        case openai.APIStatusError() if is_context_exceeded(cause):
             return ApiError(400, "invalid_request", "The conversation is too long for the model. Start anew.")
         case openai.APITimeoutError():
             return ApiError(504, "upstream_timeout", "The model service did not answer in time. Retry.")
@@ -49,6 +50,12 @@ def upstream_error(exc: BaseException) -> ApiError:
             return ApiError(502, "upstream_unavailable", "The model service is unavailable. Please retry.")
         case _:
             return ApiError(502, "upstream_error", "The model service failed to answer. Please retry.")
+
+
+def context_exceeded(exc: BaseException) -> openai.APIStatusError | None:
+    """The server's refusal of a prompt longer than its window, if `exc` is one."""
+    cause = _openai_cause(exc)
+    return cause if isinstance(cause, openai.APIStatusError) and is_context_exceeded(cause) else None
 
 
 def is_retryable(exc: BaseException) -> bool:

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends
 
+from chat_api.chat.capabilities import check_options
 from chat_api.chat.schemas import ChatRequest
 from chat_api.http.deps import SettingsDep
 from chat_api.http.errors import ApiError
@@ -30,6 +31,7 @@ def check_limits(body: ChatRequest, settings: Settings) -> None:
     max_tokens = body.options.max_tokens
     if max_tokens is not None and max_tokens > settings.MAX_OUTPUT_TOKENS:
         raise fail("options.max_tokens", f"must be at most {settings.MAX_OUTPUT_TOKENS}")
+    check_options(body.options, settings)
 
 
 async def valid_chat_request(body: ChatRequest, settings: SettingsDep) -> ChatRequest:

@@ -234,11 +234,9 @@ class GenerationRunner:
                             generation.first_token_s = time.perf_counter() - generation.started
                         generation.text.append(text)
                         events.append(("delta", {"text": text}))
-                    case TokenUsage(prompt, completion, total):
+                    case TokenUsage():
                         usage = event
-                        events.append(
-                            ("usage", {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": total})
-                        )
+                        events.append(("usage", event.payload()))
                     case Finished(reason):
                         await self.log.append(generation.id, events)
                         return self._outcome(generation, "done", usage, finish_reason=reason), (

@@ -8,6 +8,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat_api.auth.tokens import Identity
+from chat_api.chat.capabilities import check_options
 from chat_api.chat.schemas import ChatRequest, Options
 from chat_api.conversations.service import Thread, load_thread, title_from
 from chat_api.generations.store import Turn, busy, interrupted
@@ -55,6 +56,7 @@ def check_message(content: str, options: Options, settings: Settings) -> None:
         raise fail("content", "must not contain NUL characters")
     if options.max_tokens is not None and options.max_tokens > settings.MAX_OUTPUT_TOKENS:
         raise fail("options.max_tokens", f"must be at most {settings.MAX_OUTPUT_TOKENS}")
+    check_options(options, settings)
 
 
 def turns_of(branch: list[Message]) -> list[MemoryTurn]:

@@ -86,7 +86,7 @@ class Memory:
     def _budget(self, max_tokens: int | None, fixed: list[str]) -> int:
         settings = self.settings
         return history_budget(
-            settings.CONTEXT_WINDOW_TOKENS, max_tokens or settings.DEFAULT_MAX_TOKENS, [settings.SYSTEM_PROMPT, *fixed]
+            self.upstream.window.tokens, max_tokens or settings.DEFAULT_MAX_TOKENS, [settings.SYSTEM_PROMPT, *fixed]
         )
 
     async def _summarize(
@@ -112,7 +112,7 @@ class Memory:
         if keep_from <= after or turns[keep_from - 1].id is None:
             return
         # The request (instructions, transcript) and the summary must fit the window themselves.
-        request_room = int(settings.CONTEXT_WINDOW_TOKENS * (1 - ESTIMATE_MARGIN)) - settings.SUMMARY_MAX_TOKENS
+        request_room = int(self.upstream.window.tokens * (1 - ESTIMATE_MARGIN)) - settings.SUMMARY_MAX_TOKENS
         previous = stored.content if stored is not None else None
         text = transcript(previous, turns[after:keep_from], request_room - request_tokens(""))
         prompt = request_tokens(text)
@@ -123,7 +123,7 @@ class Memory:
             return
         started, used = time.perf_counter(), 0
         try:
-            options = self.upstream.settings_class(max_tokens=settings.SUMMARY_MAX_TOKENS)
+            options = self.upstream.limited_to(settings.SUMMARY_MAX_TOKENS)
             async with asyncio.timeout(settings.SUMMARY_TIMEOUT_S):
                 made = await summarize(self.upstream.chat, options, text)
             used = made.tokens if made.tokens is not None else prompt + message_tokens(made.text)

@@ -143,8 +143,13 @@ const Turn = memo(function Turn({ message, canAct, onRetry, onEdit, onShowBranch
         <Versions message={message} canAct={canAct} onShowBranch={onShowBranch} />
         {message.status === 'stopped' && <span className={styles.badge}>Stopped</span>}
         {message.usage?.completion_tokens != null && (
-          <span title={`prompt ${message.usage.prompt_tokens ?? '?'} + answer ${message.usage.completion_tokens}`}>
+          <span
+            title={`prompt ${message.usage.prompt_tokens ?? '?'} + answer ${message.usage.completion_tokens}${
+              message.usage.reasoning_tokens ? ` (${message.usage.reasoning_tokens} of them reasoning)` : ''
+            }`}
+          >
             {(message.usage.prompt_tokens ?? 0) + message.usage.completion_tokens} tokens
+            {message.usage.reasoning_tokens ? `, ${message.usage.reasoning_tokens} reasoning` : ''}
           </span>
         )}
         {message.content && finished && <CopyButton label="Copy answer" getText={() => message.content} />}

@@ -1,0 +1,41 @@
+"""What the configured model takes, and a request's options checked against it: a reasoning model (Azure's
+o-series, the gpt-5 family) refuses `temperature` and `top_p`, and only a reasoning model takes a reasoning
+effort. An option the model cannot honour is refused here with a 422 that says so, not sent upstream."""
+
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+from chat_api.chat.schemas import Options, ReasoningEffort
+from chat_api.http.errors import ApiError
+from chat_api.settings import Settings
+
+OptionName = Literal["max_tokens", "temperature", "top_p", "reasoning_effort"]
+REASONING_EFFORTS: tuple[ReasoningEffort, ...] = get_args(ReasoningEffort)
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    reasoning: bool
+    options: tuple[OptionName, ...]  # the request options this model takes
+    reasoning_efforts: tuple[ReasoningEffort, ...]
+    default_reasoning_effort: ReasoningEffort | None
+
+
+def capabilities(settings: Settings) -> Capabilities:
+    if settings.MODEL_REASONING:
+        return Capabilities(True, ("max_tokens", "reasoning_effort"), REASONING_EFFORTS, settings.REASONING_EFFORT)
+    return Capabilities(False, ("max_tokens", "temperature", "top_p"), (), None)
+
+
+def check_options(options: Options, settings: Settings) -> None:
+    """A 422 naming the first option set that the model does not take."""
+    taken = capabilities(settings).options
+    names: tuple[OptionName, ...] = ("temperature", "top_p", "reasoning_effort")
+    for name in names:
+        if getattr(options, name) is not None and name not in taken:
+            reason = (
+                "this model reasons (MODEL_REASONING) and does not take it; use options.reasoning_effort"
+                if settings.MODEL_REASONING
+                else "only a reasoning model takes it, and this one does not reason"
+            )
+            raise ApiError(422, "invalid_request", f"options.{name}: {reason}")
