@@ -5,6 +5,8 @@ tokens show in usage and count against the budget. The context window is learnt 
 
 Each test serves an emulator of its own, configured as the server it stands for."""
 
+import asyncio
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
@@ -199,10 +201,10 @@ async def test_a_server_that_does_not_say_gets_the_fallback(reasoning_emulator: 
     assert model["context_window"] == CONTEXT_WINDOW_FALLBACK
 
 
-def long_history(turns: int) -> list[dict[str, str]]:
-    """About 200 tokens a message (the emulator's count)."""
+def long_history(turns: int, words: int = 200) -> list[dict[str, str]]:
+    """About `words` tokens a message (the emulator's count)."""
     roles = ("user", "assistant")
-    return [{"role": roles[index % 2], "content": f"turn {index}: " + "word " * 200} for index in range(turns)]
+    return [{"role": roles[index % 2], "content": f"turn {index}: " + "word " * words} for index in range(turns)]
 
 
 @pytest.mark.parametrize("server", ["azure", "vllm", "llama.cpp"])
@@ -213,14 +215,14 @@ async def test_a_prompt_refused_as_too_long_is_fitted_and_sent_once_more(server:
         provider = "azure" if server == "azure" else "openai"
         settings = {**provider_settings(provider, url, "chat"), "CONTEXT_WINDOW_TOKENS": 100_000}
         async with api_on(url, **settings) as http:
-            body, tag = chat("tokens=5", history=long_history(12))
+            body, tag = chat("tokens=5", history=long_history(24, words=100))
             events = sse_events(await http.post("/api/chat/events", json=body))
-            again, again_tag = chat("tokens=5", history=long_history(12))
+            again, again_tag = chat("tokens=5", history=long_history(24, words=100))
             second = await http.post("/api/chat/events", json=again)
     assert [name for name, _ in events][-2:] == ["usage", "done"], events
     refused, fitted = emulator.log.recent(tag)
     assert (refused.status, fitted.status) == (400, 200)
-    assert refused.messages == 14  # system prompt, 12 turns, the message
+    assert refused.messages == 26  # system prompt, 24 turns, the message
     assert fitted.messages is not None and 2 < fitted.messages < refused.messages
     assert second.status_code == 200
     (direct,) = emulator.log.recent(again_tag)  # the window the refusal named is remembered
@@ -240,15 +242,25 @@ async def test_a_prompt_still_too_long_after_fitting_is_refused_once(reasoning_e
 async def test_a_reasoning_deployments_summaries_take_max_completion_tokens(
     reasoning_emulator: tuple[str, Emulator],
 ) -> None:
-    """Memory's summary requests go to the same model: they too must not carry max_tokens."""
+    """Memory's summary requests (made after an answer, as a conversation nears the window) go to the same
+    model: they too must not carry max_tokens."""
     url, emulator = reasoning_emulator
-    settings = {"CONTEXT_WINDOW_TOKENS": 1024, "SUMMARY_MAX_TOKENS": 100, "STATELESS_SUMMARIES": True}
+    settings = {"CONTEXT_WINDOW_TOKENS": 1024, "SUMMARY_MAX_TOKENS": 100}
     async with api_on(url, AZURE_OPENAI_DEPLOYMENT=REASONER, MODEL_REASONING=True, **settings) as http:
-        body, tag = chat("tokens=5", history=long_history(8))
-        response = await http.post("/api/chat/events", json=body)
-    assert response.status_code == 200
+        conversation = (await http.post("/api/conversations", json={})).json()["id"]
+        for number in range(12):
+            tag = uuid.uuid4().hex
+            content = f"Question {number} about the old harbour and its keepers\n@emulator tokens=40 tag={tag}"
+            response = await http.post(f"/api/conversations/{conversation}/messages", json={"content": content})
+            assert response.status_code == 200, response.text
+            assert sse_events(response)[-1][0] == "done"
+            if any(record.summary for record in emulator.log.recent()):
+                break
+        for _ in range(100):  # the summary runs after the answer, in the background
+            summaries = [record for record in emulator.log.recent() if record.summary]
+            if summaries and summaries[-1].ended_at is not None:
+                break
+            await asyncio.sleep(0.05)
     summaries = [record for record in emulator.log.recent() if record.summary and record.deployment == REASONER]
     assert summaries and all(record.status == 200 for record in summaries)
     assert summaries[-1].options["max_completion_tokens"] == 100 and "max_tokens" not in summaries[-1].options
-    (answer,) = emulator.log.recent(tag)
-    assert answer.status == 200
