@@ -1,0 +1,87 @@
+/**
+ * Bounds what the markdown renderer is given, so no answer can make it throw or stall. The parser and the
+ * tree-to-React steps recurse once per level of nesting: 3,000 nested blockquotes (`>>>…`) or list items
+ * (`- - - …`) overflow the stack ("Maximum call stack size exceeded"), and a run of thousands of `*` or `_`
+ * nests emphasis as deep, in time that grows with the square of the run.
+ *
+ * One pass over a block's lines, outside fenced code (as `splitBlocks` sees them):
+ * - a line's containers (`>` and list markers) beyond `MAX_NESTING` are escaped: the rest of the line is text;
+ * - a run of more than `MAX_DELIMITER_RUN` `*` or `_` is escaped, so it shows as written instead of nesting.
+ * Linear in the block's length, and a line's bound never depends on the lines after it, so a block that is
+ * still streaming is bounded the same way once it is finished. Ordinary markdown comes out unchanged.
+ */
+import { FENCE } from './markdownBlocks';
+
+export const MAX_NESTING = 20;
+export const MAX_DELIMITER_RUN = 16;
+
+const THEMATIC_BREAK = /^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$/;
+const LONG_DELIMITER_RUN = new RegExp(`\\*{${MAX_DELIMITER_RUN + 1},}|_{${MAX_DELIMITER_RUN + 1},}`, 'g');
+
+export function boundMarkdown(block: string): string {
+  if (!mayNeedBound(block)) return block;
+  let fence: string | null = null;
+  const lines = block.split(/(?<=\n)/);
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] ?? '';
+    const marker = FENCE.exec(line)?.[1];
+    if (marker && (fence === null || (marker[0] === fence[0] && marker.length >= fence.length))) {
+      fence = fence === null ? marker : null;
+      continue;
+    }
+    if (fence !== null || THEMATIC_BREAK.test(line.trimEnd())) continue;
+    lines[i] = escapeLongRuns(capNesting(line));
+  }
+  return lines.join('');
+}
+
+/** A cheap test that lets an ordinary block through untouched (most of them, on every frame). */
+function mayNeedBound(block: string): boolean {
+  LONG_DELIMITER_RUN.lastIndex = 0;
+  if (LONG_DELIMITER_RUN.test(block)) return true;
+  let markers = 0;
+  for (let i = 0; i < block.length; i++) {
+    const c = block.charCodeAt(i);
+    if (c === 10) markers = 0;
+    // '>', '-', '+', '*', and a digit (an ordered list's number)
+    else if (c === 62 || c === 45 || c === 43 || c === 42 || (c >= 48 && c <= 57)) {
+      if (++markers > MAX_NESTING) return true;
+    }
+  }
+  return false;
+}
+
+/** The line with a backslash before its container marker number `MAX_NESTING + 1`, if it has one. */
+function capNesting(line: string): string {
+  let i = 0;
+  let depth = 0;
+  for (;;) {
+    while (line[i] === ' ' || line[i] === '\t') i++;
+    const start = i;
+    let escapeAt: number;
+    if (line[i] === '>') {
+      escapeAt = i;
+      i += 1;
+    } else if ((line[i] === '-' || line[i] === '+' || line[i] === '*') && endsMarker(line, i + 1)) {
+      escapeAt = i;
+      i += 1;
+    } else {
+      const digits = /^\d{1,9}[.)]/.exec(line.slice(i, i + 10))?.[0];
+      if (!digits || !endsMarker(line, i + digits.length)) return line;
+      escapeAt = i + digits.length - 1; // `1\.` is text
+      i += digits.length;
+    }
+    depth += 1;
+    if (depth > MAX_NESTING) return `${line.slice(0, escapeAt)}\\${line.slice(escapeAt)}`;
+    if (i === start) return line;
+  }
+}
+
+function endsMarker(line: string, at: number): boolean {
+  const next = line[at];
+  return next === undefined || next === ' ' || next === '\t' || next === '\n' || next === '\r';
+}
+
+function escapeLongRuns(line: string): string {
+  return line.replace(LONG_DELIMITER_RUN, (run) => run.replace(/./g, '\\$&'));
+}
