@@ -21,10 +21,11 @@ from emulator.directives import (
     Directive,
     DirectiveError,
     Fault,
+    Scripted,
     parse_directive,
     split_directive,
 )
-from emulator.replies import is_summary_request, reply_tokens, summary_tokens
+from emulator.replies import echo_tokens, is_summary_request, quote_bomb_tokens, reply_tokens, summary_tokens
 from emulator.request_log import RequestLog, RequestRecord
 from emulator.responses import CompletionStream, HangResponse, InjectedDrop, LoggedResponse, Pace, Reply
 from emulator.settings import Settings, get_settings
@@ -123,6 +124,10 @@ class Emulator:
         if record.summary:
             texts = [message.text for message in chat.messages]
             tokens = summary_tokens(record.roles, texts, None if limit is None else limit + 1)
+        elif directive.reply is Scripted.ECHO:
+            tokens = echo_tokens(last_text)
+        elif directive.reply is Scripted.QUOTE_BOMB:
+            tokens = quote_bomb_tokens(directive.depth)
         else:
             tokens = reply_tokens(
                 messages, last_text, length, None if limit is None else limit + 1, self.settings.reply_padding
