@@ -33,18 +33,21 @@ describe('boundMarkdown', () => {
   });
 
   it('escapes list markers beyond the deepest nesting, bullets and numbers, mixed with quotes', () => {
-    expect(boundMarkdown('- '.repeat(100) + 'x')).toBe(`${'- '.repeat(MAX_NESTING)}\\${'- '.repeat(80)}x`);
-    expect(boundMarkdown('1. '.repeat(100))).toBe(`${'1. '.repeat(MAX_NESTING)}1\\.${' 1.'.repeat(79)} `);
-    expect(boundMarkdown('> * '.repeat(50))).toBe(`${'> * '.repeat(MAX_NESTING / 2)}\\${'> * '.repeat(40)}`);
+    const beyond = 100 - MAX_NESTING;
+    expect(boundMarkdown('- '.repeat(100) + 'x')).toBe(`${'- '.repeat(MAX_NESTING)}\\${'- '.repeat(beyond)}x`);
+    expect(boundMarkdown('1. '.repeat(100))).toBe(`${'1. '.repeat(MAX_NESTING)}1\\.${' 1.'.repeat(beyond - 1)} `);
+    expect(boundMarkdown('> * '.repeat(50))).toBe(
+      `${'> * '.repeat(MAX_NESTING / 2)}\\${'> * '.repeat(50 - MAX_NESTING / 2)}`,
+    );
   });
 
   it('bounds each line alone, so a line is bounded the same while it streams and after', () => {
     const line = '>'.repeat(50);
     const text = `${line}\nplain\n${line} end\n`;
-    const bounded = `${'>'.repeat(MAX_NESTING)}\\${'>'.repeat(30)}`;
+    const bounded = `${'>'.repeat(MAX_NESTING)}\\${'>'.repeat(50 - MAX_NESTING)}`;
     expect(boundMarkdown(text)).toBe(`${bounded}\nplain\n${bounded} end\n`);
     expect(boundMarkdown(`${line}\nplain\n${'>'.repeat(25)}`)).toBe(
-      `${bounded}\nplain\n${'>'.repeat(MAX_NESTING)}\\${'>'.repeat(5)}`,
+      `${bounded}\nplain\n${'>'.repeat(MAX_NESTING)}\\${'>'.repeat(25 - MAX_NESTING)}`,
     );
   });
 

@@ -12,7 +12,9 @@
  */
 import { FENCE } from './markdownBlocks';
 
-export const MAX_NESTING = 20;
+// Far below the depth that overflows the stack (hundreds), above what answers use (quotes of quotes of
+// quotes, lists four or five deep), and shallow enough that the indents fit the message column.
+export const MAX_NESTING = 12;
 export const MAX_DELIMITER_RUN = 16;
 
 const THEMATIC_BREAK = /^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$/;
