@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { boundMarkdown, MAX_DELIMITER_RUN, MAX_NESTING } from './boundMarkdown';
+import { boundMarkdown, MAX_DELIMITER_RUN, MAX_INLINE_DELIMITERS, MAX_NESTING } from './boundMarkdown';
 
 describe('boundMarkdown', () => {
   it('leaves ordinary markdown exactly as it is', () => {
@@ -58,6 +58,17 @@ describe('boundMarkdown', () => {
     const kept = `**${'*'.repeat(MAX_DELIMITER_RUN - 2)}x`;
     expect(boundMarkdown(kept)).toBe(kept);
     expect(boundMarkdown('*'.repeat(1000))).toBe('*'.repeat(1000)); // a thematic break, however long
+  });
+
+  it('shows every `*`, `_` and `[` of a block as written once it holds too many to parse in good time', () => {
+    const nested = `${'*a '.repeat(MAX_INLINE_DELIMITERS)}${'a* '.repeat(MAX_INLINE_DELIMITERS)}`;
+    expect(boundMarkdown(nested)).toBe(nested.replace(/\*/g, '\\*'));
+    const links = `* ${'[a](u) '.repeat(MAX_INLINE_DELIMITERS + 1)}`;
+    expect(boundMarkdown(links)).toBe(`* ${'\\[a](u) '.repeat(MAX_INLINE_DELIMITERS + 1)}`); // the list item stays
+    const within = '**a** '.repeat(MAX_INLINE_DELIMITERS / 2);
+    expect(boundMarkdown(within)).toBe(within);
+    const code = `\`\`\`\n${'*p '.repeat(1000)}\n\`\`\`\n**bold**\n`;
+    expect(boundMarkdown(code)).toBe(code); // delimiters in fenced code do not count
   });
 
   it('leaves fenced code alone, whatever it holds', () => {
