@@ -185,3 +185,16 @@ async def test_faults_apply_to_non_streaming_requests_too(azure: AsyncAzureOpenA
 
 async def wait_for_end(emulator: Emulator, tag: str) -> Any:
     return await request_ended(emulator.log, tag)
+
+
+@pytest.mark.parametrize(
+    ("directive", "expected"),
+    [
+        ("reply=quote_bomb", ">" * 3000 + " The bottom of a deep quote."),
+        ("reply=quote_bomb depth=5", ">>>>> The bottom of a deep quote."),
+        ("reply=echo", "> Say  *exactly*  this\n"),
+    ],
+)
+async def test_a_scripted_reply_is_streamed_exactly(azure: AsyncAzureOpenAI, directive: str, expected: str) -> None:
+    text, reason = await stream_text(azure, ask(directive, "> Say  *exactly*  this"))
+    assert (text, reason) == (expected, "stop")

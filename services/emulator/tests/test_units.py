@@ -3,8 +3,16 @@
 import pytest
 
 from emulator import replies
-from emulator.directives import AttemptCounter, DirectiveError, Fault, parse_directive, split_directive
-from emulator.replies import reply_for, reply_tokens
+from emulator.directives import (
+    MAX_QUOTE_DEPTH,
+    AttemptCounter,
+    DirectiveError,
+    Fault,
+    Scripted,
+    parse_directive,
+    split_directive,
+)
+from emulator.replies import echo_tokens, quote_bomb_tokens, reply_for, reply_tokens
 from emulator.tokens import count_prompt_tokens, count_tokens, tokenize
 
 
@@ -115,3 +123,24 @@ def test_only_the_tokens_a_client_can_be_sent_are_built(monkeypatch: pytest.Monk
     cut = reply_tokens([message], message, 400, limit=5)
     assert cut == whole[:5]
     assert tokenized == [natural]  # the reply's own text only: no padding was built
+
+
+def test_a_scripted_reply_is_chosen_by_directive() -> None:
+    _, pairs = split_directive("say this\n@emulator reply=quote_bomb depth=500")
+    directive = parse_directive("chat", pairs)
+    assert (directive.reply, directive.depth) == (Scripted.QUOTE_BOMB, 500)
+    assert parse_directive("chat", {"reply": "echo"}).reply is Scripted.ECHO
+    assert parse_directive("chat", {}).reply is None
+    with pytest.raises(DirectiveError, match="unknown emulator reply 'bomb'; known replies: echo, quote_bomb"):
+        parse_directive("chat", {"reply": "bomb"})
+    with pytest.raises(DirectiveError, match="over the limit"):
+        parse_directive("chat", {"reply": "quote_bomb", "depth": str(MAX_QUOTE_DEPTH + 1)})
+
+
+def test_echo_is_the_message_exactly_and_the_bomb_nests_depth_quotes() -> None:
+    message = "  *keep*  this\n\n>>> exactly  "
+    assert "".join(echo_tokens(message)) == message
+    bomb = quote_bomb_tokens(3000)
+    assert "".join(bomb) == ">" * 3000 + " The bottom of a deep quote."
+    assert len(bomb) > 3000 // 64  # streamed over many chunks, as a model would write it
+    assert "".join(quote_bomb_tokens(1)) == "> The bottom of a deep quote."

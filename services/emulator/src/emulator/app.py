@@ -22,10 +22,19 @@ from emulator.directives import (
     Directive,
     DirectiveError,
     Fault,
+    Scripted,
     parse_directive,
     split_directive,
 )
-from emulator.replies import carries_summary, is_summary_request, last_question, reply_tokens, summary_tokens
+from emulator.replies import (
+    carries_summary,
+    echo_tokens,
+    is_summary_request,
+    last_question,
+    quote_bomb_tokens,
+    reply_tokens,
+    summary_tokens,
+)
 from emulator.request_log import RequestLog, RequestRecord
 from emulator.responses import CompletionStream, HangResponse, InjectedDrop, LoggedResponse, Pace, Reply
 from emulator.settings import Settings, get_settings
@@ -165,6 +174,10 @@ class Emulator:
         if record.summary:
             texts = [message.text for message in chat.messages]
             tokens = summary_tokens(record.roles, texts, None if limit is None else limit + 1)
+        elif directive.reply is Scripted.ECHO:
+            tokens = echo_tokens(last_text)
+        elif directive.reply is Scripted.QUOTE_BOMB:
+            tokens = quote_bomb_tokens(directive.depth)
         else:
             tokens = reply_tokens(
                 messages, last_text, length, None if limit is None else limit + 1, self.settings.reply_padding

@@ -37,11 +37,19 @@ class Fault(StrEnum):
     NO_FINISH = "no_finish"  # `[DONE]` after `after` tokens, with no finish_reason (and no usage) before it
 
 
+class Scripted(StrEnum):
+    """A reply chosen by the test instead of the usual one (to check what a client makes of hostile text)."""
+
+    ECHO = "echo"  # exactly the user's last message, its directive lines removed
+    QUOTE_BOMB = "quote_bomb"  # `depth` nested blockquotes (`>>>…> …`), as a model can be made to write
+
+
 MID_STREAM_FAULTS = frozenset({Fault.DROP, Fault.CONTENT_FILTER, Fault.SSE_ERROR, Fault.NO_FINISH})
 # Anyone who can send the stack a chat message can send a directive: a reply's length is bounded, so that
 # no message can make the emulator build (and hold its event loop for) millions of tokens. Longer replies
 # for benchmarks come from the emulator's own setting (EMULATOR_REPLY_TOKENS), which only its operator sets.
 MAX_DIRECTIVE_TOKENS = 400
+MAX_QUOTE_DEPTH = 100_000  # bounded for the same reason (100 kB of `>`)
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,8 @@ class Directive:
     tokens_per_chunk: int | None = None
     summary_ms: float | None = None  # a summarisation request's wait before its first token (its ttft_ms)
     tag: str | None = None
+    reply: Scripted | None = None
+    depth: int = 3000
 
 
 class DirectiveError(ValueError):
@@ -77,8 +87,9 @@ _FIELD_TYPES: dict[str, type] = {
     "tokens_per_chunk": int,
     "summary_ms": float,
     "tag": str,
+    "depth": int,
 }
-assert set(_FIELD_TYPES) | {"fault"} == {f.name for f in fields(Directive)}
+assert set(_FIELD_TYPES) | {"fault", "reply"} == {f.name for f in fields(Directive)}
 
 
 def split_directive(text: str) -> tuple[str, dict[str, str]]:
@@ -101,10 +112,12 @@ def parse_directive(deployment: str, pairs: dict[str, str]) -> Directive:
     for key, raw in pairs.items():
         if key == "fault":
             values[key] = _parse_fault(raw)
+        elif key == "reply":
+            values[key] = _parse_scripted(raw)
         elif key in _FIELD_TYPES:
             values[key] = _parse_number(key, raw, _FIELD_TYPES[key])
         else:
-            known = ", ".join(["fault", *_FIELD_TYPES])
+            known = ", ".join(["fault", "reply", *_FIELD_TYPES])
             raise DirectiveError(f"unknown emulator directive key {key!r}; known keys: {known}")
     tokens = values.get("tokens")
     if tokens is not None and tokens > MAX_DIRECTIVE_TOKENS:
@@ -112,7 +125,18 @@ def parse_directive(deployment: str, pairs: dict[str, str]) -> Directive:
             f"emulator directive tokens={tokens} is over the limit of {MAX_DIRECTIVE_TOKENS}; "
             "for longer replies set EMULATOR_REPLY_TOKENS"
         )
+    depth = values.get("depth")
+    if depth is not None and depth > MAX_QUOTE_DEPTH:
+        raise DirectiveError(f"emulator directive depth={depth} is over the limit of {MAX_QUOTE_DEPTH}")
     return replace(directive, **values)
+
+
+def _parse_scripted(raw: str) -> Scripted:
+    try:
+        return Scripted(raw)
+    except ValueError:
+        known = ", ".join(kind.value for kind in Scripted)
+        raise DirectiveError(f"unknown emulator reply {raw!r}; known replies: {known}") from None
 
 
 def _parse_fault(raw: str) -> Fault:

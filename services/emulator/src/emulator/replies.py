@@ -164,6 +164,22 @@ def _fit_with_replies(text: str, length: int, topic: str, turn: int, rng: random
     return tokens[:length]
 
 
+QUOTE_BOMB_TEXT = " The bottom of a deep quote."
+QUOTE_BOMB_PIECE = 64  # `>` per token, so the bomb streams over several chunks as a model's would
+
+
+def echo_tokens(last_user_text: str) -> list[str]:
+    """The user's message (its directive lines already removed) exactly, as the reply."""
+    return tokenize(last_user_text)
+
+
+def quote_bomb_tokens(depth: int) -> list[str]:
+    """``depth`` nested blockquotes on one line, then a sentence: text a model can be made to write, that
+    overflows a recursive markdown renderer's stack."""
+    pieces = [">" * min(QUOTE_BOMB_PIECE, depth - start) for start in range(0, depth, QUOTE_BOMB_PIECE)]
+    return [*pieces, *tokenize(QUOTE_BOMB_TEXT)]
+
+
 # A summarisation request: its instructions are a system message so begun, either first with the transcript
 # as the user's message ("User: ..." and "Assistant: ..." paragraphs), or last after the turns themselves.
 SUMMARY_REQUEST_PREFIX = "Summarize"

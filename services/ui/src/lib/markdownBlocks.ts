@@ -7,7 +7,7 @@
  * lists that sit one after another (numbering carries on: CommonMark keeps each item's start number), and a
  * reference-style link defined in another block is not resolved. Model output rarely depends on either.
  */
-const FENCE = /^ {0,3}(`{3,}|~{3,})/;
+export const FENCE = /^ {0,3}(`{3,}|~{3,})/;
 
 export function splitBlocks(text: string): string[] {
   const blocks: string[] = [];

@@ -2,6 +2,7 @@ import { memo, useRef, useSyncExternalStore, type ComponentPropsWithoutRef } fro
 import ReactMarkdown, { type Components } from 'react-markdown';
 import remarkGfm from 'remark-gfm';
 
+import { boundMarkdown } from '../../lib/boundMarkdown';
 import { splitBlocks } from '../../lib/markdownBlocks';
 import { CopyButton } from '../CopyButton';
 import { grammarsLoaded, onGrammarLoaded, rehypeHighlightOnDemand } from './highlight';
@@ -53,12 +54,12 @@ function hasCode(block: string): boolean {
  * GitHub-flavoured markdown with highlighted code. Raw HTML from the model is shown as text, never rendered
  * (react-markdown has no raw-HTML plugin here), and unsafe link protocols are dropped by its URL filter.
  * Memoised on its text (and, for code, the grammars loaded): a block that has stopped growing is not parsed
- * again.
+ * again. The parser sees the block with its nesting bounded (see `boundMarkdown`).
  */
 const MarkdownBlock = memo(function MarkdownBlock({ text }: { text: string; grammars: number }) {
   return (
     <ReactMarkdown remarkPlugins={remarkPlugins} rehypePlugins={rehypePlugins} components={components}>
-      {text}
+      {boundMarkdown(text)}
     </ReactMarkdown>
   );
 });

@@ -2,6 +2,7 @@ import { render, screen, waitFor } from '@testing-library/react';
 import { createRef } from 'react';
 import { describe, expect, it } from 'vitest';
 
+import { MAX_NESTING } from '../../lib/boundMarkdown';
 import type { ChatMessage, MemorySummary } from '../../types/chat';
 import { MessageList } from './MessageList';
 
@@ -101,5 +102,31 @@ describe('MessageList', () => {
     renderMessages([message('user', '# not a heading <b>x</b>')]);
     expect(screen.queryByRole('heading')).not.toBeInTheDocument();
     expect(screen.getByText('# not a heading <b>x</b>')).toBeInTheDocument();
+  });
+
+  // Each of these overflowed the renderer's stack ("Maximum call stack size exceeded") before its nesting
+  // was bounded, and with no error boundary took the whole app down.
+  it.each([
+    ['3,000 nested blockquotes', '>'.repeat(3000) + ' deep', 'blockquote'],
+    ['3,000 spaced blockquotes', '> '.repeat(3000) + 'deep', 'blockquote'],
+    ['3,000 nested list items', '- '.repeat(3000) + 'deep', 'ul'],
+    ['3,000 nested numbered items', '1. '.repeat(3000) + 'deep', 'ol'],
+  ])('renders %s as markdown, nested no deeper than the bound', async (_name, bomb, element) => {
+    const { container } = renderAnswer(bomb);
+    const rendered = `[data-testid="assistant-turn"] ${element}`; // not the message list's own <ol>
+    await waitFor(() => {
+      expect(container.querySelector(rendered)).not.toBeNull();
+    });
+    expect(container.querySelectorAll(rendered)).toHaveLength(MAX_NESTING);
+    expect(container.querySelector('[data-fallback]')).toBeNull();
+    expect(container.textContent).toContain('deep');
+  });
+
+  it('shows a run of 10,000 `*` as written instead of 5,000 nested emphases', async () => {
+    const { container } = renderAnswer(`${'*'.repeat(10_000)}x${'*'.repeat(10_000)}`);
+    await waitFor(() => {
+      expect(container.querySelector('p')?.textContent).toContain(`${'*'.repeat(10_000)}x`);
+    });
+    expect(container.querySelector('em, strong')).toBeNull();
   });
 });

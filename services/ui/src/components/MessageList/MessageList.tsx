@@ -1,4 +1,5 @@
 import { Fragment, memo, Suspense, useState, type DOMAttributes, type Ref } from 'react';
+import { ErrorBoundary } from 'react-error-boundary';
 
 import type { ChatMessage, MemorySummary } from '../../types/chat';
 import { CopyButton } from '../CopyButton';
@@ -56,7 +57,11 @@ export function MessageList({
             {summary && markAfter === null && <SummaryMark summary={summary} />}
             {messages.map((message) => (
               <Fragment key={message.id}>
-                <Turn message={message} canAct={canAct} {...actions} />
+                {/* A message that fails to render (an answer built to break the renderer) shows as plain text
+                    alone: the other messages, the input and the rest of the app go on. */}
+                <ErrorBoundary fallbackRender={() => <PlainTurn message={message} />}>
+                  <Turn message={message} canAct={canAct} {...actions} />
+                </ErrorBoundary>
                 {summary && message.id === markAfter && <SummaryMark summary={summary} />}
               </Fragment>
             ))}
@@ -77,6 +82,25 @@ function SummaryMark({ summary }: { summary: MemorySummary }) {
         </summary>
         <p className={styles.summaryText}>{summary.content}</p>
       </details>
+    </li>
+  );
+}
+
+/** A message that could not be rendered: its text exactly as written, and a note that says so. */
+function PlainTurn({ message }: { message: ChatMessage }) {
+  const user = message.role === 'user';
+  return (
+    <li
+      className={`${styles.turn} ${user ? styles.user : styles.assistant}`}
+      aria-label={user ? 'You' : 'Assistant'}
+      data-testid={user ? 'user-turn' : 'assistant-turn'}
+      data-status={message.status}
+      data-id={message.id}
+      data-chars={message.content.length}
+      data-fallback="plain-text"
+    >
+      <p className={styles.plainText}>{message.content}</p>
+      <p className={styles.notice}>This message could not be formatted, so it is shown as plain text.</p>
     </li>
   );
 }
