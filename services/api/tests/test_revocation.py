@@ -100,16 +100,27 @@ async def test_a_guest_signing_out_ends_its_token(api_server: ApiFactory, databa
             assert_unauthorized(await guest.get("/api/me", headers=bearer(token)))
 
 
-async def test_a_guest_that_registers_ends_its_guest_token(api_server: ApiFactory, database: dict[str, str]) -> None:
+async def test_a_guest_that_registers_goes_on_in_the_same_session(
+    api_server: ApiFactory, database: dict[str, str]
+) -> None:
+    """The guest's session becomes the account's: its access token goes on (not signed out by signing up),
+    its old refresh token is spent, and signing out then ends the token."""
     with api_server(AUTH_SECRET=SECRET, AUTH_COOKIE_SECURE=False, **database) as url:
         async with clients(url) as (http,):
             guest = (await http.post("/api/auth/guest")).json()["access_token"]
+            guest_cookie = http.cookies["chat_refresh"]
             registered = await http.post(
                 "/api/auth/register", json={"email": "gu@example.com", "password": PASSWORD}, headers=bearer(guest)
             )
             assert registered.status_code == 201
+            me = await http.get("/api/me", headers=bearer(guest))
+            assert me.status_code == 200 and me.json()["email"] == "gu@example.com"
+            async with clients(url) as (thief,):
+                thief.cookies.set("chat_refresh", guest_cookie, path="/api/auth")
+                assert_unauthorized(await thief.post("/api/auth/refresh"))
+            assert (await http.post("/api/auth/logout")).status_code == 204
             assert_unauthorized(await http.get("/api/me", headers=bearer(guest)))
-            assert (await http.get("/api/me", headers=bearer(registered.json()["access_token"]))).status_code == 200
+            assert_unauthorized(await http.get("/api/me", headers=bearer(registered.json()["access_token"])))
 
 
 # --- two processes: one database, one Redis -------------------------------------------------------------------

@@ -90,11 +90,24 @@ class AuthService:
                     session.add(user)
                 user.email, user.password_hash, user.upgraded_at = email, password_hash, utcnow()
                 await session.flush()
-                await self._end_every_session(session, user)  # the guest's sessions end; this one starts
-                signed_in = await self._new_session(session, user, family_id=uuid.uuid4())
+                # The guest's session goes on as the account's (its access token too), with a new refresh
+                # token; any other session of the guest ends.
+                family = current.session_id if current is not None and current.user_id == user.id else uuid.uuid4()
+                ended = set(
+                    await session.scalars(
+                        select(RefreshToken.family_id).where(
+                            RefreshToken.user_id == user.id,
+                            RefreshToken.revoked_at.is_(None),
+                            RefreshToken.family_id != family,
+                        )
+                    )
+                )
+                await self._revoke_all(session, user.id)
+                signed_in = await self._new_session(session, user, family_id=family)
         except IntegrityError:
             raise ApiError(409, "conflict", "An account with this email exists. Sign in instead.") from None
-        await self.revocations.user_changed(signed_in.identity.user_id)
+        for other in ended:
+            await self.revocations.session_ended(other)
         return signed_in
 
     async def sign_in(self, email: str, password: str, address: str) -> SignedIn:
@@ -228,13 +241,16 @@ class AuthService:
                 await throttle.forget_account(session, user.email)
         await self.revocations.user_changed(identity.user_id)
 
-    async def _end_every_session(self, session: AsyncSession, user: User) -> None:
-        """Every refresh token revoked and the token epoch moved on: every access token issued so far ends."""
+    async def _revoke_all(self, session: AsyncSession, user_id: uuid.UUID) -> None:
         await session.execute(
             update(RefreshToken)
-            .where(RefreshToken.user_id == user.id, RefreshToken.revoked_at.is_(None))
+            .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
             .values(revoked_at=utcnow())
         )
+
+    async def _end_every_session(self, session: AsyncSession, user: User) -> None:
+        """Every refresh token revoked and the token epoch moved on: every access token issued so far ends."""
+        await self._revoke_all(session, user.id)
         await session.execute(update(User).where(User.id == user.id).values(token_epoch=User.token_epoch + 1))
         epoch = await session.scalar(select(User.token_epoch).where(User.id == user.id))
         user.token_epoch = epoch if epoch is not None else user.token_epoch + 1
