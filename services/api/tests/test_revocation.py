@@ -24,6 +24,7 @@ from chat_api.storage.engine import create_engine, create_sessions
 from chat_api.storage.models import Conversation, Message, RefreshToken, Summary, User
 
 from .conftest import ApiFactory, api_settings, upstream_ended
+from .redis_server import PrivateRedis, restartable_redis
 
 SECRET = "a-test-signing-secret-of-forty-characters"
 PASSWORD = "correct horse battery staple"
@@ -171,6 +172,29 @@ async def test_a_password_change_ends_every_other_token(api_server: ApiFactory, 
             fresh = changed.json()["access_token"]
             assert (await phone.get("/api/me", headers=bearer(fresh))).status_code == 200
             assert (await laptop.get("/api/me", headers=bearer(fresh))).status_code == 200
+
+
+async def test_with_redis_away_a_sign_out_still_holds_on_every_replica(api_server: ApiFactory, postgres: Any) -> None:
+    """Redis stopped: the other replica cannot hear of the sign-out, so it reads the database for every request
+    meanwhile (never its cache); Redis back: the channel carries revocations again."""
+    with restartable_redis() as redis:
+        store = {"DATABASE_URL": await postgres.new(), "REDIS_URL": redis.url}
+        with two_replicas(api_server, store) as (url_a, url_b):
+            async with clients(url_a, url_b) as (on_a, on_b):
+                email, token = await account(on_a)
+                assert (await on_b.get("/api/me", headers=bearer(token))).status_code == 200  # cached on B
+                await asyncio.to_thread(PrivateRedis.stop, redis)
+                await asyncio.sleep(0.5)  # B's subscription notices its connection closed
+                assert (await on_a.post("/api/auth/logout")).status_code == 204
+                assert_unauthorized(await on_b.get("/api/me", headers=bearer(token)))
+
+                other = await sign_in(on_a, email)
+                assert (await on_b.get("/api/me", headers=bearer(other))).status_code == 200  # from the database
+                await asyncio.to_thread(PrivateRedis.start, redis)
+                await asyncio.sleep(2.5)  # B subscribes again (it retries each second)
+                assert (await on_b.get("/api/me", headers=bearer(other))).status_code == 200  # cached again
+                assert (await on_a.post("/api/auth/logout")).status_code == 204
+                assert_unauthorized(await on_b.get("/api/me", headers=bearer(other)))
 
 
 @asynccontextmanager
