@@ -237,8 +237,6 @@ class AuthService:
             # conversations and refresh tokens go with their rows by the foreign keys' cascade.
             await session.execute(delete(Message).where(Message.conversation_id.in_(owned)))
             await session.execute(delete(User).where(User.id == user.id))
-            if user.email is not None:
-                await throttle.forget_account(session, user.email)
         await self.revocations.user_changed(identity.user_id)
 
     async def _revoke_all(self, session: AsyncSession, user_id: uuid.UUID) -> None:
