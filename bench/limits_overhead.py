@@ -46,7 +46,7 @@ async def measure(url: str, senders: int, sends_each: int) -> dict[str, object]:
     settles: list[float] = []
 
     async def sender() -> None:
-        user = Identity(uuid.uuid4(), guest=True)
+        user = Identity(uuid.uuid4(), guest=True, session_id=uuid.uuid4(), epoch=0)
         for _ in range(sends_each):
             started = time.perf_counter()
             grant = await limiter.admit(user, POLICY, 1_100)

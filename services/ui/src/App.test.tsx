@@ -336,6 +336,57 @@ describe('accounts', () => {
     expect(await screen.findByText(/chatting as a guest/)).toBeInTheDocument();
   });
 
+  it('an account deletes itself after a confirmation that names what goes, and the app starts afresh', async () => {
+    const api = await start();
+    const user = userEvent.setup();
+    await user.click(screen.getByRole('button', { name: 'Keep my chats' }));
+    await user.type(screen.getByLabelText('Email'), 'ada@example.com');
+    await user.type(screen.getByLabelText(/^Password/), 'correct horse');
+    await user.click(screen.getByRole('button', { name: 'Create account' }));
+    expect(await screen.findByText('ada@example.com')).toBeInTheDocument();
+    await user.type(screen.getByLabelText('Message'), 'a half-written secret');
+
+    await user.click(screen.getByRole('button', { name: 'Delete my account' }));
+    const form = screen.getByRole('form', { name: 'Delete my account' });
+    expect(form).toHaveAccessibleDescription(/every conversation, its messages and summaries, and every session/);
+    await user.keyboard('{Escape}'); // the password field has the focus: Escape cancels
+    expect(screen.queryByRole('form', { name: 'Delete my account' })).not.toBeInTheDocument();
+
+    await user.click(screen.getByRole('button', { name: 'Delete my account' }));
+    expect(screen.getByLabelText('Password')).toHaveFocus();
+    await user.keyboard('wrong password{Enter}');
+    expect(await screen.findByRole('alert')).toHaveTextContent('The password is wrong.');
+    expect(api.deletedAccounts).toBe(0);
+
+    await user.clear(screen.getByLabelText('Password'));
+    await user.keyboard('correct horse{Enter}');
+    expect(await screen.findByText(/chatting as a guest/)).toBeInTheDocument();
+    expect(api.deletedAccounts).toBe(1);
+    expect(screen.queryByText('ada@example.com')).not.toBeInTheDocument();
+    expect(screen.queryByText(/Your session ended/)).not.toBeInTheDocument();
+    expect(screen.getByLabelText('Message')).toHaveValue('');
+    expect(Object.keys(localStorage).map((key) => localStorage.getItem(key))).not.toContainEqual(
+      expect.stringContaining('secret'),
+    );
+    expect(api.guests).toBe(2); // a new guest, from the start
+  });
+
+  it('a guest deletes itself with a confirmation only', async () => {
+    const api = await start();
+    const user = userEvent.setup();
+    await user.click(screen.getByRole('button', { name: 'Delete my account' }));
+    expect(screen.queryByLabelText('Password')).not.toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Delete everything for good' })).toHaveFocus();
+    await user.keyboard('{Enter}');
+    await waitFor(() => {
+      expect(api.deletedAccounts).toBe(1);
+    });
+    await waitFor(() => {
+      expect(api.guests).toBe(2);
+    });
+    expect(await screen.findByText(/chatting as a guest/)).toBeInTheDocument();
+  });
+
   it('offers the chats this browser kept before, once', async () => {
     localStorage.setItem(
       'chat.conversations.v1',

@@ -15,7 +15,7 @@ import { useSession } from './hooks/useSession';
 import { createApi } from './lib/api';
 import { optionsFor } from './lib/modelOptions';
 import { createSession } from './lib/session';
-import { loadOptions, saveOptions } from './lib/storage';
+import { forgetEverything, loadOptions, saveOptions } from './lib/storage';
 import type { ChatOptions, ConversationSummary } from './types/chat';
 
 function download(blob: Blob, name: string) {
@@ -37,7 +37,19 @@ function showInAddress(id: string | null) {
   if (window.location.pathname !== path) window.history.pushState(null, '', path);
 }
 
+/** The app; after the account's deletion, a new one from the start: a new guest, nothing of the old user's
+ * left in memory or in this browser's storage. */
 export function App() {
+  const [generation, setGeneration] = useState(0);
+  const startAfresh = useCallback(() => {
+    forgetEverything();
+    showInAddress(null);
+    setGeneration((current) => current + 1);
+  }, []);
+  return <Chat key={generation} onAccountDeleted={startAfresh} />;
+}
+
+function Chat({ onAccountDeleted }: { onAccountDeleted: () => void }) {
   const [{ session, api }] = useState(() => {
     const created = createSession();
     return { session: created, api: createApi(created) };
@@ -181,6 +193,10 @@ export function App() {
             setActiveId(null);
           }}
           onChangePassword={account.changePassword}
+          onDeleteAccount={async (password) => {
+            await account.deleteAccount(password);
+            onAccountDeleted();
+          }}
         />
       </aside>
       <main className={styles.main}>

@@ -12,6 +12,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from chat_api.auth.revocation import Revocations
 from chat_api.auth.secret import signing_secret
 from chat_api.auth.service import AuthService
 from chat_api.auth.tokens import TokenSigner
@@ -128,6 +129,9 @@ async def open_services(settings: Settings, exporting: telemetry.Exporting | Non
             redis = await stack.enter_async_context(open_redis(settings))
             log = await stack.enter_async_context(open_event_log(settings, redis))
             limits = Limits(None if redis is None else Limiter(redis), settings, redis)
+            revocations = Revocations(sessions, redis, single_process=settings.workers == 1)
+            await revocations.start()
+            stack.push_async_callback(revocations.aclose)
             runner = GenerationRunner(chat, store, log, limits)
             memory = Memory(upstream, sessions, settings, limits)
             sweeper = asyncio.create_task(sweep_forever(store, log), name="sweeper")
@@ -136,7 +140,7 @@ async def open_services(settings: Settings, exporting: telemetry.Exporting | Non
                     settings=settings,
                     chat=chat,
                     sessions=sessions,
-                    auth=AuthService(sessions, signer, settings),
+                    auth=AuthService(sessions, signer, revocations, settings),
                     conversations=ConversationService(sessions),
                     planner=TurnPlanner(sessions, settings, upstream.model, memory),
                     generations=Generations(runner, log, sessions),

@@ -57,5 +57,15 @@ export function useSession(session: Session, api: Api) {
     [session, api, start],
   );
 
-  return { user, failure, ended, retry: start, register, signIn, changePassword, signOut };
+  /** Deletes the account (a failure, such as a wrong password, is thrown for the form to show). */
+  const deleteAccount = useCallback(
+    async (password?: string) => {
+      await api.deleteAccount(password);
+      wasAccount.current = false; // not "your session ended": the user asked for this
+      session.forget();
+    },
+    [session, api],
+  );
+
+  return { user, failure, ended, retry: start, register, signIn, changePassword, signOut, deleteAccount };
 }

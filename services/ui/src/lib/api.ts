@@ -93,6 +93,9 @@ export function createApi(session: Session) {
         body: body({ current_password: current, new_password: next }),
       }),
     me: () => json<User>('/api/me'),
+    /** The account and everything of it, for good; an account sends its password, a guest nothing. */
+    deleteAccount: (password?: string) =>
+      json<undefined>('/api/me', { method: 'DELETE', body: body(password === undefined ? {} : { password }) }),
     usage: () => json<UsageView>('/api/me/usage'),
     models: () => json<ModelsView>('/api/models'),
   };

@@ -56,6 +56,17 @@ export function forgetLocalConversations(): void {
   }
 }
 
+/** Everything this browser kept (after the account is deleted: nothing of it stays). */
+export function forgetEverything(): void {
+  for (const key of [LEGACY_CONVERSATIONS_KEY, OPTIONS_KEY, DRAFT_KEY]) {
+    try {
+      localStorage.removeItem(key);
+    } catch {
+      // unavailable storage: nothing to forget
+    }
+  }
+}
+
 export function loadOptions(): ChatOptions {
   const stored = read(OPTIONS_KEY);
   if (typeof stored !== 'object' || stored === null) return {};

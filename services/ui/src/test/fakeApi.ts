@@ -119,6 +119,8 @@ export class FakeApi {
   cookie = false;
   guests = 0;
   account: string | null = null;
+  password = 'correct horse';
+  deletedAccounts = 0;
   readonly imported: string[] = [];
   nextFailure: Response | null = null;
   usage: UsageView = { limited: false };
@@ -196,6 +198,17 @@ export class FakeApi {
     if (path === '/api/auth/logout' || path === '/api/auth/logout-everywhere') {
       this.account = null;
       this.cookie = false;
+      return new Response(null, { status: 204 });
+    }
+    if (path === '/api/me' && method === 'DELETE') {
+      const { password } = JSON.parse(init.body as string) as { password?: string };
+      if (this.account !== null && password !== this.password) {
+        return errorResponse(403, 'forbidden', 'The password is wrong.');
+      }
+      this.account = null;
+      this.cookie = false;
+      this.conversations.clear();
+      this.deletedAccounts++;
       return new Response(null, { status: 204 });
     }
     if (path === '/api/me/usage') {

@@ -1,4 +1,5 @@
-"""The signed-in user, from the access token (no database round trip on the way to the first token)."""
+"""The signed-in user, from the access token: its signature, then whether it was revoked (a look-up in a cache
+this process keeps current; see auth.revocation)."""
 
 from typing import Annotated
 
@@ -17,7 +18,7 @@ async def current_identity(request: Request) -> Identity:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise unauthorized("Sign in, or continue as a guest: this needs an access token.")
-    return app_state(request)["auth"].signer.verify(token.strip())
+    return await app_state(request)["auth"].authenticate(token.strip())
 
 
 async def optional_identity(request: Request) -> Identity | None:

@@ -1,11 +1,12 @@
 """/api/auth/*: guest, register (a guest keeps its chats), sign in, refresh, sign out (here or everywhere),
-change password; /api/me."""
+change password; /api/me: who is signed in, and deleting the account."""
 
 from fastapi import APIRouter, Depends, Request, Response
 
 from chat_api.auth.deps import AuthServiceDep, CurrentUser, MaybeUser
-from chat_api.auth.schemas import Credentials, PasswordChange, SessionView, UserView
+from chat_api.auth.schemas import AccountDeletion, Credentials, PasswordChange, SessionView, UserView
 from chat_api.auth.service import RefreshRaced, SignedIn
+from chat_api.generations.deps import GenerationsDep
 from chat_api.http.deps import ClientAddress, SettingsDep, require_json
 from chat_api.http.errors import ApiError, error_docs
 from chat_api.limits.deps import LimitsDep
@@ -139,3 +140,33 @@ me_router = APIRouter(prefix="/api", tags=["auth"])
 async def me(user: CurrentUser, auth: AuthServiceDep) -> UserView:
     account = await auth.account(user)
     return UserView(id=account.id, email=account.email, guest=account.is_guest)
+
+
+@me_router.delete(
+    "/me",
+    summary="Delete my account: its conversations, messages, summaries and sessions go at once and for good",
+    status_code=204,
+    dependencies=[Depends(require_json)],
+    responses=error_docs(
+        {
+            401: "No valid access token (`unauthorized`).",
+            403: "The password is wrong (`forbidden`).",
+            422: "An account with a password needs it (`invalid_request`).",
+        }
+    ),
+)
+async def delete_me(
+    body: AccountDeletion,
+    user: CurrentUser,
+    auth: AuthServiceDep,
+    generations: GenerationsDep,
+    limits: LimitsDep,
+    settings: SettingsDep,
+) -> Response:
+    await auth.confirm_deletion(user, body.password)
+    await generations.stop_all_of(user)  # the model stops writing what nobody will keep
+    await auth.delete_account(user)
+    await limits.forget(user)
+    response = Response(status_code=204)
+    _forget(response, settings)
+    return response

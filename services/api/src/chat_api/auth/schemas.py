@@ -26,6 +26,13 @@ class PasswordChange(BaseModel):
     new_password: str = PASSWORD
 
 
+class AccountDeletion(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    password: str | None = Field(
+        default=None, max_length=256, description="The account's password (a guest has none: send `{}`)."
+    )
+
+
 class UserView(BaseModel):
     id: uuid.UUID
     email: str | None

@@ -10,16 +10,17 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Final
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat_api.auth import emails, passwords, throttle
+from chat_api.auth.revocation import Revocations
 from chat_api.auth.tokens import Identity, TokenSigner, hash_refresh_token, new_refresh_token, unauthorized
 from chat_api.http.errors import ApiError
 from chat_api.settings import Settings
 from chat_api.storage.engine import Sessions
-from chat_api.storage.models import RefreshToken, User, utcnow
+from chat_api.storage.models import Conversation, Message, RefreshToken, User, utcnow
 
 REUSE_LEEWAY: Final = timedelta(seconds=10)
 
@@ -43,9 +44,10 @@ class SignedIn:
 
 
 class AuthService:
-    def __init__(self, sessions: Sessions, signer: TokenSigner, settings: Settings) -> None:
+    def __init__(self, sessions: Sessions, signer: TokenSigner, revocations: Revocations, settings: Settings) -> None:
         self.sessions = sessions
         self.signer = signer
+        self.revocations = revocations
         self.refresh_ttl = timedelta(days=settings.REFRESH_TOKEN_TTL_DAYS)
         self.limits = throttle.LoginLimits(
             window_s=settings.LOGIN_WINDOW_S,
@@ -54,6 +56,12 @@ class AuthService:
             per_address=settings.LOGIN_MAX_FAILURES_PER_ADDRESS,
             max_delay_s=settings.LOGIN_MAX_DELAY_S,
         )
+
+    async def authenticate(self, access_token: str) -> Identity:
+        """The identity an access token names, if its session, its user and its epoch are all still current."""
+        identity = self.signer.verify(access_token)
+        await self.revocations.check(identity)
+        return identity
 
     async def start_guest(self) -> SignedIn:
         async with self.sessions.begin() as session:
@@ -78,8 +86,20 @@ class AuthService:
                 user.email, user.email_key = email.address, email.key
                 user.password_hash, user.upgraded_at = password_hash, utcnow()
                 await session.flush()
-                await self._revoke_all(session, user.id)  # the guest's sessions end; this one starts
-                return await self._new_session(session, user, family_id=uuid.uuid4())
+                # The guest's session goes on as the account's (its access token too), with a new refresh
+                # token; any other session of the guest ends.
+                family = current.session_id if current is not None and current.user_id == user.id else uuid.uuid4()
+                ended = set(
+                    await session.scalars(
+                        select(RefreshToken.family_id).where(
+                            RefreshToken.user_id == user.id,
+                            RefreshToken.revoked_at.is_(None),
+                            RefreshToken.family_id != family,
+                        )
+                    )
+                )
+                await self._revoke_all(session, user.id)
+                signed_in = await self._new_session(session, user, family_id=family)
         except IntegrityError:
             raise ApiError(
                 409,
@@ -87,6 +107,9 @@ class AuthService:
                 "An account with this email exists (or with one that differs only by case, a +tag or, at Gmail, "
                 "dots). Sign in instead.",
             ) from None
+        for other in ended:
+            await self.revocations.session_ended(other)
+        return signed_in
 
     async def sign_in(self, email_given: str, password: str, address: str) -> SignedIn:
         email = emails.normalise(email_given)
@@ -127,6 +150,7 @@ class AuthService:
                     .values(revoked_at=now)
                 )
                 await session.commit()
+                await self.revocations.session_ended(stored.family_id)
                 raise unauthorized("This session was used elsewhere and has been ended for safety. Sign in again.")
             user = await session.get(User, stored.user_id)
             if user is None:
@@ -153,10 +177,15 @@ class AuthService:
                     .where(RefreshToken.family_id == family, RefreshToken.revoked_at.is_(None))
                     .values(revoked_at=utcnow())
                 )
+        if family is not None:
+            await self.revocations.session_ended(family)
 
     async def sign_out_everywhere(self, identity: Identity) -> None:
         async with self.sessions.begin() as session:
-            await self._revoke_all(session, identity.user_id)
+            user = await session.get(User, identity.user_id)
+            if user is not None:
+                await self._end_every_session(session, user)
+        await self.revocations.user_changed(identity.user_id)
 
     async def change_password(self, identity: Identity, current: str, new: str) -> SignedIn:
         """Every other session ends; this one goes on with a new refresh token."""
@@ -170,8 +199,47 @@ class AuthService:
         new_hash = await passwords.hash_password(new)
         async with self.sessions.begin() as session:
             await session.execute(update(User).where(User.id == user.id).values(password_hash=new_hash))
-            await self._revoke_all(session, user.id)
-            return await self._new_session(session, user, family_id=uuid.uuid4())
+            await self._end_every_session(session, user)
+            signed_in = await self._new_session(session, user, family_id=uuid.uuid4())
+        await self.revocations.user_changed(user.id)
+        return signed_in
+
+    async def set_disabled(self, user_id: uuid.UUID, disabled: bool) -> None:
+        """Disabled: refused from the next request on (its sessions end; signing in and refreshing are refused).
+        Enabled again: it signs in again."""
+        async with self.sessions.begin() as session:
+            user = await session.get(User, user_id)
+            if user is None:
+                raise ApiError(404, "not_found", "No such user.")
+            user.disabled_at = utcnow() if disabled else None
+            if disabled:
+                await self._end_every_session(session, user)
+        await self.revocations.user_changed(user_id)
+
+    async def confirm_deletion(self, identity: Identity, password: str | None) -> None:
+        """An account with a password deletes itself only with it (a guest has none: its confirmation is the
+        UI's)."""
+        user = await self.account(identity)
+        if user.password_hash is None:
+            return
+        if password is None:
+            raise ApiError(422, "invalid_request", "password: your password is needed to delete the account")
+        if not await passwords.verify_password(password, user.password_hash):
+            raise ApiError(403, "forbidden", "The password is wrong.")
+
+    async def delete_account(self, identity: Identity) -> None:
+        """The user and everything of theirs, at once and for good: conversations, messages, summaries,
+        sessions. Its access tokens are refused from the next request, on every replica."""
+        async with self.sessions.begin() as session:
+            user = await session.get(User, identity.user_id)
+            if user is None:
+                raise unauthorized()
+            owned = select(Conversation.id).where(Conversation.user_id == user.id)
+            # Messages first, as a conversation's deletion does (their tree refers to itself); summaries,
+            # conversations and refresh tokens go with their rows by the foreign keys' cascade.
+            await session.execute(delete(Message).where(Message.conversation_id.in_(owned)))
+            await session.execute(delete(User).where(User.id == user.id))
+        await self.revocations.user_changed(identity.user_id)
 
     async def _revoke_all(self, session: AsyncSession, user_id: uuid.UUID) -> None:
         await session.execute(
@@ -180,7 +248,16 @@ class AuthService:
             .values(revoked_at=utcnow())
         )
 
+    async def _end_every_session(self, session: AsyncSession, user: User) -> None:
+        """Every refresh token revoked and the token epoch moved on: every access token issued so far ends."""
+        await self._revoke_all(session, user.id)
+        await session.execute(update(User).where(User.id == user.id).values(token_epoch=User.token_epoch + 1))
+        epoch = await session.scalar(select(User.token_epoch).where(User.id == user.id))
+        user.token_epoch = epoch if epoch is not None else user.token_epoch + 1
+
     async def _new_session(self, session: AsyncSession, user: User, family_id: uuid.UUID) -> SignedIn:
+        if user.disabled_at is not None:
+            raise unauthorized("This account is disabled.")
         token = new_refresh_token()
         session.add(
             RefreshToken(
@@ -190,7 +267,7 @@ class AuthService:
                 expires_at=utcnow() + self.refresh_ttl,
             )
         )
-        identity = Identity(user.id, guest=user.is_guest)
+        identity = Identity(user.id, guest=user.is_guest, session_id=family_id, epoch=user.token_epoch)
         return SignedIn(identity, user.email, self.signer.issue(identity), self.signer.ttl_s, token)
 
 

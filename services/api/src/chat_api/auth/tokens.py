@@ -22,6 +22,8 @@ class Identity:
 
     user_id: uuid.UUID
     guest: bool
+    session_id: uuid.UUID  # the session (refresh token family) it was issued for: signing out ends it
+    epoch: int  # the user's token epoch when issued: sign-out-everywhere and a password change move it on
 
 
 def unauthorized(message: str = "Sign in again: the session has ended.") -> ApiError:
@@ -38,6 +40,8 @@ class TokenSigner:
         claims = {
             "sub": str(identity.user_id),
             "guest": identity.guest,
+            "sid": str(identity.session_id),
+            "gen": identity.epoch,
             "iss": ISSUER,
             "aud": AUDIENCE,
             "iat": now,
@@ -53,12 +57,17 @@ class TokenSigner:
                 algorithms=[ALGORITHM],
                 audience=AUDIENCE,
                 issuer=ISSUER,
-                options={"require": ["sub", "exp", "iat", "iss", "aud"]},
+                options={"require": ["sub", "sid", "gen", "exp", "iat", "iss", "aud"]},
             )
-            return Identity(uuid.UUID(str(claims["sub"])), bool(claims.get("guest", False)))
+            epoch = claims["gen"]
+            if type(epoch) is not int:
+                raise ValueError("gen: not an integer")
+            return Identity(
+                uuid.UUID(str(claims["sub"])), bool(claims.get("guest", False)), uuid.UUID(str(claims["sid"])), epoch
+            )
         except jwt.ExpiredSignatureError:
             raise unauthorized("The access token has expired: refresh it.") from None
-        except (jwt.InvalidTokenError, ValueError):
+        except (jwt.InvalidTokenError, ValueError, TypeError):
             raise unauthorized("The access token is not valid.") from None
 
 

@@ -103,6 +103,19 @@ class Generations:
         await self.runner.stop(str(answer_id))
         return "stopping"
 
+    async def stop_all_of(self, identity: Identity) -> int:
+        """Stops every answer being written for this user, wherever it runs (its account is going)."""
+        async with self.sessions() as session:
+            streaming = await session.scalars(
+                select(Message.id)
+                .join(Conversation, Conversation.id == Message.conversation_id)
+                .where(Conversation.user_id == identity.user_id, Message.status == "streaming")
+            )
+            answer_ids = list(streaming)
+        for answer_id in answer_ids:
+            await self.runner.stop(str(answer_id))
+        return len(answer_ids)
+
     async def _from_log(self, answer_id: uuid.UUID, after: str | None) -> AsyncIterator[list[LoggedEvent]]:
         try:
             async for batch in self.log.read(str(answer_id), after):

@@ -140,8 +140,16 @@ def unavailable() -> ApiError:
 
 class Limiter:
     def __init__(self, redis: Redis) -> None:
+        self._redis = redis
         self._admit = redis.register_script(ADMIT)
         self._settle = redis.register_script(SETTLE)
+
+    async def forget(self, user_id: uuid.UUID) -> None:
+        """A deleted user's counts go with it (a Redis out of reach: they expire within a day)."""
+        try:
+            await self._redis.delete(*keys(user_id))
+        except RedisError:
+            logger.warning("could not forget a deleted user's limits", exc_info=True)
 
     async def _run(
         self, identity: Identity, policy: Policy, reservation: int, mode: int

@@ -98,6 +98,10 @@ class Limits:
             return 0
         return (prompt if prompt is not None else prompt_tokens(request, self.settings.SYSTEM_PROMPT)) + deltas
 
+    async def forget(self, identity: Identity) -> None:
+        if self.limiter is not None:
+            await self.limiter.forget(identity.user_id)
+
     async def settle(self, grant: Grant | None, used: int) -> None:
         if grant is not None and self.limiter is not None:
             await self.limiter.settle(grant, used)

@@ -70,6 +70,10 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     upgraded_at: Mapped[datetime | None]
+    # Access tokens carry the epoch they were issued at: moving it on (sign-out-everywhere, a password change)
+    # ends them all on the next request. A disabled user is refused on the next request.
+    token_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    disabled_at: Mapped[datetime | None]
 
     @property
     def is_guest(self) -> bool:

@@ -1,4 +1,4 @@
-import { useState, type SyntheticEvent } from 'react';
+import { useId, useState, type KeyboardEvent, type SyntheticEvent } from 'react';
 
 import { ChatApiError } from '../../lib/errors';
 import type { User } from '../../types/chat';
@@ -10,12 +10,14 @@ interface Props {
   onSignIn: (email: string, password: string) => Promise<unknown>;
   onSignOut: (everywhere?: boolean) => Promise<void>;
   onChangePassword: (current: string, next: string) => Promise<unknown>;
+  onDeleteAccount: (password?: string) => Promise<void>;
 }
 
-type Form = 'register' | 'sign-in' | 'password' | null;
+type Form = 'register' | 'sign-in' | 'password' | 'delete' | null;
 
-/** A guest, told so, with "keep my chats"; or the account, with sign-out (here or everywhere). */
-export function AccountPanel({ user, onRegister, onSignIn, onSignOut, onChangePassword }: Props) {
+/** A guest, told so, with "keep my chats"; or the account, with sign-out (here or everywhere). Either can
+ * delete itself, after a confirmation that names what goes. */
+export function AccountPanel({ user, onRegister, onSignIn, onSignOut, onChangePassword, onDeleteAccount }: Props) {
   const [form, setForm] = useState<Form>(null);
   if (!user) return null;
   const close = () => {
@@ -45,6 +47,11 @@ export function AccountPanel({ user, onRegister, onSignIn, onSignOut, onChangePa
               >
                 Sign in
               </button>
+              <DeleteButton
+                onClick={() => {
+                  setForm('delete');
+                }}
+              />
             </div>
           )}
         </>
@@ -69,6 +76,11 @@ export function AccountPanel({ user, onRegister, onSignIn, onSignOut, onChangePa
               >
                 Change password
               </button>
+              <DeleteButton
+                onClick={() => {
+                  setForm('delete');
+                }}
+              />
             </div>
           )}
         </>
@@ -105,6 +117,7 @@ export function AccountPanel({ user, onRegister, onSignIn, onSignOut, onChangePa
           onCancel={close}
         />
       )}
+      {form === 'delete' && <DeleteAccountForm guest={user.guest} onSubmit={onDeleteAccount} onCancel={close} />}
     </section>
   );
 }
@@ -228,6 +241,80 @@ function PasswordForm({
       <div className={styles.actions}>
         <button type="submit" className={styles.primary} disabled={busy}>
           Change password
+        </button>
+        <button type="button" onClick={onCancel}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function DeleteButton({ onClick }: { onClick: () => void }) {
+  return (
+    <button type="button" className={styles.danger} onClick={onClick}>
+      Delete my account
+    </button>
+  );
+}
+
+/** The confirmation: what goes, said plainly; an account's password (a guest has none). Escape cancels. */
+function DeleteAccountForm({
+  guest,
+  onSubmit,
+  onCancel,
+}: {
+  guest: boolean;
+  onSubmit: (password?: string) => Promise<void>;
+  onCancel: () => void;
+}) {
+  const [password, setPassword] = useState('');
+  const { error, busy, submit } = useSubmit(() => onSubmit(guest ? undefined : password));
+  const describedBy = useId();
+  const whatGoes = guest
+    ? 'This guest and everything of it go now and for good: every conversation, its messages and summaries, and ' +
+      'its session (this browser starts afresh). Answers being written are stopped. This cannot be undone.'
+    : 'Your account and everything of it go now and for good: every conversation, its messages and summaries, ' +
+      'and every session (you are signed out on every device). Answers being written are stopped. This cannot ' +
+      'be undone.';
+  const cancelOnEscape = (event: KeyboardEvent) => {
+    if (event.key === 'Escape') onCancel();
+  };
+  return (
+    <form
+      className={styles.form}
+      onSubmit={(event) => void submit(event)}
+      onKeyDown={cancelOnEscape}
+      aria-label="Delete my account"
+      aria-describedby={describedBy}
+    >
+      <p className={styles.formTitle}>Delete my account</p>
+      <p id={describedBy} className={styles.warning}>
+        {whatGoes}
+      </p>
+      {!guest && (
+        <label>
+          <span>Password</span>
+          <input
+            type="password"
+            autoComplete="current-password"
+            required
+            autoFocus
+            value={password}
+            onChange={(e) => {
+              setPassword(e.target.value);
+            }}
+          />
+        </label>
+      )}
+      {error && (
+        <p role="alert" className={styles.error}>
+          {error}
+        </p>
+      )}
+      <div className={styles.actions}>
+        <button type="submit" className={styles.dangerPrimary} disabled={busy} autoFocus={guest}>
+          Delete everything for good
         </button>
         <button type="button" onClick={onCancel}>
           Cancel
