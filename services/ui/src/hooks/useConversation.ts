@@ -173,8 +173,8 @@ export function useConversation({ api, conversationId, options, onChanged }: Opt
       }
       const messages = latest.current.state.messages;
       const parent = parentId === undefined ? (messages.at(-1)?.id ?? null) : parentId;
-      const user = placeholder('user', `user-${newId()}`, parent, text);
-      const answer = placeholder('assistant', `answer-${newId()}`, user.id);
+      const user = placeholder('user', newId(), parent, text);
+      const answer = placeholder('assistant', newId(), user.id);
       dispatch({ type: 'asked', parentId: parent, user, answer });
       const conversation = id;
       void run(conversation, answer.id, user.id, (listener) =>
@@ -209,12 +209,12 @@ export function useConversation({ api, conversationId, options, onChanged }: Opt
       const old = current.messages.find((m) => m.id === answerId);
       if (busy || id === null || !old?.parent_id) return;
       const question = current.messages.find((m) => m.id === old.parent_id);
-      if (question?.id.startsWith('user-')) {
+      if (question?.status === 'pending') {
         // Refused before the server wrote anything (a placeholder pair): send the same words again.
         void ask(question.content, question.parent_id);
         return;
       }
-      const answer = placeholder('assistant', `answer-${newId()}`, old.parent_id);
+      const answer = placeholder('assistant', newId(), old.parent_id);
       dispatch({ type: 'asked', parentId: old.parent_id, user: null, answer });
       void run(id, answer.id, null, (listener) => reader.retry(id, answerId, chosen, listener));
     },

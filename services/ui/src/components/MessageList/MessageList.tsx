@@ -1,7 +1,7 @@
 import { Fragment, memo, Suspense, useState, type DOMAttributes, type Ref } from 'react';
 import { ErrorBoundary } from 'react-error-boundary';
 
-import type { ChatMessage, MemorySummary } from '../../types/chat';
+import { isUnderway, type ChatMessage, type MemorySummary } from '../../types/chat';
 import { CopyButton } from '../CopyButton';
 import { LazyMarkdown } from '../Markdown/lazy';
 import styles from './MessageList.module.css';
@@ -128,7 +128,7 @@ const Turn = memo(function Turn({ message, canAct, onRetry, onEdit, onShowBranch
         )}
         <footer className={styles.meta}>
           <Versions message={message} canAct={canAct} onShowBranch={onShowBranch} />
-          {!editing && !message.id.startsWith('user-') && (
+          {!editing && message.status !== 'pending' && (
             <button
               type="button"
               className={styles.action}
@@ -144,7 +144,7 @@ const Turn = memo(function Turn({ message, canAct, onRetry, onEdit, onShowBranch
       </li>
     );
   }
-  const finished = message.status !== 'streaming';
+  const finished = !isUnderway(message.status);
   return (
     <li
       className={`${styles.turn} ${styles.assistant}`}
