@@ -66,7 +66,7 @@ export interface TransportTiming {
 }
 
 /** Waits `ms`, or less if the device comes back online; rejects if `signal` aborts. Leaves no listener. */
-export function pause(ms: number, signal: AbortSignal): Promise<void> {
+function pause(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) {
       reject(new DOMException('aborted', 'AbortError'));
