@@ -106,15 +106,25 @@ export function conversationReducer(state: ConversationState, action: Conversati
       const kept = state.messages.slice(0, Math.max(0, cut));
       return { ...state, messages: [...kept, ...(action.user ? [action.user] : []), action.answer] };
     }
-    case 'started':
+    case 'started': {
+      // The server's ids in place of the placeholders', wherever they appear.
+      const { placeholderId, placeholderUserId, info } = action;
+      const named = (id: string) =>
+        id === placeholderId ? info.assistant_message_id : id === placeholderUserId ? info.user_message_id : id;
       return {
         ...state,
         messages: state.messages.map((message) => {
-          if (message.id === action.placeholderId) return { ...message, id: action.info.assistant_message_id };
-          if (message.id === action.placeholderUserId) return { ...message, id: action.info.user_message_id };
-          return message;
+          if (message.id !== placeholderId && message.id !== placeholderUserId) return message;
+          return {
+            ...message,
+            id: named(message.id),
+            parent_id: message.parent_id === null ? null : named(message.parent_id),
+            sibling_ids: message.sibling_ids.map(named),
+            status: message.id === placeholderId ? 'streaming' : 'done',
+          };
         }),
       };
+    }
     case 'append':
       return update(state, action.answerId, (message) => ({ ...message, content: message.content + action.text }));
     case 'restart':
@@ -142,7 +152,7 @@ export function conversationReducer(state: ConversationState, action: Conversati
   }
 }
 
-/** A message that exists only on this page until the server's `start` event names it. */
+/** A message that exists only on this page (`pending`) until the server's `start` event names it. */
 export function placeholder(
   role: 'user' | 'assistant',
   id: string,
@@ -155,7 +165,7 @@ export function placeholder(
     parent_id: parentId,
     role,
     content,
-    status: role === 'user' ? 'done' : 'streaming',
+    status: 'pending',
     finish_reason: null,
     error: null,
     model: null,

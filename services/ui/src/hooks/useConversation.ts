@@ -1,14 +1,12 @@
-import { useCallback, useEffect, useLayoutEffect, useReducer, useRef, useState } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useReducer, useRef, useState } from 'react';
 
-import { readAnswer, type AnswerEnd, type Body } from '../lib/answerStream';
 import type { Api } from '../lib/api';
-import { ChatApiError, isAbort } from '../lib/errors';
+import { createChatTransport, type AnswerListener, type AnswerRun } from '../lib/chatTransport';
+import { ChatApiError } from '../lib/errors';
 import { createFrameBatcher } from '../lib/frameBatcher';
 import { newId } from '../lib/ids';
 import type { ChatOptions, ConversationSummary } from '../types/chat';
 import { conversationReducer, initialConversation, loadedFrom, placeholder } from './conversationState';
-
-const RECONNECT_DELAYS_MS = [250, 500, 1000, 2000, 4000, 8000];
 
 export interface Streaming {
   answerId: string;
@@ -24,37 +22,23 @@ interface Options {
   onChanged: (conversation: ConversationSummary | null, id: string) => void;
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = window.setTimeout(resolve, ms);
-    const online = () => {
-      window.clearTimeout(timer);
-      resolve();
-    };
-    window.addEventListener('online', online, { once: true }); // back online: try at once
-    signal.addEventListener('abort', () => {
-      window.clearTimeout(timer);
-      reject(new DOMException('aborted', 'AbortError'));
-    });
-  });
-}
-
 /**
  * One conversation: its branch of messages from the server, and its answer streaming in. An answer does not
  * belong to this page: closing the tab leaves it running on the server; a reload, a dropped connection or
- * another tab follows it again from the last event seen. Stop asks the server to stop it.
+ * another tab follows it again from the last event seen (`lib/chatTransport.ts` does the reading). Stop asks
+ * the server to stop it.
  */
 export function useConversation({ api, conversationId, options, onChanged }: Options) {
   const [state, dispatch] = useReducer(conversationReducer, initialConversation);
   const [streaming, setStreaming] = useState<Streaming | null>(null);
   const [failure, setFailure] = useState<{ conversationId: string | null; error: ChatApiError } | null>(null);
-  const follow = useRef<AbortController | null>(null);
-  const stopWanted = useRef(false);
+  const transport = useMemo(() => createChatTransport(api), [api]);
+  const active = useRef<AnswerRun | null>(null);
 
   // What the stable callbacks below read when they run.
-  const latest = useRef({ api, conversationId, options, onChanged, state, streaming });
+  const latest = useRef({ api, transport, conversationId, options, onChanged, state, streaming });
   useLayoutEffect(() => {
-    latest.current = { api, conversationId, options, onChanged, state, streaming };
+    latest.current = { api, transport, conversationId, options, onChanged, state, streaming };
   });
 
   const reload = useCallback(async (id: string) => {
@@ -64,20 +48,17 @@ export function useConversation({ api, conversationId, options, onChanged }: Opt
     return detail;
   }, []);
 
-  /** Reads an answer to its end, following it again (with backoff) whenever the connection drops. */
+  /** Shows an answer as the transport reads it (`shownId`: its placeholder, or its id when resumed), painting
+   * its text once per animation frame; then the server's copy of the conversation. */
   const run = useCallback(
     async (
       conversation: string,
-      open: () => Promise<Body>,
-      answerPlaceholder: string,
+      shownId: string,
       userPlaceholder: string | null,
-      replay: boolean,
+      begin: (listener: AnswerListener) => AnswerRun,
     ) => {
-      const abort = new AbortController();
-      follow.current?.abort();
-      follow.current = abort;
-      let answerId = answerPlaceholder;
-      let started = replay;
+      active.current?.abort();
+      let answerId = shownId;
       setStreaming({ answerId, reconnecting: false });
       // A replay (after a reload, or a cut that lost its place) starts the answer again: what is shown stays
       // until the replay's first text replaces it, in the same update (never an empty answer for a frame).
@@ -91,79 +72,53 @@ export function useConversation({ api, conversationId, options, onChanged }: Opt
         if (restarting) dispatch({ type: 'restart', answerId, text: '' });
         restarting = false;
       };
-      const handlers = {
-        onStart: (info: Parameters<NonNullable<Parameters<typeof readAnswer>[1]['onStart']>>[0]) => {
+      const answer = begin({
+        onStart: (info) => {
           flush();
-          started = true;
-          if (answerId === answerPlaceholder && answerPlaceholder !== info.assistant_message_id) {
-            dispatch({ type: 'started', placeholderId: answerPlaceholder, placeholderUserId: userPlaceholder, info });
-            answerId = info.assistant_message_id;
-            setStreaming({ answerId, reconnecting: false });
-            if (stopWanted.current) void latest.current.api.stop(answerId).catch(() => undefined);
-          }
-          if (replay) restarting = true; // the events start again from the first
+          dispatch({ type: 'started', placeholderId: answerId, placeholderUserId: userPlaceholder, info });
+          answerId = info.assistant_message_id;
+          setStreaming({ answerId, reconnecting: false });
         },
-        onDelta: (text: string) => {
+        onRestart: () => {
+          flush();
+          restarting = true;
+        },
+        onDelta: (text) => {
           batcher.push(text);
         },
-        onUsage: (usage: Parameters<NonNullable<Parameters<typeof readAnswer>[1]['onUsage']>>[0]) => {
+        onUsage: (usage) => {
           flush();
           dispatch({ type: 'usage', answerId, usage });
         },
-        onSnapshot: (snapshot: Parameters<NonNullable<Parameters<typeof readAnswer>[1]['onSnapshot']>>[0]) => {
+        onSnapshot: (snapshot) => {
           flush();
           dispatch({ type: 'snapshot', snapshot });
         },
-      };
-      let end: AnswerEnd;
-      try {
-        end = await readAnswer(await open(), handlers);
-        for (let attempt = 0; end.kind === 'cut' && !abort.signal.aborted; attempt++) {
+        onReconnecting: (reconnecting) => {
           flush();
-          setStreaming({ answerId, reconnecting: true });
-          await sleep(RECONNECT_DELAYS_MS[Math.min(attempt, RECONNECT_DELAYS_MS.length - 1)] ?? 8000, abort.signal);
-          const lastEventId: string | null = end.lastEventId;
-          try {
-            replay = lastEventId === null;
-            end = await readAnswer(
-              await latest.current.api.follow(answerId, lastEventId, abort.signal),
-              handlers,
-              lastEventId,
-            );
-            setStreaming({ answerId, reconnecting: false });
-          } catch (error) {
-            // The network, or a server restarting (nginx answers 502/503 meanwhile): try again. Anything
-            // else (the answer is not found, the session ended) is the end of it.
-            const passing =
-              error instanceof ChatApiError && (error.code === 'network_error' || (error.status ?? 0) >= 500);
-            if (isAbort(error) || !passing) throw error;
-          }
-        }
+          setStreaming({ answerId, reconnecting });
+        },
+      });
+      active.current = answer;
+      const outcome = await answer.outcome;
+      if (outcome.kind === 'aborted') {
+        batcher.cancel(); // another conversation was opened: the answer goes on without us
+      } else {
         flush();
-        if (end.kind === 'done') {
-          const status = end.finishReason === 'cancelled' ? 'stopped' : 'done';
-          dispatch({ type: 'ended', answerId, status, finishReason: end.finishReason });
-        } else if (end.kind === 'error') {
-          dispatch({ type: 'ended', answerId, status: 'error', error: end.error.toInfo() });
+        if (outcome.kind === 'done') {
+          const status = outcome.finishReason === 'cancelled' ? 'stopped' : 'done';
+          dispatch({ type: 'ended', answerId, status, finishReason: outcome.finishReason });
+        } else {
+          dispatch({ type: 'ended', answerId, status: 'error', error: outcome.error });
         }
-      } catch (error) {
-        flush();
-        if (isAbort(error)) return; // another conversation was opened: the answer goes on without us
-        const info =
-          error instanceof ChatApiError
-            ? error.toInfo()
-            : { code: 'client_error', message: 'Something went wrong in the page. Retry.' };
-        dispatch({ type: 'ended', answerId, status: 'error', error: info });
-      } finally {
-        if (follow.current === abort) {
-          follow.current = null;
-          stopWanted.current = false;
-          setStreaming(null);
-        }
+      }
+      if (active.current === answer) {
+        active.current = null;
+        setStreaming(null);
       }
       // What the server has, exactly: the saved answer, its siblings, the ids a placeholder had not learnt.
       // (A request refused before the answer started keeps its placeholders, so nothing typed disappears.)
-      if (!started) return;
+      if (outcome.kind === 'aborted' || !outcome.started) return;
       try {
         const detail = await reload(conversation);
         if (detail) latest.current.onChanged(detail, conversation);
@@ -177,13 +132,13 @@ export function useConversation({ api, conversationId, options, onChanged }: Opt
   // Open a conversation: its messages, and an answer still being written in it followed to its end.
   useEffect(() => {
     if (conversationId === null) return;
-    if (latest.current.streaming && follow.current) return; // the first message's answer, already followed
+    if (latest.current.streaming && active.current) return; // the first message's answer, already followed
     let cancelled = false;
     reload(conversationId).then(
       (detail) => {
         const last = detail?.messages.items.at(-1);
         if (!cancelled && last?.role === 'assistant' && last.status === 'streaming') {
-          void run(conversationId, () => latest.current.api.follow(last.id, null), last.id, null, true);
+          void run(conversationId, last.id, null, (listener) => latest.current.transport.resume(last.id, listener));
         }
       },
       (error: unknown) => {
@@ -192,16 +147,16 @@ export function useConversation({ api, conversationId, options, onChanged }: Opt
     );
     return () => {
       cancelled = true;
-      follow.current?.abort();
+      active.current?.abort();
     };
   }, [conversationId, reload, run]);
 
-  useEffect(() => () => follow.current?.abort(), []);
+  useEffect(() => () => active.current?.abort(), []);
 
   /** Sends `text` after `parentId` (an answer; null: first message; undefined: the end of the branch). */
   const ask = useCallback(
     async (text: string, parentId?: string | null): Promise<boolean> => {
-      const { api: client, options: chosen, streaming: busy } = latest.current;
+      const { api: client, transport: reader, options: chosen, streaming: busy } = latest.current;
       if (busy || !text.trim()) return false;
       let id = latest.current.conversationId;
       if (id === null) {
@@ -218,23 +173,13 @@ export function useConversation({ api, conversationId, options, onChanged }: Opt
       }
       const messages = latest.current.state.messages;
       const parent = parentId === undefined ? (messages.at(-1)?.id ?? null) : parentId;
-      const user = placeholder('user', `user-${newId()}`, parent, text);
-      const answer = placeholder('assistant', `answer-${newId()}`, user.id);
+      const user = placeholder('user', newId(), parent, text);
+      const answer = placeholder('assistant', newId(), user.id);
       dispatch({ type: 'asked', parentId: parent, user, answer });
-      const key = newId();
       const conversation = id;
-      const open = async () => {
-        for (let attempt = 0; ; attempt++) {
-          try {
-            return await client.send(conversation, text, chosen, key, parentId);
-          } catch (error) {
-            // The request may not have arrived: the same key makes a second try safe (never a second answer).
-            if (!(error instanceof ChatApiError && error.code === 'network_error') || attempt >= 2) throw error;
-            await new Promise((resolve) => window.setTimeout(resolve, 500 * 2 ** attempt));
-          }
-        }
-      };
-      void run(conversation, open, answer.id, user.id, false);
+      void run(conversation, answer.id, user.id, (listener) =>
+        reader.send(conversation, text, chosen, parentId, listener),
+      );
       return true;
     },
     [run],
@@ -254,30 +199,30 @@ export function useConversation({ api, conversationId, options, onChanged }: Opt
   /** Another answer to the same message: a sibling of `answerId`, which stays. */
   const retry = useCallback(
     (answerId: string) => {
-      const { api: client, options: chosen, conversationId: id, state: current, streaming: busy } = latest.current;
+      const {
+        transport: reader,
+        options: chosen,
+        conversationId: id,
+        state: current,
+        streaming: busy,
+      } = latest.current;
       const old = current.messages.find((m) => m.id === answerId);
       if (busy || id === null || !old?.parent_id) return;
       const question = current.messages.find((m) => m.id === old.parent_id);
-      if (question?.id.startsWith('user-')) {
+      if (question?.status === 'pending') {
         // Refused before the server wrote anything (a placeholder pair): send the same words again.
         void ask(question.content, question.parent_id);
         return;
       }
-      const answer = placeholder('assistant', `answer-${newId()}`, old.parent_id);
+      const answer = placeholder('assistant', newId(), old.parent_id);
       dispatch({ type: 'asked', parentId: old.parent_id, user: null, answer });
-      void run(id, () => client.retry(id, answerId, chosen), answer.id, null, false);
+      void run(id, answer.id, null, (listener) => reader.retry(id, answerId, chosen, listener));
     },
     [run, ask],
   );
 
   const stop = useCallback(() => {
-    const { streaming: current, api: client } = latest.current;
-    if (!current) return;
-    if (current.answerId.startsWith('answer-')) {
-      stopWanted.current = true; // the server has not named it yet: stop it as soon as it does
-      return;
-    }
-    void client.stop(current.answerId).catch(() => undefined);
+    active.current?.stop();
   }, []);
 
   /** Show the branch through `messageId` (a sibling chosen with ‹ ›). */

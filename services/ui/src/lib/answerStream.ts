@@ -27,6 +27,7 @@ export async function readAnswer(
   body: Body,
   handlers: AnswerHandlers,
   lastEventId: string | null = null,
+  signal?: AbortSignal,
 ): Promise<AnswerEnd> {
   const state: { lastEventId: string | null; end: AnswerEnd | null } = { lastEventId, end: null };
   const parser = createParser({
@@ -67,8 +68,11 @@ export async function readAnswer(
   const reader = body.pipeThrough(new TextDecoderStream()).getReader();
   // The device lost its network: this connection is as good as gone, though the browser may not say so for a
   // long while. Let it go now; the caller follows the answer again from the last event once back online.
-  const offline = () => void reader.cancel().catch(() => undefined);
-  window.addEventListener('offline', offline);
+  const letGo = () => void reader.cancel().catch(() => undefined);
+  window.addEventListener('offline', letGo);
+  // The reader was aborted (another conversation was opened): close the connection.
+  signal?.addEventListener('abort', letGo);
+  if (signal?.aborted) letGo();
   try {
     while (!state.end) {
       const { value, done } = await reader.read();
@@ -79,7 +83,8 @@ export async function readAnswer(
     if (isAbort(error)) throw error;
     // the connection broke: the answer may still be going on
   } finally {
-    window.removeEventListener('offline', offline);
+    window.removeEventListener('offline', letGo);
+    signal?.removeEventListener('abort', letGo);
     reader.releaseLock();
   }
   return state.end ?? { kind: 'cut', lastEventId: state.lastEventId };

@@ -48,12 +48,22 @@ export interface ErrorInfo {
 /** How a message stands: streaming, finished, stopped by the user, failed, or cut off by a server that died. */
 export type MessageStatus = 'streaming' | 'done' | 'stopped' | 'error' | 'interrupted';
 
+/** How the page sees a message: the server's status, or `pending`: sent from this page, and the server has not
+ * named it yet (its `start` event gives it its id; a request refused before that leaves the user's message
+ * pending, never saved). */
+export type ShownStatus = MessageStatus | 'pending';
+
+/** An answer not finished yet: waiting for the server, or being written. */
+export function isUnderway(status: ShownStatus): boolean {
+  return status === 'pending' || status === 'streaming';
+}
+
 export interface ChatMessage {
   id: string;
   parent_id: string | null;
   role: Role;
   content: string;
-  status: MessageStatus;
+  status: ShownStatus;
   finish_reason: FinishReason | null;
   error: ErrorInfo | null;
   model: string | null;

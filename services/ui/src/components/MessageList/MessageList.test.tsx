@@ -1,4 +1,5 @@
-import { render, screen, waitFor } from '@testing-library/react';
+import { render, screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
 import { createRef } from 'react';
 import { describe, expect, it } from 'vitest';
 
@@ -96,6 +97,27 @@ describe('MessageList', () => {
     expect(container.querySelector('script, img, b')).toBeNull();
     expect(container.textContent).toContain('<script>');
     expect(link?.getAttribute('href')).toBe(''); // the unsafe URL is dropped, the text stays
+  });
+
+  it('two edits open at once each have a field of their own, labelled', async () => {
+    const second = { ...message('user', 'second'), id: 'second', sibling_ids: ['second'] };
+    renderMessages([message('user', 'first'), message('assistant', 'answer'), second]);
+    const user = userEvent.setup();
+    for (const button of screen.getAllByRole('button', { name: 'Edit' })) await user.click(button);
+    const turns = screen.getAllByTestId('user-turn');
+    const fields = turns.map((turn) => within(turn).getByLabelText('Edit your message'));
+    expect(fields.map((field) => (field as HTMLTextAreaElement).value)).toEqual(['first', 'second']);
+    expect(new Set(fields.map((field) => field.id)).size).toBe(2);
+  });
+
+  it('offers no Edit on a message the server has not saved (pending), and Thinking… on its answer', () => {
+    const mine = { ...message('user', 'sent'), status: 'pending' as const };
+    const answer = { ...message('assistant', ''), status: 'pending' as const };
+    renderMessages([mine, answer]);
+    expect(screen.queryByRole('button', { name: 'Edit' })).not.toBeInTheDocument();
+    expect(screen.getByTestId('thinking')).toBeInTheDocument();
+    expect(screen.getByTestId('assistant-turn')).toHaveAttribute('aria-busy', 'true');
+    expect(screen.queryByRole('button', { name: 'Retry' })).not.toBeInTheDocument();
   });
 
   it('shows user text as typed, not as markdown', () => {

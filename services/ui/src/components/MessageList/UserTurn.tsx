@@ -1,0 +1,50 @@
+import { memo, useState } from 'react';
+
+import type { ChatMessage } from '../../types/chat';
+import { EditForm } from './EditForm';
+import styles from './MessageList.module.css';
+import { Versions } from './Versions';
+
+interface Props {
+  message: ChatMessage;
+  canAct: boolean;
+  onEdit: (messageId: string, text: string) => Promise<boolean>;
+  onShowBranch: (messageId: string) => void;
+}
+
+/** One of your messages, exactly as typed; Edit makes a new version of it (not one the server has not saved). */
+export const UserTurn = memo(function UserTurn({ message, canAct, onEdit, onShowBranch }: Props) {
+  const [editing, setEditing] = useState(false);
+  return (
+    <li className={`${styles.turn} ${styles.user}`} aria-label="You" data-testid="user-turn">
+      {editing ? (
+        <EditForm
+          initial={message.content}
+          onCancel={() => {
+            setEditing(false);
+          }}
+          onSave={async (text) => {
+            if (await onEdit(message.id, text)) setEditing(false);
+          }}
+        />
+      ) : (
+        <p className={styles.userText}>{message.content}</p>
+      )}
+      <footer className={styles.meta}>
+        <Versions message={message} canAct={canAct} onShowBranch={onShowBranch} />
+        {!editing && message.status !== 'pending' && (
+          <button
+            type="button"
+            className={styles.action}
+            disabled={!canAct}
+            onClick={() => {
+              setEditing(true);
+            }}
+          >
+            Edit
+          </button>
+        )}
+      </footer>
+    </li>
+  );
+});

@@ -1,0 +1,48 @@
+import type { ChatMessage } from '../../types/chat';
+import styles from './MessageList.module.css';
+
+/** `‹ 2 / 3 ›` between a message and its siblings (retries of an answer, edits of a message). */
+export function Versions({
+  message,
+  canAct,
+  onShowBranch,
+}: {
+  message: ChatMessage;
+  canAct: boolean;
+  onShowBranch: (id: string) => void;
+}) {
+  const siblings = message.sibling_ids;
+  const index = siblings.indexOf(message.id);
+  if (siblings.length < 2 || index < 0) return null;
+  const go = (offset: number) => {
+    const target = siblings[index + offset];
+    if (target) onShowBranch(target);
+  };
+  return (
+    <span className={styles.versions} role="group" aria-label="Versions">
+      <button
+        type="button"
+        aria-label="Previous version"
+        disabled={!canAct || index === 0}
+        onClick={() => {
+          go(-1);
+        }}
+      >
+        ‹
+      </button>
+      <span>
+        {index + 1} / {siblings.length}
+      </span>
+      <button
+        type="button"
+        aria-label="Next version"
+        disabled={!canAct || index === siblings.length - 1}
+        onClick={() => {
+          go(1);
+        }}
+      >
+        ›
+      </button>
+    </span>
+  );
+}
