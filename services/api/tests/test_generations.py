@@ -528,3 +528,42 @@ async def test_a_redis_restart_costs_no_command() -> None:
             await redis.xadd("restart", {"n": "after"})
             entries = await redis.xrange("restart")
             assert [fields for _, fields in entries or []] == [{b"n": b"after"}]
+
+
+async def test_a_send_that_fails_half_way_leaves_no_message_behind(api_server: ApiFactory, postgres: Any) -> None:
+    """The user's message, its answer's row and the conversation moved to them are one commit: a process that
+    dies between them (here the conversation's update fails, as a crash there would end it) leaves none of
+    them, never a user message without its answer (which the next send would also stack on)."""
+    from sqlalchemy import func, select, text
+
+    from chat_api.storage.models import Message
+
+    shared = {"AUTH_SECRET": SECRET, "DATABASE_URL": await postgres.new()}
+    with api_server(**shared) as url:
+        async with signed_in(url) as ada:
+            conversation_id = await conversation(ada)
+    engine = create_engine(api_settings("http://unused", **shared))
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "CREATE FUNCTION dies_here() RETURNS trigger AS $$ BEGIN "
+                    "RAISE EXCEPTION 'the process died here'; END $$ LANGUAGE plpgsql"
+                )
+            )
+            await connection.execute(
+                text(
+                    "CREATE TRIGGER dies_here BEFORE UPDATE ON conversations FOR EACH ROW EXECUTE FUNCTION dies_here()"
+                )
+            )
+        store = GenerationStore(create_sessions(engine), lease=timedelta(seconds=30))
+        turn = Turn(uuid.UUID(conversation_id), uuid.uuid4(), uuid.uuid4(), True, None, "hi", None, None, "chat")
+        with pytest.raises(Exception, match="the process died here"):
+            await store.insert(turn)
+        async with create_sessions(engine)() as session:
+            left = await session.scalar(
+                select(func.count()).select_from(Message).where(Message.conversation_id == turn.conversation_id)
+            )
+    finally:
+        await engine.dispose()
+    assert left == 0
