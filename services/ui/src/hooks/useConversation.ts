@@ -5,6 +5,7 @@ import type { Api } from '../lib/api';
 import { ChatApiError, isAbort } from '../lib/errors';
 import { createFrameBatcher } from '../lib/frameBatcher';
 import { newId } from '../lib/ids';
+import { stopAnswer } from '../lib/stopAnswer';
 import type { ChatOptions, ConversationSummary } from '../types/chat';
 import { conversationReducer, initialConversation, loadedFrom, placeholder } from './conversationState';
 
@@ -64,6 +65,15 @@ export function useConversation({ api, conversationId, options, onChanged }: Opt
     return detail;
   }, []);
 
+  /** Stop, tried again once if it reached no one; said on screen if it still did not. */
+  const stopReaching = useCallback((answerId: string) => {
+    const { api: client, conversationId: id } = latest.current;
+    void stopAnswer(client, answerId).then((error) => {
+      // (An answer that has ended meanwhile needs no word about its Stop.)
+      if (error && latest.current.streaming?.answerId === answerId) setFailure({ conversationId: id, error });
+    });
+  }, []);
+
   /** Reads an answer to its end, following it again (with backoff) whenever the connection drops. */
   const run = useCallback(
     async (
@@ -99,7 +109,7 @@ export function useConversation({ api, conversationId, options, onChanged }: Opt
             dispatch({ type: 'started', placeholderId: answerPlaceholder, placeholderUserId: userPlaceholder, info });
             answerId = info.assistant_message_id;
             setStreaming({ answerId, reconnecting: false });
-            if (stopWanted.current) void latest.current.api.stop(answerId).catch(() => undefined);
+            if (stopWanted.current) stopReaching(answerId);
           }
           if (replay) restarting = true; // the events start again from the first
         },
@@ -159,6 +169,8 @@ export function useConversation({ api, conversationId, options, onChanged }: Opt
           follow.current = null;
           stopWanted.current = false;
           setStreaming(null);
+          // A Stop that could not reach the answer is old news once it has ended.
+          setFailure((shown) => (shown?.error.code === 'stop_unavailable' ? null : shown));
         }
       }
       // What the server has, exactly: the saved answer, its siblings, the ids a placeholder had not learnt.
@@ -171,7 +183,7 @@ export function useConversation({ api, conversationId, options, onChanged }: Opt
         // the answer is on screen; the next load shows the server's copy
       }
     },
-    [reload],
+    [reload, stopReaching],
   );
 
   // Open a conversation: its messages, and an answer still being written in it followed to its end.
@@ -271,14 +283,14 @@ export function useConversation({ api, conversationId, options, onChanged }: Opt
   );
 
   const stop = useCallback(() => {
-    const { streaming: current, api: client } = latest.current;
+    const { streaming: current } = latest.current;
     if (!current) return;
     if (current.answerId.startsWith('answer-')) {
       stopWanted.current = true; // the server has not named it yet: stop it as soon as it does
       return;
     }
-    void client.stop(current.answerId).catch(() => undefined);
-  }, []);
+    stopReaching(current.answerId);
+  }, [stopReaching]);
 
   /** Show the branch through `messageId` (a sibling chosen with ‹ ›). */
   const showBranch = useCallback((messageId: string) => {
