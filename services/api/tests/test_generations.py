@@ -15,7 +15,7 @@ from emulator.app import Emulator
 from httpx_sse import EventSource, ServerSentEvent, aconnect_sse
 
 from chat_api.generations.events import order
-from chat_api.generations.store import GenerationStore, Turn
+from chat_api.generations.store import GenerationStore, Outcome, Turn
 from chat_api.storage.engine import create_engine, create_sessions
 from chat_api.storage.models import utcnow
 
@@ -357,6 +357,71 @@ async def test_another_process_resumes_and_stops_an_answer_through_redis(
     assert record.disconnected_at - stopped_at < 0.1  # the owner, A, closed the upstream at once
 
 
+async def test_a_stop_that_reaches_no_owner_is_a_503_not_a_202(
+    api_server: ApiFactory, postgres: Any, redis_url: str
+) -> None:
+    """An answer still `streaming` with a live lease, but no process writes it (its owner died a moment ago):
+    PUBLISH is heard by every process (the api's own listener too), so counting receivers said 202 and nothing
+    stopped. Only the owner's acknowledgement does: without one, 503 and `Retry-After`; once the answer has
+    ended, 409."""
+    shared = {"AUTH_SECRET": SECRET, "DATABASE_URL": await postgres.new(), "REDIS_URL": redis_url}
+    with api_server(**shared) as url:
+        async with signed_in(url) as ada:
+            conversation_id = await conversation(ada)
+            engine = create_engine(api_settings("http://unused", **shared))
+            store = GenerationStore(create_sessions(engine), lease=timedelta(seconds=30))  # a live owner's lease
+            turn = Turn(uuid.UUID(conversation_id), uuid.uuid4(), uuid.uuid4(), True, None, "hi", None, None, "chat")
+            await store.insert(turn)
+            started = time.perf_counter()
+            unreached = await ada.post(f"/api/generations/{turn.assistant_id}/stop")
+            waited = time.perf_counter() - started
+            await store.end(turn.assistant_id, Outcome("interrupted", ""))
+            ended = await ada.post(f"/api/generations/{turn.assistant_id}/stop")
+            await engine.dispose()
+    assert unreached.status_code == 503, unreached.text
+    assert unreached.json()["error"]["code"] == "stop_unavailable" and unreached.headers["Retry-After"] == "1"
+    assert waited < 3  # the owner's acknowledgement is waited for a second
+    assert ended.status_code == 409 and ended.json()["error"]["code"] == "conflict"
+
+
+async def test_a_stop_while_redis_is_away_says_so_then_reaches_the_owner(
+    api_server: ApiFactory, postgres: Any, emulator: Emulator
+) -> None:
+    """The answer runs on A; Redis is out of reach when a Stop lands on B: 503 (it was a 202 that stopped
+    nothing). With Redis back, a retry reaches A, which stops the answer."""
+    with restartable_redis() as redis:
+        shared = {"AUTH_SECRET": SECRET, "DATABASE_URL": await postgres.new(), "REDIS_URL": redis.url}
+        with api_server(**shared) as url_a, api_server(**shared) as url_b:
+            async with signed_in(url_a) as on_a, httpx.AsyncClient(base_url=url_b, headers=on_a.headers) as on_b:
+                conversation_id = await conversation(on_a)
+                content, tag = tagged("stop me later", "ttft_ms=0 token_ms=40 tokens=400")
+                seen: list[ServerSentEvent] = []
+                async with aconnect_sse(
+                    on_a, "POST", f"/api/conversations/{conversation_id}/messages", json={"content": content}
+                ) as source:
+                    async for event in source.aiter_sse():
+                        seen.append(event)
+                        if len(seen) == 3:
+                            break
+                answer = seen[0].json()["assistant_message_id"]
+                await asyncio.to_thread(redis.stop)
+                away = await on_b.post(f"/api/generations/{answer}/stop")
+                await asyncio.to_thread(redis.start)
+                statuses = []
+                for _ in range(40):  # A's listener subscribes again within a few seconds
+                    retried = await on_b.post(f"/api/generations/{answer}/stop")
+                    statuses.append(retried.status_code)
+                    if retried.status_code != 503:
+                        break
+                    await asyncio.sleep(float(retried.headers["Retry-After"]) / 4)
+                record = await upstream_ended(emulator, tag)
+                saved = (await messages(on_a, conversation_id))[1]
+    assert away.status_code == 503 and away.json()["error"]["code"] == "stop_unavailable"
+    assert statuses[-1] == 202 and retried.json() == {"status": "stopping"}
+    assert record.disconnected
+    assert saved["status"] == "stopped" and saved["finish_reason"] == "cancelled"
+
+
 async def test_an_interrupted_answer_keeps_every_word_its_readers_saw(
     api_server: ApiFactory, postgres: Any, redis_url: str
 ) -> None:
@@ -528,3 +593,42 @@ async def test_a_redis_restart_costs_no_command() -> None:
             await redis.xadd("restart", {"n": "after"})
             entries = await redis.xrange("restart")
             assert [fields for _, fields in entries or []] == [{b"n": b"after"}]
+
+
+async def test_a_send_that_fails_half_way_leaves_no_message_behind(api_server: ApiFactory, postgres: Any) -> None:
+    """The user's message, its answer's row and the conversation moved to them are one commit: a process that
+    dies between them (here the conversation's update fails, as a crash there would end it) leaves none of
+    them, never a user message without its answer (which the next send would also stack on)."""
+    from sqlalchemy import func, select, text
+
+    from chat_api.storage.models import Message
+
+    shared = {"AUTH_SECRET": SECRET, "DATABASE_URL": await postgres.new()}
+    with api_server(**shared) as url:
+        async with signed_in(url) as ada:
+            conversation_id = await conversation(ada)
+    engine = create_engine(api_settings("http://unused", **shared))
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "CREATE FUNCTION dies_here() RETURNS trigger AS $$ BEGIN "
+                    "RAISE EXCEPTION 'the process died here'; END $$ LANGUAGE plpgsql"
+                )
+            )
+            await connection.execute(
+                text(
+                    "CREATE TRIGGER dies_here BEFORE UPDATE ON conversations FOR EACH ROW EXECUTE FUNCTION dies_here()"
+                )
+            )
+        store = GenerationStore(create_sessions(engine), lease=timedelta(seconds=30))
+        turn = Turn(uuid.UUID(conversation_id), uuid.uuid4(), uuid.uuid4(), True, None, "hi", None, None, "chat")
+        with pytest.raises(Exception, match="the process died here"):
+            await store.insert(turn)
+        async with create_sessions(engine)() as session:
+            left = await session.scalar(
+                select(func.count()).select_from(Message).where(Message.conversation_id == turn.conversation_id)
+            )
+    finally:
+        await engine.dispose()
+    assert left == 0

@@ -96,6 +96,47 @@ describe('chatting', () => {
     expect(within(lastAnswer()).getByText('Stopped')).toBeInTheDocument();
   });
 
+  it('a Stop that reached no one is sent again a second later, and stops the answer', async () => {
+    const api = await start();
+    api.stopsUnreached = 1; // Redis restarting: the replica writing it was not reached
+    await typeAndSend('Tell me a long story');
+    const answer = await answered(api, 1);
+    act(() => {
+      answer.delta('Once upon');
+    });
+    await userEvent.setup().click(screen.getByRole('button', { name: 'Stop' }));
+    await waitFor(
+      () => {
+        expect(lastAnswer()).toHaveAttribute('data-status', 'stopped');
+      },
+      { timeout: 3000 },
+    );
+    expect(api.stops).toEqual([answer.message.id, answer.message.id]);
+    expect(screen.queryByText(/Stop could not reach the answer/)).not.toBeInTheDocument();
+  });
+
+  it('says so when Stop still reaches no one, and lets the answer go on', async () => {
+    const api = await start();
+    api.stopsUnreached = 2;
+    await typeAndSend('Tell me a long story');
+    const answer = await answered(api, 1);
+    act(() => {
+      answer.delta('Once upon');
+    });
+    await userEvent.setup().click(screen.getByRole('button', { name: 'Stop' }));
+    expect(await screen.findByText(/Stop could not reach the answer/, {}, { timeout: 3000 })).toBeInTheDocument();
+    expect(api.stops).toHaveLength(2);
+    expect(screen.getByRole('button', { name: 'Stop' })).toBeInTheDocument(); // it may go on: Stop again
+    act(() => {
+      answer.delta(' a time');
+      answer.finish('stop');
+    });
+    await waitFor(() => {
+      expect(lastAnswer()).toHaveAttribute('data-status', 'done');
+    });
+    expect(screen.queryByText(/Stop could not reach the answer/)).not.toBeInTheDocument();
+  });
+
   it('says it is thinking from the start event to the first word, and Stop there says stopped', async () => {
     const api = await start();
     await typeAndSend('A hard question');

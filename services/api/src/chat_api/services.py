@@ -28,6 +28,7 @@ from chat_api.generations.turns import TurnPlanner
 from chat_api.limits.limiter import Limiter
 from chat_api.limits.service import Limits
 from chat_api.memory.service import Memory
+from chat_api.redis_connection import look_names_up_first
 from chat_api.server import shutdown
 from chat_api.settings import Settings
 from chat_api.state import AppState
@@ -80,11 +81,13 @@ async def open_redis(settings: Settings) -> AsyncIterator[Redis | None]:
     # reconnected and sent once more, that command is not lost (a Stop, a send's limits, a sweeper's read). A
     # command whose connection broke after it ran is sent twice too: the event log's append checks the Stream's
     # last id, a second Stop is the same Stop, and the limits count that send twice, never less.
-    redis = Redis.from_url(
-        settings.REDIS_URL.get_secret_value(),
-        max_connections=200,
-        retry=Retry(NoBackoff(), retries=1),
-        retry_on_error=[RedisConnectionError],
+    redis = look_names_up_first(
+        Redis.from_url(
+            settings.REDIS_URL.get_secret_value(),
+            max_connections=200,
+            retry=Retry(NoBackoff(), retries=1),
+            retry_on_error=[RedisConnectionError],
+        )
     )
     try:
         yield redis

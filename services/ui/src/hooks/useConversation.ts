@@ -98,6 +98,10 @@ export function useConversation({ api, conversationId, options, onChanged }: Opt
           flush();
           setStreaming({ answerId, reconnecting });
         },
+        onStopUnreached: (error) => {
+          // (An answer that has ended meanwhile needs no word about its Stop.)
+          if (latest.current.streaming?.answerId === answerId) setFailure({ conversationId: conversation, error });
+        },
       });
       active.current = answer;
       const outcome = await answer.outcome;
@@ -115,6 +119,8 @@ export function useConversation({ api, conversationId, options, onChanged }: Opt
       if (active.current === answer) {
         active.current = null;
         setStreaming(null);
+        // A Stop that could not reach the answer is old news once it has ended.
+        setFailure((shown) => (shown?.error.code === 'stop_unavailable' ? null : shown));
       }
       // What the server has, exactly: the saved answer, its siblings, the ids a placeholder had not learnt.
       // (A request refused before the answer started keeps its placeholders, so nothing typed disappears.)

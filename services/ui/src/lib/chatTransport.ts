@@ -9,6 +9,7 @@ import { readAnswer, type AnswerEnd, type Body } from './answerStream';
 import type { Api } from './api';
 import { ChatApiError, interruptedError, isAbort } from './errors';
 import { newId } from './ids';
+import { stopAnswer } from './stopAnswer';
 
 export const RECONNECT_DELAYS_MS = [250, 500, 1000, 2000, 4000, 8000];
 /** A send whose request may not have arrived is tried again this often (the same idempotency key). */
@@ -28,6 +29,8 @@ export interface AnswerListener {
   onSnapshot(snapshot: Snapshot): void;
   /** The connection dropped and the answer is being followed again (true), or it is back (false). */
   onReconnecting(reconnecting: boolean): void;
+  /** A Stop reached no server writing the answer, even when sent again (see `stopAnswer`). */
+  onStopUnreached?(error: ChatApiError): void;
 }
 
 export type AnswerOutcome =
@@ -120,7 +123,10 @@ export function createChatTransport(api: TransportApi, timing: TransportTiming =
     // Without a last event id the events come from the first: a replay, which replaces what is shown.
     let replay = knownAnswerId !== null;
 
-    const stopNow = (id: string) => void api.stop(id).catch(() => undefined);
+    const stopNow = (id: string) =>
+      void stopAnswer(api, id).then((error) => {
+        if (error && !signal.aborted) listener.onStopUnreached?.(error);
+      });
     const live = <T>(call: (value: T) => void) => {
       return (value: T) => {
         if (!signal.aborted) call(value);

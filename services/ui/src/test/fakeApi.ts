@@ -115,6 +115,8 @@ export class FakeApi {
   readonly answers: Answer[] = [];
   readonly live = new Map<string, Answer>();
   readonly stops: string[] = [];
+  /** The next this many Stops reach no one (503 `stop_unavailable`), as while Redis restarts. */
+  stopsUnreached = 0;
   readonly fetch = vi.fn((url: string, init: RequestInit = {}) => Promise.resolve(this.handle(url, init)));
   cookie = false;
   guests = 0;
@@ -266,6 +268,10 @@ export class FakeApi {
     match = /^\/api\/generations\/([^/]+)\/stop$/.exec(path);
     if (match?.[1]) {
       this.stops.push(match[1]);
+      if (this.stopsUnreached > 0) {
+        this.stopsUnreached -= 1;
+        return errorResponse(503, 'stop_unavailable', 'The server writing this answer could not be reached.');
+      }
       this.live.get(match[1])?.finish('cancelled');
       return json({ status: 'stopping' }, 202);
     }

@@ -1,5 +1,5 @@
 """The event log across processes and replicas: each generation's events in a Redis Stream, and Stop as a
-message every process hears.
+message every process hears (its owner acknowledges it on a list the sender waits on).
 
 The owner keeps its own generations' events in memory too (`LocalEventLog`) and serves its own readers from
 there, at once; it numbers events itself (`0-1`, `0-2`, ... as Redis entry ids), so an id means the same
@@ -16,6 +16,7 @@ read the answer from the database instead (`EventLogUnavailable`).
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any, Final, cast
 
@@ -36,6 +37,10 @@ FOLLOW_BLOCK_MS: Final = 100  # how long the shared read waits before taking in 
 GIVE_UP_AFTER_S: Final = 3.0  # Redis out of reach this long: readers here go to the database
 RETRY_MAX_S: Final = 2.0
 STOP_PING_EVERY_S: Final = 5.0  # the stop channel's connection, checked when it has been silent this long
+# How long a Stop sent through Redis waits for the owner to say it has it (a few ms when it runs): with no
+# answer by then, the owner is away (its process died, or it cannot reach Redis) and the Stop did nothing.
+STOP_ACK_WAIT_S: Final = 1.0
+STOP_ACK_KEEP_S: Final = 10  # an acknowledgement nobody waited for is gone after this
 
 # A batch is appended only if the Stream still ends with the last event the writer put there; else (Redis
 # restarted, or lost the key) it returns 0 and the writer sends every event again with expected = '*'.
@@ -65,6 +70,19 @@ Entries = list[tuple[bytes, dict[bytes, bytes]]]  # a Stream's entries as redis-
 
 def decode(entry_id: bytes, fields: dict[bytes, bytes]) -> LoggedEvent:
     return LoggedEvent(entry_id.decode(), fields[b"n"].decode(), orjson.loads(fields[b"d"]))
+
+
+def stop_message(generation_id: str, ack_key: str) -> bytes:
+    return orjson.dumps({"id": generation_id, "ack": ack_key})
+
+
+def parse_stop(data: bytes) -> tuple[str, str | None]:
+    """The answer a Stop is for, and the list its owner acknowledges it on (none from an older process, which
+    sent the bare id)."""
+    if data.startswith(b"{"):
+        message = orjson.loads(data)
+        return str(message["id"]), str(message["ack"])
+    return data.decode(), None
 
 
 def redis_id(event_id: str | None) -> str:
@@ -216,14 +234,29 @@ class RedisEventLog:
         self.local.forget_stop(generation_id)
 
     async def request_stop(self, generation_id: str) -> bool:
+        """True once the owner has the Stop: here, or it said so through Redis. PUBLISH's count is not
+        enough: every process listens, the owner's included or not (it died; it lost Redis meanwhile)."""
         if await self.local.request_stop(generation_id):
             return True
+        ack_key = f"chat:generation:{generation_id}:stop-ack:{uuid.uuid4().hex}"
         try:
-            receivers: int = await self.redis.publish(STOP_CHANNEL, generation_id)
+            receivers: int = await self.redis.publish(STOP_CHANNEL, stop_message(generation_id, ack_key))
+            if receivers == 0:
+                return False
+            acknowledged = await self.redis.blpop([ack_key], timeout=STOP_ACK_WAIT_S)
         except RedisError:
             logger.warning("could not ask the other processes to stop an answer", exc_info=True)
             return False
-        return receivers > 0
+        return acknowledged is not None
+
+    async def _acknowledge_stop(self, ack_key: str) -> None:
+        try:
+            pipe = self.redis.pipeline(transaction=True)
+            pipe.lpush(ack_key, b"1")
+            pipe.expire(ack_key, STOP_ACK_KEEP_S)
+            await pipe.execute()
+        except RedisError:  # the answer stops all the same; its sender is told it could not be reached
+            logger.warning("stopped an answer but could not say so through Redis", exc_info=True)
 
     async def _listen_for_stops(self) -> None:
         while True:
@@ -237,7 +270,9 @@ class RedisEventLog:
                             # for ever, and every Stop sent through Redis missed: a ping makes it fail.
                             await pubsub.ping()
                         elif message["type"] == "message":
-                            await self.local.request_stop(message["data"].decode())
+                            generation_id, ack_key = parse_stop(message["data"])
+                            if await self.local.request_stop(generation_id) and ack_key is not None:
+                                await self._acknowledge_stop(ack_key)
             except Exception:  # whatever it was, a process that stops listening would ignore every Stop
                 logger.warning("lost the stop channel in Redis; listening again in a second", exc_info=True)
                 await asyncio.sleep(1)

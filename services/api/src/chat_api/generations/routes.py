@@ -183,11 +183,25 @@ async def answer_events(
     return stream(await generations.events(user, answer_id, last_event_id), record_of(request), generations, settings)
 
 
+STOP_ERRORS = error_docs(
+    {
+        401: "No valid access token (`unauthorized`).",
+        404: "No such answer, or not yours (`not_found`).",
+        409: "The answer has ended (`conflict`): done, stopped, failed or interrupted; nothing to stop.",
+        503: "The server writing the answer could not be reached (`stop_unavailable`): its process died and the "
+        "answer is not yet marked interrupted, or Redis is out of reach. The answer may go on: retry after "
+        "`Retry-After`.",
+    }
+)
+
+
 @router.post(
     "/api/generations/{answer_id:uuid}/stop",
     summary="Stop an answer (it keeps what it has written)",
+    description='202 `{"status": "stopping"}` once the server writing the answer has the Stop (it ends '
+    "`stopped`, with a `done` event whose `finish_reason` is `cancelled`, within milliseconds).",
     status_code=202,
-    responses=CONFLICT,
+    responses=STOP_ERRORS,
 )
 async def stop_answer(answer_id: uuid.UUID, user: CurrentUser, generations: GenerationsDep) -> Stopping:
     return Stopping(status=await generations.stop(user, answer_id))

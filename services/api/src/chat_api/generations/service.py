@@ -25,6 +25,19 @@ def no_such_answer() -> ApiError:
     return ApiError(404, "not_found", "No such answer.")
 
 
+def has_ended(message: Message) -> ApiError:
+    return ApiError(409, "conflict", f"This answer has ended ({message.status}).")
+
+
+def owner_unreachable() -> ApiError:
+    return ApiError(
+        503,
+        "stop_unavailable",
+        "The server writing this answer could not be reached to stop it: it may go on. Please retry.",
+        {"Retry-After": "1"},
+    )
+
+
 def snapshot(message: Message) -> LoggedEvent:
     """An answer as the database has it: the reader replaces what it shows with this."""
     data: dict[str, Any] = {
@@ -97,11 +110,18 @@ class Generations:
         return await self.events(identity, repeat.assistant_id, None)
 
     async def stop(self, identity: Identity, answer_id: uuid.UUID) -> str:
+        """`stopping` once the process writing the answer has the Stop; a 409 when the answer has ended (before,
+        or meanwhile); a 503 when nobody writing it could be reached (its process died and the sweeper has not
+        marked it yet, or Redis is out of reach): the answer may go on, retry."""
         message = await self.answer(identity, answer_id)
         if message.status != "streaming":
-            raise ApiError(409, "conflict", f"This answer has ended ({message.status}).")
-        await self.runner.stop(str(answer_id))
-        return "stopping"
+            raise has_ended(message)
+        if await self.runner.stop(str(answer_id)):
+            return "stopping"
+        message = await self.answer(identity, answer_id)  # ended meanwhile: its owner no longer listens for it
+        if message.status != "streaming":
+            raise has_ended(message)
+        raise owner_unreachable()
 
     async def stop_all_of(self, identity: Identity) -> int:
         """Stops every answer being written for this user, wherever it runs (its account is going)."""
@@ -112,8 +132,7 @@ class Generations:
                 .where(Conversation.user_id == identity.user_id, Message.status == "streaming")
             )
             answer_ids = list(streaming)
-        for answer_id in answer_ids:
-            await self.runner.stop(str(answer_id))
+        await asyncio.gather(*(self.runner.stop(str(answer_id)) for answer_id in answer_ids))
         return len(answer_ids)
 
     async def _from_log(self, answer_id: uuid.UUID, after: str | None) -> AsyncIterator[list[LoggedEvent]]:

@@ -103,10 +103,11 @@ class GenerationStore:
         if turn.title:
             values["title"] = turn.title
         try:
-            # Two statements, each atomic and committed on its own (no BEGIN and COMMIT round trips before the
-            # first token): the messages together, then the conversation moved to the answer. A conversation
-            # deleted before the first fails it (the messages' foreign key); after it, its messages go with it.
-            async with self.sessions.autocommit() as session:
+            # One transaction: the messages and the conversation moved to the answer are committed together
+            # or not at all (a process dying between two commits left a user message without its answer).
+            # Its BEGIN and COMMIT run while the upstream opens, beside it. A conversation deleted before it
+            # fails it (the messages' foreign key); after it, its messages go with it.
+            async with self.sessions.begin() as session:
                 await session.execute(insert(MESSAGES), rows)
                 changed = await session.execute(
                     update(CONVERSATIONS).where(CONVERSATIONS.c.id == turn.conversation_id).values(**values)
