@@ -137,7 +137,7 @@ async def test_a_new_password_is_checked_too(signin_url: str) -> None:
     ("first", "look_alikes"),
     [
         ("victim@example.com", ["victim@example.com.", "Victim@EXAMPLE.com", "victim+tag@example.com"]),
-        ("jo.doe@gmail.com", ["jodoe@gmail.com", "j.o.d.o.e+x@googlemail.com", "JoDoe@Gmail.com."]),
+        ("jo.doe@gmail.com", ["jodoe@gmail.com", "j.od.oe+x@googlemail.com", "JoDoe@Gmail.com."]),
     ],
 )
 async def test_look_alikes_of_an_account_are_refused_and_find_it_at_sign_in(
@@ -155,6 +155,9 @@ async def test_look_alikes_of_an_account_are_refused_and_find_it_at_sign_in(
         assert signed.json()["user"] == created.json()["user"]
 
 
-async def test_an_international_domain_is_one_account_in_either_spelling(signin_url: str) -> None:
+async def test_an_international_domain_is_taken_as_read_not_in_punycode(signin_url: str) -> None:
+    """The schema's pattern admits only what email-validator takes; a Punycode label is not spelt out there."""
     assert (await register(signin_url, "ana@bücher.example.com")).status_code == 201
-    assert (await register(signin_url, "ana@xn--bcher-kva.example.com")).status_code == 409
+    again = await register(signin_url, "ana@BÜCHER.example.com")
+    assert again.status_code == 409, again.text
+    assert (await register(signin_url, "ana@xn--bcher-kva.example.com")).status_code == 422

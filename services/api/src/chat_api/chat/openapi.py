@@ -73,6 +73,10 @@ def document_limits(schema: dict[str, Any], settings: Settings) -> None:
         "one side are merged, a leading assistant turn dropped).",
     )
     models["Message"]["properties"]["content"].update(pattern=NO_NUL)
+    # The options this deployment's model takes (GET /api/models says the same): the others are refused.
+    options = models["Options"]["properties"]
+    for taken_by_the_other_kind in ("temperature", "top_p") if settings.MODEL_REASONING else ("reasoning_effort",):
+        options.pop(taken_by_the_other_kind, None)
     for branch in models["Options"]["properties"]["max_tokens"]["anyOf"]:
         if branch.get("type") == "integer":
             branch["maximum"] = settings.MAX_OUTPUT_TOKENS
