@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
-PY_PROJECTS=(services/emulator services/api tests/e2e tests/kubernetes bench)
+mapfile -t PY_PROJECTS < <(python_projects)
 
 ensure_uv
 ensure_hadolint
