@@ -1,5 +1,5 @@
 # Entry points. Each target is a thin wrapper around a script in scripts/, so CI and people run the same thing.
-.PHONY: check test e2e soak bench
+.PHONY: check test e2e soak bench api-types
 
 check:  ## the fast checks before every commit: lint, formatting, types, unit tests of every service (no Docker)
 	bash scripts/check.sh
@@ -15,3 +15,6 @@ soak:  ## the stack end to end with the full soak (300 paced streams for 60 s) i
 
 bench:  ## benchmarks: emulator throughput, the api layer by layer, stack overhead (stateless and conversation routes, telemetry, replicas), long conversations, UI render and first load (loopback, about 25 minutes)
 	bash scripts/bench.sh
+
+api-types:  ## regenerate the UI's API types (services/ui/src/api/schema.d.ts) from the api's OpenAPI document
+	bash scripts/api-types.sh

@@ -31,7 +31,7 @@ from chat_api.chat.upstream import build_history, execution_settings, open_upstr
 from chat_api.settings import Settings
 from openai.types.chat import ChatCompletionMessageParam, ChatCompletionStreamOptionsParam
 
-from stack_overhead import HOST, free_port, wait_ready
+from harness.processes import HOST, free_port, wait_ready
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "bench-key"

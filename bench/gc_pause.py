@@ -22,7 +22,7 @@ from chat_api.main import create_app
 from chat_api.server.heap import freeze_startup_objects
 from chat_api.settings import Settings
 
-from stack_overhead import ROOT
+from harness.processes import ROOT
 
 PASSES = 7
 

@@ -1,5 +1,5 @@
 """Limit checks: what admitting a send costs its time to first token (one Lua script in Redis, before the
-upstream call), against a private Redis (Debian's, on a Unix socket as in `stores.py`; compose reaches Redis
+upstream call), against a private Redis (Debian's, on a Unix socket as in `harness/stores.py`; compose reaches Redis
 over its network, a little slower). Alone, and with 100 senders each sending again the moment it is done: a
 throughput test, far past any real load, whose latency is mostly waiting in this one process's event loop.
 The settle at the end of an answer is measured too, though no user waits for it. Loopback only; bounded.
@@ -25,8 +25,9 @@ from chat_api.limits.limiter import Limiter
 from chat_api.limits.policy import Policy
 from redis.asyncio import Redis
 
-from stack_overhead import ROOT, percentile
-from stores import redis
+from harness.processes import ROOT
+from harness.statistics import percentile
+from harness.stores import redis
 
 POLICY = Policy(requests_per_minute=1_000_000, concurrent_streams=1_000_000, tokens_per_day=2_000_000_000)
 

@@ -23,8 +23,8 @@ import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
-from stack_overhead import HOST, ROOT
-from worker_api import WorkerApi, cpu_ns, one_worker_api, time_to_first_token
+from harness.processes import HOST, ROOT
+from harness.worker_api import WorkerApi, cpu_ns, one_worker_api, time_to_first_token
 
 SIZES = (2, 100, 500, 2000)  # messages already in the conversation
 QUESTION = "How would you compare these two approaches, and which one would you pick for a small team? "

@@ -1,6 +1,6 @@
 """Reconnect: how long a reader cut off mid-answer waits for the first event it missed, at 100 answers at once.
 
-The stack of stack_overhead.py (emulator, the api under gunicorn with two workers, nginx in front), with
+The stack of harness/stack.py (emulator, the api under gunicorn with two workers, nginx in front), with
 Postgres and Redis beside it as in compose. 100 clients each send a message into a conversation of their own
 and read its answer; every so many events a client drops its connection and asks again, through nginx, with
 `Last-Event-ID` 0.3 to 0.6 s later (the answer goes on meanwhile, so a few events are waiting). Measured:
@@ -26,8 +26,11 @@ from pathlib import Path
 
 import uvloop
 
-from stack_overhead import HOST, ROOT, guest_token, new_conversations, percentile, running_stack
-from stores import fresh_work, migrated_stores
+from harness.client import guest_token, new_conversations
+from harness.processes import HOST, ROOT
+from harness.stack import running_stack
+from harness.statistics import percentile
+from harness.stores import fresh_work, migrated_stores
 
 PACING = "ttft_ms=0 token_ms=100 tokens=80"  # 8 s answers at 10 tokens/s: 1,000 tokens/s in all, within capacity
 CUTS_PER_ANSWER = 4

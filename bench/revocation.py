@@ -1,7 +1,7 @@
 """The revocation check every authenticated request makes (`chat_api/auth/revocation.py`): what it costs with
 the process's cache warm (the usual case), what it costs when the process reads the database instead (while it
 is not subscribed to Redis: the fallback), and how long a revocation takes to reach another process's cache
-through Redis pub/sub. Against a private Postgres and Redis (Debian's, on Unix sockets as in `stores.py`).
+through Redis pub/sub. Against a private Postgres and Redis (Debian's, on Unix sockets as in `harness/stores.py`).
 Loopback only; bounded.
 
     uv run --project bench python bench/revocation.py
@@ -30,8 +30,9 @@ from chat_api.storage.schema import upgrade_schema
 from pydantic import SecretStr
 from redis.asyncio import Redis
 
-from stack_overhead import ROOT, percentile
-from stores import postgres, redis
+from harness.processes import ROOT
+from harness.statistics import percentile
+from harness.stores import postgres, redis
 
 USERS = 1_000
 WARM_CHECKS = 200_000

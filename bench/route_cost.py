@@ -22,8 +22,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from stack_overhead import ROOT, new_conversations
-from worker_api import WorkerApi, cpu_ns, one_worker_api, time_to_first_token
+from harness.client import new_conversations
+from harness.processes import ROOT
+from harness.worker_api import WorkerApi, cpu_ns, one_worker_api, time_to_first_token
 
 ROUTES = ("stateless", "conversation")
 SIZES = {"short": 5, "long": 200}  # tokens per answer

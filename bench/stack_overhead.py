@@ -20,32 +20,23 @@ import itertools
 import json
 import os
 import platform
-import re
-import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from string import Template
-from typing import IO
 
 import uvloop
 
-from stores import fresh_work, migrated_stores
+from harness.client import guest_token, new_conversations
+from harness.processes import HOST, ROOT, busy_per_core, cpu_seconds, process_tree, rss_mb
+from harness.stack import KEY, SYSTEM_PROMPT, Stack, running_stack
+from harness.statistics import percentile
+from harness.stores import fresh_work, migrated_stores
 
-ROOT = Path(__file__).resolve().parent.parent
-HOST = "127.0.0.1"
-KEY = "bench-key"
 WARM_UP_CLIENTS = 4
-SYSTEM_PROMPT = "You are a helpful assistant."
 PACED = {"token_ms": 20, "tokens": 50}  # what a user feels: 50 tokens/s, one second per answer
 UNPACED = {"token_ms": 0, "tokens": 200}  # capacity: as fast as the stack can relay
 SCENARIOS = [  # (pacing name, concurrency, streams)
@@ -163,260 +154,7 @@ async def drive(target: Target, pacing: dict[str, int], concurrency: int, stream
     return results
 
 
-# --- the processes -------------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_ready(url: str, within: float = 60) -> None:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=1):  # noqa: S310 - loopback
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"{url} did not answer within {within}s")
-
-
-def process_tree(pid: int) -> list[int]:
-    """The process and its descendants (gunicorn's and nginx's workers)."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    tree, queue = [], [pid]
-    while queue:
-        current = queue.pop()
-        tree.append(current)
-        queue.extend(children.get(current, []))
-    return tree
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    total = 0.0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
-
-
-def busy_per_core() -> list[tuple[int, int]]:
-    """(busy, total) jiffies of each core since boot, from /proc/stat."""
-    cores = []
-    for line in Path("/proc/stat").read_text().splitlines()[1:]:
-        if not line.startswith("cpu"):
-            break
-        ticks = [int(value) for value in line.split()[1:9]]
-        cores.append((sum(ticks) - ticks[3] - ticks[4], sum(ticks)))  # minus idle and iowait
-    return cores
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def render_nginx(
-    work: Path, nginx_port: int, api_ports: list[int], checkout: Path = ROOT, ui_port: int | None = None
-) -> Path:
-    """The product's nginx.conf and template, rendered for loopback, with limits out of the benchmark's way.
-    `ui_port`: where the UI's static files are served (none: nginx answers 502 outside /api)."""
-    for folder in ("client_temp", "proxy_temp", "fastcgi_temp", "uwsgi_temp", "scgi_temp"):
-        (work / folder).mkdir(parents=True, exist_ok=True)
-        (work / folder).chmod(0o777)
-    main = (checkout / "nginx/nginx.conf").read_text()
-    # The image writes its pid and temp files under /tmp; here they go to the work folder.
-    main = main.replace("/tmp/", f"{work}/")  # noqa: S108 - replacing the path, not using it
-    main = main.replace("include /etc/nginx/conf.d/*.conf;", f"include {work}/default.conf;")
-    site = Template((checkout / "nginx/templates/default.conf.template").read_text()).safe_substitute(
-        NGINX_CHAT_RATE="1000000r/s",
-        NGINX_CHAT_BURST="1000000",
-        NGINX_AUTH_RATE="1000000r/s",
-        NGINX_AUTH_BURST="1000000",
-        NGINX_STREAMS_PER_CLIENT="60000",
-        NGINX_MAX_BODY_SIZE="1m",
-        NGINX_API_READ_TIMEOUT="300s",
-        NGINX_RESOLVER="127.0.0.1",
-        # One `server` line per replica (the template has one, for compose's name that resolves to them all).
-        NGINX_API_SERVER=" resolve max_fails=0;\n    server ".join(f"{HOST}:{port}" for port in api_ports),
-        NGINX_API_UPSTREAM=f"http://{HOST}:{api_ports[0]}",  # (the name of that setting before upstream keepalive)
-        NGINX_UI_UPSTREAM=f"http://{HOST}:{ui_port or 9}",
-    )
-    site = site.replace("listen 8080;", f"listen {HOST}:{nginx_port};")
-    # Debian bookworm's nginx (1.22) predates `resolve` (1.27.3); an address on loopback needs no lookup anyway.
-    site = re.sub(r"(\n\s*server \S+) resolve\b", r"\1", site)
-    site = site.replace("access_log /dev/stdout json;", f"access_log {work}/access.log json;")
-    (work / "default.conf").write_text(site)
-    (work / "nginx.conf").write_text(main)
-    return work / "nginx.conf"
-
-
-@dataclass
-class Stack:
-    emulator: subprocess.Popen[bytes]
-    api: subprocess.Popen[bytes]  # the first replica (ports["api"])
-    nginx: subprocess.Popen[bytes]
-    ports: dict[str, int]
-    collector: subprocess.Popen[bytes] | None = None
-    replicas: list[subprocess.Popen[bytes]] = field(default_factory=list)  # every api replica, the first too
-
-    def api_pids(self) -> list[int]:
-        """Every replica's gunicorn master and workers."""
-        return [pid for replica in self.replicas or [self.api] for pid in process_tree(replica.pid)]
-
-    def api_workers(self) -> list[int]:
-        return [pid for replica in self.replicas or [self.api] for pid in process_tree(replica.pid)[1:]]
-
-
-def api_environment(emulator_port: int, workers: int, extra: dict[str, str]) -> dict[str, str]:
-    """The api's environment here: the emulator as its model, and one guest whose limits never refuse (every
-    message is sent by that guest: its limits are checked, so their cost is measured). `extra`: where it
-    stores (SQLITE_PATH, or DATABASE_URL and REDIS_URL). APP_PORT is the caller's."""
-    return {
-        **os.environ,
-        "AZURE_OPENAI_ENDPOINT": f"http://{HOST}:{emulator_port}",
-        "AZURE_OPENAI_DEPLOYMENT": "chat",
-        "AZURE_OPENAI_API_KEY": KEY,
-        "SYSTEM_PROMPT": SYSTEM_PROMPT,
-        "APP_HOST": HOST,
-        "WEB_CONCURRENCY": str(workers),
-        "LOG_LEVEL": "INFO",  # as in production: one JSON line per request
-        "AUTH_SECRET": "a-benchmark-signing-secret-of-forty-chars",
-        "GUEST_REQUESTS_PER_MINUTE": "100000000",
-        "GUEST_CONCURRENT_STREAMS": "100000",
-        "GUEST_TOKENS_PER_DAY": "100000000000",
-        **extra,
-    }
-
-
-def otlp_receiver(port: int, checkout: Path, log: IO[bytes]) -> subprocess.Popen[bytes]:
-    """The e2e tests' OTLP receiver, in the api's interpreter: it decodes each export and keeps only its size."""
-    return subprocess.Popen(  # noqa: S603 - our own script, in the api's interpreter
-        [str(checkout / "services/api/.venv/bin/python"), str(ROOT / "tests/e2e/otlp_sink/sink.py"), "--host", HOST,
-         "--port", str(port), "--count-only"],
-        stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-
-
-def exporting_to(collector_port: int) -> dict[str, str]:
-    """The api's telemetry on, exporting to the receiver at `collector_port`."""
-    return {
-        "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://{HOST}:{collector_port}",
-        "OTEL_METRIC_EXPORT_INTERVAL": "10000",  # as compose sets it
-    }
-
-
-@contextmanager
-def running_stack(
-    work: Path,
-    workers: int,
-    checkout: Path = ROOT,
-    stores: dict[str, str] | None = None,
-    telemetry: bool = False,
-    replicas: int = 1,
-    settings: dict[str, str] | None = None,
-    ui_port: int | None = None,
-) -> Iterator[Stack]:
-    """`stores`: the api's DATABASE_URL and REDIS_URL (the conversation route), else an SQLite file.
-    `telemetry`: the api exports traces and metrics over OTLP/HTTP to a receiver on loopback (the e2e tests'
-    sink, which decodes each export and keeps only its size). `replicas`: api processes (gunicorn masters,
-    `workers` each) that nginx balances over, as compose's replicas; the stores are then required. `settings`:
-    more environment for the emulator and the api (EMULATOR_* and the api's own). `ui_port`: the UI's files."""
-    ports = {name: free_port() for name in ("emulator", "api", "nginx", "collector")}
-    replica_ports = [ports["api"], *(free_port() for _ in range(replicas - 1))]
-    logs = {name: (work / f"{name}.log").open("wb") for name in ports}
-    api_dir = checkout / "services/api"
-    env = {**os.environ, "EMULATOR_API_KEY": KEY, "EMULATOR_LOG_LEVEL": "WARNING", **(settings or {})}
-    emulator = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "emulator", "--host", HOST, "--port", str(ports["emulator"])],
-        env=env, stdout=logs["emulator"], stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    # The stateless routes touch no database; sign-in does.
-    api_env = api_environment(
-        ports["emulator"], workers, {"SQLITE_PATH": str(work / "chat.db"), **(stores or {}), **(settings or {})}
-    )
-    api_env["APP_PORT"] = str(ports["api"])
-    collector = None
-    if telemetry:
-        collector = otlp_receiver(ports["collector"], checkout, logs["collector"])
-        api_env |= exporting_to(ports["collector"])
-    apis = [
-        subprocess.Popen(  # noqa: S603 - the api's own gunicorn, configured as in its image
-            [str(api_dir / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "chat_api.main:create_app()"],
-            cwd=api_dir, env=api_env | {"APP_PORT": str(port)}, stdout=logs["api"], stderr=subprocess.STDOUT,
-        )
-        for port in replica_ports
-    ]  # fmt: skip
-    config = render_nginx(work / "nginx", ports["nginx"], replica_ports, checkout, ui_port)
-    nginx = subprocess.Popen(  # noqa: S603 - Debian's nginx with the product's configuration
-        [shutil.which("nginx") or "/usr/sbin/nginx", "-c", str(config), "-p", str(config.parent), "-g", "daemon off;"],
-        stdout=logs["nginx"], stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    try:
-        wait_ready(f"http://{HOST}:{ports['emulator']}/healthz")
-        for port in replica_ports:
-            wait_ready(f"http://{HOST}:{port}/api/readyz")
-        wait_ready(f"http://{HOST}:{ports['nginx']}/nginx-health")
-        yield Stack(emulator, apis[0], nginx, ports, collector, apis)
-    finally:
-        started = [process for process in (nginx, *apis, emulator, collector) if process is not None]
-        for process in started:  # by PID: only what this script started
-            process.terminate()
-        for process in started:
-            try:
-                process.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                process.kill()
-
-
-def guest_token(port: int) -> str | None:
-    """A guest's access token; None from an api that has no accounts (round 1's, with `--checkout`)."""
-    request = urllib.request.Request(f"http://{HOST}:{port}/api/auth/guest", method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback, our own api
-            token: str = json.load(response)["access_token"]
-    except urllib.error.HTTPError as error:
-        if error.code == 404:
-            return None
-        raise
-    return token
-
-
-def new_conversations(port: int, token: str, count: int) -> list[str]:
-    made = []
-    for _ in range(count):
-        request = urllib.request.Request(
-            f"http://{HOST}:{port}/api/conversations",
-            data=b"{}",
-            method="POST",
-            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback, our own api
-            made.append(json.load(response)["id"])
-    return made
-
-
 # --- measuring -----------------------------------------------------------------------------------------------
-
-
-def percentile(values: list[float], share: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def ms(value: float | None) -> float | None:

@@ -26,20 +26,11 @@ from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
-from stack_overhead import (
-    HOST,
-    KEY,
-    ROOT,
-    api_environment,
-    exporting_to,
-    free_port,
-    guest_token,
-    new_conversations,
-    otlp_receiver,
-    wait_ready,
-)
-from stores import fresh_work, migrated_stores
-from worker_api import cpu_ns, stop, time_to_first_token, worker_of
+from harness.client import guest_token, new_conversations
+from harness.processes import HOST, ROOT, free_port, wait_ready
+from harness.stack import KEY, api_environment, exporting_to, otlp_receiver
+from harness.stores import fresh_work, migrated_stores
+from harness.worker_api import cpu_ns, stop, time_to_first_token, worker_of
 
 VARIANTS = {  # name: (telemetry on, the api's environment beyond the common one)
     "off": (False, {}),

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from browser_stack import CHROMIUM_FLAGS, built_ui, product_on_loopback
+from harness.browser_stack import CHROMIUM_FLAGS, built_ui, product_on_loopback
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_KB = 90

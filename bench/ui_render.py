@@ -25,7 +25,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
 
-from browser_stack import CHROMIUM_FLAGS, built_ui, product_on_loopback
+from harness.browser_stack import CHROMIUM_FLAGS, built_ui, product_on_loopback
 
 ROOT = Path(__file__).resolve().parent.parent
 LAST_ANSWER = "[...document.querySelectorAll('[data-testid=assistant-turn]')].at(-1)"

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
-PY_PROJECTS=(services/emulator services/api tests/e2e tests/kubernetes bench)
+mapfile -t PY_PROJECTS < <(python_projects)
 
 ensure_uv
 ensure_hadolint
@@ -40,6 +40,8 @@ stage "tests/e2e: the scripts' own tests (tooling/)"
 ensure_node
 stage "services/ui: install (npm ci, locked; Node.js $(node --version))"
 (cd services/ui && npm ci --no-audit --no-fund --loglevel=error)
+stage "services/ui: src/api/schema.d.ts is what the api's OpenAPI document gives (openapi-typescript)"
+bash scripts/api-types.sh --check
 stage "services/ui: prettier, tsc --noEmit (strict), eslint, vitest"
 (cd services/ui && npm run --silent format:check && npm run --silent typecheck && npm run --silent lint \
   && npm test --silent)

@@ -4,6 +4,9 @@ TOOLS_DIR="${TOOLS_DIR:-$PWD/.tools}"   # a venv of the project's own build tool
 
 stage() { printf '\n==> %s\n' "$*"; }
 
+# The Python projects (scripts/python-projects.txt), one folder a line.
+python_projects() { grep -v -e '^#' -e '^[[:space:]]*$' "$(dirname "${BASH_SOURCE[0]}")/python-projects.txt"; }
+
 # uv installs each service's locked dependencies; put it in the tools venv when it is not on PATH already.
 ensure_uv() {
   if ! command -v uv >/dev/null 2>&1; then

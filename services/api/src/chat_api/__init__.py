@@ -2,6 +2,6 @@
 
 - `http/`    the HTTP layer every area shares: error envelope, request context and log line, health, deps
 - `chat/`    the streaming core: events, upstream (Semantic Kernel), reader, encoders, the streaming
-             response, and the stateless seed routes
+             response, and the stateless routes
 - `server/`  running it: the gunicorn worker, the Uvicorn server, the process's shutdown state
 """

@@ -52,7 +52,7 @@ class Settings(DatabaseSettings):
         "azure", description="azure: Azure OpenAI (AZURE_OPENAI_*). openai: any OpenAI-compatible server (OPENAI_*)."
     )
 
-    # Azure OpenAI (the seed's names); required when MODEL_PROVIDER is azure
+    # Azure OpenAI (Azure's own variable names); required when MODEL_PROVIDER is azure
     AZURE_OPENAI_ENDPOINT: AnyHttpUrl | None = None
     AZURE_OPENAI_DEPLOYMENT: str | None = Field(None, min_length=1)
     AZURE_OPENAI_API_KEY: SecretStr | None = Field(

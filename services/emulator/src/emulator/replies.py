@@ -91,8 +91,8 @@ def reply_tokens(
 
     Tokens, not text: a cut text can tokenize differently (two newlines become one token), so the count a
     client is promised must come from the list that is sent."""
-    seed = int.from_bytes(hashlib.sha256("\x1e".join(conversation).encode()).digest()[:8], "big")
-    rng = random.Random(seed)  # noqa: S311 - determinism, not security
+    digest = int.from_bytes(hashlib.sha256("\x1e".join(conversation).encode()).digest()[:8], "big")
+    rng = random.Random(digest)  # noqa: S311 - determinism, not security
     topic = _topic(last_user_text)
     text = _reply_text(topic, len(conversation), rng)
     if length is None:

@@ -1,8 +1,13 @@
-/** The HTTP contract's shapes (see services/api/README.md) and the UI's own view of them. */
+/** The HTTP contract's shapes (see services/api/README.md) and the UI's own view of them. Where the api's
+ * OpenAPI document describes a shape, the type is its generated one (src/api/schema.d.ts, `make api-types`). */
 
-export type Role = 'user' | 'assistant';
+import type { components } from '../api/schema';
 
-export type ReasoningEffort = 'low' | 'medium' | 'high';
+type Schemas = components['schemas'];
+
+export type Role = Schemas['MessageView']['role'];
+
+export type ReasoningEffort = Schemas['ModelView']['reasoning_efforts'][number];
 
 export interface ChatOptions {
   max_tokens?: number;
@@ -15,21 +20,9 @@ export type OptionName = keyof ChatOptions;
 
 /** `GET /api/models`: the model answers come from and the options it takes (a reasoning model: no temperature
  * or top p, a reasoning effort instead). */
-export interface ModelInfo {
-  id: string;
-  provider: 'azure' | 'openai';
-  reasoning: boolean;
-  options: OptionName[];
-  reasoning_efforts: ReasoningEffort[];
-  default_reasoning_effort: ReasoningEffort | null;
-  context_window: number;
-  max_output_tokens: number;
-  default_max_tokens: number;
-}
+export type ModelInfo = Schemas['ModelView'];
 
-export interface ModelsView {
-  models: ModelInfo[];
-}
+export type ModelsView = Schemas['ModelsView'];
 
 export type FinishReason = 'stop' | 'length' | 'content_filter' | 'cancelled';
 
@@ -40,13 +33,10 @@ export interface Usage {
   reasoning_tokens?: number | null; // part of completion_tokens (a reasoning model's)
 }
 
-export interface ErrorInfo {
-  code: string;
-  message: string;
-}
+export type ErrorInfo = Schemas['MessageError'];
 
 /** How a message stands: streaming, finished, stopped by the user, failed, or cut off by a server that died. */
-export type MessageStatus = 'streaming' | 'done' | 'stopped' | 'error' | 'interrupted';
+export type MessageStatus = Schemas['MessageView']['status'];
 
 /** How the page sees a message: the server's status, or `pending`: sent from this page, and the server has not
  * named it yet (its `start` event gives it its id; a request refused before that leaves the user's message
@@ -74,12 +64,7 @@ export interface ChatMessage {
   sibling_ids: string[];
 }
 
-export interface ConversationSummary {
-  id: string;
-  title: string;
-  created_at: string;
-  updated_at: string;
-}
+export type ConversationSummary = Schemas['ConversationView'];
 
 export interface MessagePage {
   items: ChatMessage[];
@@ -87,34 +72,18 @@ export interface MessagePage {
 }
 
 /** What the model is told of the branch up to `covers_message_id`, once those turns no longer fit its window. */
-export interface MemorySummary {
-  covers_message_id: string;
-  covered_messages: number;
-  content: string;
-  created_at: string;
-}
+export type MemorySummary = Schemas['SummaryView'];
 
 export interface ConversationDetail extends ConversationSummary {
   messages: MessagePage;
   summary?: MemorySummary | null;
 }
 
-export interface ConversationPage {
-  items: ConversationSummary[];
-  next_cursor: string | null;
-}
+export type ConversationPage = Schemas['ConversationPage'];
 
-export interface User {
-  id: string;
-  email: string | null;
-  guest: boolean;
-}
+export type User = Schemas['UserView'];
 
-export interface SessionInfo {
-  access_token: string;
-  expires_in: number;
-  user: User;
-}
+export type SessionInfo = Schemas['SessionView'];
 
 /** What a streamed answer's `start` event says. */
 export interface StartInfo {
@@ -136,9 +105,4 @@ export interface Snapshot {
 }
 
 /** `GET /api/me/usage`: the user's limits and where they stand (`limited: false`: none apply here). */
-export interface UsageView {
-  limited: boolean;
-  requests_per_minute?: { limit: number; used: number; resets_in_s: number } | null;
-  concurrent_streams?: { limit: number; active: number } | null;
-  tokens_per_day?: { limit: number; used: number; remaining: number; resets_in_s: number } | null;
-}
+export type UsageView = Schemas['UsageView'];

@@ -1,4 +1,4 @@
-"""POST /api/chat/stream (text/plain) and POST /api/chat/events (SSE): the stateless seed routes."""
+"""POST /api/chat/stream (text/plain) and POST /api/chat/events (SSE): the stateless routes (no conversation kept)."""
 
 import time
 

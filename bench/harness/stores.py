@@ -70,7 +70,7 @@ def redis(work: Path) -> Iterator[str]:
         process.wait(timeout=10)
 
 
-WORK = Path(__file__).resolve().parent / ".work"
+WORK = Path(__file__).resolve().parent.parent / ".work"  # bench/.work
 
 
 def fresh_work() -> Path:

@@ -14,8 +14,9 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-from stack_overhead import HOST, ROOT, running_stack
-from stores import fresh_work, migrated_stores
+from harness.processes import HOST, ROOT
+from harness.stack import running_stack
+from harness.stores import fresh_work, migrated_stores
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip

@@ -13,8 +13,10 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from stack_overhead import HOST, KEY, ROOT, api_environment, free_port, guest_token, process_tree, wait_ready
-from stores import fresh_work, migrated_stores
+from harness.client import guest_token
+from harness.processes import HOST, ROOT, free_port, process_tree, wait_ready
+from harness.stack import KEY, api_environment
+from harness.stores import fresh_work, migrated_stores
 
 
 def cpu_ns(pid: int) -> int:
