@@ -324,7 +324,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Stop an answer (it keeps what it has written) */
+        /**
+         * Stop an answer (it keeps what it has written)
+         * @description 202 `{"status": "stopping"}` once the server writing the answer has the Stop (it ends `stopped`, with a `done` event whose `finish_reason` is `cancelled`, within milliseconds).
+         */
         post: operations["stop_answer_api_generations__answer_id__stop_post"];
         delete?: never;
         options?: never;
@@ -761,11 +764,6 @@ export interface components {
              * @description Not for a reasoning model (GET /api/models).
              */
             top_p?: number | null;
-            /**
-             * Reasoning Effort
-             * @description A reasoning model only: how much it reasons before answering. Unset: the default.
-             */
-            reasoning_effort?: ("low" | "medium" | "high") | null;
         };
         /** PasswordChange */
         PasswordChange: {
@@ -4125,7 +4123,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description No such conversation or message, or not yours (`not_found`). */
+            /** @description No such answer, or not yours (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4143,7 +4141,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description An answer is already being written in this conversation (`conflict`): one at a time. */
+            /** @description The answer has ended (`conflict`): done, stopped, failed or interrupted; nothing to stop. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4206,7 +4204,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The service is restarting or unavailable (`upstream_unavailable`), or its database is out of reach (`database_unavailable`); see `Retry-After`. */
+            /** @description The server writing the answer could not be reached (`stop_unavailable`): its process died and the answer is not yet marked interrupted, or Redis is out of reach. The answer may go on: retry after `Retry-After`. */
             503: {
                 headers: {
                     [name: string]: unknown;
