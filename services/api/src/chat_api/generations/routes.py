@@ -85,6 +85,10 @@ async def _answer(
     grant = await limits.admit(user, chat, record)
 
     def after_end(outcome: Outcome) -> None:
+        if outcome.status != "done":
+            # A stopped or failed turn spends nothing more (and on a server that runs one request at a time a
+            # summary would hold up, or cut, the retry that follows): the next answer's end summarises.
+            return
         memory.summarize_later(
             user, turn.conversation_id, planned.with_answer(outcome.content), chat.options.max_tokens
         )
