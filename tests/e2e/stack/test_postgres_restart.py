@@ -14,7 +14,7 @@ import httpx
 from .report import record
 from .streams import AnswerRun, client, follow_answer, run_answer, wait_for
 from .support import compose, is_envelope, needs_compose
-from .test_replicas import saved_answer, send_honouring_retry_after
+from .test_replicas import assert_nothing_lost, assert_saved_as_streamed, send_honouring_retry_after
 
 pytestmark = needs_compose
 
@@ -93,10 +93,7 @@ async def streaming_through_a_postgres_restart() -> ThroughPostgresRestart:
         away_for = time.monotonic() - started
         after = list(await asyncio.gather(*(send_honouring_retry_after(http) for _ in range(10))))
         await asyncio.gather(*tasks, *follow_tasks)
-        for run in [*owners, *after]:
-            assert run.completed, (run.tag, run.status, run.error)
-            saved = await saved_answer(http, run)
-            assert saved["status"] == "done" and saved["content"] == "".join(run.text), run.tag
+        await assert_saved_as_streamed(http, [*owners, *after])
     return ThroughPostgresRestart(owners, followers, while_away, after, away_for)
 
 
@@ -104,10 +101,7 @@ def test_postgres_restarting_mid_answer_loses_nothing() -> None:
     run = asyncio.run(streaming_through_a_postgres_restart())
     owners, followers, while_away, after = run.owners, run.followers, run.while_away, run.after
 
-    unfinished = [(one.tag, one.status, one.error) for one in owners + followers + after if not one.completed]
-    assert not unfinished, unfinished
-    for owner, follower in zip(owners, followers, strict=True):
-        assert "".join(follower.text) == "".join(owner.text), owner.tag
+    assert_nothing_lost(owners, followers, after)
     assert all((one.status, one.code, one.retry_after) == (503, "database_unavailable", "2") for one in while_away), (
         while_away
     )

@@ -54,6 +54,19 @@ async def saved_answer(http: httpx.AsyncClient, run: AnswerRun) -> dict[str, obj
     return found
 
 
+async def assert_saved_as_streamed(http: httpx.AsyncClient, runs: list[AnswerRun]) -> None:
+    """Each answer ended, and the database has exactly the text that streamed, `done`."""
+    for run in runs:
+        assert run.completed, (run.tag, run.status, run.error)
+        saved = await saved_answer(http, run)
+        assert saved["status"] == "done" and saved["content"] == "".join(run.text), run.tag
+
+
+def assert_nothing_lost(owners: list[AnswerRun], followers: list[AnswerRun], after: list[AnswerRun]) -> None:
+    """Every answer and every second reader finished, each reader with exactly its answer's text."""
+    assert_nothing_lost(owners, followers, after)
+
+
 async def users_until(stop: asyncio.Event, http: httpx.AsyncClient, runs: list[AnswerRun]) -> None:
     async def user() -> None:
         while not stop.is_set():
@@ -171,10 +184,7 @@ async def streaming_through_a_redis_restart() -> ThroughRedisRestart:
         await asyncio.sleep(2)  # the replicas reconnect (the refusals' Retry-After)
         after = list(await asyncio.gather(*(send_honouring_retry_after(http) for _ in range(10))))
         await asyncio.gather(*tasks, *follow_tasks)
-        for run in [*owners, *after]:
-            assert run.completed, (run.tag, run.status, run.error)
-            saved = await saved_answer(http, run)
-            assert saved["status"] == "done" and saved["content"] == "".join(run.text), run.tag
+        await assert_saved_as_streamed(http, [*owners, *after])
     return ThroughRedisRestart(owners, followers, while_down, after, down_for)
 
 
@@ -182,10 +192,7 @@ def test_redis_restarting_mid_answer_loses_nothing() -> None:
     run = asyncio.run(streaming_through_a_redis_restart())
     owners, followers, while_down, after = run.owners, run.followers, run.while_down, run.after
 
-    unfinished = [(one.tag, one.status, one.error) for one in owners + followers + after if not one.completed]
-    assert not unfinished, unfinished
-    for owner, follower in zip(owners, followers, strict=True):
-        assert "".join(follower.text) == "".join(owner.text), owner.tag
+    assert_nothing_lost(owners, followers, after)
     assert [one.status for one in while_down] == [503] * len(while_down)  # refused, not unlimited
     record(
         "redis_restart",
