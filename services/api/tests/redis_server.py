@@ -5,6 +5,7 @@ the package on a machine without it."""
 import contextlib
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -33,10 +34,19 @@ class PrivateRedis:
             stderr=subprocess.DEVNULL,
         )  # fmt: skip
         for _ in range(500):
-            if self.socket.exists():
+            if self._accepts():
                 return
             time.sleep(0.01)
         raise RuntimeError("redis-server did not start")
+
+    def _accepts(self) -> bool:
+        """The socket takes a connection (its file appears at bind, a moment before the server listens)."""
+        with socket.socket(socket.AF_UNIX) as probe:
+            try:
+                probe.connect(str(self.socket))
+            except OSError:
+                return False
+        return True
 
     def stop(self) -> None:
         if self.process is not None:
