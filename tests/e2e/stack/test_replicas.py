@@ -64,7 +64,10 @@ async def assert_saved_as_streamed(http: httpx.AsyncClient, runs: list[AnswerRun
 
 def assert_nothing_lost(owners: list[AnswerRun], followers: list[AnswerRun], after: list[AnswerRun]) -> None:
     """Every answer and every second reader finished, each reader with exactly its answer's text."""
-    assert_nothing_lost(owners, followers, after)
+    unfinished = [(one.tag, one.status, one.error) for one in owners + followers + after if not one.completed]
+    assert not unfinished, unfinished
+    for owner, follower in zip(owners, followers, strict=True):
+        assert "".join(follower.text) == "".join(owner.text), owner.tag
 
 
 async def users_until(stop: asyncio.Event, http: httpx.AsyncClient, runs: list[AnswerRun]) -> None:
