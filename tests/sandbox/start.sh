@@ -16,7 +16,7 @@ declare -A STAND_INS=(
   [python:3.11-slim-bookworm]=python
   [node:${NODE_VERSION%%.*}-bookworm-slim]=node
   [nginx:1.28-bookworm]=nginx
-  [postgres:17-bookworm]=postgres
+  [pgvector/pgvector:0.8.1-pg17-trixie]=postgres
   [redis:7-bookworm]=redis
 )
 
