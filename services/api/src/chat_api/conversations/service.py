@@ -5,9 +5,9 @@ import dataclasses
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-from sqlalchemy import bindparam, delete, insert, select, tuple_, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat_api.auth.tokens import Identity
@@ -30,6 +30,7 @@ from chat_api.http.errors import ApiError
 from chat_api.memory import summaries
 from chat_api.storage.engine import Sessions
 from chat_api.storage.models import Conversation, Message, Summary, utcnow
+from chat_api.storage.paging import newest_first, page_of
 
 TITLE_FROM_MESSAGE = 48
 LAST_MESSAGES = 50  # what a conversation opens with; earlier ones come a page at a time
@@ -77,26 +78,6 @@ def message_view(message: Message, tree: Tree, vote: FeedbackView | None = None)
         sibling_ids=tree.siblings(message.id),
         feedback=vote,
     )
-
-
-# A page's cursor: where the page ended, as `<microseconds since 1970>.<id, hex>`. Any string of that shape is a
-# place in the list (possibly past its end), so a well-formed cursor is never refused.
-CURSOR_PATTERN = r"^[0-9]{1,20}\.[0-9a-f]{32}$"
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def encode_cursor(conversation: Conversation) -> str:
-    microseconds = (conversation.updated_at - _EPOCH) // timedelta(microseconds=1)
-    return f"{microseconds}.{conversation.id.hex}"
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    microseconds, _, ident = cursor.partition(".")
-    try:
-        moment = _EPOCH + timedelta(microseconds=int(microseconds))
-    except OverflowError:
-        moment = datetime.max.replace(tzinfo=UTC)  # past every conversation: the list from its start
-    return moment, uuid.UUID(hex=ident)
 
 
 @dataclass(frozen=True)
@@ -154,19 +135,12 @@ class ConversationService:
         self.sessions = sessions
 
     async def page(self, identity: Identity, cursor: str | None, limit: int) -> ConversationPage:
-        query = select(Conversation).where(Conversation.user_id == identity.user_id)
-        if cursor:
-            moment, ident = decode_cursor(cursor)
-            query = query.where(tuple_(Conversation.updated_at, Conversation.id) < tuple_(moment, ident))
-        query = query.order_by(Conversation.updated_at.desc(), Conversation.id.desc()).limit(limit + 1)
+        mine = select(Conversation).where(Conversation.user_id == identity.user_id)
+        query = newest_first(mine, Conversation.updated_at, Conversation.id, cursor, limit)
         async with self.sessions() as session:
             rows = (await session.scalars(query)).all()
-        more = len(rows) > limit
-        rows = rows[:limit]
-        return ConversationPage(
-            items=[conversation_view(row) for row in rows],
-            next_cursor=encode_cursor(rows[-1]) if more and rows else None,
-        )
+        items, next_cursor = page_of(rows, limit, lambda row: (row.updated_at, row.id))
+        return ConversationPage(items=[conversation_view(row) for row in items], next_cursor=next_cursor)
 
     async def create(self, identity: Identity, title: str | None) -> ConversationView:
         async with self.sessions.begin() as session:
