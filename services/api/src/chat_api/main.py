@@ -24,6 +24,7 @@ from chat_api.limits import routes as limit_routes
 from chat_api.logs import configure_logging
 from chat_api.services import open_services
 from chat_api.settings import Settings, get_settings
+from chat_api.shares import routes as share_routes
 from chat_api.state import AppState
 from chat_api.telemetry import setup as telemetry
 
@@ -72,6 +73,8 @@ def create_app(settings: Settings | None = None, exporting: telemetry.Exporting 
     app.include_router(conversation_routes.router)
     app.include_router(generation_routes.router)
     app.include_router(feedback_routes.router)
+    app.include_router(share_routes.router)
+    app.include_router(share_routes.public_router)
     app.include_router(admin_routes.router)
     app.include_router(chat_routes.router)
     app.include_router(model_routes.router)

@@ -142,6 +142,7 @@ class Settings(DatabaseSettings):
         30, description="Conversations a user may start a minute (imports apart)."
     )
     IMPORTS_PER_HOUR: PositiveInt = Field(10, description="Imports of kept conversations a user may make an hour.")
+    SHARES_CREATED_PER_HOUR: PositiveInt = Field(30, description="Share links a user may create an hour.")
     USER_REQUESTS_PER_MINUTE: PositiveInt = Field(30, description="Messages an account may send a minute.")
     USER_CONCURRENT_STREAMS: PositiveInt = Field(4, description="Answers written for one account at once.")
     USER_TOKENS_PER_DAY: PositiveInt = Field(
