@@ -27,7 +27,7 @@ export GUEST_REQUESTS_PER_MINUTE=1000000 GUEST_CONCURRENT_STREAMS=100000 GUEST_T
 # The same for what all guests share and what one address or user may create: the tests start hundreds of
 # guests and conversations from the one address (stack/test_client_address.py sets small caps for its run).
 export GUESTS_PER_ADDRESS_PER_DAY=1000000 GUEST_TOKENS_PER_DAY_TOTAL=1000000000000
-export CONVERSATIONS_CREATED_PER_MINUTE=1000000 IMPORTS_PER_HOUR=1000000
+export CONVERSATIONS_CREATED_PER_MINUTE=1000000 IMPORTS_PER_HOUR=1000000 SHARES_CREATED_PER_HOUR=1000000
 # Accounts keep the product's rates, with a day's budget small enough that the browser's limits test brings it
 # low with four answers in flight (each reserves its max_tokens until it ends).
 export USER_TOKENS_PER_DAY=20000

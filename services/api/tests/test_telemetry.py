@@ -134,6 +134,36 @@ async def test_a_conversation_answer_has_database_spans_and_its_outcome_counted(
     assert outcomes.get("done", 0) >= 2
 
 
+async def test_votes_are_counted_by_model_and_outcome(
+    traced: tuple[str, InMemorySpanExporter, InMemoryMetricReader],
+) -> None:
+    url, _, reader = traced
+    async with signed_in(url) as http:
+        conversation = (await http.post("/api/conversations", json={})).json()["id"]
+        reply = await http.post(
+            f"/api/conversations/{conversation}/messages", json={"content": "hi\n@emulator tokens=2"}
+        )
+        answer = next(data for name, data in sse_events(reply) if name == "start")["assistant_message_id"]
+        path = f"/api/conversations/{conversation}/messages/{answer}/feedback"
+        before = sums(reader, "chat.feedback.votes")
+        for body in ({"rating": "up"}, {"rating": "down"}, {"rating": "down", "comment": "only the words changed"}):
+            assert (await http.put(path, json=body)).status_code == 200
+        assert (await http.delete(path)).status_code == 204
+        assert (await http.delete(path)).status_code == 204  # nothing left to withdraw: not counted
+    after = sums(reader, "chat.feedback.votes")
+    counted = {outcome: after.get(outcome, 0) - before.get(outcome, 0) for outcome in ("up", "down", "withdrawn")}
+    assert counted == {"up": 1, "down": 1, "withdrawn": 1}
+    models = {
+        dict(point.attributes or {}).get("gen_ai.request.model")
+        for resource in reader.get_metrics_data().resource_metrics  # type: ignore[union-attr]
+        for scope in resource.scope_metrics
+        for metric in scope.metrics
+        if metric.name == "chat.feedback.votes"
+        for point in metric.data.data_points
+    }
+    assert models == {"chat"}  # the answer's model
+
+
 async def test_telemetry_off_adds_nothing(client: httpx.AsyncClient) -> None:
     response = await client.post("/api/chat/events", json=chat("tokens=2")[0])
     assert response.status_code == 200 and "x-trace-id" not in response.headers

@@ -7,12 +7,14 @@ from functools import partial
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from chat_api.admin import routes as admin_routes
 from chat_api.auth import routes as auth_routes
 from chat_api.chat import model_routes
 from chat_api.chat import routes as chat_routes
 from chat_api.chat.openapi import document_limits
 from chat_api.conversations import routes as conversation_routes
 from chat_api.conversations.openapi import document_limits as document_conversation_limits
+from chat_api.feedback import routes as feedback_routes
 from chat_api.generations import routes as generation_routes
 from chat_api.http import health
 from chat_api.http.errors import COMMON_ERRORS, install_error_handlers
@@ -22,6 +24,7 @@ from chat_api.limits import routes as limit_routes
 from chat_api.logs import configure_logging
 from chat_api.services import open_services
 from chat_api.settings import Settings, get_settings
+from chat_api.shares import routes as share_routes
 from chat_api.state import AppState
 from chat_api.telemetry import setup as telemetry
 
@@ -58,7 +61,7 @@ def create_app(settings: Settings | None = None, exporting: telemetry.Exporting 
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.CORS_ALLOW_ORIGINS,
-            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "Last-Event-ID", "X-Request-ID"],
             allow_credentials=True,
             expose_headers=["X-Request-ID", "X-Trace-Id", "Retry-After"],
@@ -69,6 +72,10 @@ def create_app(settings: Settings | None = None, exporting: telemetry.Exporting 
     app.include_router(limit_routes.router)
     app.include_router(conversation_routes.router)
     app.include_router(generation_routes.router)
+    app.include_router(feedback_routes.router)
+    app.include_router(share_routes.router)
+    app.include_router(share_routes.public_router)
+    app.include_router(admin_routes.router)
     app.include_router(chat_routes.router)
     app.include_router(model_routes.router)
     app.include_router(health.router)

@@ -142,10 +142,23 @@ class Settings(DatabaseSettings):
         30, description="Conversations a user may start a minute (imports apart)."
     )
     IMPORTS_PER_HOUR: PositiveInt = Field(10, description="Imports of kept conversations a user may make an hour.")
+    SHARES_CREATED_PER_HOUR: PositiveInt = Field(30, description="Share links a user may create an hour.")
     USER_REQUESTS_PER_MINUTE: PositiveInt = Field(30, description="Messages an account may send a minute.")
     USER_CONCURRENT_STREAMS: PositiveInt = Field(4, description="Answers written for one account at once.")
     USER_TOKENS_PER_DAY: PositiveInt = Field(
         500_000, description="Model tokens (prompt and answer) an account may spend a day (UTC)."
+    )
+
+    # Operators, until the organisation's admin view (with its roles) takes this over
+    ADMIN_EMAILS: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated emails of the accounts that may export feedback (GET "
+        "/api/admin/feedback.csv). Emails are not verified at sign-up: list only accounts that exist already. "
+        "Empty: nobody.",
+    )
+    ADMIN_SEES_FEEDBACK_CONTENT: bool = Field(
+        False,
+        description="The feedback export carries each answer and its question. Off: votes, reasons and comments only.",
     )
 
     # Live answers
@@ -221,6 +234,15 @@ class Settings(DatabaseSettings):
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("ADMIN_EMAILS", mode="before")
+    @classmethod
+    def _split_emails(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.split(",")
+        if isinstance(value, list):
+            return [str(email).strip().lower() for email in value if str(email).strip()]
         return value
 
     @field_validator("FORWARDED_ALLOW_IPS")

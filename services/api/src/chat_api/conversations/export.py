@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 
 from chat_api.conversations.schemas import ConversationView, MessageView
-from chat_api.conversations.service import Thread, conversation_view, message_view
+from chat_api.conversations.service import Thread, conversation_view
 
 SPEAKERS = {"user": "You", "assistant": "Assistant"}
 NOTES = {
@@ -25,10 +25,7 @@ def filename(title: str, extension: str) -> str:
 
 def branch_of(thread: Thread) -> list[MessageView]:
     """The whole branch shown (all of it, not a page)."""
-    return [
-        message_view(thread.messages[ident], thread.tree)
-        for ident in thread.tree.branch(thread.conversation.current_leaf_id)
-    ]
+    return [thread.view(ident) for ident in thread.tree.branch(thread.conversation.current_leaf_id)]
 
 
 def as_markdown(conversation: ConversationView, branch: list[MessageView]) -> str:
@@ -42,9 +39,7 @@ def as_markdown(conversation: ConversationView, branch: list[MessageView]) -> st
 
 
 def as_json(thread: Thread, branch: list[MessageView]) -> bytes:
-    every: list[dict[str, Any]] = [
-        message_view(thread.messages[ident], thread.tree).model_dump(mode="json") for ident in thread.tree.in_order()
-    ]
+    every: list[dict[str, Any]] = [thread.view(ident).model_dump(mode="json") for ident in thread.tree.in_order()]
     document = {
         **conversation_view(thread.conversation).model_dump(mode="json"),
         "branch": [str(message.id) for message in branch],

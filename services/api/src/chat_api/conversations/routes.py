@@ -22,10 +22,11 @@ from chat_api.conversations.schemas import (
     NewConversation,
     Rename,
 )
-from chat_api.conversations.service import CURSOR_PATTERN, conversation_view
+from chat_api.conversations.service import conversation_view
 from chat_api.http.deps import require_json
 from chat_api.http.errors import error_docs
 from chat_api.limits.deps import LimitsDep
+from chat_api.storage.paging import CURSOR_PATTERN
 
 ERRORS = error_docs(
     {

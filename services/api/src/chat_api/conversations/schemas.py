@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from chat_api.chat.schemas import Options
+from chat_api.feedback.vocabulary import Rating, Reason
 
 MessageStatus = Literal["streaming", "done", "stopped", "error", "interrupted"]
 # Strict models take a JSON string for a UUID only when told (strict mode wants a UUID object).
@@ -80,6 +81,13 @@ class MessageError(BaseModel):
     message: str
 
 
+class FeedbackView(BaseModel):
+    rating: Rating
+    reason: Reason | None
+    comment: str | None
+    updated_at: datetime
+
+
 class MessageView(BaseModel):
     id: uuid.UUID
     parent_id: uuid.UUID | None
@@ -93,6 +101,7 @@ class MessageView(BaseModel):
     created_at: datetime
     updated_at: datetime
     sibling_ids: list[uuid.UUID] = Field(description="This message and its siblings (retries, edits), oldest first.")
+    feedback: FeedbackView | None = Field(description="Your vote on this answer; null when none (or a question).")
 
 
 class MessagePage(BaseModel):

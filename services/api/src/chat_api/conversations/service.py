@@ -1,12 +1,13 @@
 """Conversations and their messages, always scoped to their owner: another user's conversation is not found,
 exactly as a missing one is."""
 
+import dataclasses
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-from sqlalchemy import bindparam, delete, insert, select, tuple_, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat_api.auth.tokens import Identity
@@ -14,6 +15,7 @@ from chat_api.conversations.schemas import (
     ConversationDetail,
     ConversationPage,
     ConversationView,
+    FeedbackView,
     Imported,
     ImportedConversation,
     MessageError,
@@ -23,10 +25,12 @@ from chat_api.conversations.schemas import (
     Usage,
 )
 from chat_api.conversations.tree import Node, Tree
+from chat_api.feedback.store import votes_in
 from chat_api.http.errors import ApiError
 from chat_api.memory import summaries
 from chat_api.storage.engine import Sessions
 from chat_api.storage.models import Conversation, Message, Summary, utcnow
+from chat_api.storage.paging import newest_first, page_of
 
 TITLE_FROM_MESSAGE = 48
 LAST_MESSAGES = 50  # what a conversation opens with; earlier ones come a page at a time
@@ -52,7 +56,7 @@ def conversation_view(conversation: Conversation) -> ConversationView:
     )
 
 
-def message_view(message: Message, tree: Tree) -> MessageView:
+def message_view(message: Message, tree: Tree, vote: FeedbackView | None = None) -> MessageView:
     error = None
     if message.error_code is not None:
         error = MessageError(code=message.error_code, message=message.error_message or "The answer failed.")
@@ -72,40 +76,26 @@ def message_view(message: Message, tree: Tree) -> MessageView:
         created_at=message.created_at,
         updated_at=message.updated_at,
         sibling_ids=tree.siblings(message.id),
+        feedback=vote,
     )
-
-
-# A page's cursor: where the page ended, as `<microseconds since 1970>.<id, hex>`. Any string of that shape is a
-# place in the list (possibly past its end), so a well-formed cursor is never refused.
-CURSOR_PATTERN = r"^[0-9]{1,20}\.[0-9a-f]{32}$"
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def encode_cursor(conversation: Conversation) -> str:
-    microseconds = (conversation.updated_at - _EPOCH) // timedelta(microseconds=1)
-    return f"{microseconds}.{conversation.id.hex}"
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    microseconds, _, ident = cursor.partition(".")
-    try:
-        moment = _EPOCH + timedelta(microseconds=int(microseconds))
-    except OverflowError:
-        moment = datetime.max.replace(tzinfo=UTC)  # past every conversation: the list from its start
-    return moment, uuid.UUID(hex=ident)
 
 
 @dataclass(frozen=True)
 class Thread:
-    """A conversation as one request needs it: the row, its message tree, and the messages of a branch."""
+    """A conversation as one request needs it: the row, its message tree, and the messages of a branch; for the
+    views, the user's votes on its answers too."""
 
     conversation: Conversation
     tree: Tree
     messages: dict[uuid.UUID, Message]
     summaries: list[Summary]
+    votes: Mapping[uuid.UUID, FeedbackView] = dataclasses.field(default_factory=dict)
 
     def branch_messages(self, leaf: uuid.UUID | None) -> list[Message]:
         return [self.messages[ident] for ident in self.tree.path_to(leaf)]
+
+    def view(self, message_id: uuid.UUID) -> MessageView:
+        return message_view(self.messages[message_id], self.tree, self.votes.get(message_id))
 
 
 # Built once: every send runs these, and building a statement costs more than running a cached one.
@@ -134,24 +124,23 @@ async def load_thread(
     return Thread(conversation, tree, {row.id: row for row in rows}, shown)
 
 
+async def load_view(session: AsyncSession, identity: Identity, conversation_id: uuid.UUID) -> Thread:
+    """The thread as the views show it: with its summaries and the user's votes (a query more than a send's)."""
+    thread = await load_thread(session, identity, conversation_id)
+    return dataclasses.replace(thread, votes=await votes_in(session, conversation_id, identity.user_id))
+
+
 class ConversationService:
     def __init__(self, sessions: Sessions) -> None:
         self.sessions = sessions
 
     async def page(self, identity: Identity, cursor: str | None, limit: int) -> ConversationPage:
-        query = select(Conversation).where(Conversation.user_id == identity.user_id)
-        if cursor:
-            moment, ident = decode_cursor(cursor)
-            query = query.where(tuple_(Conversation.updated_at, Conversation.id) < tuple_(moment, ident))
-        query = query.order_by(Conversation.updated_at.desc(), Conversation.id.desc()).limit(limit + 1)
+        mine = select(Conversation).where(Conversation.user_id == identity.user_id)
+        query = newest_first(mine, Conversation.updated_at, Conversation.id, cursor, limit)
         async with self.sessions() as session:
             rows = (await session.scalars(query)).all()
-        more = len(rows) > limit
-        rows = rows[:limit]
-        return ConversationPage(
-            items=[conversation_view(row) for row in rows],
-            next_cursor=encode_cursor(rows[-1]) if more and rows else None,
-        )
+        items, next_cursor = page_of(rows, limit, lambda row: (row.updated_at, row.id))
+        return ConversationPage(items=[conversation_view(row) for row in items], next_cursor=next_cursor)
 
     async def create(self, identity: Identity, title: str | None) -> ConversationView:
         async with self.sessions.begin() as session:
@@ -161,7 +150,7 @@ class ConversationService:
 
     async def detail(self, identity: Identity, conversation_id: uuid.UUID) -> ConversationDetail:
         async with self.sessions() as session:
-            thread = await load_thread(session, identity, conversation_id)
+            thread = await load_view(session, identity, conversation_id)
         return self._detail(thread, thread.conversation.current_leaf_id)
 
     async def rename(self, identity: Identity, conversation_id: uuid.UUID, title: str) -> ConversationView:
@@ -175,7 +164,7 @@ class ConversationService:
         self, identity: Identity, conversation_id: uuid.UUID, message_id: uuid.UUID
     ) -> ConversationDetail:
         async with self.sessions.begin() as session:
-            thread = await load_thread(session, identity, conversation_id)
+            thread = await load_view(session, identity, conversation_id)
             if message_id not in thread.tree:
                 raise ApiError(404, "not_found", "No such message in this conversation.")
             leaf = thread.tree.latest_leaf_under(message_id)
@@ -186,10 +175,10 @@ class ConversationService:
         self, identity: Identity, conversation_id: uuid.UUID, message_id: uuid.UUID
     ) -> list[MessageView]:
         async with self.sessions() as session:
-            thread = await load_thread(session, identity, conversation_id)
+            thread = await load_view(session, identity, conversation_id)
         if message_id not in thread.tree:
             raise ApiError(404, "not_found", "No such message in this conversation.")
-        return [message_view(thread.messages[ident], thread.tree) for ident in thread.tree.siblings(message_id)]
+        return [thread.view(ident) for ident in thread.tree.siblings(message_id)]
 
     async def delete(self, identity: Identity, conversation_id: uuid.UUID) -> None:
         async with self.sessions.begin() as session:
@@ -199,7 +188,7 @@ class ConversationService:
 
     async def thread(self, identity: Identity, conversation_id: uuid.UUID) -> Thread:
         async with self.sessions() as session:
-            return await load_thread(session, identity, conversation_id)
+            return await load_view(session, identity, conversation_id)
 
     async def import_many(self, identity: Identity, conversations: list[ImportedConversation]) -> Imported:
         """Conversations a browser kept before they lived here: each becomes one branch, as it was. The rows go in
@@ -256,7 +245,7 @@ class ConversationService:
         self, identity: Identity, conversation_id: uuid.UUID, before: uuid.UUID | None, limit: int
     ) -> MessagePage:
         async with self.sessions() as session:
-            thread = await load_thread(session, identity, conversation_id)
+            thread = await load_view(session, identity, conversation_id)
         return self._page(thread, thread.tree.branch(thread.conversation.current_leaf_id), before, limit)
 
     def detail_of(self, thread: Thread) -> ConversationDetail:
@@ -281,6 +270,6 @@ class ConversationService:
             end = branch.index(before)
         start = max(0, end - limit)
         return MessagePage(
-            items=[message_view(thread.messages[ident], thread.tree) for ident in branch[start:end]],
+            items=[thread.view(ident) for ident in branch[start:end]],
             earlier=branch[start] if start > 0 else None,
         )

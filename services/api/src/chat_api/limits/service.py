@@ -30,6 +30,7 @@ class Limits:
         self.new_guests = Count("guests_per_address", settings.GUESTS_PER_ADDRESS_PER_DAY, DAY_S)
         self.creates = Count("conversations_created", settings.CONVERSATIONS_CREATED_PER_MINUTE, 60)
         self.imports = Count("imports", settings.IMPORTS_PER_HOUR, 3600)
+        self.shares = Count("shares_created", settings.SHARES_CREATED_PER_HOUR, 3600)
         if limiter is None:
             logger.warning("REDIS_URL is not set: no per-user limit or token budget applies")
 
@@ -69,6 +70,9 @@ class Limits:
 
     async def admit_import(self, identity: Identity) -> None:
         await self._count(self.imports, str(identity.user_id), "You have imported conversations too often.")
+
+    async def admit_share(self, identity: Identity) -> None:
+        await self._count(self.shares, str(identity.user_id), "You have created too many share links this hour.")
 
     async def _count(self, count: Count, subject: str, refusal: str) -> None:
         if self.counter is None:

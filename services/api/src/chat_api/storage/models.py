@@ -23,6 +23,7 @@ from sqlalchemy.types import TypeDecorator
 
 MESSAGE_ROLES: Final = ("user", "assistant")
 MESSAGE_STATUSES: Final = ("streaming", "done", "stopped", "error", "interrupted")
+FEEDBACK_RATINGS: Final = ("up", "down")
 
 
 def utcnow() -> datetime:
@@ -158,6 +159,45 @@ class Summary(Base):
     covers_message_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), unique=True)
     covered_messages: Mapped[int] = mapped_column(Integer)
     content: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Feedback(Base):
+    """A user's vote on an answer: one per user and answer, changed in place, withdrawn by deleting it."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (
+        CheckConstraint(f"rating IN {FEEDBACK_RATINGS}", name="rating"),
+        UniqueConstraint("message_id", "user_id"),
+        Index("ix_feedback_updated", "updated_at"),  # the operators' export reads the newest first
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    message_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    rating: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[str | None] = mapped_column(String(32))  # one of feedback.vocabulary's (the api checks)
+    comment: Mapped[str | None] = mapped_column(Text)
+    model: Mapped[str] = mapped_column(String(128))  # the answer's, else the one configured when voted
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Share(Base):
+    """A read-only link to one branch of a conversation, as it was when shared (`snapshot`, a JSON document).
+    Only a hash of the link's token is kept, as for refresh tokens: the link is shown once, at creation."""
+
+    __tablename__ = "shares"
+    __table_args__ = (Index("ix_shares_user_recent", "user_id", "created_at", "id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # SHA-256 of the token, hex
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    conversation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    leaf_message_id: Mapped[uuid.UUID]  # the branch shared ends here (kept for the owner, not for viewers)
+    title: Mapped[str] = mapped_column(String(200))
+    message_count: Mapped[int] = mapped_column(Integer)
+    snapshot: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

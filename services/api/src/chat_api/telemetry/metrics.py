@@ -32,6 +32,12 @@ guest_tokens_today = _meter.create_gauge(
     description="Tokens all guests together have used today (UTC), running answers' reservations included: "
     "GUEST_TOKENS_PER_DAY_TOTAL is their limit.",
 )
+feedback_votes = _meter.create_counter(
+    "chat.feedback.votes",
+    unit="{vote}",
+    description="Votes on answers, by model (gen_ai.request.model) and outcome (chat.outcome): up, down, or "
+    "withdrawn. A changed vote counts its new rating.",
+)
 active_streams = _meter.create_up_down_counter(
     "chat.streams.active", unit="{stream}", description="Answers being written now."
 )
@@ -67,3 +73,8 @@ def reader_resumed(model: str | None) -> None:
     if model:
         attributes["gen_ai.request.model"] = model
     stream_outcomes.add(1, attributes)
+
+
+def feedback_given(model: str, outcome: str) -> None:
+    """A vote on an answer: `up`, `down` or `withdrawn`."""
+    feedback_votes.add(1, {"gen_ai.request.model": model, "chat.outcome": outcome})

@@ -1,0 +1,51 @@
+"""/api/admin: the operators' routes (for now, the feedback export), until the organisation's admin view."""
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import AwareDatetime
+from starlette.responses import Response
+
+from chat_api.admin.deps import Operator
+from chat_api.feedback import export
+from chat_api.feedback.deps import FeedbackServiceDep
+from chat_api.http.deps import SettingsDep
+from chat_api.http.errors import error_docs
+
+router = APIRouter(
+    prefix="/api/admin",
+    tags=["admin"],
+    responses=error_docs(
+        {
+            401: "No valid access token (`unauthorized`).",
+            403: "Not an operator: the account's email is not in ADMIN_EMAILS (`forbidden`).",
+        }
+    ),
+)
+
+
+@router.get(
+    "/feedback.csv",
+    summary="Every vote on answers as CSV, the newest first (the question and answer only when "
+    "ADMIN_SEES_FEEDBACK_CONTENT is true)",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}},
+)
+async def export_feedback(
+    _: Operator,
+    service: FeedbackServiceDep,
+    settings: SettingsDep,
+    since: Annotated[
+        AwareDatetime | None, Query(description="Only votes given or changed since (with a zone).")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
+) -> Response:
+    with_content = settings.ADMIN_SEES_FEEDBACK_CONTENT
+    rows = await service.rows(since, limit, with_content)
+    name = f"feedback-{datetime.now(UTC):%Y%m%d-%H%M%S}.csv"
+    return Response(
+        export.as_csv(rows, with_content),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+    )
