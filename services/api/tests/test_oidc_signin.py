@@ -272,3 +272,20 @@ async def test_an_account_has_no_password_to_change(browser: httpx.AsyncClient) 
 async def test_the_guest_fixture_still_works(api: str) -> None:
     async with signed_in(api) as http:
         assert (await http.get("/api/me")).json()["guest"] is True
+
+
+async def test_a_guest_signs_in_on_each_database(api_server: ApiFactory, issuer: str, database: dict[str, str]) -> None:
+    with api_server(**oidc_settings(issuer, **database)) as url:
+        async with httpx.AsyncClient(base_url=url) as browser:
+            guest = (await browser.post("/api/auth/guest")).json()
+            token = {"Authorization": f"Bearer {guest['access_token']}"}
+            made = (await browser.post("/api/conversations", json={"title": "kept"}, headers=token)).json()
+            session = await sign_in(browser, "root")
+            assert (session["user"]["id"], session["user"]["tier"]) == (guest["user"]["id"], "admin")
+            second = await browser.get(await authorize(await start(browser), "root"))  # the same account again
+            assert second.headers["location"] == "/"
+            again = await browser.post("/api/auth/refresh")
+            listed = await browser.get(
+                "/api/conversations", headers={"Authorization": f"Bearer {again.json()['access_token']}"}
+            )
+            assert [item["id"] for item in listed.json()["items"]] == [made["id"]]
