@@ -6,6 +6,7 @@ production, and nothing in a ConfigMap or Secret the api does not read."""
 
 import ast
 import ipaddress
+import json
 import re
 import shutil
 import subprocess
@@ -191,7 +192,7 @@ def api_settings() -> set[str]:
     return names | {"OTEL_SERVICE_NAME"} | {f"AZURE_{name}" for name in ("CLIENT_ID", "TENANT_ID", "CLIENT_SECRET")}
 
 
-SECRET_NAMES = re.compile(r"KEY|SECRET|PASSWORD|TOKEN|DATABASE_URL|REDIS_URL")
+SECRET_NAMES = re.compile(r"KEY|SECRET|PASSWORD(?!S)|TOKEN|DATABASE_URL|REDIS_URL")  # AUTH_PASSWORDS: a switch
 
 
 def test_config_holds_only_what_the_api_reads_and_no_secret(overlay: tuple[str, list[dict[str, Any]]]) -> None:
@@ -265,7 +266,25 @@ def test_compose_observability_profile_is_wired() -> None:
     api = compose["services"]["api"]
     assert api["environment"]["OTEL_EXPORTER_OTLP_ENDPOINT"].endswith(":-http://otel-lgtm:4318}")
     assert api["depends_on"]["otel-lgtm"]["required"] is False
-    assert not [name for name, service in compose["services"].items() if name != "otel-lgtm" and "profiles" in service]
+    profiled = {name: service["profiles"] for name, service in compose["services"].items() if "profiles" in service}
+    assert profiled == {"otel-lgtm": ["observability"], "oidc": ["sso"]}
+
+
+def test_compose_sso_profile_is_wired() -> None:
+    """`-f compose.sso.yaml --profile sso` adds the development provider, which the browser (through the
+    published port) and the api (through the network alias) both reach by one name and port: its issuer is built
+    from the Host it is asked by."""
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    provider = compose["services"]["oidc"]
+    (port,) = provider["ports"]
+    assert port == "127.0.0.1:${OIDC_DEV_PORT:-9400}:${OIDC_DEV_PORT:-9400}"  # the same port outside and in
+    assert provider["networks"]["default"]["aliases"] == ["oidc.localhost"]
+    assert not compose["services"]["api"]["environment"]["OIDC_ISSUER"].removeprefix("${OIDC_ISSUER:-").rstrip("}")
+    sso = yaml.safe_load((ROOT / "compose.sso.yaml").read_text())["services"]["api"]
+    assert sso["environment"]["OIDC_ISSUER"] == "http://oidc.localhost:${OIDC_DEV_PORT:-9400}"
+    assert sso["depends_on"]["oidc"]["condition"] == "service_healthy"
+    tiers = json.loads(sso["environment"]["TIERS"])
+    assert tiers["default"] in [tier["name"] for tier in tiers["tiers"]]
 
 
 @pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed on this machine")
@@ -283,3 +302,20 @@ def test_kubectl_kustomize_renders_the_same(overlay: tuple[str, list[dict[str, A
         return document["kind"], document["metadata"]["name"]
 
     assert sorted(theirs, key=key) == sorted(objects, key=key)
+
+
+@pytest.mark.parametrize("name", ["production", "production-ingress-nginx"])
+def test_production_signs_in_with_entra_id_through_its_own_host(name: str) -> None:
+    objects = render(DEPLOY / "overlays" / name)
+    config = find(objects, "ConfigMap", "chat-config")["data"]
+    assert re.fullmatch(r"https://login\.microsoftonline\.com/[0-9a-f-]{36}/v2\.0", config["OIDC_ISSUER"])
+    assert "OIDC_CLIENT_SECRET" not in config  # in the chat-secrets Secret
+    if name == "production":
+        hosts = find(objects, "HTTPRoute", "chat")["spec"]["hostnames"]
+    else:
+        hosts = [rule["host"] for rule in find(objects, "Ingress", "chat")["spec"]["rules"]]
+    assert config["OIDC_REDIRECT_URI"] in {f"https://{host}/api/auth/oidc/callback" for host in hosts}
+    tiers = json.loads(config["TIERS"])
+    names = [tier["name"] for tier in tiers["tiers"]]
+    assert tiers["default"] in names and any(tier.get("admin") for tier in tiers["tiers"])
+    assert (config["AUTH_GUESTS"], config["AUTH_PASSWORDS"]) == ("false", "false")

@@ -67,7 +67,15 @@ async def a_guest_chats(api: httpx.AsyncClient) -> None:
         assert attribute.lower() in cookie.lower()
     assert session.headers["cache-control"] == "no-store"
     me = await api.get("/api/me", headers=bearer(session))
-    assert me.json() == {"id": body["user"]["id"], "email": None, "guest": True}
+    assert me.json() == {
+        "id": body["user"]["id"],
+        "email": None,
+        "guest": True,
+        "name": None,
+        "sso": False,
+        "tier": None,
+        "admin": False,
+    }
     answer = await api.post("/api/chat/events", json=chat("tokens=3")[0], headers=bearer(session))
     assert answer.status_code == 200
 
@@ -160,7 +168,15 @@ async def test_a_guest_becomes_an_account_and_keeps_its_identity(api: httpx.Asyn
         "/api/auth/register", json={"email": "Ada@Example.com", "password": PASSWORD}, headers=bearer(guest)
     )
     assert account.status_code == 201, account.text
-    assert account.json()["user"] == {"id": guest_id, "email": "ada@example.com", "guest": False}
+    assert account.json()["user"] == {
+        "id": guest_id,
+        "email": "ada@example.com",
+        "guest": False,
+        "name": "ada@example.com",
+        "sso": False,
+        "tier": "default",
+        "admin": False,
+    }
     again = await api.post(
         "/api/auth/register", json={"email": "x@example.com", "password": PASSWORD}, headers=bearer(account)
     )

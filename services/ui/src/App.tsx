@@ -6,6 +6,7 @@ import { ChatWindow } from './components/ChatWindow';
 import { ConversationList } from './components/ConversationList';
 import { ImportOffer } from './components/ImportOffer';
 import { SettingsPanel } from './components/SettingsPanel';
+import { ProviderSignIn, SignInError, SignInPage, useAuthMethods } from './components/SignInWithProvider';
 import { useModel } from './hooks/useModel';
 import { useUsage } from './hooks/useUsage';
 import { useConversation } from './hooks/useConversation';
@@ -55,6 +56,7 @@ function Chat({ onAccountDeleted }: { onAccountDeleted: () => void }) {
     return { session: created, api: createApi(created) };
   });
   const account = useSession(session, api);
+  const methods = useAuthMethods();
   const list = useConversations(api, account.user?.id ?? null);
   const [activeId, setActive] = useState<string | null>(conversationInAddress);
   const setActiveId = useCallback((id: string | null) => {
@@ -96,6 +98,13 @@ function Chat({ onAccountDeleted }: { onAccountDeleted: () => void }) {
   };
   const active = list.items.find((item) => item.id === activeId) ?? null;
 
+  if (!account.user && account.failure?.code === 'guests_disabled') {
+    return (
+      <main className={styles.starting}>
+        <SignInPage oidc={methods?.oidc ?? null} />
+      </main>
+    );
+  }
   if (!account.user) {
     return (
       <main className={styles.starting}>
@@ -197,9 +206,12 @@ function Chat({ onAccountDeleted }: { onAccountDeleted: () => void }) {
             await account.deleteAccount(password);
             onAccountDeleted();
           }}
+          passwords={methods?.passwords ?? true}
         />
+        {account.user.guest && methods?.oidc && <ProviderSignIn oidc={methods.oidc} />}
       </aside>
       <main className={styles.main}>
+        <SignInError />
         {account.ended && (
           <p role="alert" className={styles.ended}>
             Your session ended: you are a guest now. Sign in to see your chats.

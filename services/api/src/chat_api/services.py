@@ -12,6 +12,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from chat_api.auth.oidc.service import open_sign_ins
 from chat_api.auth.revocation import Revocations
 from chat_api.auth.secret import signing_secret
 from chat_api.auth.service import AuthService
@@ -135,6 +136,8 @@ async def open_services(settings: Settings, exporting: telemetry.Exporting | Non
             revocations = Revocations(sessions, redis, single_process=settings.workers == 1)
             await revocations.start()
             stack.push_async_callback(revocations.aclose)
+            auth = AuthService(sessions, signer, revocations, settings)
+            await stack.enter_async_context(open_sign_ins(settings, auth, sessions))
             runner = GenerationRunner(chat, store, log, limits)
             memory = Memory(upstream, sessions, settings, limits)
             sweeper = asyncio.create_task(sweep_forever(store, log), name="sweeper")
@@ -143,7 +146,7 @@ async def open_services(settings: Settings, exporting: telemetry.Exporting | Non
                     settings=settings,
                     chat=chat,
                     sessions=sessions,
-                    auth=AuthService(sessions, signer, revocations, settings),
+                    auth=auth,
                     conversations=ConversationService(sessions),
                     planner=TurnPlanner(sessions, settings, upstream.model, memory),
                     generations=Generations(runner, log, sessions),

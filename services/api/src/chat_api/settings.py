@@ -4,6 +4,7 @@ import ipaddress
 import os
 import sys
 from functools import lru_cache
+from pathlib import Path
 from typing import Annotated, Final, Literal, Self, TypeVar
 from urllib.parse import urlsplit
 
@@ -18,6 +19,8 @@ from pydantic import (
     model_validator,
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from chat_api.limits.tiers import ONE_TIER, Tiers, read_tiers_file
 
 OPENAI_DEFAULT_BASE_URL: Final = "https://api.openai.com/v1"
 CONTEXT_WINDOW_FALLBACK: Final = 128_000  # when neither the settings nor the server say
@@ -125,6 +128,40 @@ class Settings(DatabaseSettings):
     LOGIN_MAX_DELAY_S: int = Field(
         300, ge=5, le=86_400, description="The longest wait between attempts past a limit (it doubles from 5 s)."
     )
+
+    # Ways in, for an organisation: guests, passwords, and single sign-on (OpenID Connect) when OIDC_ISSUER is set
+    AUTH_GUESTS: bool = Field(True, description="Anyone may chat at once as a guest. Off: only accounts.")
+    AUTH_PASSWORDS: bool = Field(True, description="Accounts with an email and a password. Off: none sign up or in.")
+    OIDC_ISSUER: str | None = Field(
+        None,
+        description="The OpenID provider's issuer URL, exactly as its tokens say it (Entra ID: "
+        "https://login.microsoftonline.com/<tenant id>/v2.0); its discovery document is read from "
+        "<issuer>/.well-known/openid-configuration. Unset: no single sign-on.",
+    )
+    OIDC_CLIENT_ID: str | None = Field(None, min_length=1, description="This app's client (application) id there.")
+    OIDC_CLIENT_SECRET: SecretStr | None = Field(
+        None, description="Its client secret. Unset: a public client (PKCE alone)."
+    )
+    OIDC_SCOPES: str = Field("openid profile email", description="Scopes asked for, space-separated; openid first.")
+    OIDC_PROVIDER_NAME: str = Field(
+        "your organisation", min_length=1, max_length=60, description='The button says "Sign in with <this>".'
+    )
+    OIDC_ROLES_CLAIM: str = Field(
+        "roles", min_length=1, description="The ID token claim whose names map to tiers (Entra: roles, or groups)."
+    )
+    OIDC_REDIRECT_URI: AnyHttpUrl | None = Field(
+        None,
+        description="Where the provider sends the browser back: https://<your host>/api/auth/oidc/callback, as "
+        "registered there. Unset: built from the request's own scheme and host (development).",
+    )
+    OIDC_HTTP_TIMEOUT_S: PositiveFloat = Field(10.0, description="Longest wait for the provider's answers.")
+    OIDC_SIGN_IN_TIMEOUT_S: int = Field(
+        600, ge=60, le=3600, description="How long a sign-in may take at the provider before it must start again."
+    )
+    TIERS: Tiers | None = Field(
+        None, description="Tiers as JSON (see limits/tiers.py and the README). Unset: TIERS_FILE, else one tier."
+    )
+    TIERS_FILE: Path | None = Field(None, description="Tiers in a JSON or YAML file, when TIERS is unset.")
 
     # Per-user limits (need REDIS_URL; without it, none apply). Guests and full accounts apart.
     GUEST_REQUESTS_PER_MINUTE: PositiveInt = Field(10, description="Messages a guest may send a minute.")
@@ -270,6 +307,12 @@ class Settings(DatabaseSettings):
         "OPENAI_MODEL",
         "CONTEXT_WINDOW_TOKENS",
         "REASONING_EFFORT",
+        "OIDC_ISSUER",
+        "OIDC_CLIENT_ID",
+        "OIDC_CLIENT_SECRET",
+        "OIDC_REDIRECT_URI",
+        "TIERS",
+        "TIERS_FILE",
         mode="before",
     )
     @classmethod
@@ -286,6 +329,44 @@ class Settings(DatabaseSettings):
             if getattr(self, name) is None:
                 raise ValueError(f"{name}: Field required (MODEL_PROVIDER is {self.MODEL_PROVIDER})")
         return self
+
+    @field_validator("OIDC_ISSUER")
+    @classmethod
+    def _issuer_is_a_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in {"https", "http"} or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError("must be the issuer's URL, e.g. https://login.microsoftonline.com/<tenant id>/v2.0")
+        return value
+
+    @field_validator("OIDC_SCOPES")
+    @classmethod
+    def _asks_for_openid(cls, value: str) -> str:
+        if "openid" not in value.split():
+            raise ValueError("must include openid (an ID token is what signs the user in)")
+        return value
+
+    @model_validator(mode="after")
+    def _ways_in(self) -> Self:
+        if self.OIDC_ISSUER is not None and self.OIDC_CLIENT_ID is None:
+            raise ValueError("OIDC_CLIENT_ID: Field required (OIDC_ISSUER is set)")
+        if not (self.AUTH_GUESTS or self.AUTH_PASSWORDS or self.OIDC_ISSUER):
+            raise ValueError("AUTH_GUESTS: with passwords off and no OIDC_ISSUER, nobody could get in")
+        if self.TIERS is None and self.TIERS_FILE is not None:
+            try:
+                self.TIERS = read_tiers_file(self.TIERS_FILE)
+            except (ValueError, ValidationError) as error:
+                raise ValueError(f"TIERS_FILE: {_first_problem(error)}") from None
+        return self
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return self.OIDC_ISSUER is not None
+
+    @property
+    def tiers(self) -> Tiers:
+        return self.TIERS or ONE_TIER
 
     @property
     def workers(self) -> int:
@@ -313,6 +394,14 @@ class Settings(DatabaseSettings):
         """The upstream's `host[:port]`, as written in its endpoint: kept out of every log line."""
         url = self.AZURE_OPENAI_ENDPOINT if self.MODEL_PROVIDER == "azure" else self.OPENAI_BASE_URL
         return urlsplit(str(url or OPENAI_DEFAULT_BASE_URL)).netloc.rpartition("@")[2]
+
+
+def _first_problem(error: ValueError | ValidationError) -> str:
+    if isinstance(error, ValidationError):
+        first = error.errors(include_url=False, include_input=False)[0]
+        where = ".".join(str(part) for part in first["loc"])
+        return f"{where}: {first['msg']}" if where else first["msg"]
+    return str(error)
 
 
 def describe_error(error: ValidationError) -> str:

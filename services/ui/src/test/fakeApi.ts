@@ -1,5 +1,6 @@
 import { vi } from 'vitest';
 
+import type { AuthMethods } from '../components/SignInWithProvider';
 import type { ChatMessage, ConversationSummary, FinishReason, ModelInfo, UsageView } from '../types/chat';
 import { errorResponse, sse } from './fakeFetch';
 
@@ -126,6 +127,7 @@ export class FakeApi {
   readonly imported: string[] = [];
   nextFailure: Response | null = null;
   usage: UsageView = { limited: false };
+  methods: AuthMethods = { guests: true, passwords: true, oidc: null };
   model: ModelInfo = {
     id: 'chat',
     provider: 'azure',
@@ -187,7 +189,9 @@ export class FakeApi {
     if (path === '/api/auth/refresh') {
       return this.cookie ? json(this.session()) : errorResponse(401, 'unauthorized', 'No session.');
     }
+    if (path === '/api/auth/methods') return json(this.methods);
     if (path === '/api/auth/guest') {
+      if (!this.methods.guests) return errorResponse(403, 'guests_disabled', 'Guest sessions are turned off here.');
       this.cookie = true;
       this.guests++;
       return json(this.session(), 201);

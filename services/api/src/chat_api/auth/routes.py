@@ -1,19 +1,28 @@
-"""/api/auth/*: guest, register (a guest keeps its chats), sign in, refresh, sign out (here or everywhere),
-change password; /api/me: who is signed in, and deleting the account."""
+"""/api/auth/*: the ways in (guest, register (a guest keeps its chats), sign in with a password or with the
+organisation's provider), refresh, sign out (here or everywhere), change password; /api/me: who is signed in,
+and deleting the account."""
 
 from fastapi import APIRouter, Depends, Request, Response
 
+from chat_api.auth.cookies import COOKIE, clear_session_cookie, set_session_cookie
 from chat_api.auth.deps import AuthServiceDep, CurrentUser, MaybeUser
-from chat_api.auth.schemas import AccountDeletion, Credentials, PasswordChange, SessionView, UserView
+from chat_api.auth.oidc.routes import router as oidc_router
+from chat_api.auth.schemas import (
+    AccountDeletion,
+    AuthMethods,
+    Credentials,
+    OidcMethod,
+    PasswordChange,
+    SessionView,
+    UserView,
+)
 from chat_api.auth.service import RefreshRaced, SignedIn
 from chat_api.generations.deps import GenerationsDep
 from chat_api.http.deps import ClientAddress, SettingsDep, require_json
 from chat_api.http.errors import ApiError, error_docs
 from chat_api.limits.deps import LimitsDep
 from chat_api.settings import Settings
-
-COOKIE = "chat_refresh"
-COOKIE_PATH = "/api/auth"  # the browser sends the refresh token to the auth routes only
+from chat_api.storage.models import User
 
 AUTH_ERRORS = error_docs(
     {
@@ -27,42 +36,64 @@ AUTH_ERRORS = error_docs(
 )
 
 router = APIRouter(prefix="/api/auth", tags=["auth"], responses=AUTH_ERRORS)
+router.include_router(oidc_router)
 
 
-def _session_view(signed_in: SignedIn) -> SessionView:
-    identity = signed_in.identity
-    return SessionView(
-        access_token=signed_in.access_token,
-        expires_in=signed_in.expires_in,
-        user=UserView(id=identity.user_id, email=signed_in.email, guest=identity.guest),
+def user_view(user: User, settings: Settings) -> UserView:
+    tier = None if user.is_guest else settings.tiers.named(user.tier)
+    return UserView(
+        id=user.id,
+        email=user.email,
+        guest=user.is_guest,
+        name=user.email or user.display_name,
+        sso=user.oidc_subject is not None,
+        tier=tier.name if tier else None,
+        admin=tier.admin if tier else False,
     )
 
 
 def _keep(response: Response, signed_in: SignedIn, settings: Settings) -> SessionView:
-    response.set_cookie(
-        COOKIE,
-        signed_in.refresh_token,
-        max_age=settings.REFRESH_TOKEN_TTL_DAYS * 86_400,
-        path=COOKIE_PATH,
-        secure=settings.AUTH_COOKIE_SECURE,
-        httponly=True,
-        samesite="strict",
+    set_session_cookie(response, signed_in.refresh_token, settings)
+    return SessionView(
+        access_token=signed_in.access_token, expires_in=signed_in.expires_in, user=user_view(signed_in.user, settings)
     )
-    response.headers["Cache-Control"] = "no-store"
-    return _session_view(signed_in)
 
 
 def _forget(response: Response, settings: Settings) -> None:
-    response.delete_cookie(
-        COOKIE, path=COOKIE_PATH, secure=settings.AUTH_COOKIE_SECURE, httponly=True, samesite="strict"
-    )
+    clear_session_cookie(response, settings)
+
+
+async def guests_allowed(settings: SettingsDep) -> None:
+    if not settings.AUTH_GUESTS:
+        raise ApiError(403, "guests_disabled", "Guest sessions are turned off here: sign in to chat.")
+
+
+async def passwords_allowed(settings: SettingsDep) -> None:
+    if not settings.AUTH_PASSWORDS:
+        raise ApiError(
+            403, "passwords_disabled", "Accounts with a password are turned off here: sign in with your organisation."
+        )
+
+
+GUESTS_OFF = error_docs({403: "Guest sessions are turned off (`guests_disabled`)."})
+PASSWORDS_OFF = error_docs({403: "Accounts with a password are turned off (`passwords_disabled`)."})
+
+
+@router.get("/methods", summary="The ways in this deployment offers (for the sign-in page)")
+async def methods(settings: SettingsDep) -> AuthMethods:
+    oidc = OidcMethod(name=settings.OIDC_PROVIDER_NAME) if settings.oidc_enabled else None
+    return AuthMethods(guests=settings.AUTH_GUESTS, passwords=settings.AUTH_PASSWORDS, oidc=oidc)
 
 
 @router.post(
     "/guest",
     summary="Start a guest session: chat at once, no sign-up",
     status_code=201,
-    responses=error_docs({429: "Too many guest sessions from this address today (`rate_limited`); see `Retry-After`."}),
+    dependencies=[Depends(guests_allowed)],
+    responses={
+        **error_docs({429: "Too many guest sessions from this address today (`rate_limited`); see `Retry-After`."}),
+        **GUESTS_OFF,
+    },
 )
 async def guest(
     response: Response, auth: AuthServiceDep, settings: SettingsDep, limits: LimitsDep, address: ClientAddress
@@ -75,7 +106,8 @@ async def guest(
     "/register",
     summary="Create an account; a signed-in guest becomes it and keeps its conversations",
     status_code=201,
-    dependencies=[Depends(require_json)],
+    dependencies=[Depends(passwords_allowed), Depends(require_json)],
+    responses=PASSWORDS_OFF,
 )
 async def register(
     body: Credentials, response: Response, auth: AuthServiceDep, settings: SettingsDep, current: MaybeUser
@@ -83,7 +115,12 @@ async def register(
     return _keep(response, await auth.register(current, body.email, body.password), settings)
 
 
-@router.post("/login", summary="Sign in with email and password", dependencies=[Depends(require_json)])
+@router.post(
+    "/login",
+    summary="Sign in with email and password",
+    dependencies=[Depends(passwords_allowed), Depends(require_json)],
+    responses=PASSWORDS_OFF,
+)
 async def login(
     body: Credentials, address: ClientAddress, response: Response, auth: AuthServiceDep, settings: SettingsDep
 ) -> SessionView:
@@ -123,8 +160,10 @@ async def logout_everywhere(user: CurrentUser, auth: AuthServiceDep, settings: S
 @router.post(
     "/password",
     summary="Change the password; every other session ends",
-    dependencies=[Depends(require_json)],
-    responses=error_docs({403: "The current password is wrong (`forbidden`)."}),
+    dependencies=[Depends(passwords_allowed), Depends(require_json)],
+    responses=error_docs(
+        {403: "The current password is wrong (`forbidden`), or passwords are turned off (`passwords_disabled`)."}
+    ),
 )
 async def change_password(
     body: PasswordChange, user: CurrentUser, response: Response, auth: AuthServiceDep, settings: SettingsDep
@@ -137,9 +176,8 @@ me_router = APIRouter(prefix="/api", tags=["auth"])
 
 
 @me_router.get("/me", summary="Who is signed in", responses=error_docs({401: "No valid access token."}))
-async def me(user: CurrentUser, auth: AuthServiceDep) -> UserView:
-    account = await auth.account(user)
-    return UserView(id=account.id, email=account.email, guest=account.is_guest)
+async def me(user: CurrentUser, auth: AuthServiceDep, settings: SettingsDep) -> UserView:
+    return user_view(await auth.account(user), settings)
 
 
 @me_router.delete(

@@ -37,8 +37,28 @@ class AccountDeletion(BaseModel):
 
 class UserView(BaseModel):
     id: uuid.UUID
-    email: str | None
+    email: str | None = Field(description="An account with a password: its email. Otherwise none.")
     guest: bool
+    name: str | None = Field(
+        default=None, description="What to call the user: the email, or what the organisation's provider said."
+    )
+    sso: bool = Field(default=False, description="Signs in with the organisation's provider (it has no password).")
+    tier: str | None = Field(default=None, description="An account's tier (none for a guest).")
+    admin: bool = Field(default=False, description="Its tier may open the admin view.")
+
+
+class OidcMethod(BaseModel):
+    name: str = Field(description='The provider, as the button names it: "Sign in with <name>".')
+    start: str = Field(
+        default="/api/auth/oidc/start",
+        description="Send the browser here (add `?return_to=/c/<id>` to come back to a page) to sign in.",
+    )
+
+
+class AuthMethods(BaseModel):
+    guests: bool = Field(description="Anyone may chat at once as a guest (POST /api/auth/guest).")
+    passwords: bool = Field(description="Accounts with an email and a password (register, login).")
+    oidc: OidcMethod | None = Field(description="Single sign-on with the organisation's provider, when configured.")
 
 
 class SessionView(BaseModel):

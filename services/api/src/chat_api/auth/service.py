@@ -8,7 +8,7 @@ the whole family is revoked and whoever holds it must sign in again.
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -21,6 +21,9 @@ from chat_api.http.errors import ApiError
 from chat_api.settings import Settings
 from chat_api.storage.engine import Sessions
 from chat_api.storage.models import Conversation, Message, RefreshToken, User, utcnow
+
+if TYPE_CHECKING:
+    from chat_api.auth.oidc.service import OidcSignIns
 
 REUSE_LEEWAY: Final = timedelta(seconds=10)
 
@@ -37,7 +40,7 @@ class RefreshRaced(ApiError):
 @dataclass(frozen=True)
 class SignedIn:
     identity: Identity
-    email: str | None
+    user: User  # as it was when the session started (detached)
     access_token: str
     expires_in: int
     refresh_token: str
@@ -56,6 +59,7 @@ class AuthService:
             per_address=settings.LOGIN_MAX_FAILURES_PER_ADDRESS,
             max_delay_s=settings.LOGIN_MAX_DELAY_S,
         )
+        self.oidc: OidcSignIns | None = None  # sign-in with the organisation's provider, when configured
 
     async def authenticate(self, access_token: str) -> Identity:
         """The identity an access token names, if its session, its user and its epoch are all still current."""
@@ -125,6 +129,65 @@ class AuthService:
             await throttle.signed_in(session, self.limits, email.key, address)
             return await self._new_session(session, user, family_id=uuid.uuid4())
 
+    async def guest_behind(self, refresh_token: str | None) -> uuid.UUID | None:
+        """The guest whose live session this refresh token is (without using it up), else None."""
+        if not refresh_token:
+            return None
+        async with self.sessions() as session:
+            row = (
+                await session.execute(
+                    select(User)
+                    .join(RefreshToken, RefreshToken.user_id == User.id)
+                    .where(
+                        RefreshToken.token_hash == hash_refresh_token(refresh_token),
+                        RefreshToken.revoked_at.is_(None),
+                        RefreshToken.expires_at > utcnow(),
+                    )
+                )
+            ).scalar_one_or_none()
+        return row.id if row is not None and row.is_guest else None
+
+    async def sign_in_with_provider(
+        self, issuer: str, subject: str, name: str | None, tier: str, guest_id: uuid.UUID | None
+    ) -> SignedIn:
+        """The account the provider vouches for, keyed by (issuer, subject), made at its first sign-in; its tier
+        and name as the provider says now. A guest signing in keeps its conversations: a new account is the
+        guest itself (as at registration), an existing one takes the guest's conversations and the guest goes."""
+        for attempt in range(2):
+            try:
+                return await self._sign_in_with_provider(issuer, subject, name, tier, guest_id)
+            except IntegrityError:
+                if attempt:  # the same first sign-in, twice at once: the other made the account, so find it
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _sign_in_with_provider(
+        self, issuer: str, subject: str, name: str | None, tier: str, guest_id: uuid.UUID | None
+    ) -> SignedIn:
+        async with self.sessions.begin() as session:
+            user = await session.scalar(select(User).where(User.oidc_issuer == issuer, User.oidc_subject == subject))
+            guest = await session.get(User, guest_id) if guest_id is not None else None
+            if guest is not None and not guest.is_guest:
+                guest = None  # it became an account meanwhile: its conversations are its own
+            if user is None and guest is not None:
+                user, guest = guest, None
+                user.oidc_issuer, user.oidc_subject, user.upgraded_at = issuer, subject, utcnow()
+                await self._end_every_session(session, user)  # the guest's sessions end; the account's starts below
+            elif user is None:
+                user = User(oidc_issuer=issuer, oidc_subject=subject)
+                session.add(user)
+            if guest is not None:
+                await session.execute(
+                    update(Conversation).where(Conversation.user_id == guest.id).values(user_id=user.id)
+                )
+                await session.execute(delete(User).where(User.id == guest.id))
+            user.display_name, user.tier = name, tier
+            await session.flush()
+            signed_in = await self._new_session(session, user, family_id=uuid.uuid4())
+        if guest_id is not None:
+            await self.revocations.user_changed(guest_id)
+        return signed_in
+
     async def refresh(self, token: str | None) -> SignedIn:
         if not token:
             raise unauthorized("No session: sign in, or continue as a guest.")
@@ -191,6 +254,10 @@ class AuthService:
         """Every other session ends; this one goes on with a new refresh token."""
         async with self.sessions.begin() as session:
             user = await session.get(User, identity.user_id)
+        if user is not None and user.password_hash is None and user.oidc_subject is not None:
+            raise ApiError(
+                409, "conflict", "This account signs in with its organisation's provider: it has no password."
+            )
         if user is None or user.password_hash is None:
             raise ApiError(409, "conflict", "A guest has no password: keep your chats by creating an account.")
         if not await passwords.verify_password(current, user.password_hash):
@@ -267,8 +334,8 @@ class AuthService:
                 expires_at=utcnow() + self.refresh_ttl,
             )
         )
-        identity = Identity(user.id, guest=user.is_guest, session_id=family_id, epoch=user.token_epoch)
-        return SignedIn(identity, user.email, self.signer.issue(identity), self.signer.ttl_s, token)
+        identity = Identity(user.id, guest=user.is_guest, session_id=family_id, epoch=user.token_epoch, tier=user.tier)
+        return SignedIn(identity, user, self.signer.issue(identity), self.signer.ttl_s, token)
 
 
 async def _account_for(session: AsyncSession, email: emails.Email) -> User | None:

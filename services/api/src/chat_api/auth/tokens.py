@@ -24,6 +24,7 @@ class Identity:
     guest: bool
     session_id: uuid.UUID  # the session (refresh token family) it was issued for: signing out ends it
     epoch: int  # the user's token epoch when issued: sign-out-everywhere and a password change move it on
+    tier: str | None = None  # an account's tier (limits/tiers.py) when issued; None: the default tier
 
 
 def unauthorized(message: str = "Sign in again: the session has ended.") -> ApiError:
@@ -42,6 +43,7 @@ class TokenSigner:
             "guest": identity.guest,
             "sid": str(identity.session_id),
             "gen": identity.epoch,
+            "tier": identity.tier,
             "iss": ISSUER,
             "aud": AUDIENCE,
             "iat": now,
@@ -59,11 +61,17 @@ class TokenSigner:
                 issuer=ISSUER,
                 options={"require": ["sub", "sid", "gen", "exp", "iat", "iss", "aud"]},
             )
-            epoch = claims["gen"]
+            epoch, tier = claims["gen"], claims.get("tier")
             if type(epoch) is not int:
                 raise ValueError("gen: not an integer")
+            if tier is not None and not isinstance(tier, str):
+                raise ValueError("tier: not a string")
             return Identity(
-                uuid.UUID(str(claims["sub"])), bool(claims.get("guest", False)), uuid.UUID(str(claims["sid"])), epoch
+                uuid.UUID(str(claims["sub"])),
+                bool(claims.get("guest", False)),
+                uuid.UUID(str(claims["sid"])),
+                epoch,
+                tier,
             )
         except jwt.ExpiredSignatureError:
             raise unauthorized("The access token has expired: refresh it.") from None

@@ -1,4 +1,5 @@
-"""What a user may do: a guest's limits and a full account's, from the settings."""
+"""What a user may do: a guest's limits, or an account's, set by its tier (limits/tiers.py) where the tier says
+and by the account defaults where it does not."""
 
 from dataclasses import dataclass
 
@@ -18,4 +19,9 @@ def policy_for(identity: Identity, settings: Settings) -> Policy:
         return Policy(
             settings.GUEST_REQUESTS_PER_MINUTE, settings.GUEST_CONCURRENT_STREAMS, settings.GUEST_TOKENS_PER_DAY
         )
-    return Policy(settings.USER_REQUESTS_PER_MINUTE, settings.USER_CONCURRENT_STREAMS, settings.USER_TOKENS_PER_DAY)
+    tier = settings.tiers.named(identity.tier)
+    return Policy(
+        tier.requests_per_minute or settings.USER_REQUESTS_PER_MINUTE,
+        tier.concurrent_streams or settings.USER_CONCURRENT_STREAMS,
+        tier.tokens_per_day or settings.USER_TOKENS_PER_DAY,
+    )

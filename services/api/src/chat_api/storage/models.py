@@ -60,9 +60,11 @@ class Base(DeclarativeBase):
 
 
 class User(Base):
-    """Everyone who chats. A guest has no email and no password until it becomes a full account."""
+    """Everyone who chats. A guest has no email and no password until it becomes a full account: one with an
+    email and a password, or one an OpenID provider vouches for, known by (issuer, subject), never by email."""
 
     __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("oidc_issuer", "oidc_subject"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     email: Mapped[str | None] = mapped_column(String(254), unique=True)  # stored lower-case
@@ -75,10 +77,16 @@ class User(Base):
     # ends them all on the next request. A disabled user is refused on the next request.
     token_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     disabled_at: Mapped[datetime | None]
+    oidc_issuer: Mapped[str | None] = mapped_column(String(255))
+    oidc_subject: Mapped[str | None] = mapped_column(String(255))
+    # What the provider calls the user (its email or name claim), to show; not a key, not unique.
+    display_name: Mapped[str | None] = mapped_column(String(254))
+    # Set at each sign-in with the provider from the roles it gives (limits/tiers.py); None: the default tier.
+    tier: Mapped[str | None] = mapped_column(String(64))
 
     @property
     def is_guest(self) -> bool:
-        return self.email is None
+        return self.email is None and self.oidc_subject is None
 
 
 class RefreshToken(Base):
@@ -221,3 +229,19 @@ class LoginThrottle(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     window_started_at: Mapped[datetime] = mapped_column(default=utcnow)
     blocked_until: Mapped[datetime | None]  # the next attempt under this key waits until then
+
+
+class OidcSignIn(Base):
+    """A sign-in under way at the OpenID provider: what its callback must check and needs. Taken (deleted) by the
+    first callback that names its state, so a state or a code is good once."""
+
+    __tablename__ = "oidc_sign_ins"
+
+    state_hash: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of the state, hex
+    browser_hash: Mapped[str] = mapped_column(String(64))  # SHA-256 of the browser's binding cookie, hex
+    nonce: Mapped[str] = mapped_column(String(128))
+    code_verifier: Mapped[str] = mapped_column(String(128))
+    redirect_uri: Mapped[str] = mapped_column(String(2048))
+    return_to: Mapped[str] = mapped_column(String(2048))
+    guest_id: Mapped[uuid.UUID | None]  # the guest who started it: its conversations come along
+    expires_at: Mapped[datetime] = mapped_column(index=True)

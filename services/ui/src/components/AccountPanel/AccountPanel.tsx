@@ -11,13 +11,23 @@ interface Props {
   onSignOut: (everywhere?: boolean) => Promise<void>;
   onChangePassword: (current: string, next: string) => Promise<unknown>;
   onDeleteAccount: (password?: string) => Promise<void>;
+  /** Accounts with a password are offered (off: the organisation's provider is the way in). */
+  passwords?: boolean;
 }
 
 type Form = 'register' | 'sign-in' | 'password' | 'delete' | null;
 
 /** A guest, told so, with "keep my chats"; or the account, with sign-out (here or everywhere). Either can
  * delete itself, after a confirmation that names what goes. */
-export function AccountPanel({ user, onRegister, onSignIn, onSignOut, onChangePassword, onDeleteAccount }: Props) {
+export function AccountPanel({
+  user,
+  onRegister,
+  onSignIn,
+  onSignOut,
+  onChangePassword,
+  onDeleteAccount,
+  passwords = true,
+}: Props) {
   const [form, setForm] = useState<Form>(null);
   if (!user) return null;
   const close = () => {
@@ -30,23 +40,27 @@ export function AccountPanel({ user, onRegister, onSignIn, onSignOut, onChangePa
           <p className={styles.status}>You are chatting as a guest. Your chats stay in this browser only.</p>
           {form === null && (
             <div className={styles.actions}>
-              <button
-                type="button"
-                className={styles.primary}
-                onClick={() => {
-                  setForm('register');
-                }}
-              >
-                Keep my chats
-              </button>
-              <button
-                type="button"
-                onClick={() => {
-                  setForm('sign-in');
-                }}
-              >
-                Sign in
-              </button>
+              {passwords && (
+                <>
+                  <button
+                    type="button"
+                    className={styles.primary}
+                    onClick={() => {
+                      setForm('register');
+                    }}
+                  >
+                    Keep my chats
+                  </button>
+                  <button
+                    type="button"
+                    onClick={() => {
+                      setForm('sign-in');
+                    }}
+                  >
+                    Sign in
+                  </button>
+                </>
+              )}
               <DeleteButton
                 onClick={() => {
                   setForm('delete');
@@ -58,7 +72,7 @@ export function AccountPanel({ user, onRegister, onSignIn, onSignOut, onChangePa
       ) : (
         <>
           <p className={styles.status}>
-            Signed in as <strong>{user.email}</strong>
+            Signed in as <strong>{user.name ?? user.email}</strong>
           </p>
           {form === null && (
             <div className={styles.actions}>
@@ -68,14 +82,16 @@ export function AccountPanel({ user, onRegister, onSignIn, onSignOut, onChangePa
               <button type="button" onClick={() => void onSignOut(true)}>
                 Sign out everywhere
               </button>
-              <button
-                type="button"
-                onClick={() => {
-                  setForm('password');
-                }}
-              >
-                Change password
-              </button>
+              {!user.sso && (
+                <button
+                  type="button"
+                  onClick={() => {
+                    setForm('password');
+                  }}
+                >
+                  Change password
+                </button>
+              )}
               <DeleteButton
                 onClick={() => {
                   setForm('delete');
@@ -117,7 +133,14 @@ export function AccountPanel({ user, onRegister, onSignIn, onSignOut, onChangePa
           onCancel={close}
         />
       )}
-      {form === 'delete' && <DeleteAccountForm guest={user.guest} onSubmit={onDeleteAccount} onCancel={close} />}
+      {form === 'delete' && (
+        <DeleteAccountForm
+          guest={user.guest}
+          needsPassword={!user.guest && !user.sso}
+          onSubmit={onDeleteAccount}
+          onCancel={close}
+        />
+      )}
     </section>
   );
 }
@@ -261,15 +284,17 @@ function DeleteButton({ onClick }: { onClick: () => void }) {
 /** The confirmation: what goes, said plainly; an account's password (a guest has none). Escape cancels. */
 function DeleteAccountForm({
   guest,
+  needsPassword,
   onSubmit,
   onCancel,
 }: {
   guest: boolean;
+  needsPassword: boolean;
   onSubmit: (password?: string) => Promise<void>;
   onCancel: () => void;
 }) {
   const [password, setPassword] = useState('');
-  const { error, busy, submit } = useSubmit(() => onSubmit(guest ? undefined : password));
+  const { error, busy, submit } = useSubmit(() => onSubmit(needsPassword ? password : undefined));
   const describedBy = useId();
   const whatGoes = guest
     ? 'This guest and everything of it go now and for good: every conversation, its messages and summaries, and ' +
@@ -292,7 +317,7 @@ function DeleteAccountForm({
       <p id={describedBy} className={styles.warning}>
         {whatGoes}
       </p>
-      {!guest && (
+      {needsPassword && (
         <label>
           <span>Password</span>
           <input
@@ -313,7 +338,7 @@ function DeleteAccountForm({
         </p>
       )}
       <div className={styles.actions}>
-        <button type="submit" className={styles.dangerPrimary} disabled={busy} autoFocus={guest}>
+        <button type="submit" className={styles.dangerPrimary} disabled={busy} autoFocus={!needsPassword}>
           Delete everything for good
         </button>
         <button type="button" onClick={onCancel}>

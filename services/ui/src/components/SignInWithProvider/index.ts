@@ -1,0 +1,2 @@
+export { ProviderSignIn, SignInError, SignInPage, startUrl } from './SignInWithProvider';
+export { useAuthMethods, type AuthMethods, type OidcMethod } from './useAuthMethods';
