@@ -6,6 +6,7 @@ import logging
 import math
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 import orjson
 from starlette.applications import Starlette
@@ -15,15 +16,17 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from emulator import models, protocol
+from emulator import models, protocol, tool_calls
 from emulator.directives import (
     MID_STREAM_FAULTS,
     AttemptCounter,
+    CallRequest,
     Directive,
     DirectiveError,
     Fault,
     Scripted,
     parse_directive,
+    split_calls,
     split_directive,
 )
 from emulator.replies import (
@@ -38,7 +41,7 @@ from emulator.replies import (
 from emulator.request_log import RequestLog, RequestRecord
 from emulator.responses import CompletionStream, HangResponse, InjectedDrop, LoggedResponse, Pace, Reply
 from emulator.settings import Settings, get_settings
-from emulator.tokens import count_prompt_tokens
+from emulator.tokens import count_prompt_tokens, tokenize
 
 JSON = "application/json"
 DEFAULT_API_VERSION = "2024-10-21"
@@ -105,8 +108,7 @@ class Emulator:
 
     async def _complete(self, request: Request, record: RequestRecord, deployment: str | None) -> ASGIApp:
         if not self._authorized(request):
-            bearer = request.headers.get("authorization", "").lower().startswith("bearer ")
-            return self._respond(record, 401, protocol.UNAUTHORIZED_TOKEN if bearer else protocol.UNAUTHORIZED_KEY)
+            return self._unauthorized(request, record)
         try:
             body = await request.body()
             chat = protocol.parse_request(body)
@@ -114,14 +116,17 @@ class Emulator:
             record.deployment = deployment
             if not deployment:
                 raise protocol.BadRequest("you must provide a model parameter", "model")
+            tool_calls.check_tool_messages(chat)
             messages = [message.text for message in chat.messages]
             last_user = max((i for i, m in enumerate(chat.messages) if m.role == "user"), default=None)
             pairs: dict[str, str] = {}
+            asked: list[CallRequest] = []
             if last_user is not None:
+                messages[last_user], asked = split_calls(messages[last_user])
                 messages[last_user], pairs = split_directive(messages[last_user])
             question = last_question([m.role for m in chat.messages], [m.text for m in chat.messages])
             if question is not None:
-                pairs = split_directive(question)[1]
+                pairs = split_directive(split_calls(question)[0])[1]
             directive = parse_directive(deployment, pairs)
         except (protocol.BadRequest, DirectiveError) as exc:
             return self._respond(record, 400, protocol.invalid_request(str(exc), getattr(exc, "param", None)))
@@ -144,19 +149,28 @@ class Emulator:
                 "stream",
                 "stream_options",
                 "reasoning_effort",
+                "tool_choice",
+                "parallel_tool_calls",
             },
             exclude_none=True,
         )
+        record.tools = [tool.function.name for tool in chat.tools or ()]
+        record.tool_results = sum(1 for message in chat.messages if message.role == "tool")
         reasoning = deployment in self.settings.reasoning_names
-        prompt_tokens = count_prompt_tokens(messages)
         try:
+            prompt_tokens = count_prompt_tokens(messages) + tool_calls.prompt_tokens(chat)
             models.check_parameters(chat, reasoning)
             models.check_context(self.settings.imitates, self.settings.context_window, prompt_tokens, chat.token_limit)
         except models.Refusal as refusal:
             return self._respond(record, refusal.status, refusal.body)
         record.attempt = self.attempts.next_attempt(deployment, body)
         fault = directive.fault
-        if fault is not None and (directive.fail_times is None or record.attempt <= directive.fail_times):
+        this_round = directive.fault_round is None or directive.fault_round == tool_calls.rounds_done(chat) + 1
+        if (
+            fault is not None
+            and this_round
+            and (directive.fail_times is None or record.attempt <= directive.fail_times)
+        ):
             record.fault = fault.value
         else:
             fault = None
@@ -170,8 +184,14 @@ class Emulator:
         thinking = models.reasoning_tokens(chat) if reasoning else 0
         # A reasoning model's reasoning comes out of max_completion_tokens first; the answer gets what is left.
         limit = None if chat.token_limit is None else max(0, chat.token_limit - thinking)
+        tools = tool_calls.plan(chat, asked, directive.rounds, chat.parallel_tool_calls is not False)
+        record.tool_calls = [call.name for call in tools.calls]
         # Built only as far as the client's max_tokens (+1: a reply longer than the cut ends with `length`).
-        if record.summary:
+        if tools.calls:
+            tokens = tokenize(tool_calls.preface(tools.calls)) if directive.preface else []
+        elif tools.text is not None:
+            tokens = tokenize(tools.text)
+        elif record.summary:
             texts = [message.text for message in chat.messages]
             tokens = summary_tokens(record.roles, texts, None if limit is None else limit + 1)
         elif directive.reply is Scripted.ECHO:
@@ -182,20 +202,20 @@ class Emulator:
             tokens = reply_tokens(
                 messages, last_text, length, None if limit is None else limit + 1, self.settings.reply_padding
             )
-        ending = "stop"
-        if limit is not None and limit < len(tokens):
-            tokens, ending = tokens[:limit], "length"
+        ending = "tool_calls" if tools.calls else "stop"
+        reply = Reply(tokens, ending, prompt_tokens, chat.include_usage, thinking, tools.calls)
+        if limit is not None and limit < reply.pieces:
+            reply = reply.cut(limit, "length")
         if fault in MID_STREAM_FAULTS:
-            tokens, ending = tokens[: directive.after], fault.value
+            reply = reply.cut(directive.after, fault.value)
         elif fault is Fault.EMPTY:
-            tokens, ending = [], fault.value
-        include_usage = chat.include_usage and fault is not Fault.NO_USAGE
-        reply = Reply(tokens, ending, prompt_tokens, include_usage, thinking)
-        completion = protocol.Completion(self.settings.model, chat.include_usage)
+            reply = reply.cut(0, fault.value)
+        if fault is Fault.NO_USAGE:
+            reply = replace(reply, include_usage=False)
+        completion = protocol.Completion(self.settings.model, chat.include_usage, azure=record.route != "openai")
         pace = self._pace(directive, record.summary)
         if chat.stream:
-            headers = [(name.encode(), value.encode()) for name, value in _azure_headers().items()]
-            stream = CompletionStream(completion, reply, pace, record, headers)
+            stream = CompletionStream(completion, reply, pace, record, _azure_header_pairs())
             return LoggedResponse(stream, record, self.log)
         return LoggedResponse(_NonStreamingReply(completion, reply, pace), record, self.log)
 
@@ -237,6 +257,10 @@ class Emulator:
             tokens_per_chunk=max(1, int(pick(directive.tokens_per_chunk, s.tokens_per_chunk))),
         )
 
+    def _unauthorized(self, request: Request, record: RequestRecord) -> ASGIApp:
+        bearer = request.headers.get("authorization", "").lower().startswith("bearer ")
+        return self._respond(record, 401, protocol.UNAUTHORIZED_TOKEN if bearer else protocol.UNAUTHORIZED_KEY)
+
     def _authorized(self, request: Request) -> bool:
         expected = self.settings.api_key.encode()
         key = request.headers.get("api-key")
@@ -263,7 +287,7 @@ class _NonStreamingReply:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         reply = self.reply
-        await asyncio.sleep(self.pace.ttft_s + self.pace.token_s * len(reply.tokens))
+        await asyncio.sleep(self.pace.ttft_s + self.pace.token_s * reply.pieces)
         if reply.ending == "sse_error":
             await Response(protocol.SERVER_ERROR, 500, media_type=JSON)(scope, receive, send)
             return
@@ -273,7 +297,7 @@ class _NonStreamingReply:
             return
         reason = {"drop": "stop", "no_finish": None}.get(reply.ending, reply.ending)
         body = self.completion.body(
-            "".join(reply.tokens), reason, reply.prompt_tokens, len(reply.tokens), reply.reasoning_tokens
+            "".join(reply.tokens), reason, reply.prompt_tokens, reply.pieces, reply.reasoning_tokens, reply.calls
         )
         headers = [(b"content-type", JSON.encode()), (b"content-length", str(len(body)).encode())]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
@@ -281,6 +305,10 @@ class _NonStreamingReply:
             await send({"type": "http.response.body", "body": body[: len(body) // 2], "more_body": True})
             raise InjectedDrop
         await send({"type": "http.response.body", "body": body})
+
+
+def _azure_header_pairs() -> list[tuple[bytes, bytes]]:
+    return [(name.encode(), value.encode()) for name, value in _azure_headers().items()]
 
 
 def _azure_headers() -> dict[str, str]:

@@ -28,6 +28,9 @@ class RequestRecord:
     summary: bool = False  # a summarisation request (instructions: a system message beginning "Summarize")
     carries_summary: bool = False  # its system message carries an earlier summary
     options: dict[str, Any] = field(default_factory=dict)
+    tools: list[str] = field(default_factory=list)  # the names offered
+    tool_calls: list[str] = field(default_factory=list)  # the names this response called
+    tool_results: int = 0  # `tool` messages the request carried
     fault: str | None = None
     attempt: int | None = None
     status: int | None = None
