@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from emulator import models, protocol, tool_calls
+from emulator import images, models, protocol, tool_calls
 from emulator.directives import (
     MID_STREAM_FAULTS,
     AttemptCounter,
@@ -158,7 +158,11 @@ class Emulator:
         record.tool_results = sum(1 for message in chat.messages if message.role == "tool")
         reasoning = deployment in self.settings.reasoning_names
         try:
-            prompt_tokens = count_prompt_tokens(messages) + tool_calls.prompt_tokens(chat)
+            seen = self._images(chat, deployment)
+            record.images = len(seen)
+            prompt_tokens = (
+                count_prompt_tokens(messages) + tool_calls.prompt_tokens(chat) + sum(i.tokens for _, i in seen)
+            )
             models.check_parameters(chat, reasoning)
             models.check_context(self.settings.imitates, self.settings.context_window, prompt_tokens, chat.token_limit)
         except models.Refusal as refusal:
@@ -202,6 +206,10 @@ class Emulator:
             tokens = reply_tokens(
                 messages, last_text, length, None if limit is None else limit + 1, self.settings.reply_padding
             )
+            shown = [image for position, image in seen if position == last_user]
+            if shown:
+                tokens = tokenize(images.describe(shown)) + tokens
+                tokens = tokens if length is None else tokens[:length]
         ending = "tool_calls" if tools.calls else "stop"
         reply = Reply(tokens, ending, prompt_tokens, chat.include_usage, thinking, tools.calls)
         if limit is not None and limit < reply.pieces:
@@ -218,6 +226,16 @@ class Emulator:
             stream = CompletionStream(completion, reply, pace, record, _azure_header_pairs())
             return LoggedResponse(stream, record, self.log)
         return LoggedResponse(_NonStreamingReply(completion, reply, pace), record, self.log)
+
+    def _images(self, chat: protocol.ChatCompletionRequest, deployment: str) -> list[tuple[int, images.Image]]:
+        """The request's images with the position of their message; refused unless the deployment has vision."""
+        vision = self.settings.vision_names
+        if vision is not None and deployment not in vision:
+            images.refuse_images(chat.messages)
+        return [
+            (position, images.read_image(part, position, index))
+            for position, index, part in images.image_parts(chat.messages)
+        ]
 
     def _pre_stream_failure(self, fault: Fault | None, directive: Directive, record: RequestRecord) -> ASGIApp | None:
         api_version = record.api_version or DEFAULT_API_VERSION

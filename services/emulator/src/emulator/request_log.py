@@ -31,6 +31,7 @@ class RequestRecord:
     tools: list[str] = field(default_factory=list)  # the names offered
     tool_calls: list[str] = field(default_factory=list)  # the names this response called
     tool_results: int = 0  # `tool` messages the request carried
+    images: int = 0  # image parts the request carried
     fault: str | None = None
     attempt: int | None = None
     status: int | None = None
