@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from emulator import images, models, protocol, tool_calls
+from emulator import embeddings, images, models, protocol, tool_calls
 from emulator.directives import (
     MID_STREAM_FAULTS,
     AttemptCounter,
@@ -45,6 +45,9 @@ from emulator.tokens import count_prompt_tokens, tokenize
 
 JSON = "application/json"
 DEFAULT_API_VERSION = "2024-10-21"
+# Faults that make sense for a request answered in one body (mid-stream faults do not).
+EMBEDDING_FAULTS = frozenset(Fault) - MID_STREAM_FAULTS - {Fault.NO_USAGE, Fault.PROMPT_FILTER} | {Fault.DROP}
+EMBEDDING_FAULT_NAMES = ", ".join(sorted(fault.value for fault in EMBEDDING_FAULTS))
 
 
 class Emulator:
@@ -67,6 +70,21 @@ class Emulator:
         route = "azure-v1" if request.url.path.startswith("/openai/") else "openai"
         record = self.log.open(route, deployment="", client=request.client.host if request.client else None)
         return await self._complete(request, record, deployment=None)
+
+    async def azure_embeddings_route(self, request: Request) -> ASGIApp:
+        deployment = request.path_params["deployment"]
+        record = self.log.open("azure", deployment, request.client.host if request.client else None)
+        record.operation = "embeddings"
+        record.api_version = request.query_params.get("api-version")
+        if not record.api_version:
+            return self._respond(record, 404, protocol.RESOURCE_NOT_FOUND)
+        return await self._embed(request, record, deployment)
+
+    async def openai_embeddings_route(self, request: Request) -> ASGIApp:
+        route = "azure-v1" if request.url.path.startswith("/openai/") else "openai"
+        record = self.log.open(route, deployment="", client=request.client.host if request.client else None)
+        record.operation = "embeddings"
+        return await self._embed(request, record, deployment=None)
 
     # --- what the imitated server says about its model (the OpenAI-compatible route) ---------------------
 
@@ -227,6 +245,56 @@ class Emulator:
             return LoggedResponse(stream, record, self.log)
         return LoggedResponse(_NonStreamingReply(completion, reply, pace), record, self.log)
 
+    async def _embed(self, request: Request, record: RequestRecord, deployment: str | None) -> ASGIApp:
+        if not self._authorized(request):
+            return self._unauthorized(request, record)
+        try:
+            body = await request.body()
+            asked = embeddings.parse_request(body)
+            deployment = deployment if deployment is not None else (asked.model or "")
+            record.deployment = deployment
+            if not deployment:
+                raise protocol.BadRequest("you must provide a model parameter", "model")
+            # A directive line in any input applies to the whole request, and is left out of its vector.
+            inputs: list[str | list[int]] = []
+            pairs: dict[str, str] = {}
+            for item in asked.inputs:
+                if isinstance(item, str):
+                    item, found = split_directive(item)
+                    pairs.update(found)
+                inputs.append(item)
+            directive = parse_directive(deployment, pairs)
+            embeddings.check_lengths(inputs)
+            dimensions = embeddings.check_dimensions(asked.dimensions, self.settings.embedding_dimensions)
+        except (protocol.BadRequest, DirectiveError) as exc:
+            return self._respond(record, 400, protocol.invalid_request(str(exc), getattr(exc, "param", None)))
+
+        names = self.settings.deployment_names
+        if names and deployment not in names:
+            return self._respond(record, 404, protocol.DEPLOYMENT_NOT_FOUND)
+        record.tag = directive.tag
+        record.inputs = len(inputs)
+        record.options = asked.model_dump(include={"dimensions", "encoding_format"}, exclude_none=True)
+        record.attempt = self.attempts.next_attempt(deployment, body)
+        fault = directive.fault
+        if fault is not None and (directive.fail_times is None or record.attempt <= directive.fail_times):
+            record.fault = fault.value
+        else:
+            fault = None
+        if fault is not None and fault not in EMBEDDING_FAULTS:
+            message = f"emulator fault {fault.value!r} does not apply to embeddings; these do: {EMBEDDING_FAULT_NAMES}"
+            return self._respond(record, 400, protocol.invalid_request(message, None))
+        failure = self._pre_stream_failure(fault, directive, record)
+        if failure is not None:
+            return failure
+
+        prompt_tokens = sum(embeddings.input_tokens(item) for item in inputs)
+        vectors = [embeddings.embed(item, dimensions) for item in inputs]
+        answer = embeddings.response_body(vectors, asked.encoding_format, self.settings.embedding_model, prompt_tokens)
+        record.tokens_sent = prompt_tokens
+        delay_s = (self.settings.ttft_ms if directive.ttft_ms is None else directive.ttft_ms) / 1000
+        return LoggedResponse(_DelayedBody(answer, delay_s, fault), record, self.log)
+
     def _images(self, chat: protocol.ChatCompletionRequest, deployment: str) -> list[tuple[int, images.Image]]:
         """The request's images with the position of their message; refused unless the deployment has vision."""
         vision = self.settings.vision_names
@@ -293,6 +361,26 @@ class Emulator:
     ) -> ASGIApp:
         response = Response(body, status, {**_azure_headers(), **(headers or {})}, media_type=JSON)
         return LoggedResponse(response, record, self.log)
+
+
+class _DelayedBody:
+    """A JSON body after a delay (the model's time), or the fault asked for in its place: a cut connection, or an
+    empty body."""
+
+    def __init__(self, body: bytes, delay_s: float, fault: Fault | None) -> None:
+        self.body = body
+        self.delay_s = delay_s
+        self.fault = fault
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await asyncio.sleep(self.delay_s)
+        body = b"" if self.fault is Fault.EMPTY else self.body
+        headers = [(b"content-type", JSON.encode()), (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": 200, "headers": [*headers, *_azure_header_pairs()]})
+        if self.fault is Fault.DROP:
+            await send({"type": "http.response.body", "body": body[: len(body) // 2], "more_body": True})
+            raise InjectedDrop
+        await send({"type": "http.response.body", "body": body})
 
 
 class _NonStreamingReply:
@@ -383,6 +471,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ),
         Route("/openai/v1/chat/completions", AsgiEndpoint(emulator.openai_route), methods=["POST"]),
         Route("/v1/chat/completions", AsgiEndpoint(emulator.openai_route), methods=["POST"]),
+        Route(
+            "/openai/deployments/{deployment}/embeddings",
+            AsgiEndpoint(emulator.azure_embeddings_route),
+            methods=["POST"],
+        ),
+        Route("/openai/v1/embeddings", AsgiEndpoint(emulator.openai_embeddings_route), methods=["POST"]),
+        Route("/v1/embeddings", AsgiEndpoint(emulator.openai_embeddings_route), methods=["POST"]),
         Route("/v1/models", emulator.models_list, methods=["GET"]),
         Route("/props", emulator.llama_cpp_props, methods=["GET"]),
         Route("/api/show", emulator.ollama_show, methods=["POST"]),

@@ -41,6 +41,10 @@ class Settings(Pacing):
         description="Comma-separated deployment (or model) names that accept image input; the others answer an "
         "image part with Azure's 400. Empty: every deployment has vision.",
     )
+    embedding_model: str = Field("text-embedding-3-small", description="The model name embeddings report.")
+    embedding_dimensions: PositiveInt = Field(
+        1536, description="Length of an embedding when the request does not ask for `dimensions` (and its maximum)."
+    )
     context_window: PositiveInt | None = Field(
         None, description="Refuse a prompt (and answer) longer than this, as the imitated server does. Unset: none."
     )
