@@ -55,6 +55,17 @@ def events(body: str) -> list[Any]:
     return [orjson.loads(block) for block in blocks[:-1]]
 
 
+async def after_one_round(azure: AsyncAzureOpenAI, asked: Any, result: str) -> Any:
+    """The conversation after one round: the question, the model's call, and the tool's ``result``."""
+    first = await azure.chat.completions.create(model="chat", messages=[asked], tools=[TIME_TOOL])
+    (call,) = first.choices[0].message.tool_calls or []
+    return [
+        asked,
+        first.choices[0].message.model_dump(exclude_none=True),
+        {"role": "tool", "tool_call_id": call.id, "content": result},
+    ]
+
+
 async def stream_raw(http: httpx.AsyncClient, request: dict[str, Any], url: str | None = None) -> list[Any]:
     response = await http.post(url or chat_url(), json={"stream": True, **request})
     assert response.status_code == 200, response.text
@@ -166,14 +177,7 @@ async def test_rounds_call_again_after_each_result(azure: AsyncAzureOpenAI) -> N
 
 async def test_a_call_ends_in_text_when_the_tools_are_taken_away(azure: AsyncAzureOpenAI) -> None:
     """A client's last round without tools (its round limit spent) still gets an answer quoting the results."""
-    asked = user(BERLIN, "@emulator rounds=10")
-    first = await azure.chat.completions.create(model="chat", messages=[asked], tools=[TIME_TOOL])
-    (call,) = first.choices[0].message.tool_calls or []
-    messages: Any = [
-        asked,
-        first.choices[0].message.model_dump(exclude_none=True),
-        {"role": "tool", "tool_call_id": call.id, "content": "noon"},
-    ]
+    messages = await after_one_round(azure, user(BERLIN, "@emulator rounds=10"), "noon")
     last = await azure.chat.completions.create(model="chat", messages=messages)
     assert last.choices[0].message.content == "Tool time-current_time said: noon"
 
@@ -311,13 +315,7 @@ async def test_bad_tool_requests_are_400(http: httpx.AsyncClient, request_body: 
 
 async def test_fault_round_aims_a_fault_at_one_round(azure: AsyncAzureOpenAI, emulator: Emulator) -> None:
     asked = user(BERLIN, "@emulator fault=429 fault_round=2 retry_after=5")
-    first = await azure.chat.completions.create(model="chat", messages=[asked], tools=[TIME_TOOL])
-    (call,) = first.choices[0].message.tool_calls or []
-    messages: Any = [
-        asked,
-        first.choices[0].message.model_dump(exclude_none=True),
-        {"role": "tool", "tool_call_id": call.id, "content": "noon"},
-    ]
+    messages = await after_one_round(azure, asked, "noon")
     with pytest.raises(openai.RateLimitError):
         await azure.chat.completions.create(model="chat", messages=messages, tools=[TIME_TOOL])
     assert [(r.status, r.fault) for r in emulator.log.recent(tag=tag_of(asked))] == [(200, None), (429, "429")]

@@ -44,6 +44,7 @@ from emulator.settings import Settings, get_settings
 from emulator.tokens import count_prompt_tokens, tokenize
 
 JSON = "application/json"
+Handler = Callable[[Request, RequestRecord, str | None], Awaitable[ASGIApp]]
 DEFAULT_API_VERSION = "2024-10-21"
 # Faults that make sense for a request answered in one body (mid-stream faults do not).
 EMBEDDING_FAULTS = frozenset(Fault) - MID_STREAM_FAULTS - {Fault.NO_USAGE, Fault.PROMPT_FILTER} | {Fault.DROP}
@@ -59,32 +60,37 @@ class Emulator:
     # --- routes -----------------------------------------------------------------------------------------
 
     async def azure_deployment_route(self, request: Request) -> ASGIApp:
-        deployment = request.path_params["deployment"]
-        record = self.log.open("azure", deployment, request.client.host if request.client else None)
-        record.api_version = request.query_params.get("api-version")
-        if not record.api_version:
-            return self._respond(record, 404, protocol.RESOURCE_NOT_FOUND)
-        return await self._complete(request, record, deployment)
+        return await self._azure_route(request, "chat.completions", self._complete)
 
     async def openai_route(self, request: Request) -> ASGIApp:
-        route = "azure-v1" if request.url.path.startswith("/openai/") else "openai"
-        record = self.log.open(route, deployment="", client=request.client.host if request.client else None)
-        return await self._complete(request, record, deployment=None)
+        return await self._openai_route(request, "chat.completions", self._complete)
 
     async def azure_embeddings_route(self, request: Request) -> ASGIApp:
+        return await self._azure_route(request, "embeddings", self._embed)
+
+    async def openai_embeddings_route(self, request: Request) -> ASGIApp:
+        return await self._openai_route(request, "embeddings", self._embed)
+
+    async def _azure_route(self, request: Request, operation: str, handle: Handler) -> ASGIApp:
+        """Azure's route names the deployment in its path and needs an api-version."""
         deployment = request.path_params["deployment"]
         record = self.log.open("azure", deployment, request.client.host if request.client else None)
-        record.operation = "embeddings"
+        record.operation = operation
         record.api_version = request.query_params.get("api-version")
         if not record.api_version:
             return self._respond(record, 404, protocol.RESOURCE_NOT_FOUND)
-        return await self._embed(request, record, deployment)
+        if not self._authorized(request):
+            return self._unauthorized(request, record)
+        return await handle(request, record, deployment)
 
-    async def openai_embeddings_route(self, request: Request) -> ASGIApp:
+    async def _openai_route(self, request: Request, operation: str, handle: Handler) -> ASGIApp:
+        """The OpenAI-compatible routes (and Azure's /openai/v1) name the deployment in the body's `model`."""
         route = "azure-v1" if request.url.path.startswith("/openai/") else "openai"
         record = self.log.open(route, deployment="", client=request.client.host if request.client else None)
-        record.operation = "embeddings"
-        return await self._embed(request, record, deployment=None)
+        record.operation = operation
+        if not self._authorized(request):
+            return self._unauthorized(request, record)
+        return await handle(request, record, None)
 
     # --- what the imitated server says about its model (the OpenAI-compatible route) ---------------------
 
@@ -125,15 +131,10 @@ class Emulator:
     # --- one completion ---------------------------------------------------------------------------------
 
     async def _complete(self, request: Request, record: RequestRecord, deployment: str | None) -> ASGIApp:
-        if not self._authorized(request):
-            return self._unauthorized(request, record)
         try:
             body = await request.body()
             chat = protocol.parse_request(body)
-            deployment = deployment if deployment is not None else (chat.model or "")
-            record.deployment = deployment
-            if not deployment:
-                raise protocol.BadRequest("you must provide a model parameter", "model")
+            deployment = _deployment_of(record, deployment, chat.model)
             tool_calls.check_tool_messages(chat)
             messages = [message.text for message in chat.messages]
             last_user = max((i for i, m in enumerate(chat.messages) if m.role == "user"), default=None)
@@ -185,17 +186,8 @@ class Emulator:
             models.check_context(self.settings.imitates, self.settings.context_window, prompt_tokens, chat.token_limit)
         except models.Refusal as refusal:
             return self._respond(record, refusal.status, refusal.body)
-        record.attempt = self.attempts.next_attempt(deployment, body)
-        fault = directive.fault
         this_round = directive.fault_round is None or directive.fault_round == tool_calls.rounds_done(chat) + 1
-        if (
-            fault is not None
-            and this_round
-            and (directive.fail_times is None or record.attempt <= directive.fail_times)
-        ):
-            record.fault = fault.value
-        else:
-            fault = None
+        fault = self._fault(directive, record, deployment, body, applies=this_round)
 
         failure = self._pre_stream_failure(fault, directive, record)
         if failure is not None:
@@ -246,15 +238,10 @@ class Emulator:
         return LoggedResponse(_NonStreamingReply(completion, reply, pace), record, self.log)
 
     async def _embed(self, request: Request, record: RequestRecord, deployment: str | None) -> ASGIApp:
-        if not self._authorized(request):
-            return self._unauthorized(request, record)
         try:
             body = await request.body()
             asked = embeddings.parse_request(body)
-            deployment = deployment if deployment is not None else (asked.model or "")
-            record.deployment = deployment
-            if not deployment:
-                raise protocol.BadRequest("you must provide a model parameter", "model")
+            deployment = _deployment_of(record, deployment, asked.model)
             # A directive line in any input applies to the whole request, and is left out of its vector.
             inputs: list[str | list[int]] = []
             pairs: dict[str, str] = {}
@@ -275,12 +262,7 @@ class Emulator:
         record.tag = directive.tag
         record.inputs = len(inputs)
         record.options = asked.model_dump(include={"dimensions", "encoding_format"}, exclude_none=True)
-        record.attempt = self.attempts.next_attempt(deployment, body)
-        fault = directive.fault
-        if fault is not None and (directive.fail_times is None or record.attempt <= directive.fail_times):
-            record.fault = fault.value
-        else:
-            fault = None
+        fault = self._fault(directive, record, deployment, body)
         if fault is not None and fault not in EMBEDDING_FAULTS:
             message = f"emulator fault {fault.value!r} does not apply to embeddings; these do: {EMBEDDING_FAULT_NAMES}"
             return self._respond(record, 400, protocol.invalid_request(message, None))
@@ -304,6 +286,18 @@ class Emulator:
             (position, images.read_image(part, position, index))
             for position, index, part in images.image_parts(chat.messages)
         ]
+
+    def _fault(
+        self, directive: Directive, record: RequestRecord, deployment: str, body: bytes, applies: bool = True
+    ) -> Fault | None:
+        """The fault this attempt meets: the directive's (where it ``applies``), until `fail_times` attempts of this
+        exact request have met it."""
+        record.attempt = self.attempts.next_attempt(deployment, body)
+        fault = directive.fault
+        if fault is None or not applies or (directive.fail_times is not None and record.attempt > directive.fail_times):
+            return None
+        record.fault = fault.value
+        return fault
 
     def _pre_stream_failure(self, fault: Fault | None, directive: Directive, record: RequestRecord) -> ASGIApp | None:
         api_version = record.api_version or DEFAULT_API_VERSION
@@ -411,6 +405,14 @@ class _NonStreamingReply:
             await send({"type": "http.response.body", "body": body[: len(body) // 2], "more_body": True})
             raise InjectedDrop
         await send({"type": "http.response.body", "body": body})
+
+
+def _deployment_of(record: RequestRecord, in_path: str | None, model: str | None) -> str:
+    """The deployment a request names: in Azure's path, else (the OpenAI-compatible routes) its `model`."""
+    record.deployment = in_path if in_path is not None else (model or "")
+    if not record.deployment:
+        raise protocol.BadRequest("you must provide a model parameter", "model")
+    return record.deployment
 
 
 def _azure_header_pairs() -> list[tuple[bytes, bytes]]:
