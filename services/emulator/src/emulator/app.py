@@ -1,4 +1,4 @@
-"""The emulator's HTTP surface: Azure's chat-completions routes, health, and the request log."""
+"""The emulator's HTTP surface: Azure's chat-completions and embeddings routes, health, and the request log."""
 
 import asyncio
 import hmac
