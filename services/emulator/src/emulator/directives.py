@@ -8,15 +8,22 @@ Two ways to ask, which combine (the message wins):
   summarisation request whose transcript is the user's message takes the directive of the transcript's last
   question.
 
+Tool calls are asked for by lines of their own in the last user message, one per call (several make parallel
+calls): ``@emulator call current_time {"timezone": "Europe/Berlin"}``; ``@emulator call *`` calls whichever tool
+is offered first, with arguments made from its schema.
+
 The directive line is removed before the reply is composed, so it never changes the answer's text.
 """
 
 import hashlib
 import re
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from enum import StrEnum
 from typing import Any
+
+import orjson
 
 
 class Fault(StrEnum):
@@ -68,6 +75,21 @@ class Directive:
     tag: str | None = None
     reply: Scripted | None = None
     depth: int = 3000
+    rounds: int = 1  # rounds of tool calls before the answer quotes their results
+    fault_round: int | None = None  # the fault hits only this round of a tool-calling turn (1: the first)
+    preface: bool = False  # a sentence of text before the tool calls
+
+
+@dataclass(frozen=True)
+class CallRequest:
+    """One tool call a message asks for: a tool's name (or ``*``: the first offered) and its arguments (None:
+    made from the tool's schema)."""
+
+    name: str
+    arguments: Mapping[str, Any] | None = None
+
+
+FIRST_OFFERED = "*"
 
 
 class DirectiveError(ValueError):
@@ -75,6 +97,7 @@ class DirectiveError(ValueError):
 
 
 _DIRECTIVE_LINE = re.compile(r"^[ \t]*@emulator\b(?P<args>[^\n]*)\n?", re.MULTILINE)
+_CALL_LINE = re.compile(r"^[ \t]*@emulator[ \t]+call\b(?P<call>[^\n]*)\n?", re.MULTILINE)
 _FIELD_TYPES: dict[str, type] = {
     "after": int,
     "retry_after": float,
@@ -88,12 +111,39 @@ _FIELD_TYPES: dict[str, type] = {
     "summary_ms": float,
     "tag": str,
     "depth": int,
+    "rounds": int,
+    "fault_round": int,
+    "preface": bool,
 }
 assert set(_FIELD_TYPES) | {"fault", "reply"} == {f.name for f in fields(Directive)}
+MAX_ROUNDS = 1000
+_BOOLEANS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
+
+
+def split_calls(text: str) -> tuple[str, list[CallRequest]]:
+    """The text without its ``@emulator call`` lines, and the calls those lines ask for, in order."""
+    calls = [_parse_call(match["call"]) for match in _CALL_LINE.finditer(text)]
+    return _CALL_LINE.sub("", text), calls
+
+
+def _parse_call(line: str) -> CallRequest:
+    name, _, raw = line.strip().partition(" ")
+    if not name:
+        raise DirectiveError("emulator call needs a tool name (or *): @emulator call NAME {json arguments}")
+    if not raw.strip():
+        return CallRequest(name)
+    try:
+        arguments = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise DirectiveError(f"emulator call {name}: arguments {raw.strip()!r} are not JSON") from None
+    if not isinstance(arguments, dict):
+        raise DirectiveError(f"emulator call {name}: arguments must be a JSON object")
+    return CallRequest(name, arguments)
 
 
 def split_directive(text: str) -> tuple[str, dict[str, str]]:
-    """The text without its directive lines, and the key=value pairs those lines held."""
+    """The text without its directive lines, and the key=value pairs those lines held (call lines: see
+    `split_calls`, which must come first)."""
     pairs: dict[str, str] = {}
     for match in _DIRECTIVE_LINE.finditer(text):
         for item in match["args"].split():
@@ -128,6 +178,9 @@ def parse_directive(deployment: str, pairs: dict[str, str]) -> Directive:
     depth = values.get("depth")
     if depth is not None and depth > MAX_QUOTE_DEPTH:
         raise DirectiveError(f"emulator directive depth={depth} is over the limit of {MAX_QUOTE_DEPTH}")
+    rounds = values.get("rounds")
+    if rounds is not None and not 1 <= rounds <= MAX_ROUNDS:
+        raise DirectiveError(f"emulator directive rounds={rounds} must be between 1 and {MAX_ROUNDS}")
     return replace(directive, **values)
 
 
@@ -150,6 +203,10 @@ def _parse_fault(raw: str) -> Fault:
 def _parse_number(key: str, raw: str, kind: type) -> object:
     if kind is str:
         return raw
+    if kind is bool:
+        if raw.lower() not in _BOOLEANS:
+            raise DirectiveError(f"emulator directive {key}={raw!r} is not one of 1, 0, true, false, yes, no")
+        return _BOOLEANS[raw.lower()]
     try:
         value = kind(raw)
     except ValueError:

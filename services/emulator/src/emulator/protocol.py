@@ -6,6 +6,7 @@ official SDKs parse these bodies exactly as they parse Azure's.
 
 import time
 import uuid
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import orjson
@@ -23,7 +24,6 @@ IGNORED_PARAMETERS = frozenset(
         "logprobs",
         "metadata",
         "modalities",
-        "parallel_tool_calls",
         "prediction",
         "presence_penalty",
         "prompt_cache_key",
@@ -33,8 +33,6 @@ IGNORED_PARAMETERS = frozenset(
         "service_tier",
         "stop",
         "store",
-        "tool_choice",
-        "tools",
         "top_logprobs",
         "user",
         "user_security_context",
@@ -43,22 +41,70 @@ IGNORED_PARAMETERS = frozenset(
 )
 
 
+class ImageUrl(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    url: str
+    detail: Literal["auto", "low", "high"] = "auto"
+
+
 class ContentPart(BaseModel):
     model_config = ConfigDict(extra="allow")
     type: str
     text: str | None = None
+    image_url: ImageUrl | None = None
+
+
+class FunctionCall(BaseModel):
+    name: str
+    arguments: str
+
+
+class MessageToolCall(BaseModel):
+    """A call the assistant made, as a later request carries it back."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str
+    type: Literal["function"] = "function"
+    function: FunctionCall
 
 
 class ChatMessage(BaseModel):
-    model_config = ConfigDict(extra="allow")  # name, tool_calls, tool_call_id, refusal...
+    model_config = ConfigDict(extra="allow")  # name, refusal...
     role: Literal["system", "developer", "user", "assistant", "tool", "function"]
     content: str | list[ContentPart] | None = None
+    tool_calls: list[MessageToolCall] | None = None
+    tool_call_id: str | None = None
 
     @property
     def text(self) -> str:
         if isinstance(self.content, list):
             return "".join(part.text or "" for part in self.content if part.type == "text")
         return self.content or ""
+
+
+class FunctionDefinition(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    name: str = Field(pattern=r"^[a-zA-Z0-9_-]{1,64}$")
+    description: str | None = None
+    parameters: dict[str, Any] | None = None
+    strict: bool | None = None
+
+
+class ToolDefinition(BaseModel):
+    type: Literal["function"]
+    function: FunctionDefinition
+
+
+class FunctionName(BaseModel):
+    name: str
+
+
+class NamedToolChoice(BaseModel):
+    type: Literal["function"]
+    function: FunctionName
+
+
+ToolChoice = Literal["none", "auto", "required"] | NamedToolChoice
 
 
 class StreamOptions(BaseModel):
@@ -78,6 +124,9 @@ class ChatCompletionRequest(BaseModel):
     top_p: float | None = Field(None, ge=0, le=1)
     n: int | None = Field(None, ge=1, le=1, description="The emulator answers with one choice only.")
     reasoning_effort: object = None  # checked against the deployment's kind (models.check_parameters)
+    tools: list[ToolDefinition] | None = None
+    tool_choice: ToolChoice | None = None
+    parallel_tool_calls: bool | None = None
 
     @model_validator(mode="after")
     def _reject_unknown_parameters(self) -> "ChatCompletionRequest":
@@ -225,14 +274,31 @@ def usage(prompt_tokens: int, answer_tokens: int, reasoning_tokens: int = 0) -> 
     }
 
 
-class Completion:
-    """The identity of one completion, and the bodies Azure sends for it."""
+@dataclass(frozen=True)
+class ToolCall:
+    """A call the emulated model makes: its arguments as the fragments they stream in."""
 
-    def __init__(self, model: str, include_usage: bool) -> None:
+    id: str
+    name: str
+    fragments: tuple[str, ...]
+
+    @property
+    def arguments(self) -> str:
+        return "".join(self.fragments)
+
+
+class Completion:
+    """The identity of one completion, and the bodies Azure sends for it.
+
+    ``azure=False`` is the OpenAI-compatible flavour: the same chunks without Azure's content-filter fields
+    (no first chunk with ``prompt_filter_results``, no ``content_filter_results`` on choices)."""
+
+    def __init__(self, model: str, include_usage: bool, azure: bool = True) -> None:
         self.id = f"chatcmpl-{uuid.uuid4().hex[:29]}"
         self.created = int(time.time())
         self.model = model
         self.include_usage = include_usage
+        self.azure = azure
         self.fingerprint = "fp_" + uuid.uuid5(uuid.NAMESPACE_DNS, model).hex[:10]
 
     def _chunk(self, choices: list[dict[str, Any]], **extra: Any) -> bytes:
@@ -249,8 +315,16 @@ class Completion:
             body.setdefault("usage", None)
         return b"data: " + orjson.dumps(body) + b"\n\n"
 
+    def _choice(self, delta: dict[str, Any], finish_reason: str | None, filters: dict[str, Any]) -> dict[str, Any]:
+        choice: dict[str, Any] = {"delta": delta, "finish_reason": finish_reason, "index": 0, "logprobs": None}
+        if self.azure:
+            choice["content_filter_results"] = filters
+        return choice
+
     def prompt_filter_chunk(self) -> bytes:
-        # Azure's first chunk carries only the prompt's filter results: empty choices, empty identity.
+        """Azure's first chunk carries only the prompt's filter results: empty choices, empty identity."""
+        if not self.azure:
+            return b""
         body = {
             "choices": [],
             "created": 0,
@@ -263,53 +337,62 @@ class Completion:
 
     def role_chunk(self) -> bytes:
         delta = {"content": "", "refusal": None, "role": "assistant"}
-        return self._chunk([_choice(delta, None, {})])
+        return self._chunk([self._choice(delta, None, {})])
 
     def content_chunk(self, text: str) -> bytes:
-        return self._chunk([_choice({"content": text}, None, COMPLETION_FILTER_OK)])
+        return self._chunk([self._choice({"content": text}, None, COMPLETION_FILTER_OK)])
+
+    def tool_call_chunk(self, index: int, call: ToolCall, with_role: bool) -> bytes:
+        """A call begins: its id, type and name, and empty arguments (the role too, when nothing came before)."""
+        started = {"function": {"arguments": "", "name": call.name}, "id": call.id, "index": index, "type": "function"}
+        delta: dict[str, Any] = {"tool_calls": [started]}
+        if with_role:
+            delta = {"content": None, "role": "assistant", **delta}
+        return self._chunk([self._choice(delta, None, {})])
+
+    def arguments_chunk(self, index: int, fragment: str) -> bytes:
+        """A fragment of a call's arguments: only the call's index with it, as Azure sends them."""
+        delta = {"tool_calls": [{"function": {"arguments": fragment}, "index": index}]}
+        return self._chunk([self._choice(delta, None, {})])
 
     def finish_chunk(self, reason: str) -> bytes:
         filters = COMPLETION_FILTER_HIT if reason == "content_filter" else {}
-        return self._chunk([_choice({}, reason, filters)])
+        return self._chunk([self._choice({}, reason, filters)])
 
     def usage_chunk(self, prompt_tokens: int, answer_tokens: int, reasoning_tokens: int = 0) -> bytes:
         return self._chunk([], usage=usage(prompt_tokens, answer_tokens, reasoning_tokens))
 
     def body(
-        self, text: str, reason: str | None, prompt_tokens: int, answer_tokens: int, reasoning_tokens: int = 0
+        self,
+        text: str,
+        reason: str | None,
+        prompt_tokens: int,
+        answer_tokens: int,
+        reasoning_tokens: int = 0,
+        calls: tuple[ToolCall, ...] = (),
     ) -> bytes:
-        filters = COMPLETION_FILTER_HIT if reason == "content_filter" else COMPLETION_FILTER_OK
-        message = {"content": text, "refusal": None, "role": "assistant"}
-        return orjson.dumps(
-            {
-                "choices": [
-                    {
-                        "content_filter_results": filters,
-                        "finish_reason": reason,
-                        "index": 0,
-                        "logprobs": None,
-                        "message": message,
-                    }
-                ],
-                "created": self.created,
-                "id": self.id,
-                "model": self.model,
-                "object": "chat.completion",
-                "prompt_filter_results": [{"prompt_index": 0, "content_filter_results": PROMPT_FILTER_OK}],
-                "system_fingerprint": self.fingerprint,
-                "usage": usage(prompt_tokens, answer_tokens, reasoning_tokens),
-            }
-        )
-
-
-def _choice(delta: dict[str, Any], finish_reason: str | None, filters: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "content_filter_results": filters,
-        "delta": delta,
-        "finish_reason": finish_reason,
-        "index": 0,
-        "logprobs": None,
-    }
+        message: dict[str, Any] = {"content": (text or None) if calls else text, "refusal": None, "role": "assistant"}
+        if calls:
+            message["tool_calls"] = [
+                {"function": {"arguments": call.arguments, "name": call.name}, "id": call.id, "type": "function"}
+                for call in calls
+            ]
+        choice: dict[str, Any] = {"finish_reason": reason, "index": 0, "logprobs": None, "message": message}
+        body: dict[str, Any] = {
+            "choices": [choice],
+            "created": self.created,
+            "id": self.id,
+            "model": self.model,
+            "object": "chat.completion",
+            "system_fingerprint": self.fingerprint,
+            "usage": usage(prompt_tokens, answer_tokens, reasoning_tokens),
+        }
+        if self.azure:
+            choice["content_filter_results"] = (
+                COMPLETION_FILTER_HIT if reason == "content_filter" else COMPLETION_FILTER_OK
+            )
+            body["prompt_filter_results"] = [{"prompt_index": 0, "content_filter_results": PROMPT_FILTER_OK}]
+        return orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
 
 
 STREAM_DONE = b"data: [DONE]\n\n"

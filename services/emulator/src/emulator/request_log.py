@@ -28,6 +28,12 @@ class RequestRecord:
     summary: bool = False  # a summarisation request (instructions: a system message beginning "Summarize")
     carries_summary: bool = False  # its system message carries an earlier summary
     options: dict[str, Any] = field(default_factory=dict)
+    operation: str = "chat.completions"  # or "embeddings"
+    tools: list[str] = field(default_factory=list)  # the names offered
+    tool_calls: list[str] = field(default_factory=list)  # the names this response called
+    tool_results: int = 0  # `tool` messages the request carried
+    images: int = 0  # image parts the request carried
+    inputs: int | None = None  # an embeddings request's inputs
     fault: str | None = None
     attempt: int | None = None
     status: int | None = None

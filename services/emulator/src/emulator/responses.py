@@ -5,7 +5,7 @@ import contextlib
 import random
 import time
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from starlette.types import Message, Receive, Scope, Send
@@ -39,10 +39,30 @@ class Reply:
     """What to stream: the tokens to send, and how the stream ends after them."""
 
     tokens: list[str]
-    ending: str  # a finish reason (stop | length | content_filter), or "drop", "sse_error", "empty", "no_finish"
+    # a finish reason (stop | length | content_filter | tool_calls), or "drop", "sse_error", "empty", "no_finish"
+    ending: str
     prompt_tokens: int
     include_usage: bool
     reasoning_tokens: int = 0  # a reasoning deployment's, spent before the answer
+    calls: tuple[protocol.ToolCall, ...] = ()  # after the text, each call's argument fragments
+
+    @property
+    def pieces(self) -> int:
+        """What the client is sent, counted as tokens: the text's, then every argument fragment."""
+        return len(self.tokens) + sum(len(call.fragments) for call in self.calls)
+
+    def cut(self, after: int, ending: str) -> "Reply":
+        """The reply as far as its first ``after`` pieces, ending as a mid-stream fault does (a call whose
+        arguments have not begun is not sent at all)."""
+        tokens = self.tokens[:after]
+        left = after - len(tokens)
+        calls: list[protocol.ToolCall] = []
+        for call in self.calls:
+            if left <= 0:
+                break
+            calls.append(replace(call, fragments=call.fragments[:left]))
+            left -= len(calls[-1].fragments)
+        return replace(self, tokens=tokens, ending=ending, calls=tuple(calls))
 
 
 async def _wait_for_disconnect(receive: Receive) -> None:
@@ -147,21 +167,34 @@ class CompletionStream:
         if reply.ending == "empty":
             await send({"type": "http.response.body", "body": b""})
             return
-        await body(completion.prompt_filter_chunk() + completion.role_chunk())
+        if reply.tokens or not reply.calls:
+            await body(completion.prompt_filter_chunk() + completion.role_chunk())
+        elif completion.azure:
+            await body(completion.prompt_filter_chunk())
 
         loop = asyncio.get_running_loop()
         due = loop.time()
         step = self.pace.tokens_per_chunk
-        for start in range(0, len(reply.tokens), step):
-            group = reply.tokens[start : start + step]
-            if start:
-                due += self.pace.gap(len(group))
+
+        async def paced(chunk: bytes, tokens: int) -> None:
+            nonlocal due
+            if record.chunks_sent:
+                due += self.pace.gap(tokens)
                 # Sleep to an absolute deadline so pacing does not drift; sleep(0) still lets others run.
                 await asyncio.sleep(max(0.0, due - loop.time()))
-            await body(completion.content_chunk("".join(group)))
+            await body(chunk)
             record.first_token_at = record.first_token_at or time.time()
-            record.tokens_sent += len(group)
+            record.tokens_sent += tokens
             record.chunks_sent += 1
+
+        for start in range(0, len(reply.tokens), step):
+            group = reply.tokens[start : start + step]
+            await paced(completion.content_chunk("".join(group)), len(group))
+        for index, call in enumerate(reply.calls):
+            await body(completion.tool_call_chunk(index, call, with_role=not reply.tokens and index == 0))
+            for start in range(0, len(call.fragments), step):
+                fragments = call.fragments[start : start + step]
+                await paced(completion.arguments_chunk(index, "".join(fragments)), len(fragments))
 
         if reply.ending == "drop":
             raise InjectedDrop

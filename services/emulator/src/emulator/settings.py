@@ -36,6 +36,15 @@ class Settings(Pacing):
         description="Comma-separated deployment (or model) names that reason, as Azure's o-series and gpt-5 do: "
         "they refuse max_tokens, temperature and top_p, and report reasoning tokens.",
     )
+    vision_deployments: str = Field(
+        "",
+        description="Comma-separated deployment (or model) names that accept image input; the others answer an "
+        "image part with Azure's 400. Empty: every deployment has vision.",
+    )
+    embedding_model: str = Field("text-embedding-3-small", description="The model name embeddings report.")
+    embedding_dimensions: PositiveInt = Field(
+        1536, description="Length of an embedding when the request does not ask for `dimensions` (and its maximum)."
+    )
     context_window: PositiveInt | None = Field(
         None, description="Refuse a prompt (and answer) longer than this, as the imitated server does. Unset: none."
     )
@@ -63,6 +72,10 @@ class Settings(Pacing):
     @property
     def reasoning_names(self) -> frozenset[str]:
         return _names(self.reasoning_deployments)
+
+    @property
+    def vision_names(self) -> frozenset[str] | None:
+        return _names(self.vision_deployments) or None
 
 
 def _names(listed: str) -> frozenset[str]:
