@@ -23,6 +23,7 @@ from sqlalchemy.types import TypeDecorator
 
 MESSAGE_ROLES: Final = ("user", "assistant")
 MESSAGE_STATUSES: Final = ("streaming", "done", "stopped", "error", "interrupted")
+MEMORY_MAX_CHARS: Final = 500
 
 
 def utcnow() -> datetime:
@@ -181,3 +182,17 @@ class LoginThrottle(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     window_started_at: Mapped[datetime] = mapped_column(default=utcnow)
     blocked_until: Mapped[datetime | None]  # the next attempt under this key waits until then
+
+
+class UserMemory(Base):
+    """A fact the user asked the assistant to keep across conversations (the `remember` tool). `content_key`
+    folds case and spacing (a SHA-256, hex): saying the same thing twice keeps one."""
+
+    __tablename__ = "user_memories"
+    __table_args__ = (UniqueConstraint("user_id", "content_key"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    content: Mapped[str] = mapped_column(String(MEMORY_MAX_CHARS))
+    content_key: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
