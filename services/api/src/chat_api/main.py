@@ -20,6 +20,7 @@ from chat_api.http.middleware import RequestContextMiddleware
 from chat_api.http.openapi import install_openapi
 from chat_api.limits import routes as limit_routes
 from chat_api.logs import configure_logging
+from chat_api.search import routes as search_routes
 from chat_api.services import open_services
 from chat_api.settings import Settings, get_settings
 from chat_api.state import AppState
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None, exporting: telemetry.Exporting 
     app.include_router(limit_routes.router)
     app.include_router(conversation_routes.router)
     app.include_router(generation_routes.router)
+    app.include_router(search_routes.router)
     app.include_router(chat_routes.router)
     app.include_router(model_routes.router)
     app.include_router(health.router)
