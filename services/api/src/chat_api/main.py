@@ -25,6 +25,7 @@ from chat_api.services import open_services
 from chat_api.settings import Settings, get_settings
 from chat_api.state import AppState
 from chat_api.telemetry import setup as telemetry
+from chat_api.user_memories import routes as memory_routes
 
 
 def create_app(settings: Settings | None = None, exporting: telemetry.Exporting | None = None) -> FastAPI:
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None, exporting: telemetry.Exporting 
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.MAX_BODY_BYTES, trace_ids=traced)
     app.include_router(auth_routes.router)
     app.include_router(auth_routes.me_router)
+    app.include_router(memory_routes.router)
     app.include_router(limit_routes.router)
     app.include_router(conversation_routes.router)
     app.include_router(generation_routes.router)

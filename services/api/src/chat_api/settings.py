@@ -188,6 +188,16 @@ class Settings(DatabaseSettings):
     MAX_OUTPUT_TOKENS: PositiveInt = 4096
     DEFAULT_MAX_TOKENS: PositiveInt = 1024
 
+    # The user's saved memories (the remember tool)
+    MEMORIES_MAX_TOKENS: PositiveInt = Field(
+        500,
+        description="The most of each prompt the user's saved memories (the remember tool) may take: the newest "
+        "that fit.",
+    )
+    MEMORIES_MAX_PER_USER: int = Field(
+        100, ge=1, le=10_000, description="Memories one user may keep; past it, remember asks them to delete some."
+    )
+
     # Telemetry (OpenTelemetry; the exporter reads the other standard OTEL_* variables itself)
     OTEL_EXPORTER_OTLP_ENDPOINT: str | None = Field(
         None, description="An OTLP/HTTP endpoint (http://collector:4318): traces and metrics go there. Unset: off."
@@ -218,7 +228,7 @@ class Settings(DatabaseSettings):
 
     @field_validator("CORS_ALLOW_ORIGINS", mode="before")
     @classmethod
-    def _split_origins(cls, value: object) -> object:
+    def _split_list(cls, value: object) -> object:
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
