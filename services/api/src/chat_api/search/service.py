@@ -11,7 +11,7 @@ from chat_api.http.errors import ApiError
 from chat_api.search import query as queries
 from chat_api.search.schemas import SearchHit, SearchPage
 from chat_api.search.snippets import START, STOP, parts
-from chat_api.search.statements import FRAGMENT_OPTIONS, STATEMENTS, WHOLE_OPTIONS
+from chat_api.search.statements import CUSTOM_PLANS, FRAGMENT_OPTIONS, STATEMENTS, WHOLE_OPTIONS
 from chat_api.storage.engine import Sessions
 
 DEFAULT_LIMIT: Final = 20
@@ -61,7 +61,7 @@ class SearchService:
     ) -> SearchPage:
         """`query` in web search syntax (words, "phrases", or, -word); at most `MAX_QUERY_CHARS` (else 400)."""
         text = queries.cleaned(query)
-        async with self.sessions.autocommit() as session:
+        async with self.sessions.begin() as session:
             dialect = session.get_bind().dialect.name
             q = text if dialect == "postgresql" else queries.fts5_query(text)
             if not q:
@@ -69,6 +69,7 @@ class SearchService:
             params: dict[str, object] = {"q": q, "user_id": user_id, "limit": limit + 1}
             if dialect == "postgresql":
                 params.update(whole_options=WHOLE_OPTIONS, fragment_options=FRAGMENT_OPTIONS)
+                await session.execute(CUSTOM_PLANS)
             else:
                 params.update(start=START, stop=STOP)
             if cursor is not None:
