@@ -7,6 +7,11 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
+
+from chat_api.settings import DatabaseSettings
+from chat_api.storage.engine import create_engine
+from chat_api.storage.search_index import SEARCH_TABLES
 
 from .conftest import ApiFactory, signed_in
 
@@ -177,3 +182,23 @@ async def test_search_needs_a_user(url: str) -> None:
     async with httpx.AsyncClient(base_url=url) as anonymous:
         response = await anonymous.get("/api/search", params={"q": "a"})
     assert response.status_code == 401
+
+
+async def test_the_index_follows_deletions_of_an_account(url: str, shared_store: dict[str, str]) -> None:
+    """Deleting an account removes its conversations and messages by cascade: their words leave the index too
+    (SQLite: FTS5's own integrity check; its triggers fire on cascaded deletes)."""
+    async with signed_in(url) as gone:
+        await keep(gone, "Quokka facts", "quokkas smile", "they do")
+        assert (await gone.request("DELETE", "/api/me", json={})).status_code == 204
+    engine = create_engine(DatabaseSettings(**{k: v for k, v in shared_store.items() if k != "REDIS_URL"}))
+    try:
+        async with engine.connect() as connection:
+            if engine.dialect.name == "sqlite":
+                for table in SEARCH_TABLES:
+                    await connection.execute(text(f"INSERT INTO {table}({table}) VALUES ('integrity-check')"))  # noqa: S608
+                found = "SELECT count(*) FROM messages_search WHERE messages_search MATCH 'quokkas'"
+            else:
+                found = "SELECT count(*) FROM messages WHERE search_vector @@ to_tsquery('simple', 'quokkas')"
+            assert await connection.scalar(text(found)) == 0
+    finally:
+        await engine.dispose()
