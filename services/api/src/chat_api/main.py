@@ -22,11 +22,13 @@ from chat_api.http.middleware import RequestContextMiddleware
 from chat_api.http.openapi import install_openapi
 from chat_api.limits import routes as limit_routes
 from chat_api.logs import configure_logging
+from chat_api.search import routes as search_routes
 from chat_api.services import open_services
 from chat_api.settings import Settings, get_settings
 from chat_api.shares import routes as share_routes
 from chat_api.state import AppState
 from chat_api.telemetry import setup as telemetry
+from chat_api.user_memories import routes as memory_routes
 
 
 def create_app(settings: Settings | None = None, exporting: telemetry.Exporting | None = None) -> FastAPI:
@@ -69,6 +71,7 @@ def create_app(settings: Settings | None = None, exporting: telemetry.Exporting 
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.MAX_BODY_BYTES, trace_ids=traced)
     app.include_router(auth_routes.router)
     app.include_router(auth_routes.me_router)
+    app.include_router(memory_routes.router)
     app.include_router(limit_routes.router)
     app.include_router(conversation_routes.router)
     app.include_router(generation_routes.router)
@@ -76,6 +79,7 @@ def create_app(settings: Settings | None = None, exporting: telemetry.Exporting 
     app.include_router(share_routes.router)
     app.include_router(share_routes.public_router)
     app.include_router(admin_routes.router)
+    app.include_router(search_routes.router)
     app.include_router(chat_routes.router)
     app.include_router(model_routes.router)
     app.include_router(health.router)

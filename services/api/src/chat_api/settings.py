@@ -238,6 +238,27 @@ class Settings(DatabaseSettings):
     MAX_OUTPUT_TOKENS: PositiveInt = 4096
     DEFAULT_MAX_TOKENS: PositiveInt = 1024
 
+    # The user's saved memories (the remember tool)
+    MEMORIES_MAX_TOKENS: PositiveInt = Field(
+        500,
+        description="The most of each prompt the user's saved memories (the remember tool) may take: the newest "
+        "that fit.",
+    )
+    MEMORIES_MAX_PER_USER: int = Field(
+        100, ge=1, le=10_000, description="Memories one user may keep; past it, remember asks them to delete some."
+    )
+
+    # Tools the model may call (Semantic Kernel functions; see the README's "Tools")
+    TOOLS_ENABLED: bool = Field(True, description="Let the model call tools. Off: no answer offers any.")
+    TOOLS_ALLOWED: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated names of the tools offered (e.g. current_time,calculate); empty: every "
+        "built-in tool. An unknown name stops the api at start.",
+    )
+    TOOL_OUTPUT_MAX_TOKENS: int = Field(
+        2000, ge=100, le=100_000, description="A tool's output beyond this is cut before it goes back to the model."
+    )
+
     # Telemetry (OpenTelemetry; the exporter reads the other standard OTEL_* variables itself)
     OTEL_EXPORTER_OTLP_ENDPOINT: str | None = Field(
         None, description="An OTLP/HTTP endpoint (http://collector:4318): traces and metrics go there. Unset: off."
@@ -266,9 +287,9 @@ class Settings(DatabaseSettings):
     )
     HEARTBEAT_S: PositiveFloat = Field(15.0, description="SSE comment heartbeat while the upstream is silent.")
 
-    @field_validator("CORS_ALLOW_ORIGINS", mode="before")
+    @field_validator("CORS_ALLOW_ORIGINS", "TOOLS_ALLOWED", mode="before")
     @classmethod
-    def _split_origins(cls, value: object) -> object:
+    def _split_list(cls, value: object) -> object:
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
@@ -367,6 +388,15 @@ class Settings(DatabaseSettings):
     @property
     def tiers(self) -> Tiers:
         return self.TIERS or ONE_TIER
+
+    @model_validator(mode="after")
+    def _tools_known(self) -> Self:
+        from chat_api.tools.catalog import builtin_names  # the tools import these settings' module
+
+        unknown = sorted(set(self.TOOLS_ALLOWED) - set(builtin_names()))
+        if unknown:
+            raise ValueError(f"TOOLS_ALLOWED: no such tool: {', '.join(unknown)} (known: {', '.join(builtin_names())})")
+        return self
 
     @property
     def workers(self) -> int:

@@ -24,6 +24,7 @@ from sqlalchemy.types import TypeDecorator
 MESSAGE_ROLES: Final = ("user", "assistant")
 MESSAGE_STATUSES: Final = ("streaming", "done", "stopped", "error", "interrupted")
 FEEDBACK_RATINGS: Final = ("up", "down")
+MEMORY_MAX_CHARS: Final = 500
 
 
 def utcnow() -> datetime:
@@ -245,3 +246,17 @@ class OidcSignIn(Base):
     return_to: Mapped[str] = mapped_column(String(2048))
     guest_id: Mapped[uuid.UUID | None]  # the guest who started it: its conversations come along
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class UserMemory(Base):
+    """A fact the user asked the assistant to keep across conversations (the `remember` tool). `content_key`
+    folds case and spacing (a SHA-256, hex): saying the same thing twice keeps one."""
+
+    __tablename__ = "user_memories"
+    __table_args__ = (UniqueConstraint("user_id", "content_key"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    content: Mapped[str] = mapped_column(String(MEMORY_MAX_CHARS))
+    content_key: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

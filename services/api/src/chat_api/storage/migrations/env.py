@@ -12,12 +12,15 @@ from sqlalchemy.engine import Connection
 from chat_api.settings import DatabaseSettings, load
 from chat_api.storage.engine import create_engine
 from chat_api.storage.models import Base
+from chat_api.storage.search_index import include_name
 
 target_metadata = Base.metadata
 
 
 def run_migrations(connection: Connection) -> None:
-    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+    context.configure(
+        connection=connection, target_metadata=target_metadata, render_as_batch=True, include_name=include_name
+    )
     with context.begin_transaction():
         context.run_migrations()
 
