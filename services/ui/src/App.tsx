@@ -1,9 +1,11 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 
 import styles from './App.module.css';
 import { AccountPanel } from './components/AccountPanel';
 import { ChatWindow } from './components/ChatWindow';
 import { ConversationList } from './components/ConversationList';
+import { ErrorMessage } from './components/ErrorMessage';
 import { ImportOffer } from './components/ImportOffer';
 import { SettingsPanel } from './components/SettingsPanel';
 import { useModel } from './hooks/useModel';
@@ -50,6 +52,7 @@ export function App() {
 }
 
 function Chat({ onAccountDeleted }: { onAccountDeleted: () => void }) {
+  const { t } = useTranslation();
   const [{ session, api }] = useState(() => {
     const created = createSession();
     return { session: created, api: createApi(created) };
@@ -101,13 +104,13 @@ function Chat({ onAccountDeleted }: { onAccountDeleted: () => void }) {
       <main className={styles.starting}>
         {account.failure ? (
           <p role="alert">
-            {account.failure.message}{' '}
+            <ErrorMessage error={account.failure} />{' '}
             <button type="button" onClick={() => void account.retry()}>
-              Retry
+              {t('app.retry')}
             </button>
           </p>
         ) : (
-          <p>Starting…</p>
+          <p>{t('app.starting')}</p>
         )}
       </main>
     );
@@ -125,11 +128,13 @@ function Chat({ onAccountDeleted }: { onAccountDeleted: () => void }) {
             setMenuOpen((open) => !open);
           }}
         >
-          Chats
+          {t('app.chats')}
         </button>
-        <h1 className={styles.title}>{active?.title ?? 'New chat'}</h1>
+        <h1 className={styles.title} dir="auto">
+          {active?.title ?? t('app.newChat')}
+        </h1>
         {activeId && (
-          <span className={styles.exports} role="group" aria-label="Export">
+          <span className={styles.exports} role="group" aria-label={t('app.exportGroup')}>
             <button
               type="button"
               onClick={() =>
@@ -138,7 +143,7 @@ function Chat({ onAccountDeleted }: { onAccountDeleted: () => void }) {
                 })
               }
             >
-              Export Markdown
+              {t('app.exportMarkdown')}
             </button>
             <button
               type="button"
@@ -148,7 +153,7 @@ function Chat({ onAccountDeleted }: { onAccountDeleted: () => void }) {
                 })
               }
             >
-              Export JSON
+              {t('app.exportJson')}
             </button>
           </span>
         )}
@@ -202,12 +207,12 @@ function Chat({ onAccountDeleted }: { onAccountDeleted: () => void }) {
       <main className={styles.main}>
         {account.ended && (
           <p role="alert" className={styles.ended}>
-            Your session ended: you are a guest now. Sign in to see your chats.
+            {t('app.sessionEnded')}
           </p>
         )}
         {chat.failure && (
           <p role="alert" className={styles.ended}>
-            {chat.failure.message}
+            <ErrorMessage error={chat.failure} />
           </p>
         )}
         <ChatWindow

@@ -1,7 +1,9 @@
 import { useId, useState, type KeyboardEvent, type SyntheticEvent } from 'react';
+import { useTranslation } from 'react-i18next';
 
 import { ChatApiError } from '../../lib/errors';
-import type { User } from '../../types/chat';
+import type { ErrorInfo, User } from '../../types/chat';
+import { ErrorMessage } from '../ErrorMessage';
 import styles from './AccountPanel.module.css';
 
 interface Props {
@@ -18,16 +20,17 @@ type Form = 'register' | 'sign-in' | 'password' | 'delete' | null;
 /** A guest, told so, with "keep my chats"; or the account, with sign-out (here or everywhere). Either can
  * delete itself, after a confirmation that names what goes. */
 export function AccountPanel({ user, onRegister, onSignIn, onSignOut, onChangePassword, onDeleteAccount }: Props) {
+  const { t } = useTranslation();
   const [form, setForm] = useState<Form>(null);
   if (!user) return null;
   const close = () => {
     setForm(null);
   };
   return (
-    <section className={styles.panel} aria-label="Account">
+    <section className={styles.panel} aria-label={t('account.region')}>
       {user.guest ? (
         <>
-          <p className={styles.status}>You are chatting as a guest. Your chats stay in this browser only.</p>
+          <p className={styles.status}>{t('account.guestStatus')}</p>
           {form === null && (
             <div className={styles.actions}>
               <button
@@ -37,7 +40,7 @@ export function AccountPanel({ user, onRegister, onSignIn, onSignOut, onChangePa
                   setForm('register');
                 }}
               >
-                Keep my chats
+                {t('account.keepChats')}
               </button>
               <button
                 type="button"
@@ -45,7 +48,7 @@ export function AccountPanel({ user, onRegister, onSignIn, onSignOut, onChangePa
                   setForm('sign-in');
                 }}
               >
-                Sign in
+                {t('account.signIn')}
               </button>
               <DeleteButton
                 onClick={() => {
@@ -58,15 +61,15 @@ export function AccountPanel({ user, onRegister, onSignIn, onSignOut, onChangePa
       ) : (
         <>
           <p className={styles.status}>
-            Signed in as <strong>{user.email}</strong>
+            {t('account.signedInAs')} <strong>{user.email}</strong>
           </p>
           {form === null && (
             <div className={styles.actions}>
               <button type="button" onClick={() => void onSignOut()}>
-                Sign out
+                {t('account.signOut')}
               </button>
               <button type="button" onClick={() => void onSignOut(true)}>
-                Sign out everywhere
+                {t('account.signOutEverywhere')}
               </button>
               <button
                 type="button"
@@ -74,7 +77,7 @@ export function AccountPanel({ user, onRegister, onSignIn, onSignOut, onChangePa
                   setForm('password');
                 }}
               >
-                Change password
+                {t('account.changePassword')}
               </button>
               <DeleteButton
                 onClick={() => {
@@ -87,8 +90,8 @@ export function AccountPanel({ user, onRegister, onSignIn, onSignOut, onChangePa
       )}
       {form === 'register' && (
         <CredentialsForm
-          title="Create an account (your chats come with you)"
-          submit="Create account"
+          title={t('account.registerTitle')}
+          submit={t('account.register')}
           newPassword
           onSubmit={async (email, password) => {
             await onRegister(email, password);
@@ -99,8 +102,8 @@ export function AccountPanel({ user, onRegister, onSignIn, onSignOut, onChangePa
       )}
       {form === 'sign-in' && (
         <CredentialsForm
-          title="Sign in (this guest's chats stay with the guest)"
-          submit="Sign in"
+          title={t('account.signInTitle')}
+          submit={t('account.signIn')}
           onSubmit={async (email, password) => {
             await onSignIn(email, password);
             close();
@@ -122,8 +125,11 @@ export function AccountPanel({ user, onRegister, onSignIn, onSignOut, onChangePa
   );
 }
 
+// Not the api's (a bug in the page): no words of its own, so the page's sentence for it.
+const SOMETHING_WRONG: ErrorInfo = { code: 'unknown', message: '' };
+
 function useSubmit(action: () => Promise<void>) {
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<ErrorInfo | null>(null);
   const [busy, setBusy] = useState(false);
   const submit = async (event: SyntheticEvent) => {
     event.preventDefault();
@@ -132,7 +138,7 @@ function useSubmit(action: () => Promise<void>) {
     try {
       await action();
     } catch (failure) {
-      setError(failure instanceof ChatApiError ? failure.message : 'Something went wrong. Retry.');
+      setError(failure instanceof ChatApiError ? failure.toInfo() : SOMETHING_WRONG);
     } finally {
       setBusy(false);
     }
@@ -147,6 +153,7 @@ function CredentialsForm(props: {
   onSubmit: (email: string, password: string) => Promise<void>;
   onCancel: () => void;
 }) {
+  const { t } = useTranslation();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const { error, busy, submit } = useSubmit(() => props.onSubmit(email, password));
@@ -154,7 +161,7 @@ function CredentialsForm(props: {
     <form className={styles.form} onSubmit={(event) => void submit(event)} aria-label={props.title}>
       <p className={styles.formTitle}>{props.title}</p>
       <label>
-        <span>Email</span>
+        <span>{t('account.email')}</span>
         <input
           type="email"
           autoComplete="email"
@@ -166,7 +173,7 @@ function CredentialsForm(props: {
         />
       </label>
       <label>
-        <span>Password{props.newPassword ? ' (8 characters or more)' : ''}</span>
+        <span>{props.newPassword ? t('account.newPassword') : t('account.password')}</span>
         <input
           type="password"
           autoComplete={props.newPassword ? 'new-password' : 'current-password'}
@@ -180,7 +187,7 @@ function CredentialsForm(props: {
       </label>
       {error && (
         <p role="alert" className={styles.error}>
-          {error}
+          <ErrorMessage error={error} />
         </p>
       )}
       <div className={styles.actions}>
@@ -188,7 +195,7 @@ function CredentialsForm(props: {
           {props.submit}
         </button>
         <button type="button" onClick={props.onCancel}>
-          Cancel
+          {t('account.cancel')}
         </button>
       </div>
     </form>
@@ -202,14 +209,15 @@ function PasswordForm({
   onSubmit: (current: string, next: string) => Promise<void>;
   onCancel: () => void;
 }) {
+  const { t } = useTranslation();
   const [current, setCurrent] = useState('');
   const [next, setNext] = useState('');
   const { error, busy, submit } = useSubmit(() => onSubmit(current, next));
   return (
-    <form className={styles.form} onSubmit={(event) => void submit(event)} aria-label="Change password">
-      <p className={styles.formTitle}>Change password (every other session ends)</p>
+    <form className={styles.form} onSubmit={(event) => void submit(event)} aria-label={t('account.changePassword')}>
+      <p className={styles.formTitle}>{t('account.changePasswordTitle')}</p>
       <label>
-        <span>Current password</span>
+        <span>{t('account.currentPassword')}</span>
         <input
           type="password"
           autoComplete="current-password"
@@ -221,7 +229,7 @@ function PasswordForm({
         />
       </label>
       <label>
-        <span>New password (8 characters or more)</span>
+        <span>{t('account.nextPassword')}</span>
         <input
           type="password"
           autoComplete="new-password"
@@ -235,15 +243,15 @@ function PasswordForm({
       </label>
       {error && (
         <p role="alert" className={styles.error}>
-          {error}
+          <ErrorMessage error={error} />
         </p>
       )}
       <div className={styles.actions}>
         <button type="submit" className={styles.primary} disabled={busy}>
-          Change password
+          {t('account.changePassword')}
         </button>
         <button type="button" onClick={onCancel}>
-          Cancel
+          {t('account.cancel')}
         </button>
       </div>
     </form>
@@ -251,9 +259,10 @@ function PasswordForm({
 }
 
 function DeleteButton({ onClick }: { onClick: () => void }) {
+  const { t } = useTranslation();
   return (
     <button type="button" className={styles.danger} onClick={onClick}>
-      Delete my account
+      {t('account.deleteAccount')}
     </button>
   );
 }
@@ -268,15 +277,11 @@ function DeleteAccountForm({
   onSubmit: (password?: string) => Promise<void>;
   onCancel: () => void;
 }) {
+  const { t } = useTranslation();
   const [password, setPassword] = useState('');
   const { error, busy, submit } = useSubmit(() => onSubmit(guest ? undefined : password));
   const describedBy = useId();
-  const whatGoes = guest
-    ? 'This guest and everything of it go now and for good: every conversation, its messages and summaries, and ' +
-      'its session (this browser starts afresh). Answers being written are stopped. This cannot be undone.'
-    : 'Your account and everything of it go now and for good: every conversation, its messages and summaries, ' +
-      'and every session (you are signed out on every device). Answers being written are stopped. This cannot ' +
-      'be undone.';
+  const whatGoes = guest ? t('account.deleteGuestWarning') : t('account.deleteAccountWarning');
   const cancelOnEscape = (event: KeyboardEvent) => {
     if (event.key === 'Escape') onCancel();
   };
@@ -285,16 +290,16 @@ function DeleteAccountForm({
       className={styles.form}
       onSubmit={(event) => void submit(event)}
       onKeyDown={cancelOnEscape}
-      aria-label="Delete my account"
+      aria-label={t('account.deleteAccount')}
       aria-describedby={describedBy}
     >
-      <p className={styles.formTitle}>Delete my account</p>
+      <p className={styles.formTitle}>{t('account.deleteAccount')}</p>
       <p id={describedBy} className={styles.warning}>
         {whatGoes}
       </p>
       {!guest && (
         <label>
-          <span>Password</span>
+          <span>{t('account.password')}</span>
           <input
             type="password"
             autoComplete="current-password"
@@ -309,15 +314,15 @@ function DeleteAccountForm({
       )}
       {error && (
         <p role="alert" className={styles.error}>
-          {error}
+          <ErrorMessage error={error} />
         </p>
       )}
       <div className={styles.actions}>
         <button type="submit" className={styles.dangerPrimary} disabled={busy} autoFocus={guest}>
-          Delete everything for good
+          {t('account.deleteForGood')}
         </button>
         <button type="button" onClick={onCancel}>
-          Cancel
+          {t('account.cancel')}
         </button>
       </div>
     </form>

@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
 
 import type { ConversationSummary } from '../../types/chat';
 import styles from './ConversationList.module.css';
@@ -24,12 +25,13 @@ export function ConversationList({
   onDelete,
   onLoadMore,
 }: Props) {
+  const { t } = useTranslation();
   const [renaming, setRenaming] = useState<string | null>(null);
   const [deleting, setDeleting] = useState<string | null>(null);
   return (
-    <nav className={styles.nav} aria-label="Conversations">
+    <nav className={styles.nav} aria-label={t('conversations.region')}>
       <button type="button" className={styles.new} onClick={onNew}>
-        + New chat
+        {t('conversations.new')}
       </button>
       <ul className={styles.list}>
         {conversations.map((conversation) => (
@@ -43,8 +45,12 @@ export function ConversationList({
                 }}
               />
             ) : deleting === conversation.id ? (
-              <span className={styles.confirm} role="group" aria-label={`Delete ${conversation.title}?`}>
-                <span>Delete this chat?</span>
+              <span
+                className={styles.confirm}
+                role="group"
+                aria-label={t('conversations.confirmDeleteLabel', { title: conversation.title })}
+              >
+                <span>{t('conversations.confirmDelete')}</span>
                 <button
                   type="button"
                   className={styles.danger}
@@ -53,7 +59,7 @@ export function ConversationList({
                     void onDelete(conversation.id);
                   }}
                 >
-                  Delete
+                  {t('conversations.deleteConfirmed')}
                 </button>
                 <button
                   type="button"
@@ -61,7 +67,7 @@ export function ConversationList({
                     setDeleting(null);
                   }}
                 >
-                  Keep
+                  {t('conversations.keep')}
                 </button>
               </span>
             ) : (
@@ -69,6 +75,7 @@ export function ConversationList({
                 <button
                   type="button"
                   className={styles.select}
+                  dir="auto"
                   aria-current={conversation.id === activeId ? 'page' : undefined}
                   onClick={() => {
                     onSelect(conversation.id);
@@ -79,7 +86,7 @@ export function ConversationList({
                 <button
                   type="button"
                   className={styles.icon}
-                  aria-label={`Rename chat: ${conversation.title}`}
+                  aria-label={t('conversations.rename', { title: conversation.title })}
                   onClick={() => {
                     setRenaming(conversation.id);
                   }}
@@ -89,7 +96,7 @@ export function ConversationList({
                 <button
                   type="button"
                   className={styles.icon}
-                  aria-label={`Delete chat: ${conversation.title}`}
+                  aria-label={t('conversations.delete', { title: conversation.title })}
                   onClick={() => {
                     setDeleting(conversation.id);
                   }}
@@ -103,7 +110,7 @@ export function ConversationList({
       </ul>
       {hasMore && (
         <button type="button" className={styles.more} onClick={onLoadMore}>
-          Older chats
+          {t('conversations.older')}
         </button>
       )}
     </nav>
@@ -111,6 +118,7 @@ export function ConversationList({
 }
 
 function RenameForm({ title, onDone }: { title: string; onDone: (title: string) => Promise<void> }) {
+  const { t } = useTranslation();
   const [value, setValue] = useState(title);
   return (
     <form
@@ -121,7 +129,7 @@ function RenameForm({ title, onDone }: { title: string; onDone: (title: string) 
       }}
     >
       <label className={styles.visuallyHidden} htmlFor="rename-chat">
-        New name
+        {t('conversations.newName')}
       </label>
       <input
         id="rename-chat"
@@ -135,7 +143,7 @@ function RenameForm({ title, onDone }: { title: string; onDone: (title: string) 
           if (event.key === 'Escape') void onDone(title);
         }}
       />
-      <button type="submit">Save</button>
+      <button type="submit">{t('conversations.save')}</button>
     </form>
   );
 }

@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 
 import styles from './CopyButton.module.css';
 
@@ -8,6 +9,7 @@ interface Props {
 }
 
 export function CopyButton({ label, getText }: Props) {
+  const { t } = useTranslation();
   const [copied, setCopied] = useState(false);
 
   useEffect(() => {
@@ -31,7 +33,7 @@ export function CopyButton({ label, getText }: Props) {
 
   return (
     <button type="button" className={styles.copy} aria-label={label} onClick={() => void copy()}>
-      {copied ? 'Copied' : 'Copy'}
+      {copied ? t('message.copied') : t('message.copy')}
     </button>
   );
 }

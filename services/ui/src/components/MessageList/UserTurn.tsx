@@ -1,4 +1,5 @@
 import { memo, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 
 import type { ChatMessage } from '../../types/chat';
 import { EditForm } from './EditForm';
@@ -14,9 +15,10 @@ interface Props {
 
 /** One of your messages, exactly as typed; Edit makes a new version of it (not one the server has not saved). */
 export const UserTurn = memo(function UserTurn({ message, canAct, onEdit, onShowBranch }: Props) {
+  const { t } = useTranslation();
   const [editing, setEditing] = useState(false);
   return (
-    <li className={`${styles.turn} ${styles.user}`} aria-label="You" data-testid="user-turn">
+    <li className={`${styles.turn} ${styles.user}`} aria-label={t('message.you')} data-testid="user-turn">
       {editing ? (
         <EditForm
           initial={message.content}
@@ -28,7 +30,9 @@ export const UserTurn = memo(function UserTurn({ message, canAct, onEdit, onShow
           }}
         />
       ) : (
-        <p className={styles.userText}>{message.content}</p>
+        <p className={styles.userText} dir="auto">
+          {message.content}
+        </p>
       )}
       <footer className={styles.meta}>
         <Versions message={message} canAct={canAct} onShowBranch={onShowBranch} />
@@ -41,7 +45,7 @@ export const UserTurn = memo(function UserTurn({ message, canAct, onEdit, onShow
               setEditing(true);
             }}
           >
-            Edit
+            {t('message.edit')}
           </button>
         )}
       </footer>
