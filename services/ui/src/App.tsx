@@ -4,6 +4,7 @@ import { useTranslation } from 'react-i18next';
 import styles from './App.module.css';
 import { AccountPanel } from './components/AccountPanel';
 import { ChatWindow } from './components/ChatWindow';
+import { ConversationActions, type ExportFormat } from './components/ConversationActions';
 import { ConversationList } from './components/ConversationList';
 import { ErrorMessage } from './components/ErrorMessage';
 import { ImportOffer } from './components/ImportOffer';
@@ -98,6 +99,15 @@ function Chat({ onAccountDeleted }: { onAccountDeleted: () => void }) {
     setMenuOpen(false);
   };
   const active = list.items.find((item) => item.id === activeId) ?? null;
+  const remove = async (id: string) => {
+    await list.remove(id);
+    if (id === activeId) setActiveId(null);
+  };
+  const exportConversation = (id: string, format: ExportFormat) => {
+    void api.exportFile(id, format).then(({ blob, name }) => {
+      download(blob, name);
+    });
+  };
 
   if (!account.user) {
     return (
@@ -130,32 +140,19 @@ function Chat({ onAccountDeleted }: { onAccountDeleted: () => void }) {
         >
           {t('app.chats')}
         </button>
-        <h1 className={styles.title} dir="auto">
-          {active?.title ?? t('app.newChat')}
-        </h1>
-        {activeId && (
-          <span className={styles.exports} role="group" aria-label={t('app.exportGroup')}>
-            <button
-              type="button"
-              onClick={() =>
-                void api.exportFile(activeId, 'markdown').then(({ blob, name }) => {
-                  download(blob, name);
-                })
-              }
-            >
-              {t('app.exportMarkdown')}
-            </button>
-            <button
-              type="button"
-              onClick={() =>
-                void api.exportFile(activeId, 'json').then(({ blob, name }) => {
-                  download(blob, name);
-                })
-              }
-            >
-              {t('app.exportJson')}
-            </button>
-          </span>
+        {active ? (
+          <ConversationActions
+            conversation={active}
+            onRename={list.rename}
+            onDelete={remove}
+            onExport={exportConversation}
+          >
+            <h1 className={styles.title} dir="auto">
+              {active.title}
+            </h1>
+          </ConversationActions>
+        ) : (
+          <h1 className={styles.title}>{t('app.newChat')}</h1>
         )}
       </header>
       <aside id="sidebar" className={`${styles.sidebar} ${menuOpen ? styles.open : ''}`}>
@@ -179,10 +176,8 @@ function Chat({ onAccountDeleted }: { onAccountDeleted: () => void }) {
             closeMenu();
           }}
           onRename={list.rename}
-          onDelete={async (id) => {
-            await list.remove(id);
-            if (id === activeId) setActiveId(null);
-          }}
+          onDelete={remove}
+          onExport={exportConversation}
           onLoadMore={() => void list.loadMore()}
         />
         <SettingsPanel options={options} onChange={setOptions} model={model} />
