@@ -1,3 +1,4 @@
+import RotateCcw from 'lucide-react/icons/rotate-ccw';
 import { memo, Suspense } from 'react';
 import { useTranslation } from 'react-i18next';
 
@@ -5,6 +6,7 @@ import { formatNumber } from '../../i18n/format';
 import { isUnderway, type ChatMessage, type Usage } from '../../types/chat';
 import { CopyButton } from '../CopyButton';
 import { ErrorMessage } from '../ErrorMessage';
+import { IconButton } from '../IconButton';
 import { LazyMarkdown } from '../Markdown/lazy';
 import styles from './MessageList.module.css';
 import { Versions } from './Versions';
@@ -21,6 +23,8 @@ interface Props {
 export const AssistantTurn = memo(function AssistantTurn({ message, canAct, onRetry, onShowBranch }: Props) {
   const { t } = useTranslation();
   const finished = !isUnderway(message.status);
+  // An answer that failed, or was cut off, keeps its Retry in sight; others show their actions on hover.
+  const pinned = message.status === 'error' || message.status === 'interrupted';
   return (
     <li
       className={`${styles.turn} ${styles.assistant}`}
@@ -51,18 +55,18 @@ export const AssistantTurn = memo(function AssistantTurn({ message, canAct, onRe
         {message.usage?.completion_tokens != null && (
           <TokenCount usage={message.usage} completion={message.usage.completion_tokens} />
         )}
-        {message.content && finished && <CopyButton label={t('message.copyAnswer')} getText={() => message.content} />}
         {finished && (
-          <button
-            type="button"
-            className={styles.retry}
-            onClick={() => {
-              onRetry(message.id);
-            }}
-            disabled={!canAct}
-          >
-            {t('message.retry')}
-          </button>
+          <span className={`${styles.actions} ${pinned ? styles.pinned : ''}`}>
+            {message.content && <CopyButton label={t('message.copyAnswer')} getText={() => message.content} />}
+            <IconButton
+              label={t('message.retry')}
+              icon={<RotateCcw size={16} aria-hidden="true" />}
+              onClick={() => {
+                onRetry(message.id);
+              }}
+              disabled={!canAct}
+            />
+          </span>
         )}
       </footer>
     </li>

@@ -1,7 +1,9 @@
+import Pencil from 'lucide-react/icons/pencil';
 import { memo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 
 import type { ChatMessage } from '../../types/chat';
+import { IconButton } from '../IconButton';
 import { EditForm } from './EditForm';
 import styles from './MessageList.module.css';
 import { Versions } from './Versions';
@@ -37,16 +39,16 @@ export const UserTurn = memo(function UserTurn({ message, canAct, onEdit, onShow
       <footer className={styles.meta}>
         <Versions message={message} canAct={canAct} onShowBranch={onShowBranch} />
         {!editing && message.status !== 'pending' && (
-          <button
-            type="button"
-            className={styles.action}
-            disabled={!canAct}
-            onClick={() => {
-              setEditing(true);
-            }}
-          >
-            {t('message.edit')}
-          </button>
+          <span className={styles.actions}>
+            <IconButton
+              label={t('message.edit')}
+              icon={<Pencil size={16} aria-hidden="true" />}
+              disabled={!canAct}
+              onClick={() => {
+                setEditing(true);
+              }}
+            />
+          </span>
         )}
       </footer>
     </li>
