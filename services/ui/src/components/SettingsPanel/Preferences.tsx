@@ -22,6 +22,7 @@ export function Preferences() {
       <label className={styles.field}>
         <span>{t('settings.language')}</span>
         <select
+          className={styles.choice}
           value={language ?? ''}
           onChange={(event) => {
             const next = isLanguage(event.target.value) ? event.target.value : null;
@@ -41,6 +42,7 @@ export function Preferences() {
       <label className={styles.field}>
         <span>{t('settings.theme')}</span>
         <select
+          className={styles.choice}
           value={theme}
           onChange={(event) => {
             const next = THEMES.find((name) => name === event.target.value) ?? 'system';
