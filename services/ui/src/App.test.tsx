@@ -212,7 +212,9 @@ describe('limits', () => {
       tokens_per_day: { limit: 50_000, used: 46_000, remaining: 4_000, resets_in_s: 7_500 },
     };
     await start(api);
-    expect(await screen.findByText(/4,000 of 50,000 tokens left today; resets in 2 h 5 min/)).toBeInTheDocument();
+    expect(
+      await screen.findByText(/4,000 of 50,000 tokens left today; resets in 2 hr, 5 min \(midnight UTC\)/),
+    ).toBeInTheDocument();
     await typeAndSend('first');
     const first = await answered(api, 1);
     act(() => {

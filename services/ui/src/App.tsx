@@ -1,9 +1,12 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 
 import styles from './App.module.css';
 import { AccountPanel } from './components/AccountPanel';
 import { ChatWindow } from './components/ChatWindow';
+import { ConversationActions, type ExportFormat } from './components/ConversationActions';
 import { ConversationList } from './components/ConversationList';
+import { ErrorMessage } from './components/ErrorMessage';
 import { ImportOffer } from './components/ImportOffer';
 import { SettingsPanel } from './components/SettingsPanel';
 import { ProviderSignIn, SignInError, SignInPage, useAuthMethods } from './components/SignInWithProvider';
@@ -51,6 +54,7 @@ export function App() {
 }
 
 function Chat({ onAccountDeleted }: { onAccountDeleted: () => void }) {
+  const { t } = useTranslation();
   const [{ session, api }] = useState(() => {
     const created = createSession();
     return { session: created, api: createApi(created) };
@@ -97,6 +101,15 @@ function Chat({ onAccountDeleted }: { onAccountDeleted: () => void }) {
     setMenuOpen(false);
   };
   const active = list.items.find((item) => item.id === activeId) ?? null;
+  const remove = async (id: string) => {
+    await list.remove(id);
+    if (id === activeId) setActiveId(null);
+  };
+  const exportConversation = (id: string, format: ExportFormat) => {
+    void api.exportFile(id, format).then(({ blob, name }) => {
+      download(blob, name);
+    });
+  };
 
   if (!account.user && account.failure?.code === 'guests_disabled') {
     return (
@@ -110,13 +123,13 @@ function Chat({ onAccountDeleted }: { onAccountDeleted: () => void }) {
       <main className={styles.starting}>
         {account.failure ? (
           <p role="alert">
-            {account.failure.message}{' '}
+            <ErrorMessage error={account.failure} />{' '}
             <button type="button" onClick={() => void account.retry()}>
-              Retry
+              {t('app.retry')}
             </button>
           </p>
         ) : (
-          <p>Starting…</p>
+          <p>{t('app.starting')}</p>
         )}
       </main>
     );
@@ -134,32 +147,21 @@ function Chat({ onAccountDeleted }: { onAccountDeleted: () => void }) {
             setMenuOpen((open) => !open);
           }}
         >
-          Chats
+          {t('app.chats')}
         </button>
-        <h1 className={styles.title}>{active?.title ?? 'New chat'}</h1>
-        {activeId && (
-          <span className={styles.exports} role="group" aria-label="Export">
-            <button
-              type="button"
-              onClick={() =>
-                void api.exportFile(activeId, 'markdown').then(({ blob, name }) => {
-                  download(blob, name);
-                })
-              }
-            >
-              Export Markdown
-            </button>
-            <button
-              type="button"
-              onClick={() =>
-                void api.exportFile(activeId, 'json').then(({ blob, name }) => {
-                  download(blob, name);
-                })
-              }
-            >
-              Export JSON
-            </button>
-          </span>
+        {active ? (
+          <ConversationActions
+            conversation={active}
+            onRename={list.rename}
+            onDelete={remove}
+            onExport={exportConversation}
+          >
+            <h1 className={styles.title} dir="auto">
+              {active.title}
+            </h1>
+          </ConversationActions>
+        ) : (
+          <h1 className={styles.title}>{t('app.newChat')}</h1>
         )}
       </header>
       <aside id="sidebar" className={`${styles.sidebar} ${menuOpen ? styles.open : ''}`}>
@@ -183,10 +185,8 @@ function Chat({ onAccountDeleted }: { onAccountDeleted: () => void }) {
             closeMenu();
           }}
           onRename={list.rename}
-          onDelete={async (id) => {
-            await list.remove(id);
-            if (id === activeId) setActiveId(null);
-          }}
+          onDelete={remove}
+          onExport={exportConversation}
           onLoadMore={() => void list.loadMore()}
         />
         <SettingsPanel options={options} onChange={setOptions} model={model} />
@@ -214,12 +214,12 @@ function Chat({ onAccountDeleted }: { onAccountDeleted: () => void }) {
         <SignInError />
         {account.ended && (
           <p role="alert" className={styles.ended}>
-            Your session ended: you are a guest now. Sign in to see your chats.
+            {t('app.sessionEnded')}
           </p>
         )}
         {chat.failure && (
           <p role="alert" className={styles.ended}>
-            {chat.failure.message}
+            <ErrorMessage error={chat.failure} />
           </p>
         )}
         <ChatWindow

@@ -50,6 +50,32 @@ def test_no_serious_violation_after_an_answer_with_code_and_a_table(page: Page, 
     assert blocking_violations(page) == []
 
 
+# Set before any of the page's scripts: the theme <html> has when the first <body> element is parsed, which is
+# before the first paint.
+THEME_AT_FIRST_BODY = """new MutationObserver((_, observer) => {
+  if (!document.body) return;
+  window.__themeAtFirstBody = document.documentElement.dataset.theme ?? null;
+  observer.disconnect();
+}).observe(document, { childList: true, subtree: true });"""
+
+
+def test_a_chosen_theme_and_language_pass_axe_and_are_there_from_the_first_paint(page: Page) -> None:
+    page.emulate_media(color_scheme="light")  # the system's is light: the dark theme below is the choice
+    answer_with_code_and_a_table(page)  # (it finds its way by the English labels)
+    page.get_by_text("Settings").click()
+    page.get_by_label("Theme").select_option("dark")
+    page.get_by_label("Language").select_option("de")
+    expect(page.get_by_label("Nachricht")).to_be_visible()
+    expect(page.locator("html")).to_have_attribute("lang", "de")
+    expect(page.locator("html")).to_have_attribute("data-theme", "dark")
+    assert blocking_violations(page) == []
+
+    page.add_init_script(THEME_AT_FIRST_BODY)
+    page.reload()
+    expect(page.get_by_label("Nachricht")).to_be_visible()
+    assert page.evaluate("window.__themeAtFirstBody") == "dark"
+
+
 # Every control a pointer can use, and whether the focused element shows that it has the focus.
 CONTROLS = """() => [...document.querySelectorAll(
   'button:not([disabled]), a[href], input:not([disabled]), textarea:not([disabled]), summary, '

@@ -1,11 +1,13 @@
 import { useCallback, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 
 import type { Api } from '../lib/api';
 import { forgetLocalConversations, loadLocalConversations } from '../lib/storage';
 
 /** Conversations this browser kept before they lived on the server: offered once, moved, then forgotten. */
 export function useLocalImport(api: Api, onImported: () => void) {
-  const [pending, setPending] = useState(loadLocalConversations);
+  const { t } = useTranslation();
+  const [pending, setPending] = useState(() => loadLocalConversations(t('importOffer.untitled')));
   const [busy, setBusy] = useState(false);
   const [failed, setFailed] = useState(false);
 

@@ -1,5 +1,5 @@
-/** What the browser keeps: a draft and the options. Conversations live on the server; those a browser kept
- * before then are read once, to be offered for import. */
+/** What the browser keeps: a draft, the options, the language and theme chosen. Conversations live on the
+ * server; those a browser kept before then are read once, to be offered for import. */
 import type { ChatOptions } from '../types/chat';
 
 const LEGACY_CONVERSATIONS_KEY = 'chat.conversations.v1';
@@ -28,8 +28,9 @@ export interface LocalConversation {
   messages: { role: 'user' | 'assistant'; content: string; status: 'done' | 'stopped' | 'error' }[];
 }
 
-/** Round 1's conversations (`chat.conversations.v1`), in the shape the import route takes. */
-export function loadLocalConversations(): LocalConversation[] {
+/** Round 1's conversations (`chat.conversations.v1`), in the shape the import route takes; `untitled` names
+ * one that had no title. */
+export function loadLocalConversations(untitled: string): LocalConversation[] {
   const stored = read(LEGACY_CONVERSATIONS_KEY);
   if (!Array.isArray(stored)) return [];
   const found: LocalConversation[] = [];
@@ -43,7 +44,7 @@ export function loadLocalConversations(): LocalConversation[] {
       const status = turn.status === 'error' ? 'error' : turn.status === 'done' ? 'done' : 'stopped';
       messages.push({ role: turn.role, content: turn.content.slice(0, 200_000), status });
     }
-    if (messages.length) found.push({ title: conversation.title.slice(0, 200) || 'Imported chat', messages });
+    if (messages.length) found.push({ title: conversation.title.slice(0, 200) || untitled, messages });
   }
   return found;
 }
@@ -91,4 +92,24 @@ export function loadDraft(): string {
 
 export function saveDraft(text: string): void {
   write(DRAFT_KEY, text);
+}
+
+/** A preference kept as a plain string (the language, the theme): read before the app starts, the theme even
+ * by `public/theme.js` before the first paint, so no JSON around it. */
+export function loadPreference(key: string): string | null {
+  try {
+    return localStorage.getItem(key);
+  } catch {
+    return null; // unavailable storage: the default
+  }
+}
+
+/** Keeps a preference, or forgets it (`null`: back to the default). */
+export function savePreference(key: string, value: string | null): void {
+  try {
+    if (value === null) localStorage.removeItem(key);
+    else localStorage.setItem(key, value);
+  } catch {
+    // full or disabled storage: the choice holds for this visit only
+  }
 }

@@ -244,6 +244,21 @@ export class FakeApi {
     }
     let match = /^\/api\/conversations\/([^/]+)$/.exec(path);
     if (match?.[1] && method === 'GET') return json(this.detail(match[1]));
+    const named = match?.[1] ? this.conversations.get(match[1]) : undefined;
+    if (match?.[1] && method === 'PATCH' && named) {
+      named.summary.title = (JSON.parse(init.body as string) as { title: string }).title;
+      return json(named.summary);
+    }
+    if (match?.[1] && method === 'DELETE' && named) {
+      this.conversations.delete(match[1]);
+      return new Response(null, { status: 204 });
+    }
+    match = /^\/api\/conversations\/([^/]+)\/export$/.exec(path);
+    if (match?.[1] && this.conversations.has(match[1])) {
+      const format = new URL(url, 'http://page').searchParams.get('format');
+      const name = format === 'json' ? 'chat.json' : 'chat.md';
+      return new Response('{}', { headers: { 'Content-Disposition': `attachment; filename="${name}"` } });
+    }
     match = /^\/api\/conversations\/([^/]+)\/messages$/.exec(path);
     if (match?.[1] && method === 'POST') {
       const stored = this.conversations.get(match[1]);

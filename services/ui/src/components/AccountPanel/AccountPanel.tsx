@@ -1,7 +1,9 @@
 import { useId, useState, type KeyboardEvent, type SyntheticEvent } from 'react';
+import { useTranslation } from 'react-i18next';
 
 import { ChatApiError } from '../../lib/errors';
-import type { User } from '../../types/chat';
+import type { ErrorInfo, User } from '../../types/chat';
+import { ErrorMessage } from '../ErrorMessage';
 import styles from './AccountPanel.module.css';
 
 interface Props {
@@ -28,16 +30,17 @@ export function AccountPanel({
   onDeleteAccount,
   passwords = true,
 }: Props) {
+  const { t } = useTranslation();
   const [form, setForm] = useState<Form>(null);
   if (!user) return null;
   const close = () => {
     setForm(null);
   };
   return (
-    <section className={styles.panel} aria-label="Account">
+    <section className={styles.panel} aria-label={t('account.region')}>
       {user.guest ? (
         <>
-          <p className={styles.status}>You are chatting as a guest. Your chats stay in this browser only.</p>
+          <p className={styles.status}>{t('account.guestStatus')}</p>
           {form === null && (
             <div className={styles.actions}>
               {passwords && (
@@ -49,7 +52,7 @@ export function AccountPanel({
                       setForm('register');
                     }}
                   >
-                    Keep my chats
+                    {t('account.keepChats')}
                   </button>
                   <button
                     type="button"
@@ -57,7 +60,7 @@ export function AccountPanel({
                       setForm('sign-in');
                     }}
                   >
-                    Sign in
+                    {t('account.signIn')}
                   </button>
                 </>
               )}
@@ -72,15 +75,15 @@ export function AccountPanel({
       ) : (
         <>
           <p className={styles.status}>
-            Signed in as <strong>{user.name ?? user.email}</strong>
+            {t('account.signedInAs')} <strong>{user.name ?? user.email}</strong>
           </p>
           {form === null && (
             <div className={styles.actions}>
               <button type="button" onClick={() => void onSignOut()}>
-                Sign out
+                {t('account.signOut')}
               </button>
               <button type="button" onClick={() => void onSignOut(true)}>
-                Sign out everywhere
+                {t('account.signOutEverywhere')}
               </button>
               {!user.sso && (
                 <button
@@ -89,7 +92,7 @@ export function AccountPanel({
                     setForm('password');
                   }}
                 >
-                  Change password
+                  {t('account.changePassword')}
                 </button>
               )}
               <DeleteButton
@@ -103,8 +106,8 @@ export function AccountPanel({
       )}
       {form === 'register' && (
         <CredentialsForm
-          title="Create an account (your chats come with you)"
-          submit="Create account"
+          title={t('account.registerTitle')}
+          submit={t('account.register')}
           newPassword
           onSubmit={async (email, password) => {
             await onRegister(email, password);
@@ -115,8 +118,8 @@ export function AccountPanel({
       )}
       {form === 'sign-in' && (
         <CredentialsForm
-          title="Sign in (this guest's chats stay with the guest)"
-          submit="Sign in"
+          title={t('account.signInTitle')}
+          submit={t('account.signIn')}
           onSubmit={async (email, password) => {
             await onSignIn(email, password);
             close();
@@ -145,8 +148,11 @@ export function AccountPanel({
   );
 }
 
+// Not the api's (a bug in the page): no words of its own, so the page's sentence for it.
+const SOMETHING_WRONG: ErrorInfo = { code: 'unknown', message: '' };
+
 function useSubmit(action: () => Promise<void>) {
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<ErrorInfo | null>(null);
   const [busy, setBusy] = useState(false);
   const submit = async (event: SyntheticEvent) => {
     event.preventDefault();
@@ -155,7 +161,7 @@ function useSubmit(action: () => Promise<void>) {
     try {
       await action();
     } catch (failure) {
-      setError(failure instanceof ChatApiError ? failure.message : 'Something went wrong. Retry.');
+      setError(failure instanceof ChatApiError ? failure.toInfo() : SOMETHING_WRONG);
     } finally {
       setBusy(false);
     }
@@ -170,6 +176,7 @@ function CredentialsForm(props: {
   onSubmit: (email: string, password: string) => Promise<void>;
   onCancel: () => void;
 }) {
+  const { t } = useTranslation();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const { error, busy, submit } = useSubmit(() => props.onSubmit(email, password));
@@ -177,7 +184,7 @@ function CredentialsForm(props: {
     <form className={styles.form} onSubmit={(event) => void submit(event)} aria-label={props.title}>
       <p className={styles.formTitle}>{props.title}</p>
       <label>
-        <span>Email</span>
+        <span>{t('account.email')}</span>
         <input
           type="email"
           autoComplete="email"
@@ -189,7 +196,7 @@ function CredentialsForm(props: {
         />
       </label>
       <label>
-        <span>Password{props.newPassword ? ' (8 characters or more)' : ''}</span>
+        <span>{props.newPassword ? t('account.newPassword') : t('account.password')}</span>
         <input
           type="password"
           autoComplete={props.newPassword ? 'new-password' : 'current-password'}
@@ -203,7 +210,7 @@ function CredentialsForm(props: {
       </label>
       {error && (
         <p role="alert" className={styles.error}>
-          {error}
+          <ErrorMessage error={error} />
         </p>
       )}
       <div className={styles.actions}>
@@ -211,7 +218,7 @@ function CredentialsForm(props: {
           {props.submit}
         </button>
         <button type="button" onClick={props.onCancel}>
-          Cancel
+          {t('account.cancel')}
         </button>
       </div>
     </form>
@@ -225,14 +232,15 @@ function PasswordForm({
   onSubmit: (current: string, next: string) => Promise<void>;
   onCancel: () => void;
 }) {
+  const { t } = useTranslation();
   const [current, setCurrent] = useState('');
   const [next, setNext] = useState('');
   const { error, busy, submit } = useSubmit(() => onSubmit(current, next));
   return (
-    <form className={styles.form} onSubmit={(event) => void submit(event)} aria-label="Change password">
-      <p className={styles.formTitle}>Change password (every other session ends)</p>
+    <form className={styles.form} onSubmit={(event) => void submit(event)} aria-label={t('account.changePassword')}>
+      <p className={styles.formTitle}>{t('account.changePasswordTitle')}</p>
       <label>
-        <span>Current password</span>
+        <span>{t('account.currentPassword')}</span>
         <input
           type="password"
           autoComplete="current-password"
@@ -244,7 +252,7 @@ function PasswordForm({
         />
       </label>
       <label>
-        <span>New password (8 characters or more)</span>
+        <span>{t('account.nextPassword')}</span>
         <input
           type="password"
           autoComplete="new-password"
@@ -258,15 +266,15 @@ function PasswordForm({
       </label>
       {error && (
         <p role="alert" className={styles.error}>
-          {error}
+          <ErrorMessage error={error} />
         </p>
       )}
       <div className={styles.actions}>
         <button type="submit" className={styles.primary} disabled={busy}>
-          Change password
+          {t('account.changePassword')}
         </button>
         <button type="button" onClick={onCancel}>
-          Cancel
+          {t('account.cancel')}
         </button>
       </div>
     </form>
@@ -274,9 +282,10 @@ function PasswordForm({
 }
 
 function DeleteButton({ onClick }: { onClick: () => void }) {
+  const { t } = useTranslation();
   return (
     <button type="button" className={styles.danger} onClick={onClick}>
-      Delete my account
+      {t('account.deleteAccount')}
     </button>
   );
 }
@@ -293,15 +302,11 @@ function DeleteAccountForm({
   onSubmit: (password?: string) => Promise<void>;
   onCancel: () => void;
 }) {
+  const { t } = useTranslation();
   const [password, setPassword] = useState('');
   const { error, busy, submit } = useSubmit(() => onSubmit(needsPassword ? password : undefined));
   const describedBy = useId();
-  const whatGoes = guest
-    ? 'This guest and everything of it go now and for good: every conversation, its messages and summaries, and ' +
-      'its session (this browser starts afresh). Answers being written are stopped. This cannot be undone.'
-    : 'Your account and everything of it go now and for good: every conversation, its messages and summaries, ' +
-      'and every session (you are signed out on every device). Answers being written are stopped. This cannot ' +
-      'be undone.';
+  const whatGoes = guest ? t('account.deleteGuestWarning') : t('account.deleteAccountWarning');
   const cancelOnEscape = (event: KeyboardEvent) => {
     if (event.key === 'Escape') onCancel();
   };
@@ -310,16 +315,16 @@ function DeleteAccountForm({
       className={styles.form}
       onSubmit={(event) => void submit(event)}
       onKeyDown={cancelOnEscape}
-      aria-label="Delete my account"
+      aria-label={t('account.deleteAccount')}
       aria-describedby={describedBy}
     >
-      <p className={styles.formTitle}>Delete my account</p>
+      <p className={styles.formTitle}>{t('account.deleteAccount')}</p>
       <p id={describedBy} className={styles.warning}>
         {whatGoes}
       </p>
       {needsPassword && (
         <label>
-          <span>Password</span>
+          <span>{t('account.password')}</span>
           <input
             type="password"
             autoComplete="current-password"
@@ -334,15 +339,15 @@ function DeleteAccountForm({
       )}
       {error && (
         <p role="alert" className={styles.error}>
-          {error}
+          <ErrorMessage error={error} />
         </p>
       )}
       <div className={styles.actions}>
         <button type="submit" className={styles.dangerPrimary} disabled={busy} autoFocus={!needsPassword}>
-          Delete everything for good
+          {t('account.deleteForGood')}
         </button>
         <button type="button" onClick={onCancel}>
-          Cancel
+          {t('account.cancel')}
         </button>
       </div>
     </form>

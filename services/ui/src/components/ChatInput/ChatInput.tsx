@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState, type KeyboardEvent, type SyntheticEvent } from 'react';
+import { useTranslation } from 'react-i18next';
 
 import { loadDraft, saveDraft } from '../../lib/storage';
 import styles from './ChatInput.module.css';
@@ -11,6 +12,7 @@ interface Props {
 
 /** Enter sends, Shift+Enter breaks the line. The draft survives a reload; it is cleared only once sent. */
 export function ChatInput({ streaming, onSend, onStop }: Props) {
+  const { t } = useTranslation();
   const [text, setText] = useState(loadDraft);
   const field = useRef<HTMLTextAreaElement>(null);
 
@@ -41,7 +43,7 @@ export function ChatInput({ streaming, onSend, onStop }: Props) {
   return (
     <form className={styles.form} onSubmit={submit}>
       <label htmlFor="chat-input" className={styles.visuallyHidden}>
-        Message
+        {t('input.label')}
       </label>
       <textarea
         id="chat-input"
@@ -49,19 +51,25 @@ export function ChatInput({ streaming, onSend, onStop }: Props) {
         className={styles.field}
         value={text}
         rows={1}
-        placeholder="Message (Enter to send, Shift+Enter for a new line)"
+        dir="auto"
+        placeholder={t('input.placeholder')}
         onChange={(event) => {
           setText(event.target.value);
         }}
         onKeyDown={onKeyDown}
       />
       {streaming ? (
-        <button type="button" className={`${styles.button} ${styles.stop}`} onClick={onStop} title="Stop (Esc)">
-          Stop
+        <button
+          type="button"
+          className={`${styles.button} ${styles.stop}`}
+          onClick={onStop}
+          title={t('input.stopHint')}
+        >
+          {t('input.stop')}
         </button>
       ) : (
         <button type="submit" className={styles.button} disabled={!text.trim()}>
-          Send
+          {t('input.send')}
         </button>
       )}
     </form>

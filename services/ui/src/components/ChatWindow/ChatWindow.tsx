@@ -1,4 +1,5 @@
 import { useEffect } from 'react';
+import { useTranslation } from 'react-i18next';
 
 import type { Streaming } from '../../hooks/useConversation';
 import { useAutoScroll } from '../../hooks/useAutoScroll';
@@ -30,6 +31,7 @@ export function ChatWindow({
   usage = null,
   ...actions
 }: Props) {
+  const { t } = useTranslation();
   const { ref, following, jumpToLatest, handlers } = useAutoScroll<HTMLDivElement>(messages);
 
   useEffect(() => {
@@ -44,7 +46,7 @@ export function ChatWindow({
   }, [streaming, onStop]);
 
   return (
-    <section className={styles.window} aria-label="Chat">
+    <section className={styles.window} aria-label={t('chat.region')}>
       <MessageList
         messages={messages}
         canAct={streaming === null}
@@ -57,12 +59,12 @@ export function ChatWindow({
       />
       {streaming?.reconnecting && (
         <p className={styles.reconnecting} role="status">
-          Connection lost: reconnecting…
+          {t('chat.reconnecting')}
         </p>
       )}
       {!following && (
         <button type="button" className={styles.jump} onClick={jumpToLatest}>
-          Jump to latest ↓
+          {t('chat.jumpToLatest')}
         </button>
       )}
       <BudgetNote usage={usage} />

@@ -1,6 +1,7 @@
-import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
 
 import type { ConversationSummary } from '../../types/chat';
+import { ConversationActions, type ExportFormat } from '../ConversationActions';
 import styles from './ConversationList.module.css';
 
 interface Props {
@@ -11,6 +12,7 @@ interface Props {
   onSelect: (id: string) => void;
   onRename: (id: string, title: string) => Promise<void>;
   onDelete: (id: string) => Promise<void>;
+  onExport: (id: string, format: ExportFormat) => void;
   onLoadMore: () => void;
 }
 
@@ -22,120 +24,45 @@ export function ConversationList({
   onSelect,
   onRename,
   onDelete,
+  onExport,
   onLoadMore,
 }: Props) {
-  const [renaming, setRenaming] = useState<string | null>(null);
-  const [deleting, setDeleting] = useState<string | null>(null);
+  const { t } = useTranslation();
   return (
-    <nav className={styles.nav} aria-label="Conversations">
+    <nav className={styles.nav} aria-label={t('conversations.region')}>
       <button type="button" className={styles.new} onClick={onNew}>
-        + New chat
+        {t('conversations.new')}
       </button>
       <ul className={styles.list}>
         {conversations.map((conversation) => (
           <li key={conversation.id} className={styles.item}>
-            {renaming === conversation.id ? (
-              <RenameForm
-                title={conversation.title}
-                onDone={async (title) => {
-                  if (title && title !== conversation.title) await onRename(conversation.id, title);
-                  setRenaming(null);
+            <ConversationActions
+              conversation={conversation}
+              onRename={onRename}
+              onDelete={onDelete}
+              onExport={onExport}
+              menuClassName={styles.actions}
+            >
+              <button
+                type="button"
+                className={styles.select}
+                dir="auto"
+                aria-current={conversation.id === activeId ? 'page' : undefined}
+                onClick={() => {
+                  onSelect(conversation.id);
                 }}
-              />
-            ) : deleting === conversation.id ? (
-              <span className={styles.confirm} role="group" aria-label={`Delete ${conversation.title}?`}>
-                <span>Delete this chat?</span>
-                <button
-                  type="button"
-                  className={styles.danger}
-                  onClick={() => {
-                    setDeleting(null);
-                    void onDelete(conversation.id);
-                  }}
-                >
-                  Delete
-                </button>
-                <button
-                  type="button"
-                  onClick={() => {
-                    setDeleting(null);
-                  }}
-                >
-                  Keep
-                </button>
-              </span>
-            ) : (
-              <>
-                <button
-                  type="button"
-                  className={styles.select}
-                  aria-current={conversation.id === activeId ? 'page' : undefined}
-                  onClick={() => {
-                    onSelect(conversation.id);
-                  }}
-                >
-                  {conversation.title}
-                </button>
-                <button
-                  type="button"
-                  className={styles.icon}
-                  aria-label={`Rename chat: ${conversation.title}`}
-                  onClick={() => {
-                    setRenaming(conversation.id);
-                  }}
-                >
-                  ✎
-                </button>
-                <button
-                  type="button"
-                  className={styles.icon}
-                  aria-label={`Delete chat: ${conversation.title}`}
-                  onClick={() => {
-                    setDeleting(conversation.id);
-                  }}
-                >
-                  ×
-                </button>
-              </>
-            )}
+              >
+                {conversation.title}
+              </button>
+            </ConversationActions>
           </li>
         ))}
       </ul>
       {hasMore && (
         <button type="button" className={styles.more} onClick={onLoadMore}>
-          Older chats
+          {t('conversations.older')}
         </button>
       )}
     </nav>
-  );
-}
-
-function RenameForm({ title, onDone }: { title: string; onDone: (title: string) => Promise<void> }) {
-  const [value, setValue] = useState(title);
-  return (
-    <form
-      className={styles.rename}
-      onSubmit={(event) => {
-        event.preventDefault();
-        void onDone(value.trim());
-      }}
-    >
-      <label className={styles.visuallyHidden} htmlFor="rename-chat">
-        New name
-      </label>
-      <input
-        id="rename-chat"
-        value={value}
-        maxLength={200}
-        autoFocus
-        onChange={(event) => {
-          setValue(event.target.value);
-        }}
-        onKeyDown={(event) => {
-          if (event.key === 'Escape') void onDone(title);
-        }}
-      />
-      <button type="submit">Save</button>
-    </form>
   );
 }

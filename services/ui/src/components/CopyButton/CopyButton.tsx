@@ -1,5 +1,9 @@
+import Check from 'lucide-react/icons/check';
+import Copy from 'lucide-react/icons/copy';
 import { useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 
+import { IconButton } from '../IconButton';
 import styles from './CopyButton.module.css';
 
 interface Props {
@@ -7,7 +11,9 @@ interface Props {
   getText: () => string;
 }
 
+/** Copies on a click; a tick for a moment after, and "Copied" said to assistive technology. */
 export function CopyButton({ label, getText }: Props) {
+  const { t } = useTranslation();
   const [copied, setCopied] = useState(false);
 
   useEffect(() => {
@@ -30,8 +36,15 @@ export function CopyButton({ label, getText }: Props) {
   };
 
   return (
-    <button type="button" className={styles.copy} aria-label={label} onClick={() => void copy()}>
-      {copied ? 'Copied' : 'Copy'}
-    </button>
+    <span className={styles.copy}>
+      <IconButton
+        label={label}
+        icon={copied ? <Check size={16} aria-hidden="true" /> : <Copy size={16} aria-hidden="true" />}
+        onClick={() => void copy()}
+      />
+      <span className={styles.visuallyHidden} role="status">
+        {copied ? t('message.copied') : ''}
+      </span>
+    </span>
   );
 }

@@ -1,3 +1,5 @@
+import { useTranslation } from 'react-i18next';
+
 import styles from './ImportOffer.module.css';
 
 interface Props {
@@ -10,20 +12,18 @@ interface Props {
 
 /** Chats this browser kept before they lived on the server: bring them in, or let them go. */
 export function ImportOffer({ count, busy, failed, onImport, onDiscard }: Props) {
+  const { t } = useTranslation();
   if (count === 0) return null;
   return (
-    <section className={styles.offer} aria-label="Chats kept in this browser">
-      <p>
-        This browser kept {count} {count === 1 ? 'chat' : 'chats'} from before. Bring {count === 1 ? 'it' : 'them'} to
-        your chats here?
-      </p>
-      {failed && <p role="alert">The import failed. Your chats are still in this browser: retry.</p>}
+    <section className={styles.offer} aria-label={t('importOffer.region')}>
+      <p>{t('importOffer.question', { count })}</p>
+      {failed && <p role="alert">{t('importOffer.failed')}</p>}
       <div className={styles.actions}>
         <button type="button" onClick={onImport} disabled={busy}>
-          Import
+          {t('importOffer.import')}
         </button>
         <button type="button" onClick={onDiscard} disabled={busy}>
-          Discard
+          {t('importOffer.discard')}
         </button>
       </div>
     </section>

@@ -1,4 +1,5 @@
 import { memo, useRef, useSyncExternalStore, type ComponentPropsWithoutRef } from 'react';
+import { useTranslation } from 'react-i18next';
 import ReactMarkdown, { type Components } from 'react-markdown';
 import remarkGfm from 'remark-gfm';
 
@@ -10,11 +11,12 @@ import styles from './Markdown.module.css';
 
 // `node` (react-markdown's syntax-tree node) is taken out so it does not reach the DOM.
 function CodeBlock({ node, ...props }: ComponentPropsWithoutRef<'pre'> & { node?: unknown }) {
+  const { t } = useTranslation();
   const pre = useRef<HTMLPreElement>(null);
   return (
     <div className={styles.codeBlock}>
       <div className={styles.codeActions}>
-        <CopyButton label="Copy code" getText={() => pre.current?.textContent ?? ''} />
+        <CopyButton label={t('message.copyCode')} getText={() => pre.current?.textContent ?? ''} />
       </div>
       <pre ref={pre} {...props} />
     </div>
@@ -37,7 +39,7 @@ const rehypePlugins = [rehypeHighlightOnDemand];
 export function Markdown({ text }: { text: string }) {
   const grammars = useSyncExternalStore(onGrammarLoaded, grammarsLoaded);
   return (
-    <div className={styles.markdown}>
+    <div className={styles.markdown} dir="auto">
       {splitBlocks(text).map((block, index) => (
         // Blocks only ever grow at the end, so an index is a stable key.
         <MarkdownBlock key={index} text={block} grammars={hasCode(block) ? grammars : 0} />

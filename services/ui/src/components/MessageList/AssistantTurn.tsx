@@ -1,7 +1,12 @@
+import RotateCcw from 'lucide-react/icons/rotate-ccw';
 import { memo, Suspense } from 'react';
+import { useTranslation } from 'react-i18next';
 
-import { isUnderway, type ChatMessage } from '../../types/chat';
+import { formatNumber } from '../../i18n/format';
+import { isUnderway, type ChatMessage, type Usage } from '../../types/chat';
 import { CopyButton } from '../CopyButton';
+import { ErrorMessage } from '../ErrorMessage';
+import { IconButton } from '../IconButton';
 import { LazyMarkdown } from '../Markdown/lazy';
 import styles from './MessageList.module.css';
 import { Versions } from './Versions';
@@ -16,11 +21,14 @@ interface Props {
 /** An answer: markdown as it streams ("Thinking…" before its first word), its notices, usage and actions.
  * Memoised: while an answer streams, only that answer re-renders, once per frame. */
 export const AssistantTurn = memo(function AssistantTurn({ message, canAct, onRetry, onShowBranch }: Props) {
+  const { t } = useTranslation();
   const finished = !isUnderway(message.status);
+  // An answer that failed, or was cut off, keeps its Retry in sight; others show their actions on hover.
+  const pinned = message.status === 'error' || message.status === 'interrupted';
   return (
     <li
       className={`${styles.turn} ${styles.assistant}`}
-      aria-label="Assistant"
+      aria-label={t('message.assistant')}
       aria-busy={!finished}
       data-testid="assistant-turn"
       data-status={message.status}
@@ -28,7 +36,13 @@ export const AssistantTurn = memo(function AssistantTurn({ message, canAct, onRe
       data-chars={message.content.length}
     >
       {message.content ? (
-        <Suspense fallback={<p className={styles.plainText}>{message.content}</p>}>
+        <Suspense
+          fallback={
+            <p className={styles.plainText} dir="auto">
+              {message.content}
+            </p>
+          }
+        >
           <LazyMarkdown text={message.content} />
         </Suspense>
       ) : (
@@ -37,29 +51,22 @@ export const AssistantTurn = memo(function AssistantTurn({ message, canAct, onRe
       <Notice message={message} />
       <footer className={styles.meta}>
         <Versions message={message} canAct={canAct} onShowBranch={onShowBranch} />
-        {message.status === 'stopped' && <span className={styles.badge}>Stopped</span>}
+        {message.status === 'stopped' && <span className={styles.badge}>{t('message.stopped')}</span>}
         {message.usage?.completion_tokens != null && (
-          <span
-            title={`prompt ${message.usage.prompt_tokens ?? '?'} + answer ${message.usage.completion_tokens}${
-              message.usage.reasoning_tokens ? ` (${message.usage.reasoning_tokens} of them reasoning)` : ''
-            }`}
-          >
-            {(message.usage.prompt_tokens ?? 0) + message.usage.completion_tokens} tokens
-            {message.usage.reasoning_tokens ? `, ${message.usage.reasoning_tokens} reasoning` : ''}
-          </span>
+          <TokenCount usage={message.usage} completion={message.usage.completion_tokens} />
         )}
-        {message.content && finished && <CopyButton label="Copy answer" getText={() => message.content} />}
         {finished && (
-          <button
-            type="button"
-            className={styles.retry}
-            onClick={() => {
-              onRetry(message.id);
-            }}
-            disabled={!canAct}
-          >
-            Retry
-          </button>
+          <span className={`${styles.actions} ${pinned ? styles.pinned : ''}`}>
+            {message.content && <CopyButton label={t('message.copyAnswer')} getText={() => message.content} />}
+            <IconButton
+              label={t('message.retry')}
+              icon={<RotateCcw size={16} aria-hidden="true" />}
+              onClick={() => {
+                onRetry(message.id);
+              }}
+              disabled={!canAct}
+            />
+          </span>
         )}
       </footer>
     </li>
@@ -69,36 +76,55 @@ export const AssistantTurn = memo(function AssistantTurn({ message, canAct, onRe
 /** From the moment the message is accepted to the first word: a reasoning model, or a long prompt on a CPU,
  * can take a minute there, and Stop works all along. */
 function Thinking() {
+  const { t } = useTranslation();
   return (
     <p className={styles.thinking} role="status" data-testid="thinking">
       <span className={styles.dots} aria-hidden="true">
         ●●●
       </span>{' '}
-      Thinking…
+      {t('message.thinking')}
     </p>
   );
 }
 
+/** The tokens an answer cost (its prompt included), and how they split, on hover. */
+function TokenCount({ usage, completion }: { usage: Usage; completion: number }) {
+  const { t, i18n } = useTranslation();
+  const count = (usage.prompt_tokens ?? 0) + completion;
+  const reasoning = usage.reasoning_tokens ?? 0;
+  const split = {
+    prompt: usage.prompt_tokens == null ? t('message.unknownCount') : formatNumber(usage.prompt_tokens, i18n.language),
+    answer: completion,
+    reasoning,
+  };
+  return (
+    <span title={reasoning ? t('message.usageDetailWithReasoning', split) : t('message.usageDetail', split)}>
+      {reasoning ? t('message.tokensWithReasoning', { count, reasoning }) : t('message.tokens', { count })}
+    </span>
+  );
+}
+
 function Notice({ message }: { message: ChatMessage }) {
+  const { t } = useTranslation();
   if ((message.status === 'error' || message.status === 'interrupted') && message.error) {
     return (
       <p role="alert" className={styles.error}>
-        {message.error.message}
+        <ErrorMessage error={message.error} />
       </p>
     );
   }
   if (message.status === 'interrupted') {
     return (
       <p role="alert" className={styles.error}>
-        The answer was interrupted. Retry.
+        {t('message.interrupted')}
       </p>
     );
   }
   if (message.finish_reason === 'length') {
-    return <p className={styles.notice}>The answer was cut short by the length limit (max tokens in Settings).</p>;
+    return <p className={styles.notice}>{t('message.cutShort')}</p>;
   }
   if (message.finish_reason === 'content_filter') {
-    return <p className={styles.notice}>The rest of this answer was withheld by the content filter.</p>;
+    return <p className={styles.notice}>{t('message.filtered')}</p>;
   }
   return null;
 }

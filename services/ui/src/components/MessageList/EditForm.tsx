@@ -1,4 +1,5 @@
 import { useId, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 
 import styles from './MessageList.module.css';
 
@@ -13,6 +14,7 @@ export function EditForm({
   onSave: (text: string) => Promise<void>;
   onCancel: () => void;
 }) {
+  const { t } = useTranslation();
   const [text, setText] = useState(initial);
   const fieldId = useId();
   return (
@@ -24,12 +26,13 @@ export function EditForm({
       }}
     >
       <label className={styles.visuallyHidden} htmlFor={fieldId}>
-        Edit your message
+        {t('message.editLabel')}
       </label>
       <textarea
         id={fieldId}
         value={text}
         rows={3}
+        dir="auto"
         autoFocus
         onChange={(event) => {
           setText(event.target.value);
@@ -40,10 +43,10 @@ export function EditForm({
       />
       <div className={styles.editActions}>
         <button type="submit" disabled={!text.trim()}>
-          Save and send
+          {t('message.saveAndSend')}
         </button>
         <button type="button" onClick={onCancel}>
-          Cancel
+          {t('message.cancel')}
         </button>
       </div>
     </form>

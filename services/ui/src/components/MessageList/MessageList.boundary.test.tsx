@@ -1,4 +1,4 @@
-import { render, screen } from '@testing-library/react';
+import { render, screen, within } from '@testing-library/react';
 import { createRef } from 'react';
 import { describe, expect, it, vi } from 'vitest';
 
@@ -51,7 +51,7 @@ describe('a message that fails to render', () => {
     expect(turns).toHaveLength(3);
     expect(turns[0]).toHaveTextContent('Before');
     expect(turns[2]).toHaveTextContent('After');
-    expect(turns[2]).toHaveTextContent('Retry'); // an ordinary turn, with its actions
+    expect(within(turns[2] as HTMLElement).getByRole('button', { name: 'Retry' })).toBeInTheDocument(); // an ordinary turn, with its actions
     const fallback = turns[1];
     expect(fallback).toHaveAttribute('data-fallback', 'plain-text');
     expect(fallback).toHaveAttribute('data-id', 'a2');

@@ -1,5 +1,6 @@
 import { Fragment, type DOMAttributes, type Ref } from 'react';
 import { ErrorBoundary } from 'react-error-boundary';
+import { useTranslation } from 'react-i18next';
 
 import type { ChatMessage, MemorySummary } from '../../types/chat';
 import { AssistantTurn } from './AssistantTurn';
@@ -38,6 +39,7 @@ export function MessageList({
   scrollHandlers,
   ...actions
 }: Props) {
+  const { t } = useTranslation();
   // The covered message may be on an earlier page: then the mark goes first.
   const markAfter =
     summary && messages.some((m) => m.id === summary.covers_message_id) ? summary.covers_message_id : null;
@@ -45,13 +47,13 @@ export function MessageList({
     // tabIndex: the conversation can be scrolled from the keyboard alone.
     <div ref={scrollRef} className={styles.scroller} {...scrollHandlers} tabIndex={0} data-testid="message-list">
       {messages.length === 0 ? (
-        <p className={styles.empty}>Ask anything. Answers stream in as they are written.</p>
+        <p className={styles.empty}>{t('chat.empty')}</p>
       ) : (
         // The log region wraps the list: a role on the <ol> itself would stop its items being list items.
-        <div role="log" aria-label="Conversation">
+        <div role="log" aria-label={t('chat.log')}>
           {hasEarlier && (
             <button type="button" className={styles.earlier} onClick={onLoadEarlier}>
-              Show earlier messages
+              {t('chat.earlier')}
             </button>
           )}
           <ol className={styles.list}>
@@ -89,12 +91,11 @@ export function MessageList({
 
 /** Above it, the model no longer reads the messages themselves but this summary of them. */
 function SummaryMark({ summary }: { summary: MemorySummary }) {
+  const { t } = useTranslation();
   return (
     <li className={styles.summaryMark} data-testid="summary-mark">
       <details>
-        <summary>
-          The model remembers the {summary.covered_messages} messages above as a summary (they no longer fit its window)
-        </summary>
+        <summary>{t('chat.summary', { count: summary.covered_messages })}</summary>
         <p className={styles.summaryText}>{summary.content}</p>
       </details>
     </li>

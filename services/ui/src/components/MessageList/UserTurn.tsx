@@ -1,6 +1,9 @@
+import Pencil from 'lucide-react/icons/pencil';
 import { memo, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 
 import type { ChatMessage } from '../../types/chat';
+import { IconButton } from '../IconButton';
 import { EditForm } from './EditForm';
 import styles from './MessageList.module.css';
 import { Versions } from './Versions';
@@ -14,9 +17,10 @@ interface Props {
 
 /** One of your messages, exactly as typed; Edit makes a new version of it (not one the server has not saved). */
 export const UserTurn = memo(function UserTurn({ message, canAct, onEdit, onShowBranch }: Props) {
+  const { t } = useTranslation();
   const [editing, setEditing] = useState(false);
   return (
-    <li className={`${styles.turn} ${styles.user}`} aria-label="You" data-testid="user-turn">
+    <li className={`${styles.turn} ${styles.user}`} aria-label={t('message.you')} data-testid="user-turn">
       {editing ? (
         <EditForm
           initial={message.content}
@@ -28,21 +32,23 @@ export const UserTurn = memo(function UserTurn({ message, canAct, onEdit, onShow
           }}
         />
       ) : (
-        <p className={styles.userText}>{message.content}</p>
+        <p className={styles.userText} dir="auto">
+          {message.content}
+        </p>
       )}
       <footer className={styles.meta}>
         <Versions message={message} canAct={canAct} onShowBranch={onShowBranch} />
         {!editing && message.status !== 'pending' && (
-          <button
-            type="button"
-            className={styles.action}
-            disabled={!canAct}
-            onClick={() => {
-              setEditing(true);
-            }}
-          >
-            Edit
-          </button>
+          <span className={styles.actions}>
+            <IconButton
+              label={t('message.edit')}
+              icon={<Pencil size={16} aria-hidden="true" />}
+              disabled={!canAct}
+              onClick={() => {
+                setEditing(true);
+              }}
+            />
+          </span>
         )}
       </footer>
     </li>

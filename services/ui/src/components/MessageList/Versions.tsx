@@ -1,3 +1,5 @@
+import { useTranslation } from 'react-i18next';
+
 import type { ChatMessage } from '../../types/chat';
 import styles from './MessageList.module.css';
 
@@ -11,6 +13,8 @@ export function Versions({
   canAct: boolean;
   onShowBranch: (id: string) => void;
 }) {
+  const { t, i18n } = useTranslation();
+  const [back, forward] = i18n.dir() === 'rtl' ? ['›', '‹'] : ['‹', '›']; // pointing the way the page reads
   const siblings = message.sibling_ids;
   const index = siblings.indexOf(message.id);
   if (siblings.length < 2 || index < 0) return null;
@@ -19,29 +23,27 @@ export function Versions({
     if (target) onShowBranch(target);
   };
   return (
-    <span className={styles.versions} role="group" aria-label="Versions">
+    <span className={styles.versions} role="group" aria-label={t('message.versions')}>
       <button
         type="button"
-        aria-label="Previous version"
+        aria-label={t('message.previousVersion')}
         disabled={!canAct || index === 0}
         onClick={() => {
           go(-1);
         }}
       >
-        ‹
+        {back}
       </button>
-      <span>
-        {index + 1} / {siblings.length}
-      </span>
+      <span>{t('message.versionOf', { index: index + 1, total: siblings.length })}</span>
       <button
         type="button"
-        aria-label="Next version"
+        aria-label={t('message.nextVersion')}
         disabled={!canAct || index === siblings.length - 1}
         onClick={() => {
           go(1);
         }}
       >
-        ›
+        {forward}
       </button>
     </span>
   );

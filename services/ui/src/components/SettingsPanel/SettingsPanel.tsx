@@ -1,5 +1,8 @@
+import { useTranslation } from 'react-i18next';
+
 import { optionsTaken } from '../../lib/modelOptions';
 import type { ChatOptions, ModelInfo, ReasoningEffort } from '../../types/chat';
+import { Preferences } from './Preferences';
 import styles from './SettingsPanel.module.css';
 
 interface Props {
@@ -10,15 +13,25 @@ interface Props {
 
 type NumberOption = 'max_tokens' | 'temperature' | 'top_p';
 
+const DEFAULT_MAX_TOKENS = 1024; // what the api answers with when it has not said (no model info yet)
+
+const EFFORTS = {
+  low: 'settings.effort.low',
+  medium: 'settings.effort.medium',
+  high: 'settings.effort.high',
+} as const satisfies Record<ReasoningEffort, string>;
+
 const FIELDS = [
-  { key: 'max_tokens', label: 'Max tokens', min: 1, max: 4096, step: 1, placeholder: '1024' },
-  { key: 'temperature', label: 'Temperature', min: 0, max: 2, step: 0.1, placeholder: 'model default' },
-  { key: 'top_p', label: 'Top p', min: 0.01, max: 1, step: 0.01, placeholder: 'model default' },
+  { key: 'max_tokens', label: 'settings.maxTokens', min: 1, max: 4096, step: 1 },
+  { key: 'temperature', label: 'settings.temperature', min: 0, max: 2, step: 0.1 },
+  { key: 'top_p', label: 'settings.topP', min: 0.01, max: 1, step: 0.01 },
 ] as const;
 
-/** The request's options, those the model takes (a reasoning model: a reasoning effort instead of temperature
- * and top p); an empty field leaves the choice to the server. */
+/** The page's language and theme; then the request's options, those the model takes (a reasoning model: a
+ * reasoning effort instead of temperature and top p); an empty field leaves the choice to the server. */
 export function SettingsPanel({ options, onChange, model = null }: Props) {
+  const { t, i18n } = useTranslation();
+  const number = new Intl.NumberFormat(i18n.language);
   const taken = optionsTaken(model);
   const set = (key: keyof ChatOptions, value: ChatOptions[keyof ChatOptions] | undefined) => {
     const keep = Object.entries(options).filter(([name]) => name !== key);
@@ -31,16 +44,23 @@ export function SettingsPanel({ options, onChange, model = null }: Props) {
 
   return (
     <details className={styles.panel}>
-      <summary>Settings</summary>
+      <summary>{t('settings.title')}</summary>
+      <Preferences />
       {FIELDS.filter((field) => taken.includes(field.key)).map((field) => (
         <label key={field.key} className={styles.field}>
-          <span>{field.key === 'max_tokens' && model?.reasoning ? 'Max tokens (with reasoning)' : field.label}</span>
+          <span>
+            {field.key === 'max_tokens' && model?.reasoning ? t('settings.maxTokensWithReasoning') : t(field.label)}
+          </span>
           <input
             type="number"
             min={field.min}
             max={field.key === 'max_tokens' && model ? model.max_output_tokens : field.max}
             step={field.step}
-            placeholder={field.key === 'max_tokens' && model ? String(model.default_max_tokens) : field.placeholder}
+            placeholder={
+              field.key !== 'max_tokens'
+                ? t('settings.modelDefault')
+                : number.format(model ? model.default_max_tokens : DEFAULT_MAX_TOKENS)
+            }
             value={options[field.key] ?? ''}
             onChange={(event) => {
               update(field.key, event.target.value);
@@ -50,17 +70,21 @@ export function SettingsPanel({ options, onChange, model = null }: Props) {
       ))}
       {model && taken.includes('reasoning_effort') && (
         <label className={styles.field}>
-          <span>Reasoning effort</span>
+          <span>{t('settings.reasoningEffort')}</span>
           <select
             value={options.reasoning_effort ?? ''}
             onChange={(event) => {
               set('reasoning_effort', (event.target.value || undefined) as ReasoningEffort | undefined);
             }}
           >
-            <option value="">{`default${model.default_reasoning_effort ? ` (${model.default_reasoning_effort})` : ''}`}</option>
+            <option value="">
+              {model.default_reasoning_effort
+                ? t('settings.effortDefaultIs', { effort: t(EFFORTS[model.default_reasoning_effort]) })
+                : t('settings.effortDefault')}
+            </option>
             {model.reasoning_efforts.map((effort) => (
               <option key={effort} value={effort}>
-                {effort}
+                {t(EFFORTS[effort])}
               </option>
             ))}
           </select>

@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
 
 import styles from './SignInWithProvider.module.css';
 import { signInErrorMessage } from './messages';
@@ -12,9 +13,10 @@ export function startUrl(oidc: OidcMethod, path = window.location.pathname): str
 
 /** "Sign in with <provider>": a link, since the sign-in is a round trip through the provider's own pages. */
 export function ProviderSignIn({ oidc, primary = false }: { oidc: OidcMethod; primary?: boolean }) {
+  const { t } = useTranslation();
   return (
     <a className={`${styles.button} ${primary ? styles.primary : ''}`} href={startUrl(oidc)}>
-      Sign in with {oidc.name}
+      {t('signInProvider.withProvider', { name: oidc.name })}
     </a>
   );
 }
@@ -22,11 +24,12 @@ export function ProviderSignIn({ oidc, primary = false }: { oidc: OidcMethod; pr
 /** The first page when this deployment has no guests: the only way in is the organisation's provider (or a
  * password, when that is on too: the account panel is then offered by the caller). */
 export function SignInPage({ oidc }: { oidc: OidcMethod | null }) {
+  const { t } = useTranslation();
   return (
     <section className={styles.page} aria-labelledby="sign-in-title">
-      <h1 id="sign-in-title">Sign in to chat</h1>
+      <h1 id="sign-in-title">{t('signInProvider.pageTitle')}</h1>
       <SignInError />
-      {oidc ? <ProviderSignIn oidc={oidc} primary /> : <p>No way to sign in is configured here.</p>}
+      {oidc ? <ProviderSignIn oidc={oidc} primary /> : <p>{t('signInProvider.noWayIn')}</p>}
     </section>
   );
 }
@@ -34,6 +37,7 @@ export function SignInPage({ oidc }: { oidc: OidcMethod | null }) {
 /** Says why a sign-in with the provider failed (`?sign_in_error=<code>`), then takes the code out of the
  * address so a reload does not say it again. */
 export function SignInError() {
+  const { t } = useTranslation();
   const [code, setCode] = useState(() => {
     const params = new URLSearchParams(window.location.search);
     const found = params.get('sign_in_error');
@@ -47,14 +51,14 @@ export function SignInError() {
   if (code === null) return null;
   return (
     <p role="alert" className={styles.error}>
-      {signInErrorMessage(code)}{' '}
+      {signInErrorMessage(t, code)}{' '}
       <button
         type="button"
         onClick={() => {
           setCode(null);
         }}
       >
-        Dismiss
+        {t('signInProvider.dismiss')}
       </button>
     </p>
   );

@@ -1,15 +1,17 @@
-/** What each `?sign_in_error=` code the api's callback ends on means to the user (api: auth/oidc/errors.py). */
-export const SIGN_IN_ERRORS: Record<string, string> = {
-  denied: 'Sign-in was cancelled at the provider.',
-  state_mismatch: 'This sign-in was not started in this browser, or was finished already. Start again.',
-  expired: 'The sign-in took too long. Start again.',
-  code_refused: 'The provider did not confirm the sign-in. Start again.',
-  token_invalid: "The provider's answer failed a security check, so you were not signed in.",
-  account_disabled: 'This account is disabled.',
-  provider_unavailable: 'The sign-in provider cannot be reached right now. Try again in a minute.',
-};
-const UNKNOWN = 'Sign-in did not finish. Start again.';
+import type { TFunction } from 'i18next';
 
-export function signInErrorMessage(code: string): string {
-  return SIGN_IN_ERRORS[code] ?? UNKNOWN;
+/** Each `?sign_in_error=` code the api's callback ends on (api: auth/oidc/errors.py), with its sentence's key. */
+const SENTENCES = {
+  denied: 'signInProvider.errors.denied',
+  state_mismatch: 'signInProvider.errors.state_mismatch',
+  expired: 'signInProvider.errors.expired',
+  code_refused: 'signInProvider.errors.code_refused',
+  token_invalid: 'signInProvider.errors.token_invalid',
+  account_disabled: 'signInProvider.errors.account_disabled',
+  provider_unavailable: 'signInProvider.errors.provider_unavailable',
+} as const;
+
+export function signInErrorMessage(t: TFunction, code: string): string {
+  const key = Object.hasOwn(SENTENCES, code) ? SENTENCES[code as keyof typeof SENTENCES] : undefined;
+  return t(key ?? 'signInProvider.errors.unknown');
 }

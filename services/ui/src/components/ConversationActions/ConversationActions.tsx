@@ -1,0 +1,147 @@
+import Ellipsis from 'lucide-react/icons/ellipsis';
+import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
+import { useTranslation } from 'react-i18next';
+
+import type { ConversationSummary } from '../../types/chat';
+import { MenuButton } from '../MenuButton';
+import styles from './ConversationActions.module.css';
+
+export type ExportFormat = 'markdown' | 'json';
+
+interface Props {
+  conversation: ConversationSummary;
+  onRename: (id: string, title: string) => Promise<void>;
+  onDelete: (id: string) => Promise<void>;
+  onExport: (id: string, format: ExportFormat) => void;
+  /** What shows while no action is under way (the title), before the menu. */
+  children: ReactNode;
+  /** For the menu button (the list shows it on hover and focus). */
+  menuClassName?: string | undefined;
+}
+
+type Mode = 'idle' | 'renaming' | 'deleting';
+
+/** A conversation and its actions in one menu: rename (in place), export, delete (after a confirmation). The
+ * focus comes back to the menu once a rename or a kept chat is done with. */
+export function ConversationActions({ conversation, onRename, onDelete, onExport, children, menuClassName }: Props) {
+  const { t } = useTranslation();
+  const [mode, setMode] = useState<Mode>('idle');
+  const menu = useRef<{ focus: () => void }>(null);
+  const returning = useRef(false);
+  const { id, title } = conversation;
+
+  useEffect(() => {
+    if (mode === 'idle' && returning.current) menu.current?.focus();
+    returning.current = false;
+  }, [mode]);
+  const back = () => {
+    returning.current = true;
+    setMode('idle');
+  };
+
+  if (mode === 'renaming') {
+    return (
+      <RenameForm
+        title={title}
+        onDone={async (next) => {
+          if (next && next !== title) await onRename(id, next);
+          back();
+        }}
+      />
+    );
+  }
+  if (mode === 'deleting') {
+    return (
+      <span className={styles.confirm} role="group" aria-label={t('conversations.confirmDeleteLabel', { title })}>
+        <span>{t('conversations.confirmDelete')}</span>
+        <button
+          type="button"
+          className={styles.danger}
+          onClick={() => {
+            setMode('idle');
+            void onDelete(id);
+          }}
+        >
+          {t('conversations.deleteConfirmed')}
+        </button>
+        <button type="button" autoFocus onClick={back}>
+          {t('conversations.keep')}
+        </button>
+      </span>
+    );
+  }
+  return (
+    <>
+      {children}
+      <MenuButton
+        ref={menu}
+        className={menuClassName}
+        label={t('conversations.actions', { title })}
+        icon={<Ellipsis size={18} aria-hidden="true" />}
+        items={[
+          {
+            label: t('conversations.rename'),
+            onSelect: () => {
+              setMode('renaming');
+            },
+          },
+          {
+            label: t('conversations.exportMarkdown'),
+            onSelect: () => {
+              onExport(id, 'markdown');
+            },
+          },
+          {
+            label: t('conversations.exportJson'),
+            onSelect: () => {
+              onExport(id, 'json');
+            },
+          },
+          {
+            label: t('conversations.delete'),
+            onSelect: () => {
+              setMode('deleting');
+            },
+            danger: true,
+          },
+        ]}
+      />
+    </>
+  );
+}
+
+function RenameForm({ title, onDone }: { title: string; onDone: (title: string) => Promise<void> }) {
+  const { t } = useTranslation();
+  const [value, setValue] = useState(title);
+  const fieldId = useId(); // the header and the list may each have one open
+  return (
+    <form
+      className={styles.rename}
+      onSubmit={(event) => {
+        event.preventDefault();
+        void onDone(value.trim());
+      }}
+    >
+      <label className={styles.visuallyHidden} htmlFor={fieldId}>
+        {t('conversations.newName')}
+      </label>
+      <input
+        id={fieldId}
+        value={value}
+        maxLength={200}
+        dir="auto"
+        autoFocus
+        onChange={(event) => {
+          setValue(event.target.value);
+        }}
+        onKeyDown={(event) => {
+          if (event.key === 'Escape') {
+            event.stopPropagation();
+            void onDone(title);
+          }
+        }}
+      />
+      <button type="submit">{t('conversations.save')}</button>
+    </form>
+  );
+}

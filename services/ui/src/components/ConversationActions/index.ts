@@ -1,0 +1,1 @@
+export { ConversationActions, type ExportFormat } from './ConversationActions';

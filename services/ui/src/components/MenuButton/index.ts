@@ -1,0 +1,1 @@
+export { MenuButton, type MenuItem } from './MenuButton';

@@ -1,0 +1,16 @@
+/** Numbers and durations in the page's language, by `Intl` (the strings' own `{{n, number}}` use it too). */
+
+/** `2 hr, 5 min` / `2 Std., 5 Min.`: whole hours and minutes (no `0 min` after hours), at least one minute. */
+export function formatDuration(seconds: number, language: string): string {
+  const hours = Math.floor(seconds / 3600);
+  const minutes = hours ? Math.floor((seconds % 3600) / 60) : Math.max(1, Math.ceil(seconds / 60));
+  const unit = (value: number, name: 'hour' | 'minute') =>
+    new Intl.NumberFormat(language, { style: 'unit', unit: name, unitDisplay: 'short' }).format(value);
+  const parts = hours ? [unit(hours, 'hour')] : [];
+  if (!hours || minutes) parts.push(unit(minutes, 'minute'));
+  return new Intl.ListFormat(language, { type: 'unit', style: 'short' }).format(parts);
+}
+
+export function formatNumber(value: number, language: string): string {
+  return new Intl.NumberFormat(language).format(value);
+}
