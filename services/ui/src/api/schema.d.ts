@@ -5855,7 +5855,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Not an operator: the account's email is not in ADMIN_EMAILS (`forbidden`). */
+            /** @description Not an operator: a guest, or an account whose tier is not an admin tier (`forbidden`). */
             403: {
                 headers: {
                     [name: string]: unknown;
