@@ -5331,6 +5331,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description A guest may not share: sign in first (`sign_in_to_share`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description No such conversation, message or share link, or not yours (`not_found`): never told apart. */
             404: {
                 headers: {
