@@ -24,6 +24,7 @@ from .postgres import Databases, private_cluster
 from .redis_server import private_redis
 
 API_KEY = "test-key-8c1d"  # distinctive, so tests can prove it never leaks
+ACCOUNT_PASSWORD = "correct horse battery staple"  # the password of the accounts `signed_up` makes
 
 
 @pytest.fixture(scope="session")
@@ -92,6 +93,17 @@ async def signed_in(url: str) -> AsyncIterator[httpx.AsyncClient]:
     """A client of the api at `url` with a guest's access token (every model-spending route needs a user)."""
     async with httpx.AsyncClient(base_url=url, timeout=10) as http:
         session = await http.post("/api/auth/guest")
+        assert session.status_code == 201, session.text
+        http.headers["Authorization"] = f"Bearer {session.json()['access_token']}"
+        yield http
+
+
+@asynccontextmanager
+async def signed_up(url: str, email: str | None = None) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the api at `url` signed in to a new account with a password (a guest may not do everything)."""
+    async with httpx.AsyncClient(base_url=url, timeout=10) as http:
+        email = email or f"{uuid.uuid4().hex[:12]}@example.com"
+        session = await http.post("/api/auth/register", json={"email": email, "password": ACCOUNT_PASSWORD})
         assert session.status_code == 201, session.text
         http.headers["Authorization"] = f"Bearer {session.json()['access_token']}"
         yield http

@@ -5,7 +5,6 @@ import csv
 import io
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -18,18 +17,16 @@ from chat_api.settings import DatabaseSettings
 from chat_api.storage.models import Feedback
 
 from .conftest import ApiFactory, signed_in
+from .test_admin import TIERS, operator
 from .test_conversations import new_conversation, say
 
 SECRET = "a-test-signing-secret-of-forty-characters"
-OPERATOR = "ops@example.com"
 PASSWORD = "correct horse battery"
 
 
 @pytest.fixture(scope="module")
 async def url(api_server: ApiFactory, shared_store: dict[str, str]) -> AsyncIterator[str]:
-    with api_server(
-        AUTH_SECRET=SECRET, ADMIN_EMAILS=f"someone@example.com, {OPERATOR.upper()}", **shared_store
-    ) as served:
+    with api_server(AUTH_SECRET=SECRET, TIERS=TIERS, **shared_store) as served:
         yield served
 
 
@@ -187,28 +184,18 @@ async def votes_on(store: dict[str, str], *answers: str) -> set[str]:
     return ids
 
 
-@asynccontextmanager
-async def operator(url: str) -> AsyncIterator[httpx.AsyncClient]:
-    """A client signed in as the operator ADMIN_EMAILS names (registered on first use)."""
-    async with httpx.AsyncClient(base_url=url, timeout=10) as http:
-        signed = await http.post("/api/auth/login", json={"email": OPERATOR, "password": PASSWORD})
-        if signed.status_code != 200:
-            signed = await http.post("/api/auth/register", json={"email": OPERATOR, "password": PASSWORD})
-        assert signed.status_code in (200, 201), signed.text
-        http.headers["Authorization"] = f"Bearer {signed.json()['access_token']}"
-        yield http
-
-
 def parsed(body: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(body)))
 
 
-async def test_operators_export_votes_as_csv_without_content_by_default(ada: httpx.AsyncClient, url: str) -> None:
+async def test_operators_export_votes_as_csv_without_content_by_default(
+    ada: httpx.AsyncClient, url: str, emulator_url: str, shared_store: dict[str, str]
+) -> None:
     conversation, _, answer = await answered(ada, "=HYPERLINK(question)")
     hostile = '=cmd|" /C calc"!A0'
     vote = await ada.put(feedback_path(conversation, answer), json={"rating": "down", "comment": hostile})
     assert vote.status_code == 200
-    async with operator(url) as ops:
+    async with operator(url, emulator_url, shared_store) as ops:
         export = await ops.get("/api/admin/feedback.csv")
     assert export.status_code == 200, export.text
     assert export.headers["content-type"] == "text/csv; charset=utf-8"
@@ -232,10 +219,12 @@ async def test_the_export_is_for_operators_only(ada: httpx.AsyncClient, url: str
         assert (await anonymous.get("/api/admin/feedback.csv")).status_code == 401
 
 
-async def test_the_export_filters_by_time_and_refuses_a_time_without_zone(ada: httpx.AsyncClient, url: str) -> None:
+async def test_the_export_filters_by_time_and_refuses_a_time_without_zone(
+    ada: httpx.AsyncClient, url: str, emulator_url: str, shared_store: dict[str, str]
+) -> None:
     conversation, _, answer = await answered(ada)
     assert (await ada.put(feedback_path(conversation, answer), json={"rating": "up"})).status_code == 200
-    async with operator(url) as ops:
+    async with operator(url, emulator_url, shared_store) as ops:
         later = await ops.get("/api/admin/feedback.csv", params={"since": "2999-01-01T00:00:00Z"})
         naive = await ops.get("/api/admin/feedback.csv", params={"since": "2020-01-01T00:00:00"})
         one = await ops.get("/api/admin/feedback.csv", params={"since": "2020-01-01T00:00:00+00:00", "limit": 1})
@@ -247,14 +236,14 @@ async def test_the_export_filters_by_time_and_refuses_a_time_without_zone(ada: h
 
 
 async def test_operators_see_the_question_and_answer_only_when_allowed(
-    api_server: ApiFactory, database: dict[str, str]
+    api_server: ApiFactory, emulator_url: str, database: dict[str, str]
 ) -> None:
-    with api_server(AUTH_SECRET=SECRET, ADMIN_EMAILS=OPERATOR, ADMIN_SEES_FEEDBACK_CONTENT=True, **database) as url:
+    with api_server(AUTH_SECRET=SECRET, TIERS=TIERS, ADMIN_SEES_FEEDBACK_CONTENT=True, **database) as url:
         async with signed_in(url) as ada:
             conversation, _, answer = await answered(ada, "-2+3 is what?")
             await ada.put(feedback_path(conversation, answer), json={"rating": "up"})
             content = (await ada.get(f"/api/conversations/{conversation}")).json()["messages"]["items"][-1]["content"]
-        async with operator(url) as ops:
+        async with operator(url, emulator_url, database) as ops:
             rows = parsed((await ops.get("/api/admin/feedback.csv")).text)
     (row,) = rows
     assert row["question"].startswith("'-2+3 is what?") and row["answer"] == inert(content)

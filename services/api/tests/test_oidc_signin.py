@@ -105,9 +105,21 @@ async def test_a_user_signs_in_and_chats_with_the_tier_its_roles_map_to(browser:
     assert created.status_code == 201, created.text
 
 
-async def test_an_admin_gets_the_admin_tier(browser: httpx.AsyncClient) -> None:
-    user = (await sign_in(browser, "root"))["user"]
-    assert (user["tier"], user["admin"]) == ("admin", True)
+async def test_an_admin_gets_the_admin_tier_and_the_admin_routes(browser: httpx.AsyncClient) -> None:
+    session = await sign_in(browser, "root")
+    assert (session["user"]["tier"], session["user"]["admin"]) == ("admin", True)
+    export = await browser.get(
+        "/api/admin/feedback.csv", headers={"Authorization": f"Bearer {session['access_token']}"}
+    )
+    assert export.status_code == 200, export.text
+
+
+async def test_a_member_does_not_get_the_admin_routes(browser: httpx.AsyncClient) -> None:
+    session = await sign_in(browser, "alice")
+    refused = await browser.get(
+        "/api/admin/feedback.csv", headers={"Authorization": f"Bearer {session['access_token']}"}
+    )
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
 
 
 async def test_a_user_without_a_mapped_role_gets_the_default_tier(browser: httpx.AsyncClient) -> None:

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from httpx_sse import aconnect_sse
 
-from .conftest import ApiFactory, signed_in
+from .conftest import ACCOUNT_PASSWORD, ApiFactory, signed_in, signed_up
 from .test_conversations import new_conversation, say
 from .test_guest_and_import_limits import assert_refused, statements_counted
 
@@ -27,13 +27,13 @@ async def url(api_server: ApiFactory, shared_store: dict[str, str]) -> AsyncIter
 
 @pytest.fixture
 async def ada(url: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with signed_in(url) as http:
+    async with signed_up(url) as http:
         yield http
 
 
 @pytest.fixture
 async def bo(url: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with signed_in(url) as http:
+    async with signed_up(url) as http:
         yield http
 
 
@@ -213,6 +213,28 @@ async def test_every_bad_link_is_the_same_work_as_a_revoked_one(
     assert "token_hash" in sent[0][0]
 
 
+async def test_a_guest_cannot_share(url: str) -> None:
+    """A link is public: it is published by an account, not by anyone who opened the page a minute ago."""
+    async with signed_in(url) as guest:
+        conversation = await new_conversation(guest)
+        answer = (await turn(guest, conversation["id"], "mine"))["assistant_message_id"]
+        path = f"/api/conversations/{conversation['id']}/shares"
+        for body in ({"message_id": answer}, {}):  # refused before the body is looked at
+            refused = await guest.post(path, json=body)
+            assert refused.status_code == 403, refused.text
+            assert refused.json()["error"] == {
+                "code": "sign_in_to_share",
+                "message": "Sign in to share a conversation.",
+            }
+        assert (await guest.get("/api/shares")).json()["items"] == []
+        # Once it has an account (the same user, its conversations kept), it may.
+        registered = await guest.post(
+            "/api/auth/register", json={"email": f"{uuid.uuid4().hex[:12]}@example.com", "password": ACCOUNT_PASSWORD}
+        )
+        guest.headers["Authorization"] = f"Bearer {registered.json()['access_token']}"
+        assert (await share(guest, conversation["id"], answer))["message_count"] == 2
+
+
 async def test_sharing_needs_a_message_of_the_conversation_and_json(ada: httpx.AsyncClient) -> None:
     conversation = await new_conversation(ada)
     path = f"/api/conversations/{conversation['id']}/shares"
@@ -225,7 +247,7 @@ async def test_sharing_needs_a_message_of_the_conversation_and_json(ada: httpx.A
 
 
 async def test_deleting_the_conversation_or_the_account_revokes_its_links(url: str, viewer: httpx.AsyncClient) -> None:
-    async with signed_in(url) as cy:
+    async with signed_up(url) as cy:
         kept = await new_conversation(cy)
         gone = await new_conversation(cy)
         kept_link = await share(cy, kept["id"], (await turn(cy, kept["id"], "kept"))["assistant_message_id"])
@@ -234,14 +256,14 @@ async def test_deleting_the_conversation_or_the_account_revokes_its_links(url: s
         assert_gone(await viewer.get(f"/api/shared/{gone_link['token']}"))
         assert (await viewer.get(f"/api/shared/{kept_link['token']}")).status_code == 200
         assert [item["id"] for item in (await cy.get("/api/shares")).json()["items"]] == [kept_link["id"]]
-        assert (await cy.request("DELETE", "/api/me", json={})).status_code == 204
+        assert (await cy.request("DELETE", "/api/me", json={"password": ACCOUNT_PASSWORD})).status_code == 204
     assert_gone(await viewer.get(f"/api/shared/{kept_link['token']}"))
 
 
 async def test_creating_links_is_rate_limited_per_user(api_server: ApiFactory, postgres: Any, redis_url: str) -> None:
     shared = {"DATABASE_URL": await postgres.new(), "REDIS_URL": redis_url, "SHARES_CREATED_PER_HOUR": 2}
     with api_server(AUTH_SECRET=SECRET, **shared) as url:
-        async with signed_in(url) as ada, signed_in(url) as bo:
+        async with signed_up(url) as ada, signed_up(url) as bo:
             conversation = await new_conversation(ada)
             answer = (await turn(ada, conversation["id"], "hi"))["assistant_message_id"]
             path = f"/api/conversations/{conversation['id']}/shares"

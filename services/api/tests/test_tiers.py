@@ -79,6 +79,7 @@ def test_an_unknown_or_missing_tier_name_is_the_default() -> None:
         ({"default": "a", "tiers": [{"name": "a", "rpm": 3}]}, "Extra inputs"),
         ({"default": "a", "tiers": [{"name": "a", "tokens_per_day": 0}]}, "greater than 0"),
         ({"default": "a b", "tiers": [{"name": "a b"}]}, "should match pattern"),
+        ({"default": "a", "tiers": [{"name": "a", "admin": True}]}, "must not be an admin tier"),
     ],
 )
 def test_a_bad_configuration_is_refused_at_start(config: dict[str, Any], says: str) -> None:

@@ -186,13 +186,7 @@ class Settings(DatabaseSettings):
         500_000, description="Model tokens (prompt and answer) an account may spend a day (UTC)."
     )
 
-    # Operators, until the organisation's admin view (with its roles) takes this over
-    ADMIN_EMAILS: Annotated[list[str], NoDecode] = Field(
-        default_factory=list,
-        description="Comma-separated emails of the accounts that may export feedback (GET "
-        "/api/admin/feedback.csv). Emails are not verified at sign-up: list only accounts that exist already. "
-        "Empty: nobody.",
-    )
+    # Operators: accounts whose tier is an admin tier (limits/tiers.py; admin/set_tier.py for password accounts)
     ADMIN_SEES_FEEDBACK_CONTENT: bool = Field(
         False,
         description="The feedback export carries each answer and its question. Off: votes, reasons and comments only.",
@@ -292,15 +286,6 @@ class Settings(DatabaseSettings):
     def _split_list(cls, value: object) -> object:
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
-        return value
-
-    @field_validator("ADMIN_EMAILS", mode="before")
-    @classmethod
-    def _split_emails(cls, value: object) -> object:
-        if isinstance(value, str):
-            value = value.split(",")
-        if isinstance(value, list):
-            return [str(email).strip().lower() for email in value if str(email).strip()]
         return value
 
     @field_validator("FORWARDED_ALLOW_IPS")

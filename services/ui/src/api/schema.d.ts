@@ -5843,6 +5843,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description A guest may not share: sign in first (`sign_in_to_share`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description No such conversation, message or share link, or not yours (`not_found`): never told apart. */
             404: {
                 headers: {
@@ -6367,7 +6376,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Not an operator: the account's email is not in ADMIN_EMAILS (`forbidden`). */
+            /** @description Not an operator: a guest, or an account whose tier is not an admin tier (`forbidden`). */
             403: {
                 headers: {
                     [name: string]: unknown;

@@ -1,2 +1,3 @@
-"""What the service's operators may do, until the organisation's admin view (with roles from the identity
-provider) takes it over: for now, who is an operator is ADMIN_EMAILS, and all they may do is export feedback."""
+"""What the service's operators may do, until the organisation's admin view: for now, export feedback. Who is
+an operator is the tier (`admin: true`): from the provider's roles, or given by `set_tier` to a password
+account."""

@@ -1,20 +1,20 @@
-"""An operator: a signed-in account whose email ADMIN_EMAILS lists. (The organisation's roles replace this.)"""
+"""An operator: a signed-in account, not a guest, whose tier (limits/tiers.py) is an admin tier. The tier comes
+from the organisation's roles at each single sign-on, or is given to a password account by an operator
+(`python -m chat_api.admin.set_tier`); never from anything a user can claim, such as an email address."""
 
 from typing import Annotated
 
 from fastapi import Depends
 
-from chat_api.auth.deps import AuthServiceDep, CurrentUser
+from chat_api.auth.deps import CurrentUser
 from chat_api.auth.tokens import Identity
 from chat_api.http.deps import SettingsDep
 from chat_api.http.errors import ApiError
 
 
-async def require_operator(identity: CurrentUser, auth: AuthServiceDep, settings: SettingsDep) -> Identity:
-    if not identity.guest and settings.ADMIN_EMAILS:
-        account = await auth.account(identity)
-        if account.email is not None and account.email.lower() in settings.ADMIN_EMAILS:
-            return identity
+async def require_operator(identity: CurrentUser, settings: SettingsDep) -> Identity:
+    if not identity.guest and settings.tiers.named(identity.tier).admin:
+        return identity
     raise ApiError(403, "forbidden", "This is for the service's operators only.")
 
 

@@ -19,7 +19,7 @@ router = APIRouter(
     responses=error_docs(
         {
             401: "No valid access token (`unauthorized`).",
-            403: "Not an operator: the account's email is not in ADMIN_EMAILS (`forbidden`).",
+            403: "Not an operator: a guest, or an account whose tier is not an admin tier (`forbidden`).",
         }
     ),
 )

@@ -121,7 +121,7 @@ class AuthService:
         async with self.sessions.begin() as session:
             await throttle.count_attempt(session, self.limits, email.key, address)
         async with self.sessions() as session:
-            user = await _account_for(session, email)
+            user = await account_with_email(session, email)
         verified = await passwords.verify_password(password, user.password_hash if user else None)
         if user is None or not verified:
             raise unauthorized("The email or the password is wrong.")
@@ -338,7 +338,7 @@ class AuthService:
         return SignedIn(identity, user, self.signer.issue(identity), self.signer.ttl_s, token)
 
 
-async def _account_for(session: AsyncSession, email: emails.Email) -> User | None:
+async def account_with_email(session: AsyncSession, email: emails.Email) -> User | None:
     """The account with this exact address, else the one with its key (a look-alike: a +tag, Gmail dots)."""
     matches = (
         await session.scalars(select(User).where(or_(User.email == email.address, User.email_key == email.key)))

@@ -2,7 +2,8 @@
 
 Configured as JSON (`TIERS`) or a JSON or YAML file (`TIERS_FILE`), checked at start:
 
-    default: member                 # the tier of an account no role maps (and of every password account)
+    default: member                 # the tier of an account no role maps (and of a password account not given
+                                    # one: python -m chat_api.admin.set_tier); never an admin tier
     tiers:                          # in priority order: the first tier with one of the user's roles wins
       - name: admin
         roles: [Chat.Admin]         # role (or group) names, as the provider writes them in the roles claim
@@ -55,7 +56,9 @@ class Tier(BaseModel):
 class Tiers(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    default: TierName = Field(description="The tier of an account that no role maps, and of password accounts.")
+    default: TierName = Field(
+        description="The tier of an account that no role maps, and of a password account not given one; not admin."
+    )
     tiers: tuple[Tier, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -66,11 +69,18 @@ class Tiers(BaseModel):
             raise ValueError(f"tiers: the name {twice[0]!r} is used twice")
         if self.default not in names:
             raise ValueError(f"tiers: the default tier {self.default!r} is not among the tiers ({', '.join(names)})")
+        if self._default().admin:
+            # Anyone who signs up (or any provider account without a mapped role) would be an operator.
+            raise ValueError(f"tiers: the default tier {self.default!r} must not be an admin tier")
         return self
+
+    def find(self, name: str) -> Tier | None:
+        """The tier of that name, if the configuration has one."""
+        return next((tier for tier in self.tiers if tier.name == name), None)
 
     def named(self, name: str | None) -> Tier:
         """The tier of that name; the default for none, or for a name the configuration no longer has."""
-        return next((tier for tier in self.tiers if tier.name == name), self._default())
+        return (self.find(name) if name is not None else None) or self._default()
 
     def for_roles(self, roles: Iterable[str]) -> Tier:
         """The first tier (in the configured order) that one of `roles` maps to, else the default."""

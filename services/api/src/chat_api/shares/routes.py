@@ -12,7 +12,7 @@ from chat_api.auth.deps import CurrentUser, current_identity
 from chat_api.http.deps import require_json
 from chat_api.http.errors import ApiError, error_docs
 from chat_api.limits.deps import LimitsDep
-from chat_api.shares.deps import ShareServiceDep
+from chat_api.shares.deps import Sharer, ShareServiceDep
 from chat_api.shares.schemas import NewShare, ShareCreated, SharedConversation, SharePage
 from chat_api.storage.paging import CURSOR_PATTERN
 
@@ -42,13 +42,14 @@ public_router = APIRouter(prefix="/api/shared", tags=["shares"])
     dependencies=[Depends(require_json)],
     responses=error_docs(
         {
+            403: "A guest may not share: sign in first (`sign_in_to_share`).",
             409: "An answer in the branch is still being written (`conflict`).",
             429: "Too many share links created this hour (`rate_limited`); see `Retry-After`.",
         }
     ),
 )
 async def create_share(
-    conversation_id: uuid.UUID, body: NewShare, user: CurrentUser, service: ShareServiceDep, limits: LimitsDep
+    conversation_id: uuid.UUID, body: NewShare, user: Sharer, service: ShareServiceDep, limits: LimitsDep
 ) -> ShareCreated:
     await limits.admit_share(user)
     return await service.create(user, conversation_id, body.message_id)
