@@ -592,12 +592,8 @@ export interface components {
             role: "user" | "assistant";
             /** Content */
             content: string;
-            /**
-             * Status
-             * @default done
-             * @enum {string}
-             */
-            status: "streaming" | "done" | "stopped" | "error" | "interrupted";
+            /** @default done */
+            status: components["schemas"]["MessageStatus"];
         };
         /** Message */
         Message: {
@@ -629,6 +625,11 @@ export interface components {
              */
             earlier: string | null;
         };
+        /**
+         * MessageStatus
+         * @enum {string}
+         */
+        MessageStatus: "streaming" | "done" | "stopped" | "error" | "interrupted";
         /** MessageView */
         MessageView: {
             /**
@@ -645,17 +646,13 @@ export interface components {
             role: "user" | "assistant";
             /** Content */
             content: string;
-            /**
-             * Status
-             * @enum {string}
-             */
-            status: "streaming" | "done" | "stopped" | "error" | "interrupted";
+            status: components["schemas"]["MessageStatus"];
             /** Finish Reason */
             finish_reason: string | null;
             error: components["schemas"]["MessageError"] | null;
             /** Model */
             model: string | null;
-            usage: components["schemas"]["Usage"] | null;
+            usage: components["schemas"]["SavedUsage"] | null;
             /**
              * Created At
              * Format: date-time
@@ -794,6 +791,16 @@ export interface components {
             options?: components["schemas"]["Options"];
         };
         /**
+         * SavedUsage
+         * @description A saved answer's token counts (null where the model never said).
+         */
+        SavedUsage: {
+            /** Prompt Tokens */
+            prompt_tokens: number | null;
+            /** Completion Tokens */
+            completion_tokens: number | null;
+        };
+        /**
          * SessionView
          * @description A new access token (send it as `Authorization: Bearer`); the refresh token is in an httpOnly cookie.
          */
@@ -852,13 +859,6 @@ export interface components {
             remaining: number;
             /** Resets In S */
             resets_in_s: number;
-        };
-        /** Usage */
-        Usage: {
-            /** Prompt Tokens */
-            prompt_tokens: number | null;
-            /** Completion Tokens */
-            completion_tokens: number | null;
         };
         /** UsageView */
         UsageView: {
@@ -3364,6 +3364,10 @@ export interface operations {
                         /** @constant */
                         event: "error";
                         data: string;
+                    } | {
+                        /** @constant */
+                        event: "snapshot";
+                        data: string;
                     };
                 };
             };
@@ -3797,6 +3801,10 @@ export interface operations {
                         /** @constant */
                         event: "error";
                         data: string;
+                    } | {
+                        /** @constant */
+                        event: "snapshot";
+                        data: string;
                     };
                 };
             };
@@ -3962,6 +3970,10 @@ export interface operations {
                     } | {
                         /** @constant */
                         event: "error";
+                        data: string;
+                    } | {
+                        /** @constant */
+                        event: "snapshot";
                         data: string;
                     };
                 };

@@ -17,7 +17,7 @@ from chat_api.memory.service import Memory
 from chat_api.memory.window import Turn as MemoryTurn
 from chat_api.settings import Settings
 from chat_api.storage.engine import Sessions
-from chat_api.storage.models import Message, utcnow
+from chat_api.storage.models import Message, MessageStatus, utcnow
 
 
 @dataclass(frozen=True)
@@ -157,13 +157,13 @@ class TurnPlanner:
         """409 while an answer streams here; one whose owner has died (lease lapsed) is marked interrupted."""
         now = utcnow()
         for message in thread.messages.values():
-            if message.status != "streaming":
+            if message.status != MessageStatus.STREAMING:
                 continue
             if message.lease_expires_at is not None and message.lease_expires_at > now:
                 raise busy()
             await session.execute(
                 update(Message)
-                .where(Message.id == message.id, Message.status == "streaming")
+                .where(Message.id == message.id, Message.status == MessageStatus.STREAMING)
                 .values(**interrupted(now))
             )
-            message.status = "interrupted"
+            message.status = MessageStatus.INTERRUPTED

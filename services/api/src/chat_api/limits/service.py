@@ -16,7 +16,7 @@ from chat_api.limits.guest_pool import GuestPool, PoolRefused, refusal_message
 from chat_api.limits.limiter import DAY_S, Grant, Limiter, LimitRefused, Usage, hours
 from chat_api.limits.policy import policy_for
 from chat_api.settings import Settings
-from chat_api.telemetry import metrics as telemetry
+from chat_api.telemetry import metrics
 
 logger = logging.getLogger("chat_api.limits")
 
@@ -45,7 +45,7 @@ class Limits:
                 await self.guest_pool.settle(pool_day, -reserved)  # nothing sent: all guests' budget gets it back
             if isinstance(error, LimitRefused):
                 record.limit_refused = error.limit
-                telemetry.limit_refusals.add(1, {"chat.limit": error.limit})
+                metrics.limit_refusals.add(1, {"chat.limit": error.limit})
             raise
         record.headers.update(grant.usage.headers())
         return dataclasses.replace(grant, guest_pool_day=pool_day)
@@ -56,7 +56,7 @@ class Limits:
         taken = await self.guest_pool.take(reserved)
         if isinstance(taken, PoolRefused):
             record.limit_refused = "guest_tokens_per_day_total"
-            telemetry.limit_refusals.add(1, {"chat.limit": record.limit_refused})
+            metrics.limit_refusals.add(1, {"chat.limit": record.limit_refused})
             raise ApiError(429, "quota_exceeded", refusal_message(taken), {"Retry-After": str(taken.resets_in_s)})
         return taken
 
@@ -75,7 +75,7 @@ class Limits:
             return
         wait = await self.counter.take(count, subject)
         if wait is not None:
-            telemetry.limit_refusals.add(1, {"chat.limit": count.name})
+            metrics.limit_refusals.add(1, {"chat.limit": count.name})
             raise ApiError(429, "rate_limited", f"{refusal} Try again in {hours(wait)}.", {"Retry-After": str(wait)})
 
     async def charge(self, identity: Identity, tokens: int) -> Grant | None:
@@ -86,7 +86,7 @@ class Limits:
         try:
             return await self.limiter.charge(identity, policy_for(identity, self.settings), tokens)
         except LimitRefused as refused:
-            telemetry.limit_refusals.add(1, {"chat.limit": refused.limit})
+            metrics.limit_refusals.add(1, {"chat.limit": refused.limit})
             raise
 
     def used(self, request: ChatRequest, prompt: int | None, completion: int | None, deltas: int) -> int:

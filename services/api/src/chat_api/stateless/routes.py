@@ -6,13 +6,12 @@ from fastapi import APIRouter, Depends, Request
 
 from chat_api.auth.deps import CurrentUser, current_identity
 from chat_api.auth.tokens import Identity
-from chat_api.chat.deps import ChatServiceDep
-from chat_api.chat.encoders import Encoder, PlainText, ServerSentEvents
-from chat_api.chat.openapi import SSE_EVENT, streaming_doc
-from chat_api.chat.response import ChatStreamResponse
+from chat_api.chat.events import Failed, Finished, Start, TextDelta, TokenUsage
+from chat_api.chat.openapi import sse_events, streaming_doc
+from chat_api.chat.response import EventStreamResponse
 from chat_api.chat.schemas import ChatRequest
 from chat_api.chat.service import ChatService
-from chat_api.chat.validation import ValidChatRequest
+from chat_api.chat.wire import Encoder, PlainText, ServerSentEvents
 from chat_api.http.deps import require_json
 from chat_api.http.middleware import record_of
 from chat_api.limits.deps import LimitsDep
@@ -20,8 +19,14 @@ from chat_api.limits.service import Limits
 from chat_api.memory.deps import MemoryDep
 from chat_api.memory.service import Memory
 from chat_api.memory.window import Turn
-from chat_api.telemetry import metrics as telemetry
+from chat_api.stateless.answer import StatelessAnswer
+from chat_api.stateless.deps import ChatServiceDep
+from chat_api.stateless.validation import ValidChatRequest
+from chat_api.storage.models import MessageStatus
+from chat_api.telemetry import metrics
 
+# What the stateless routes send: an answer's text and usage (no conversation, so no snapshot of one).
+STATELESS_EVENTS = sse_events([Start, TextDelta, TokenUsage, Finished, Failed])
 # Every route that spends model tokens needs a user (a guest will do).
 router = APIRouter(prefix="/api/chat", tags=["chat"], dependencies=[Depends(current_identity), Depends(require_json)])
 
@@ -34,7 +39,7 @@ async def _respond(
     limits: Limits,
     memory: Memory,
     encoder: Encoder,
-) -> ChatStreamResponse:
+) -> EventStreamResponse:
     record = record_of(request)
     record.message_chars = len(body.message)
     if service.settings.LOG_MESSAGE_TEXT:
@@ -46,25 +51,29 @@ async def _respond(
 
     async def end() -> None:
         await limits.settle(grant, limits.used(body, record.prompt_tokens, record.completion_tokens, record.chunks))
-        telemetry.active_streams.add(-1)
-        telemetry.answer_ended(
+        metrics.active_streams.add(-1)
+        metrics.answer_ended(
             service.settings.MODEL_PROVIDER,
             service.model,
-            "error" if record.error_code else "stopped" if record.client_disconnected else "done",
+            MessageStatus.ERROR
+            if record.error_code
+            else MessageStatus.STOPPED
+            if record.client_disconnected
+            else MessageStatus.DONE,
             record.prompt_tokens,
             record.completion_tokens,
             time.perf_counter() - record.started,
             record.ttft_ms / 1000 if record.ttft_ms is not None else None,
         )
 
-    heartbeats = isinstance(encoder, ServerSentEvents)
-    telemetry.active_streams.add(1)
-    return ChatStreamResponse(lambda: service.open(body, heartbeats), encoder, record, service.model, end)
+    metrics.active_streams.add(1)
+    answer = StatelessAnswer(service, body, record)
+    return EventStreamResponse(answer, encoder, record, heartbeat_s=service.settings.HEARTBEAT_S, on_end=end)
 
 
 @router.post(
     "/stream",
-    response_class=ChatStreamResponse,
+    response_class=EventStreamResponse,
     status_code=200,
     responses=streaming_doc(
         "text/plain",
@@ -82,17 +91,17 @@ async def chat_stream(
     service: ChatServiceDep,
     limits: LimitsDep,
     memory: MemoryDep,
-) -> ChatStreamResponse:
+) -> EventStreamResponse:
     return await _respond(request, body, user, service, limits, memory, PlainText())
 
 
 @router.post(
     "/events",
-    response_class=ChatStreamResponse,
+    response_class=EventStreamResponse,
     status_code=200,
     responses=streaming_doc(
         "text/event-stream",
-        SSE_EVENT,
+        STATELESS_EVENTS,
         "Server-sent events, each with a JSON `data`: `start {request_id, model}`, `delta {text}`, "
         "`usage {prompt_tokens, completion_tokens, total_tokens, reasoning_tokens}`, `done {finish_reason}` "
         "(stop | length | content_filter | cancelled), `error {code, message}`; comment heartbeats "
@@ -110,5 +119,5 @@ async def chat_events(
     service: ChatServiceDep,
     limits: LimitsDep,
     memory: MemoryDep,
-) -> ChatStreamResponse:
+) -> EventStreamResponse:
     return await _respond(request, body, user, service, limits, memory, ServerSentEvents())
