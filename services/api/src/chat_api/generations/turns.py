@@ -10,11 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chat_api.auth.tokens import Identity
 from chat_api.chat.capabilities import check_options
 from chat_api.chat.schemas import ChatRequest, Options
+from chat_api.chat.window import Turn as MemoryTurn
 from chat_api.conversations.service import Thread, load_thread, title_from
 from chat_api.generations.store import Turn, busy, interrupted
 from chat_api.http.errors import ApiError
 from chat_api.memory.service import Memory
-from chat_api.memory.window import Turn as MemoryTurn
 from chat_api.settings import Settings
 from chat_api.storage.engine import Sessions
 from chat_api.storage.models import Message, MessageStatus, utcnow

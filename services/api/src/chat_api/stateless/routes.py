@@ -11,6 +11,7 @@ from chat_api.chat.openapi import sse_events, streaming_doc
 from chat_api.chat.response import EventStreamResponse
 from chat_api.chat.schemas import ChatRequest
 from chat_api.chat.service import ChatService
+from chat_api.chat.window import Turn
 from chat_api.chat.wire import Encoder, PlainText, ServerSentEvents
 from chat_api.http.deps import require_json
 from chat_api.http.middleware import record_of
@@ -18,7 +19,6 @@ from chat_api.limits.deps import LimitsDep
 from chat_api.limits.service import Limits
 from chat_api.memory.deps import MemoryDep
 from chat_api.memory.service import Memory
-from chat_api.memory.window import Turn
 from chat_api.stateless.answer import StatelessAnswer
 from chat_api.stateless.deps import ChatServiceDep
 from chat_api.stateless.validation import ValidChatRequest
