@@ -15,7 +15,7 @@ from chat_api.chat.response import EventStreamResponse, Opened
 from chat_api.chat.schemas import ChatRequest
 from chat_api.chat.service import ChatService
 from chat_api.chat.upstream import open_upstream
-from chat_api.chat.wire import HEARTBEAT, EncodedEvent, PlainText, ServerSentEvents
+from chat_api.chat.wire import HEARTBEAT, EncodedEvent, Encoder, PlainText, ServerSentEvents
 from chat_api.generations.local_log import LocalEventLog
 from chat_api.http.middleware import RequestRecord
 from chat_api.server import shutdown
@@ -77,7 +77,8 @@ async def test_each_batch_goes_out_in_one_write() -> None:
     assert seen.chunks == 5 and seen.finish_reason == "stop" and seen.completion_tokens == 5
 
 
-async def test_a_heartbeat_is_written_while_nothing_else_is() -> None:
+async def served_with_a_pause(encoder: Encoder, heartbeat_s: float, pause_s: float) -> Client:
+    """An answer whose first token is logged, then nothing for `pause_s`, then its end; served to its end."""
     log, more = LocalEventLog(keep_after_end_s=60), asyncio.Event()
     await log.append("a1", [Start("r1", "chat"), TextDelta("Hel")])
 
@@ -87,34 +88,25 @@ async def test_a_heartbeat_is_written_while_nothing_else_is() -> None:
 
     writing = asyncio.create_task(answer_goes_on())
     client = Client()
-    response = EventStreamResponse(Opened(log.read("a1", None)), ServerSentEvents(), record(), heartbeat_s=0.05)
+    response = EventStreamResponse(Opened(log.read("a1", None)), encoder, record(), heartbeat_s=heartbeat_s)
     serving = asyncio.create_task(response(SCOPE, client.receive, client.send))
-    await asyncio.sleep(0.18)  # silent for over three heartbeats' time
+    await asyncio.sleep(pause_s)
     more.set()
     await serving
     await writing
+    return client
+
+
+async def test_a_heartbeat_is_written_while_nothing_else_is() -> None:
+    client = await served_with_a_pause(ServerSentEvents(), heartbeat_s=0.05, pause_s=0.18)
     heartbeats = [write for write in client.writes if write == HEARTBEAT]
-    assert 2 <= len(heartbeats) <= 4
+    assert 2 <= len(heartbeats) <= 4  # silent for over three heartbeats' time
     assert client.writes[0].startswith(b"id: 0-1\nevent: start\n") and b"event: done\n" in client.writes[-1]
     assert client.ended
 
 
 async def test_no_heartbeat_in_a_plain_text_body() -> None:
-    log, more = LocalEventLog(keep_after_end_s=60), asyncio.Event()
-    await log.append("a1", [TextDelta("Hel")])
-
-    async def answer_goes_on() -> None:
-        await more.wait()
-        await log.append("a1", [TextDelta("lo"), Finished("stop")])
-
-    writing = asyncio.create_task(answer_goes_on())
-    client = Client()
-    response = EventStreamResponse(Opened(log.read("a1", None)), PlainText(), record(), heartbeat_s=0.02)
-    serving = asyncio.create_task(response(SCOPE, client.receive, client.send))
-    await asyncio.sleep(0.1)
-    more.set()
-    await serving
-    await writing
+    client = await served_with_a_pause(PlainText(), heartbeat_s=0.02, pause_s=0.1)
     assert client.writes == [b"Hel", b"lo"] and client.ended
 
 

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from chat_api.chat.events import AnswerEvent, Failed, Finished, Start, TextDelta, TokenUsage
+from chat_api.chat.events import Failed, Finished, Start, TextDelta, TokenUsage
 from chat_api.chat.reader import ChatStream
 from chat_api.chat.response import RESTARTING
 from chat_api.chat.schemas import ChatRequest
@@ -138,7 +138,7 @@ class GenerationRunner:
         # From here the rows exist: every way out saves an outcome, then tells readers (so a reader that sees
         # the end and reloads finds it saved).
         outcome = Outcome(MessageStatus.INTERRUPTED, "")
-        terminal: AnswerEvent | None = None
+        terminal: Finished | Failed | None = None
         opened: OpenedStream | None = None
         # The lease is renewed while the owner lives, first token or not (a reasoning model, a long prompt on a
         # CPU: tens of seconds before it): otherwise the sweeper would call a live answer interrupted.
@@ -176,7 +176,7 @@ class GenerationRunner:
                 await opened.stream.aclose()
             await asyncio.shield(self._finish(generation, outcome, terminal))
 
-    async def _finish(self, generation: Generation, outcome: Outcome, terminal: AnswerEvent | None) -> None:
+    async def _finish(self, generation: Generation, outcome: Outcome, terminal: Finished | Failed | None) -> None:
         await self._save_end(generation, outcome)
         plan = generation.plan
         used = self.limits.used(plan.request, outcome.prompt_tokens, outcome.completion_tokens, len(generation.text))

@@ -13,7 +13,7 @@ from chat_api.http.middleware import RequestRecord
 from chat_api.limits.counter import Count, Counter
 from chat_api.limits.estimate import prompt_tokens, reservation
 from chat_api.limits.guest_pool import GuestPool, PoolRefused, refusal_message
-from chat_api.limits.limiter import DAY_S, Grant, Limiter, LimitRefused, Usage, hours
+from chat_api.limits.limiter import DAY_S, Grant, Limiter, LimitRefused, Standing, hours
 from chat_api.limits.policy import policy_for
 from chat_api.settings import Settings
 from chat_api.telemetry import metrics
@@ -47,7 +47,7 @@ class Limits:
                 record.limit_refused = error.limit
                 metrics.limit_refusals.add(1, {"chat.limit": error.limit})
             raise
-        record.headers.update(grant.usage.headers())
+        record.headers.update(grant.standing.headers())
         return dataclasses.replace(grant, guest_pool_day=pool_day)
 
     async def _take_from_guest_pool(self, identity: Identity, reserved: int, record: RequestRecord) -> int | None:
@@ -108,7 +108,7 @@ class Limits:
             if grant.guest_pool_day is not None and self.guest_pool is not None:
                 await self.guest_pool.settle(grant.guest_pool_day, used - grant.reserved)
 
-    async def usage(self, identity: Identity) -> Usage | None:
+    async def usage(self, identity: Identity) -> Standing | None:
         if self.limiter is None:
             return None
         return await self.limiter.usage(identity, policy_for(identity, self.settings))
