@@ -18,7 +18,7 @@ from chat_api.chat.events import Finished, TextDelta
 from chat_api.generations.log import order
 from chat_api.generations.store import GenerationStore, Outcome, Turn
 from chat_api.storage.engine import create_engine, create_sessions
-from chat_api.storage.models import utcnow
+from chat_api.storage.models import MessageStatus, utcnow
 
 from .conftest import ApiFactory, api_settings, signed_in, upstream_ended
 from .redis_server import restartable_redis
@@ -376,7 +376,7 @@ async def test_a_stop_that_reaches_no_owner_is_a_503_not_a_202(
             started = time.perf_counter()
             unreached = await ada.post(f"/api/generations/{turn.assistant_id}/stop")
             waited = time.perf_counter() - started
-            await store.end(turn.assistant_id, Outcome("interrupted", ""))
+            await store.end(turn.assistant_id, Outcome(MessageStatus.INTERRUPTED, ""))
             ended = await ada.post(f"/api/generations/{turn.assistant_id}/stop")
             await engine.dispose()
     assert unreached.status_code == 503, unreached.text

@@ -10,7 +10,7 @@ import pytest
 from emulator.app import Emulator
 from starlette.types import Message, Scope
 
-from chat_api.chat.events import Finished, Start, TextDelta, TokenUsage
+from chat_api.chat.events import AnswerEvent, Finished, Start, TextDelta, TokenUsage
 from chat_api.chat.response import EventStreamResponse, Opened
 from chat_api.chat.schemas import ChatRequest
 from chat_api.chat.service import ChatService
@@ -59,7 +59,7 @@ def record() -> RequestRecord:
 
 
 async def test_each_batch_goes_out_in_one_write() -> None:
-    batches = [
+    batches: list[list[AnswerEvent]] = [
         [Start("r1", "chat"), TextDelta("a"), TextDelta("b")],
         [TextDelta("c"), TextDelta("d"), TextDelta("e")],
         [TokenUsage(3, 5, 8), Finished("stop")],
