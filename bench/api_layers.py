@@ -86,7 +86,7 @@ def layers(
 
     async def streaming_core(text: str) -> float | None:
         started = time.perf_counter()
-        opened = await service.open(ChatRequest(message=text), heartbeats=True)
+        opened = await service.open(ChatRequest(message=text))
         first = time.perf_counter() - started
         try:
             async for _ in relay_batches(opened):

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The UI's API types, services/ui/src/api/schema.d.ts: openapi-typescript's rendering of the api's OpenAPI
-# document (services/api: python -m chat_api.http.openapi_dump, the default settings, no server started).
+# document (services/api: python -m chat_api.openapi_dump, the default settings, no server started).
 #   scripts/api-types.sh          write them (`make api-types`)
 #   scripts/api-types.sh --check  fail when the committed file is not what the api's document gives (`make check`)
 set -euo pipefail
@@ -14,7 +14,7 @@ ensure_node
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-(cd services/api && uv sync --locked --quiet && uv run --no-sync python -m chat_api.http.openapi_dump) >"$work/openapi.json"
+(cd services/api && uv sync --locked --quiet && uv run --no-sync python -m chat_api.openapi_dump) >"$work/openapi.json"
 (cd services/ui && npx --no-install openapi-typescript "$work/openapi.json" --output "$work/schema.d.ts" >/dev/null)
 
 if [ "${1:-}" = --check ]; then

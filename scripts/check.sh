@@ -28,6 +28,9 @@ command -v redis-server >/dev/null 2>&1 && ls /usr/lib/postgresql/*/bin/pg_ctl >
   || { stage "installing postgresql and redis-server (apt; no service started)"; apt_install_without_starting postgresql redis-server; }
 export REQUIRE_POSTGRES=1 REQUIRE_REDIS=1
 
+stage "services/api: import-linter (routes -> area services -> core; an upward import fails)"
+(cd services/api && uv run --no-sync lint-imports --no-cache)
+
 for service in services/emulator services/api; do
   stage "$service: deptry (every import declared, nothing declared unused), pytest"
   (cd "$service" && uv run --no-sync deptry src && uv run --no-sync pytest -q)

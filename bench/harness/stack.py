@@ -89,6 +89,7 @@ def api_environment(emulator_port: int, workers: int, extra: dict[str, str]) -> 
         "GUEST_REQUESTS_PER_MINUTE": "100000000",
         "GUEST_CONCURRENT_STREAMS": "100000",
         "GUEST_TOKENS_PER_DAY": "100000000000",
+        "CONVERSATIONS_CREATED_PER_MINUTE": "100000000",  # route_cost.py starts hundreds, one per answer
         **extra,
     }
 

@@ -8,8 +8,8 @@ from chat_api.chat.alternation import alternating
 from chat_api.chat.schemas import ChatRequest, Message
 from chat_api.chat.tokens import message_tokens
 from chat_api.chat.upstream import build_history
+from chat_api.chat.window import Turn
 from chat_api.memory.summarizer import INSTRUCTIONS, request_tokens, summary_message, transcript
-from chat_api.memory.window import Turn
 
 SYSTEM = "You are a helpful assistant."
 

@@ -15,6 +15,7 @@ from httpx_sse import ServerSentEvent, aconnect_sse
 
 from chat_api.generations.store import GenerationStore, Outcome, Turn
 from chat_api.storage.engine import create_engine, create_sessions
+from chat_api.storage.models import MessageStatus
 
 from .conftest import ApiFactory, api_settings, signed_in
 from .postgres import Databases, PrivateCluster, restartable_cluster
@@ -147,7 +148,7 @@ async def test_after_an_outage_the_sweeper_lets_live_owners_renew_their_leases_f
             await owner.progress(turn.assistant_id, "Half an answer")
             await asyncio.sleep(1)
         during = (await messages(ada, conversation_id))[1]
-        await owner.end(turn.assistant_id, Outcome("done", "Half an answer, whole.", finish_reason="stop"))
+        await owner.end(turn.assistant_id, Outcome(MessageStatus.DONE, "Half an answer, whole.", finish_reason="stop"))
         ended = (await messages(ada, conversation_id))[1]
     await engine.dispose()
     assert (during["status"], during["content"]) == ("streaming", "Half an answer")

@@ -14,10 +14,11 @@ import pytest
 from emulator.app import Emulator
 from httpx_sse import EventSource, ServerSentEvent, aconnect_sse
 
-from chat_api.generations.events import order
+from chat_api.chat.events import Finished, TextDelta
+from chat_api.generations.log import order
 from chat_api.generations.store import GenerationStore, Outcome, Turn
 from chat_api.storage.engine import create_engine, create_sessions
-from chat_api.storage.models import utcnow
+from chat_api.storage.models import MessageStatus, utcnow
 
 from .conftest import ApiFactory, api_settings, signed_in, upstream_ended
 from .redis_server import restartable_redis
@@ -375,7 +376,7 @@ async def test_a_stop_that_reaches_no_owner_is_a_503_not_a_202(
             started = time.perf_counter()
             unreached = await ada.post(f"/api/generations/{turn.assistant_id}/stop")
             waited = time.perf_counter() - started
-            await store.end(turn.assistant_id, Outcome("interrupted", ""))
+            await store.end(turn.assistant_id, Outcome(MessageStatus.INTERRUPTED, ""))
             ended = await ada.post(f"/api/generations/{turn.assistant_id}/stop")
             await engine.dispose()
     assert unreached.status_code == 503, unreached.text
@@ -443,7 +444,7 @@ async def test_an_interrupted_answer_keeps_every_word_its_readers_saw(
             redis = Redis.from_url(redis_url)
             owner = RedisEventLog(redis, keep_after_end_s=60)  # the dead owner's log, as it left Redis
             for text in ("Saved, ", "and seen ", "but not saved."):
-                await owner.append(str(turn.assistant_id), [("delta", {"text": text})])
+                await owner.append(str(turn.assistant_id), [TextDelta(text)])
             await owner.aclose()
             await redis.aclose()
             await engine.dispose()
@@ -565,8 +566,8 @@ async def test_a_reader_elsewhere_waits_for_events_its_owner_has_not_written_yet
             async def write_late() -> None:
                 await asyncio.sleep(0.5)
                 for text in ("Late, ", "but whole."):
-                    await owner.append(str(turn.assistant_id), [("delta", {"text": text})])
-                await owner.append(str(turn.assistant_id), [("done", {"finish_reason": "stop"})])
+                    await owner.append(str(turn.assistant_id), [TextDelta(text)])
+                await owner.append(str(turn.assistant_id), [Finished("stop")])
 
             writing = asyncio.create_task(write_late())
             events = frames(await ada.get(f"/api/generations/{turn.assistant_id}/events"))

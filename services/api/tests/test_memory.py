@@ -18,7 +18,7 @@ from emulator.tokens import tokenize
 from httpx_sse import aconnect_sse
 
 from chat_api.chat.tokens import messages_tokens
-from chat_api.memory.window import ESTIMATE_MARGIN
+from chat_api.chat.window import ESTIMATE_MARGIN
 
 from .conftest import ApiFactory, signed_in, sse_events
 
@@ -299,7 +299,7 @@ async def test_a_summary_is_charged_to_the_user(
 async def test_the_token_estimate_errs_on_the_side_of_too_many(small_window: httpx.AsyncClient) -> None:
     """The estimate (three characters a token) against the emulator's count (a GPT-like pre-tokenisation) on
     a conversation of markdown answers with code, a table and other scripts: never more than a fifth under (the
-    margin memory keeps, memory.window.ESTIMATE_MARGIN), and not wildly over (which would waste the window).
+    margin memory keeps, chat.window.ESTIMATE_MARGIN), and not wildly over (which would waste the window).
     Measured here: from 5% under to 35% over."""
     conversation = await new_conversation(small_window)
     texts = [SYSTEM_PROMPT]

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from chat_api.http.openapi_dump import openapi_document
+from chat_api.openapi_dump import openapi_document
 from chat_api.settings import Settings
 
 

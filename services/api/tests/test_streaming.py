@@ -14,16 +14,17 @@ from emulator.testing import eventually, serve
 from semantic_kernel.contents import AuthorRole, FinishReason, StreamingChatMessageContent
 from starlette.types import Message, Scope
 
-from chat_api.chat.encoders import ServerSentEvents
 from chat_api.chat.events import Failed, Finished, TextDelta
 from chat_api.chat.reader import COALESCE_MAX, QUEUE_SIZE, ChatSource, ChatStream
-from chat_api.chat.response import ChatStreamResponse
+from chat_api.chat.response import EventStreamResponse
 from chat_api.chat.schemas import ChatRequest
 from chat_api.chat.service import ChatService, OpenedStream, relay_batches
 from chat_api.chat.upstream import build_history, execution_settings, open_upstream
+from chat_api.chat.wire import ServerSentEvents
 from chat_api.http.middleware import RequestRecord
 from chat_api.main import create_app
 from chat_api.server.uvicorn_server import ChatServer
+from chat_api.stateless.answer import StatelessAnswer
 
 from .conftest import ApiFactory, api_settings, chat, signed_in, sse_events, upstream_ended
 
@@ -42,7 +43,7 @@ async def model_tokens(texts: list[str], apart_s: float) -> ChatSource:
 
 async def relayed_batches(source: ChatSource) -> list[list[object]]:
     """Open the stream as `ChatService.open` does (wait for the first token), then collect the relay's batches."""
-    stream = ChatStream(source, heartbeat_s=None)
+    stream = ChatStream(source)
     try:
         opened = OpenedStream(stream, head=[await stream.next()], attempts=1)
         return [list(batch) async for batch in relay_batches(opened)]
@@ -192,7 +193,7 @@ async def test_a_stream_that_ends_without_a_finish_reason_has_not_finished() -> 
     batches = await relayed_batches(cut_short())
     events = [event for batch in batches for event in batch]
     assert events[:2] == [TextDelta("It "), TextDelta("was ")] and len(events) == 3
-    assert isinstance(events[-1], Failed) and events[-1].error.code == "upstream_incomplete"
+    assert isinstance(events[-1], Failed) and events[-1].code == "upstream_incomplete"
 
 
 async def test_a_reader_stopped_while_waiting_for_room_in_the_queue_still_closes_the_upstream(
@@ -208,7 +209,7 @@ async def test_a_reader_stopped_while_waiting_for_room_in_the_queue_still_closes
             build_history(request, settings.SYSTEM_PROMPT),
             execution_settings(request, settings, upstream.settings_class),
         )
-        stream = ChatStream(upstream.chat.get_streaming_chat_message_contents(history, options), heartbeat_s=None)
+        stream = ChatStream(upstream.chat.get_streaming_chat_message_contents(history, options))
         # Well past a full queue (QUEUE_SIZE deltas), with the upstream still sending:
         await eventually(lambda: any(r.tokens_sent > QUEUE_SIZE + 50 for r in emulator.log.recent(tag)))
         left_at = time.time()
@@ -227,7 +228,7 @@ async def test_an_aborted_stream_shuts_its_upstream_before_the_event_loop_turns_
     settings = api_settings(emulator_url)
     request = ChatRequest.model_validate(body)
     async with open_upstream(settings) as upstream:
-        opened = await ChatService(upstream, settings).open(request, heartbeats=False)
+        opened = await ChatService(upstream, settings).open(request)
         opened.stream.abort()
         aborted_at = time.time()
         time.sleep(0.5)  # noqa: ASYNC251 - on purpose: the loop does not turn, so only `abort` itself can act
@@ -291,7 +292,7 @@ async def test_a_stream_cancelled_by_its_caller_is_not_told_the_service_is_resta
         service = ChatService(upstream, settings)
         request = ChatRequest.model_validate(body)
         record = RequestRecord(request_id="r1", method="POST", route="/api/chat/events")
-        response = ChatStreamResponse(lambda: service.open(request, True), ServerSentEvents(), record, "chat")
+        response = EventStreamResponse(StatelessAnswer(service, request, record), ServerSentEvents(), record)
         scope: Scope = {"type": "http", "method": "POST", "path": "/api/chat/events", "headers": []}
         with pytest.raises(TimeoutError):
             async with asyncio.timeout(0.3):
@@ -302,9 +303,9 @@ async def test_a_stream_cancelled_by_its_caller_is_not_told_the_service_is_resta
     assert (await upstream_ended(emulator, tag)).disconnected
 
 
-async def test_the_streams_state_is_set_before_its_tasks_can_run() -> None:
-    """An eager task factory runs a task's first step inside `create_task`: the heartbeat task then reads the
-    stream's clock at once. Every field the tasks use must exist before they are created."""
+async def test_the_streams_state_is_set_before_its_task_can_run() -> None:
+    """An eager task factory runs a task's first step inside `create_task`: the reading task then reads the
+    stream's fields at once. Every field the task uses must exist before it is created."""
     seen: dict[str, set[str]] = {}
     loop = asyncio.get_running_loop()
 
@@ -317,10 +318,10 @@ async def test_the_streams_state_is_set_before_its_tasks_can_run() -> None:
     previous = loop.get_task_factory()
     loop.set_task_factory(factory)
     try:
-        stream = ChatStream(model_tokens(["a", "b"], apart_s=0.01), heartbeat_s=0.05)
+        stream = ChatStream(model_tokens(["a", "b"], apart_s=0.01))
     finally:
         loop.set_task_factory(previous)
     await stream.aclose()
-    assert set(seen) == {"ChatStream._pump", "ChatStream._beat"}
+    assert set(seen) == {"ChatStream._pump"}
     for fields in seen.values():
-        assert {"_queue", "_last_event", "_first", "_responses", "_failure"} <= fields
+        assert {"_queue", "_first", "_responses", "_failure"} <= fields

@@ -3,14 +3,13 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from chat_api.admin import routes as admin_routes
 from chat_api.auth import routes as auth_routes
-from chat_api.chat import model_routes
-from chat_api.chat import routes as chat_routes
 from chat_api.chat.openapi import document_limits
 from chat_api.conversations import routes as conversation_routes
 from chat_api.conversations.openapi import document_limits as document_conversation_limits
@@ -26,19 +25,20 @@ from chat_api.search import routes as search_routes
 from chat_api.services import open_services
 from chat_api.settings import Settings, get_settings
 from chat_api.shares import routes as share_routes
-from chat_api.state import AppState
-from chat_api.telemetry import setup as telemetry
+from chat_api.stateless import model_routes
+from chat_api.stateless import routes as chat_routes
+from chat_api.telemetry import setup as telemetry_setup
 from chat_api.user_memories import routes as memory_routes
 
 
-def create_app(settings: Settings | None = None, exporting: telemetry.Exporting | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, exporting: telemetry_setup.Exporting | None = None) -> FastAPI:
     """`exporting`: where telemetry goes when it is on (OTLP by default; tests pass in-memory ones)."""
     settings = settings or get_settings()
     configure_logging(settings.LOG_LEVEL, hide=[settings.upstream_address], trace_ids=settings.telemetry_enabled)
-    traced = telemetry.enabled(settings)
+    traced = telemetry_setup.enabled(settings)
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[AppState]:
+    async def lifespan(_: FastAPI) -> AsyncIterator[dict[str, Any]]:
         async with open_services(settings, exporting) as state:
             yield state
 
@@ -52,7 +52,7 @@ def create_app(settings: Settings | None = None, exporting: telemetry.Exporting 
         openapi_url="/api/openapi.json",
         docs_url="/api/docs",
         redoc_url=None,
-        telemetry=telemetry.fastapi_telemetry(traced),
+        telemetry=telemetry_setup.fastapi_telemetry(traced),
     )
     install_openapi(
         app,

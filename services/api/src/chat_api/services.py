@@ -6,12 +6,14 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from chat_api.auth.deps import AUTH
 from chat_api.auth.oidc.service import open_sign_ins
 from chat_api.auth.revocation import Revocations
 from chat_api.auth.secret import signing_secret
@@ -19,58 +21,42 @@ from chat_api.auth.service import AuthService
 from chat_api.auth.tokens import TokenSigner
 from chat_api.chat.service import ChatService
 from chat_api.chat.upstream import open_upstream
+from chat_api.conversations.deps import CONVERSATIONS
 from chat_api.conversations.service import ConversationService
+from chat_api.feedback.deps import FEEDBACK
+from chat_api.feedback.service import FeedbackService
+from chat_api.generations.deps import GENERATIONS, PLANNER
 from chat_api.generations.local_log import LocalEventLog
+from chat_api.generations.log import EventLog
 from chat_api.generations.redis_log import RedisEventLog
-from chat_api.generations.runner import INTERRUPTED, EventLog, GenerationRunner, error_event
+from chat_api.generations.redis_stop import RedisStopSignal
+from chat_api.generations.runner import GenerationRunner
 from chat_api.generations.service import Generations
+from chat_api.generations.stop_signal import LocalStopSignal, StopSignal
 from chat_api.generations.store import GenerationStore
+from chat_api.generations.sweeper import sweep_forever
 from chat_api.generations.turns import TurnPlanner
+from chat_api.http.deps import SETTINGS
+from chat_api.limits.deps import LIMITS
 from chat_api.limits.limiter import Limiter
 from chat_api.limits.service import Limits
+from chat_api.memory.deps import MEMORY
 from chat_api.memory.service import Memory
 from chat_api.redis_connection import look_names_up_first
+from chat_api.search.deps import SEARCH
+from chat_api.search.service import SearchService
 from chat_api.server import shutdown
 from chat_api.settings import Settings
-from chat_api.state import AppState
+from chat_api.shares.deps import SHARES
+from chat_api.shares.service import ShareService
+from chat_api.stateless.deps import CHAT
 from chat_api.storage.engine import create_engine, create_sessions
-from chat_api.storage.outage import is_unreachable
 from chat_api.storage.schema import prepare_schema
-from chat_api.telemetry import setup as telemetry
+from chat_api.telemetry import setup as telemetry_setup
+from chat_api.user_memories.deps import USER_MEMORIES
+from chat_api.user_memories.service import UserMemories
 
 logger = logging.getLogger("chat_api")
-SWEEP_EVERY_S = 2.0
-
-
-async def sweep_forever(store: GenerationStore, log: EventLog) -> None:
-    """Answers whose owner died are marked interrupted a few seconds after its lease lapsed, keeping every word
-    their readers saw (the event log has what the last save missed), and their readers, wherever they are, are
-    told.
-
-    While the database is away no owner can renew its lease, so when it is back every lease may have lapsed:
-    the owners still alive (they retry every second) then get a lease and a sweep's interval to renew theirs
-    before this sweeps again."""
-    away = False
-    while True:
-        await asyncio.sleep(SWEEP_EVERY_S)
-        try:
-            if away:
-                await store.reachable()
-                away = False
-                await asyncio.sleep(store.lease.total_seconds() + SWEEP_EVERY_S)
-            swept = await store.sweep()
-            for answer_id, saved in swept:
-                seen = await log.text_of(str(answer_id))
-                if seen is not None and len(seen) > len(saved):
-                    await store.recover(answer_id, seen)
-                await log.interrupted(str(answer_id), error_event(INTERRUPTED))
-        except Exception as error:
-            if not away:
-                logger.warning("could not sweep for interrupted answers", exc_info=not is_unreachable(error))
-            away = True
-            continue
-        if swept:
-            logger.info("answers interrupted (their owner stopped)", extra={"fields": {"answers": len(swept)}})
 
 
 @asynccontextmanager
@@ -97,62 +83,68 @@ async def open_redis(settings: Settings) -> AsyncIterator[Redis | None]:
 
 
 @asynccontextmanager
-async def open_event_log(settings: Settings, redis: Redis | None) -> AsyncIterator[EventLog]:
+async def open_event_log(settings: Settings, redis: Redis | None) -> AsyncIterator[tuple[EventLog, StopSignal]]:
+    """Where answers' events go and how Stop reaches their owner: through Redis, or within this process."""
+    log: EventLog
+    stops: StopSignal
     if redis is None:
         if settings.workers > 1:
             logger.warning(
                 "REDIS_URL is not set: answers are followed and stopped within one worker process only; "
                 "set REDIS_URL (or WEB_CONCURRENCY=1)"
             )
-        log: EventLog = LocalEventLog(keep_after_end_s=settings.GENERATION_KEEP_S)
-        try:
-            yield log
-        finally:
-            await log.aclose()
-        return
-    shared = RedisEventLog(redis, keep_after_end_s=settings.GENERATION_KEEP_S)
-    await shared.start()
+        log, stops = LocalEventLog(keep_after_end_s=settings.GENERATION_KEEP_S), LocalStopSignal()
+    else:
+        log, stops = RedisEventLog(redis, keep_after_end_s=settings.GENERATION_KEEP_S), RedisStopSignal(redis)
+        await stops.start()
     try:
-        yield shared
+        yield log, stops
     finally:
-        await shared.aclose()
+        await stops.aclose()
+        await log.aclose()
 
 
 @asynccontextmanager
-async def open_services(settings: Settings, exporting: telemetry.Exporting | None = None) -> AsyncIterator[AppState]:
+async def open_services(
+    settings: Settings, exporting: telemetry_setup.Exporting | None = None
+) -> AsyncIterator[dict[str, Any]]:
+    """The lifespan's state: each service under its area's key (`<area>.deps`)."""
     engine = create_engine(settings)
     try:
         await prepare_schema(engine)
         sessions = create_sessions(engine)
         signer = TokenSigner(await signing_secret(settings, sessions), settings.ACCESS_TOKEN_TTL_S)
         async with contextlib.AsyncExitStack() as stack:
-            stack.enter_context(telemetry.providers(settings, engine, exporting))
+            stack.enter_context(telemetry_setup.providers(settings, engine, exporting))
             upstream = await stack.enter_async_context(open_upstream(settings))
             chat = ChatService(upstream, settings)
             store = GenerationStore(sessions, timedelta(seconds=settings.GENERATION_LEASE_S))
             redis = await stack.enter_async_context(open_redis(settings))
-            log = await stack.enter_async_context(open_event_log(settings, redis))
+            log, stops = await stack.enter_async_context(open_event_log(settings, redis))
             limits = Limits(None if redis is None else Limiter(redis), settings, redis)
             revocations = Revocations(sessions, redis, single_process=settings.workers == 1)
             await revocations.start()
             stack.push_async_callback(revocations.aclose)
             auth = AuthService(sessions, signer, revocations, settings)
             await stack.enter_async_context(open_sign_ins(settings, auth, sessions))
-            runner = GenerationRunner(chat, store, log, limits)
+            runner = GenerationRunner(chat, store, log, stops, limits)
             memory = Memory(upstream, sessions, settings, limits)
             sweeper = asyncio.create_task(sweep_forever(store, log), name="sweeper")
+            state: dict[str, Any] = {}
+            SETTINGS.put(state, settings)
+            CHAT.put(state, chat)
+            AUTH.put(state, auth)
+            CONVERSATIONS.put(state, ConversationService(sessions))
+            FEEDBACK.put(state, FeedbackService(sessions, settings))
+            SHARES.put(state, ShareService(sessions))
+            SEARCH.put(state, SearchService(sessions))
+            USER_MEMORIES.put(state, UserMemories(sessions, settings.MEMORIES_MAX_PER_USER))
+            PLANNER.put(state, TurnPlanner(sessions, settings, upstream.model, memory))
+            GENERATIONS.put(state, Generations(runner, log, sessions))
+            LIMITS.put(state, limits)
+            MEMORY.put(state, memory)
             try:
-                yield AppState(
-                    settings=settings,
-                    chat=chat,
-                    sessions=sessions,
-                    auth=auth,
-                    conversations=ConversationService(sessions),
-                    planner=TurnPlanner(sessions, settings, upstream.model, memory),
-                    generations=Generations(runner, log, sessions),
-                    limits=limits,
-                    memory=memory,
-                )
+                yield state
             finally:
                 await runner.drain(shutdown.time_left(settings.GRACEFUL_TIMEOUT_S))
                 await memory.drain()

@@ -830,12 +830,8 @@ export interface components {
             role: "user" | "assistant";
             /** Content */
             content: string;
-            /**
-             * Status
-             * @default done
-             * @enum {string}
-             */
-            status: "streaming" | "done" | "stopped" | "error" | "interrupted";
+            /** @default done */
+            status: components["schemas"]["MessageStatus"];
         };
         /** MemoryList */
         MemoryList: {
@@ -889,6 +885,11 @@ export interface components {
              */
             earlier: string | null;
         };
+        /**
+         * MessageStatus
+         * @enum {string}
+         */
+        MessageStatus: "streaming" | "done" | "stopped" | "error" | "interrupted";
         /** MessageView */
         MessageView: {
             /**
@@ -905,17 +906,13 @@ export interface components {
             role: "user" | "assistant";
             /** Content */
             content: string;
-            /**
-             * Status
-             * @enum {string}
-             */
-            status: "streaming" | "done" | "stopped" | "error" | "interrupted";
+            status: components["schemas"]["MessageStatus"];
             /** Finish Reason */
             finish_reason: string | null;
             error: components["schemas"]["MessageError"] | null;
             /** Model */
             model: string | null;
-            usage: components["schemas"]["Usage"] | null;
+            usage: components["schemas"]["SavedUsage"] | null;
             /**
              * Created At
              * Format: date-time
@@ -1077,6 +1074,16 @@ export interface components {
         /** Retry */
         Retry: {
             options?: components["schemas"]["Options"];
+        };
+        /**
+         * SavedUsage
+         * @description A saved answer's token counts (null where the model never said).
+         */
+        SavedUsage: {
+            /** Prompt Tokens */
+            prompt_tokens: number | null;
+            /** Completion Tokens */
+            completion_tokens: number | null;
         };
         /** SearchHit */
         SearchHit: {
@@ -1299,13 +1306,6 @@ export interface components {
             remaining: number;
             /** Resets In S */
             resets_in_s: number;
-        };
-        /** Usage */
-        Usage: {
-            /** Prompt Tokens */
-            prompt_tokens: number | null;
-            /** Completion Tokens */
-            completion_tokens: number | null;
         };
         /** UsageView */
         UsageView: {
@@ -4677,6 +4677,10 @@ export interface operations {
                         /** @constant */
                         event: "error";
                         data: string;
+                    } | {
+                        /** @constant */
+                        event: "snapshot";
+                        data: string;
                     };
                 };
             };
@@ -5110,6 +5114,10 @@ export interface operations {
                         /** @constant */
                         event: "error";
                         data: string;
+                    } | {
+                        /** @constant */
+                        event: "snapshot";
+                        data: string;
                     };
                 };
             };
@@ -5275,6 +5283,10 @@ export interface operations {
                     } | {
                         /** @constant */
                         event: "error";
+                        data: string;
+                    } | {
+                        /** @constant */
+                        event: "snapshot";
                         data: string;
                     };
                 };

@@ -7,18 +7,20 @@ from fastapi import Depends, Request
 
 from chat_api.auth.service import AuthService
 from chat_api.auth.tokens import Identity, unauthorized
-from chat_api.state import app_state
+from chat_api.http.app_state import StateKey
+
+AUTH: StateKey[AuthService] = StateKey("auth")
 
 
 async def _auth_service(request: Request) -> AuthService:
-    return app_state(request)["auth"]
+    return AUTH.of(request)
 
 
 async def current_identity(request: Request) -> Identity:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise unauthorized("Sign in, or continue as a guest: this needs an access token.")
-    return await app_state(request)["auth"].authenticate(token.strip())
+    return await AUTH.of(request).authenticate(token.strip())
 
 
 async def optional_identity(request: Request) -> Identity | None:

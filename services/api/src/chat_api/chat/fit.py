@@ -1,8 +1,8 @@
 """A prompt cut to a smaller window, for the one retry after a server refused it as too long: the newest turns
-that fit (memory's estimate, under the window the server named), and an answer of at most half the window."""
+that fit (the estimate memory uses, under the window the server named), and an answer of at most half the window."""
 
 from chat_api.chat.schemas import ChatRequest
-from chat_api.memory.window import Turn, history_budget, newest_that_fit
+from chat_api.chat.window import Turn, history_budget, newest_that_fit
 
 
 def fitted_to(request: ChatRequest, window: int, system_prompt: str, default_max_tokens: int) -> ChatRequest:

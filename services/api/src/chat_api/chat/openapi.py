@@ -1,14 +1,16 @@
 """The chat routes' OpenAPI: each SSE event's shape, the error statuses, and the limits set by settings.
 
-The limits are settings (see `validation.check_limits`), so the pydantic models cannot carry them; without
+The limits are settings (see `stateless.validation.check_limits`), so the pydantic models cannot carry them; without
 `document_limits` the schema would call valid what the server refuses, and clients and fuzzers would be misled.
 """
 
+from collections.abc import Iterable
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import TypeAdapter
 
-from chat_api.chat.schemas import DeltaEvent, DoneEvent, ErrorEvent, StartEvent, UsageEvent
+from chat_api.chat.events import AnswerEvent
+from chat_api.chat.wire import EVENT_NAMES
 from chat_api.http.errors import error_docs
 from chat_api.settings import Settings
 
@@ -32,21 +34,32 @@ CHAT_ERRORS = error_docs(
 )
 
 
-def _sse_event(name: str, payload: type[BaseModel]) -> dict[str, Any]:
-    data = {"type": "string", "contentMediaType": "application/json", "contentSchema": payload.model_json_schema()}
+def _inlined(schema: Any, definitions: dict[str, Any]) -> Any:
+    """The schema with its `$defs` written out where they are used (a `contentSchema` sits inside the document,
+    where `#/$defs/...` would point at its root)."""
+    if isinstance(schema, dict):
+        if "$ref" in schema:
+            return _inlined(definitions[schema["$ref"].rsplit("/", 1)[-1]], definitions)
+        return {key: _inlined(value, definitions) for key, value in schema.items() if key != "$defs"}
+    if isinstance(schema, list):
+        return [_inlined(value, definitions) for value in schema]
+    return schema
+
+
+def _sse_event(name: str, kind: type[AnswerEvent]) -> dict[str, Any]:
+    schema = TypeAdapter(kind).json_schema()
+    schema = _inlined(schema, schema.get("$defs", {}))
+    data = {"type": "string", "contentMediaType": "application/json", "contentSchema": schema}
     return {"type": "object", "required": ["event", "data"], "properties": {"event": {"const": name}, "data": data}}
 
 
-# OpenAPI 3.1 has no schema for a stream as a whole: for text/event-stream, `schema` describes each event.
-SSE_EVENT = {
-    "oneOf": [
-        _sse_event("start", StartEvent),
-        _sse_event("delta", DeltaEvent),
-        _sse_event("usage", UsageEvent),
-        _sse_event("done", DoneEvent),
-        _sse_event("error", ErrorEvent),
-    ]
-}
+def sse_events(kinds: Iterable[type[AnswerEvent]]) -> dict[str, Any]:
+    """OpenAPI 3.1 has no schema for a stream as a whole: for text/event-stream, `schema` describes each event
+    (here each of `kinds`, by its name in the wire's table, from its type)."""
+    return {"oneOf": [_sse_event(EVENT_NAMES[kind], kind) for kind in kinds]}
+
+
+ANSWER_EVENTS = sse_events(EVENT_NAMES)  # the conversation routes send every kind
 
 
 def streaming_doc(

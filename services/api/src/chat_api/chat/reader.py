@@ -13,7 +13,7 @@ from typing import Final
 from semantic_kernel.contents import StreamingChatMessageContent
 
 from chat_api.chat import response_tracking
-from chat_api.chat.events import HEARTBEAT, Finished, TextDelta, TokenUsage, UpstreamEvent
+from chat_api.chat.events import Finished, TextDelta, TokenUsage
 from chat_api.chat.schemas import FinishReason
 from chat_api.chat.upstream_errors import UpstreamIncomplete
 
@@ -25,6 +25,7 @@ QUEUE_SIZE: Final = 256  # events buffered between upstream and client; a slow r
 COALESCE_MAX: Final = 4
 
 ChatSource = AsyncIterator[list[StreamingChatMessageContent]]
+UpstreamEvent = TextDelta | TokenUsage | Finished
 
 _FINISH_REASONS: Final[dict[str, FinishReason]] = {
     "stop": "stop",
@@ -36,17 +37,14 @@ _FINISH_REASONS: Final[dict[str, FinishReason]] = {
 class ChatStream:
     """One upstream completion, read into a bounded queue by a task; `aclose()` stops it and its response."""
 
-    def __init__(self, source: ChatSource, heartbeat_s: float | None) -> None:
-        # Every field the tasks read is set before they start: a task may run its first step at creation
+    def __init__(self, source: ChatSource) -> None:
+        # Every field the task reads is set before it starts: a task may run its first step at creation
         # (an eager task factory does).
         self._queue: asyncio.Queue[UpstreamEvent | BaseException] = asyncio.Queue(QUEUE_SIZE)
         self._failure: BaseException | None = None  # met by `ready()`, raised by the next `next()`
         self._first = True
         self._responses: response_tracking.Opened = []  # filled by the reading task as it starts
-        self._last_event = asyncio.get_running_loop().time()
         self._tasks = [asyncio.create_task(self._pump(source), name="upstream-reader")]
-        if heartbeat_s:
-            self._tasks.append(asyncio.create_task(self._beat(heartbeat_s), name="heartbeat"))
 
     async def next(self) -> UpstreamEvent:
         """The next event; an upstream exception is raised here, for `ChatService.open` to map or retry."""
@@ -84,7 +82,6 @@ class ChatStream:
 
     async def _put(self, event: UpstreamEvent | BaseException) -> None:
         await self._queue.put(event)
-        self._last_event = asyncio.get_running_loop().time()
         if self._first or self._queue.qsize() >= COALESCE_MAX:
             # Let the relay run now. Otherwise it runs when the reader next waits for the network: the reader
             # first parses the rest of what has arrived, and the relay then sends all of it in one write.
@@ -114,11 +111,3 @@ class ChatStream:
             raise
         except Exception as exc:  # every upstream failure reaches the reader, who decides what it means
             await self._put(exc)
-
-    async def _beat(self, interval: float) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            await asyncio.sleep(max(0.0, self._last_event + interval - loop.time()))
-            if loop.time() - self._last_event >= interval and not self._queue.full():
-                self._queue.put_nowait(HEARTBEAT)
-                self._last_event = loop.time()

@@ -1,69 +1,115 @@
-"""The ASGI response that relays a chat stream: it opens the upstream, watches the client, and writes batches.
+"""The one streaming response, for every route that streams an answer (stateless or in a conversation).
 
-The response opens the upstream itself, so a client that leaves while the model is still thinking cancels the
-upstream too, and a failure before the first token still gets a real HTTP status and the JSON envelope.
+It opens its source before it sends its head, so a failure before the first token still gets a real HTTP
+status and the JSON envelope; then it writes each batch of events in one write (each write costs a system
+call here and work in every hop after), a heartbeat when nothing has been written for a while, and watches,
+beside the stream, for the client leaving and for this server shutting down. What each of those means is
+the source's: a stateless answer stops when its client leaves, a conversation's answer goes on (its reader
+follows it again from its last id, here or on another replica).
+
+The shape is sse-starlette's: the stream, the heartbeat, the shutdown signal and the disconnect watch run as
+tasks of one response, with one lock around `send`.
 """
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Protocol
 
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from chat_api.chat.encoders import Encoder
-from chat_api.chat.events import Failed, Finished, StreamEvent, TextDelta, TokenUsage
-from chat_api.chat.service import OpenedStream, relay_batches
+from chat_api.chat.events import AnswerEvent, Failed, Finished, TextDelta, TokenUsage
+from chat_api.chat.wire import EncodedEvent, Encoder
 from chat_api.http.errors import ApiError
 from chat_api.http.middleware import RequestRecord
 from chat_api.server import shutdown
 
 STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-_ENDINGS: set[asyncio.Task[None]] = set()  # `on_end`s running after their response (kept from the collector)
 RESTARTING = ApiError(503, "upstream_unavailable", "The chat service is restarting. Please retry.")
+_ENDINGS: set[asyncio.Task[None]] = set()  # `on_end`s running after their response (kept from the collector)
+
+Batches = AsyncIterator[list[EncodedEvent]]
 
 
-def observe(record: RequestRecord, event: StreamEvent) -> None:
+def observe(record: RequestRecord, event: AnswerEvent) -> None:
     """What the request's log line says about the stream."""
     match event:
         case TextDelta():
             record.first_token()
             record.chunks += 1
-        case TokenUsage(prompt, completion, _):
+        case TokenUsage(prompt, completion):
             record.prompt_tokens, record.completion_tokens = prompt, completion
         case Finished(reason):
             record.finish_reason = reason
-        case Failed(error):
-            record.error_code = error.code
+        case Failed(code):
+            record.error_code = code
 
 
-async def _wait_for_disconnect(receive: Receive, on_disconnect: Callable[[], None]) -> None:
-    while (await receive())["type"] != "http.disconnect":
+class EventSource(Protocol):
+    async def open(self) -> Batches:
+        """The events, in batches of those ready together. Runs before the response's head is sent: an
+        `ApiError` raised here is the response (its status and the JSON envelope)."""
+        ...
+
+    def client_left(self) -> None:
+        """The client has gone: called at once, before the stream's cancellation unwinds."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+class Opened:
+    """A source whose batches are already there (an answer's event log, read from some id): the client
+    leaving ends only its own response."""
+
+    def __init__(self, batches: Batches, on_close: Callable[[], None] | None = None) -> None:
+        self.batches = batches
+        self.on_close = on_close
+
+    async def open(self) -> Batches:
+        return self.batches
+
+    def client_left(self) -> None:
         pass
-    on_disconnect()
+
+    async def aclose(self) -> None:
+        closing = getattr(self.batches, "aclose", None)
+        if closing is not None:
+            await closing()
+        if self.on_close is not None:
+            self.on_close()
 
 
-class ChatStreamResponse(Response):
-    """Opens the upstream, then streams its events with `encoder`; the client leaving cancels everything."""
+class EventStreamResponse(Response):
+    """Streams `source` with `encoder`. (No class-level media type: FastAPI would document every error of the
+    route as a stream.)"""
 
     def __init__(
         self,
-        open_stream: Callable[[], Awaitable[OpenedStream]],
+        source: EventSource,
         encoder: Encoder,
         record: RequestRecord,
-        model: str,
+        *,
+        heartbeat_s: float | None = None,
+        let_go_on_shutdown: bool = False,
         on_end: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
-        self.open_stream = open_stream
+        self.source = source
         self.encoder = encoder
         self.record = record
-        self.model = model
+        self.heartbeat_s = heartbeat_s if encoder.heartbeat else None
+        # This server shutting down ends the response without a terminal event (once the reader has had one
+        # event, so it knows what to follow): for a reader another process can serve, the answer going on.
+        self.let_go_on_shutdown = let_go_on_shutdown
         self.on_end = on_end  # once the stream has ended, however (the limits settle what it used)
         self.ended = False
-        self.opened: OpenedStream | None = None
+        self.headers_sent = False
         self.status_code = 200
         self.background = None
-        self.headers_sent = False
+        self._writing = asyncio.Lock()
+        self._last_write = 0.0
+        self._written = asyncio.Event()  # the first batch is out
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
@@ -85,15 +131,15 @@ class ChatStreamResponse(Response):
                 await self.on_end()
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
-        relay = asyncio.create_task(self._relay(scope, receive, send))
-        watcher = asyncio.create_task(_wait_for_disconnect(receive, self._stop_upstream))
+        stream = asyncio.create_task(self._stream(scope, receive, send))
+        client_left = asyncio.create_task(self._client_leaves(receive))
+        watchers = [client_left]
+        if self.let_go_on_shutdown:
+            watchers.append(asyncio.create_task(self._shutdown_begins()))
         try:
-            done, _ = await asyncio.wait({relay, watcher}, return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait({stream, *watchers}, return_when=asyncio.FIRST_COMPLETED)
         except asyncio.CancelledError:
-            watcher.cancel()
-            relay.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await relay
+            await _cancelled(stream, *watchers)
             if not shutdown.in_progress():
                 raise  # cancelled by whoever awaits us (a timeout, a task group): theirs to handle
             # The server is shutting down and its grace period is over (see chat_api.server.worker): tell the
@@ -103,72 +149,95 @@ class ChatStreamResponse(Response):
             if current is not None:
                 current.uncancel()
             return
-        if relay in done:
-            watcher.cancel()
-            relay.result()
+        await _cancelled(*(watcher for watcher in watchers if watcher not in done))
+        if stream in done:
+            stream.result()
             return
-        self.record.client_disconnected = True
-        self.record.finish_reason = self.record.finish_reason or "cancelled"
-        relay.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await relay
+        await _cancelled(stream)
+        if client_left in done:
+            self.record.client_disconnected = True
+            return
+        self.record.error_code = RESTARTING.code  # let go: the reader follows the answer again elsewhere
+        async with self._writing:
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
 
-    def _stop_upstream(self) -> None:
-        """The client has left: the upstream stops in this turn of the event loop, not after the relay's
-        cancellation has unwound (a stream still opening is cancelled with the relay)."""
-        if self.opened is not None:
-            self.opened.stream.abort()
+    async def _client_leaves(self, receive: Receive) -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+        self.source.client_left()
+
+    async def _shutdown_begins(self) -> None:
+        await shutdown.begun()
+        await self._written.wait()
 
     async def _say_restarting(self, scope: Scope, receive: Receive, send: Send) -> None:
         self.record.error_code = RESTARTING.code
         if not self.headers_sent:
             await RESTARTING.response()(scope, receive, send)
             return
-        data = self.encoder.encode(Failed(RESTARTING))
-        if data:  # SSE says so in an `error` event; a text body is cut short (no terminating chunk)
-            await send({"type": "http.response.body", "body": data, "more_body": True})
+        body, cut_short = self.encoder.encode([EncodedEvent.of(Failed.of(RESTARTING))])
+        if body:  # SSE says so in an `error` event; a text body is cut short (no terminating chunk)
+            await send({"type": "http.response.body", "body": body, "more_body": True})
+        if not cut_short:
             await send({"type": "http.response.body", "body": b"", "more_body": False})
 
-    def _encode(self, batch: list[StreamEvent]) -> tuple[list[bytes], bool]:
-        """The bytes for a batch of events, and whether the stream must end abnormally after them."""
-        parts: list[bytes] = []
-        for event in batch:
-            observe(self.record, event)
-            data = self.encoder.encode(event)
-            if data is None:
-                return parts, True
-            if data:
-                parts.append(data)
-        return parts, False
+    async def _write(self, send: Send, body: bytes) -> None:
+        async with self._writing:
+            await send({"type": "http.response.body", "body": body, "more_body": True})
+        self._last_write = asyncio.get_running_loop().time()
 
-    async def _relay(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _beat(self, send: Send, interval: float) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(max(0.0, self._last_write + interval - loop.time()))
+            if loop.time() - self._last_write >= interval:
+                await self._write(send, self.encoder.heartbeat or b"")
+
+    async def _stream(self, scope: Scope, receive: Receive, send: Send) -> None:
         record = self.record
         try:
-            opened = await self.open_stream()
+            batches = await self.source.open()
         except ApiError as error:
             record.error_code = error.code
+            await self.source.aclose()
             await asyncio.shield(self._end())
             await error.response()(scope, receive, send)
             return
-        record.upstream_attempts = opened.attempts
-        self.opened = opened
+        beat: asyncio.Task[None] | None = None
         try:
             headers = {**STREAM_HEADERS, "Content-Type": self.encoder.media_type}
             raw_headers = [(name.lower().encode(), value.encode()) for name, value in headers.items()]
             await send({"type": "http.response.start", "status": 200, "headers": raw_headers})
             self.headers_sent = True
-            start = self.encoder.start(record.request_id, self.model)
-            if start:
-                await send({"type": "http.response.body", "body": start, "more_body": True})
-            async for batch in relay_batches(opened):
-                parts, cut_short = self._encode(batch)
-                if parts:
-                    await send({"type": "http.response.body", "body": b"".join(parts), "more_body": True})
+            self._last_write = asyncio.get_running_loop().time()
+            if self.heartbeat_s:
+                beat = asyncio.create_task(self._beat(send, self.heartbeat_s))
+            async for batch in batches:
+                for encoded in batch:
+                    observe(record, encoded.event)
+                body, cut_short = self.encoder.encode(batch)
+                if body:
+                    await self._write(send, body)
+                self._written.set()
                 if cut_short:
                     # Returning without a final body message makes the server close the connection with no
                     # terminating chunk: every HTTP client then sees a failed, not a finished, stream.
                     return
+            if beat is not None:
+                await _cancelled(beat)
             await asyncio.shield(self._end())
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            async with self._writing:
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
-            await opened.stream.aclose()
+            if beat is not None:
+                await _cancelled(beat)
+            await self.source.aclose()
+
+
+async def _cancelled(*tasks: asyncio.Task[None]) -> None:
+    """Cancels the tasks and waits for them to end."""
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

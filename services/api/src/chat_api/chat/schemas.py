@@ -1,10 +1,8 @@
-"""The chat routes' bodies: the chat request, and the SSE event payloads."""
+"""The chat request: the message, the history and the options (the events' payloads are `chat.events`)."""
 
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
-
-from chat_api.http.errors import ErrorDetail
 
 Role = Literal["user", "assistant", "system"]
 FinishReason = Literal["stop", "length", "content_filter", "cancelled"]
@@ -60,31 +58,3 @@ class ChatRequest(BaseModel):
     message: str = Field(min_length=1)
     history: list[Message] = Field(default_factory=list)
     options: Options = Field(default_factory=Options)
-
-
-# --- SSE event payloads (POST /api/chat/events) ---------------------------------------------------------
-
-
-class StartEvent(BaseModel):
-    request_id: str
-    model: str
-
-
-class DeltaEvent(BaseModel):
-    text: str
-
-
-class UsageEvent(BaseModel):
-    prompt_tokens: int
-    completion_tokens: int = Field(description="The answer's tokens, a reasoning model's reasoning tokens included.")
-    total_tokens: int
-    reasoning_tokens: int = Field(0, description="Of completion_tokens, those the model spent reasoning.")
-
-
-class DoneEvent(BaseModel):
-    finish_reason: FinishReason
-
-
-class ErrorEvent(ErrorDetail):
-    """The answer failed and the stream ends: the codes of the error statuses (`upstream_*` mostly), and
-    `upstream_incomplete` when the model's stream ended without a finish reason (empty, or cut short)."""

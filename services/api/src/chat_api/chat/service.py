@@ -9,9 +9,9 @@ from dataclasses import dataclass
 import openai
 
 from chat_api.chat.context_window import window_in_refusal
-from chat_api.chat.events import Failed, Finished, Heartbeat, StreamEvent, TextDelta, UpstreamEvent
+from chat_api.chat.events import AnswerEvent, Failed, Finished, TextDelta
 from chat_api.chat.fit import fitted_to
-from chat_api.chat.reader import ChatStream
+from chat_api.chat.reader import ChatStream, UpstreamEvent
 from chat_api.chat.schemas import ChatRequest
 from chat_api.chat.upstream import Upstream, build_history, execution_settings
 from chat_api.chat.upstream_errors import context_exceeded, is_retryable, retry_after_seconds, upstream_error
@@ -37,24 +37,23 @@ class ChatService:
     def model(self) -> str:
         return self.upstream.model
 
-    async def open(self, request: ChatRequest, heartbeats: bool) -> OpenedStream:
+    async def open(self, request: ChatRequest) -> OpenedStream:
         """Start the completion and wait for its first token. Failures before it raise `ApiError` (a real
         HTTP status can still be sent), after bounded retries of 429/5xx that honour Retry-After, and one retry
         with the prompt fitted to a smaller window if the server refused it as too long."""
         history = build_history(request, self.settings.SYSTEM_PROMPT)
         options = execution_settings(request, self.settings, self.upstream.settings_class)
-        heartbeat_s = self.settings.HEARTBEAT_S if heartbeats else None
         refitted = False
         attempt = 0
         while True:
             attempt += 1
             source = self.upstream.chat.get_streaming_chat_message_contents(history, options)
-            stream = ChatStream(source, heartbeat_s)
+            stream = ChatStream(source)
             try:
                 head = [await stream.next()]
                 while not isinstance(head[-1], TextDelta | Finished):
                     head.append(await stream.next())
-                return OpenedStream(stream, [e for e in head if not isinstance(e, Heartbeat)], attempt)
+                return OpenedStream(stream, head, attempt)
             except asyncio.CancelledError:
                 await stream.aclose()
                 raise
@@ -105,10 +104,10 @@ class ChatService:
         return backoff * random.uniform(0.75, 1.0)  # noqa: S311 - jitter, not security
 
 
-async def relay_batches(opened: OpenedStream) -> AsyncIterator[list[StreamEvent]]:
+async def relay_batches(opened: OpenedStream) -> AsyncIterator[list[AnswerEvent]]:
     """Every event of an opened stream, its head included, ending with `Finished` or `Failed`; in batches of
     the events that are ready together, so that each batch can go out in one write."""
-    batch: list[StreamEvent] = [*opened.head, *opened.stream.ready()]
+    batch: list[AnswerEvent] = [*opened.head, *opened.stream.ready()]
     while True:
         for position, event in enumerate(batch):
             if isinstance(event, Finished):
@@ -118,5 +117,5 @@ async def relay_batches(opened: OpenedStream) -> AsyncIterator[list[StreamEvent]
         try:
             batch = [await opened.stream.next(), *opened.stream.ready()]
         except Exception as exc:
-            yield [Failed(upstream_error(exc))]
+            yield [Failed.of(upstream_error(exc))]
             return

@@ -8,13 +8,14 @@ import orjson
 
 from chat_api.conversations.schemas import ConversationView, MessageView
 from chat_api.conversations.service import Thread, conversation_view
+from chat_api.storage.models import MessageStatus
 
 SPEAKERS = {"user": "You", "assistant": "Assistant"}
 NOTES = {
-    "stopped": "*(stopped)*",
-    "error": "*(failed: {error})*",
-    "interrupted": "*(interrupted)*",
-    "streaming": "*(still being written)*",
+    MessageStatus.STOPPED: "*(stopped)*",
+    MessageStatus.ERROR: "*(failed: {error})*",
+    MessageStatus.INTERRUPTED: "*(interrupted)*",
+    MessageStatus.STREAMING: "*(still being written)*",
 }
 
 

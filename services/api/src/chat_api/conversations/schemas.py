@@ -6,10 +6,11 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from chat_api.chat.events import SavedUsage
 from chat_api.chat.schemas import Options
 from chat_api.feedback.vocabulary import Rating, Reason
+from chat_api.storage.models import MessageStatus
 
-MessageStatus = Literal["streaming", "done", "stopped", "error", "interrupted"]
 # Strict models take a JSON string for a UUID only when told (strict mode wants a UUID object).
 JsonUuid = Annotated[uuid.UUID, Field(strict=False)]
 
@@ -71,11 +72,6 @@ class ConversationPage(BaseModel):
     next_cursor: str | None = Field(description="Pass as `cursor` for the next (older) page; null at the end.")
 
 
-class Usage(BaseModel):
-    prompt_tokens: int | None
-    completion_tokens: int | None
-
-
 class MessageError(BaseModel):
     code: str
     message: str
@@ -97,7 +93,7 @@ class MessageView(BaseModel):
     finish_reason: str | None
     error: MessageError | None
     model: str | None
-    usage: Usage | None
+    usage: SavedUsage | None
     created_at: datetime
     updated_at: datetime
     sibling_ids: list[uuid.UUID] = Field(description="This message and its siblings (retries, edits), oldest first.")
@@ -128,7 +124,7 @@ class ConversationDetail(ConversationView):
 class ImportedMessage(Strict):
     role: Literal["user", "assistant"]
     content: StoredText = Field(max_length=200_000)
-    status: MessageStatus = "done"
+    status: Annotated[MessageStatus, Field(strict=False)] = MessageStatus.DONE  # strict takes no enum from JSON
 
 
 class ImportedConversation(Strict):

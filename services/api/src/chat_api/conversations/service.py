@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat_api.auth.tokens import Identity
+from chat_api.chat.events import SavedUsage
 from chat_api.conversations.schemas import (
     ConversationDetail,
     ConversationPage,
@@ -22,14 +23,13 @@ from chat_api.conversations.schemas import (
     MessagePage,
     MessageView,
     SummaryView,
-    Usage,
 )
 from chat_api.conversations.tree import Node, Tree
 from chat_api.feedback.store import votes_in
 from chat_api.http.errors import ApiError
 from chat_api.memory import summaries
 from chat_api.storage.engine import Sessions
-from chat_api.storage.models import Conversation, Message, Summary, utcnow
+from chat_api.storage.models import Conversation, Message, MessageStatus, Summary, utcnow
 from chat_api.storage.paging import newest_first, page_of
 
 TITLE_FROM_MESSAGE = 48
@@ -62,7 +62,7 @@ def message_view(message: Message, tree: Tree, vote: FeedbackView | None = None)
         error = MessageError(code=message.error_code, message=message.error_message or "The answer failed.")
     usage = None
     if message.prompt_tokens is not None or message.completion_tokens is not None:
-        usage = Usage(prompt_tokens=message.prompt_tokens, completion_tokens=message.completion_tokens)
+        usage = SavedUsage(prompt_tokens=message.prompt_tokens, completion_tokens=message.completion_tokens)
     return MessageView(
         id=message.id,
         parent_id=message.parent_id,
@@ -224,7 +224,9 @@ class ConversationService:
                         "parent_id": parent,
                         "role": message.role,
                         "content": message.content,
-                        "status": "stopped" if message.status == "streaming" else message.status,
+                        "status": MessageStatus.STOPPED
+                        if message.status == MessageStatus.STREAMING
+                        else message.status,
                         "created_at": moment,
                         "updated_at": moment,
                     }

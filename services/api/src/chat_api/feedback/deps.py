@@ -1,16 +1,17 @@
-"""The feedback service, as a dependency: built per request from what the lifespan made (it holds nothing)."""
+"""The feedback service, as a dependency."""
 
 from typing import Annotated
 
 from fastapi import Depends, Request
 
 from chat_api.feedback.service import FeedbackService
-from chat_api.state import app_state
+from chat_api.http.app_state import StateKey
+
+FEEDBACK: StateKey[FeedbackService] = StateKey("feedback")
 
 
 async def _feedback(request: Request) -> FeedbackService:
-    state = app_state(request)
-    return FeedbackService(state["sessions"], state["settings"])
+    return FEEDBACK.of(request)
 
 
 FeedbackServiceDep = Annotated[FeedbackService, Depends(_feedback)]

@@ -6,15 +6,18 @@ from fastapi import Depends, Request
 
 from chat_api.generations.service import Generations
 from chat_api.generations.turns import TurnPlanner
-from chat_api.state import app_state
+from chat_api.http.app_state import StateKey
+
+GENERATIONS: StateKey[Generations] = StateKey("generations")
+PLANNER: StateKey[TurnPlanner] = StateKey("planner")
 
 
 async def _generations(request: Request) -> Generations:
-    return app_state(request)["generations"]
+    return GENERATIONS.of(request)
 
 
 async def _planner(request: Request) -> TurnPlanner:
-    return app_state(request)["planner"]
+    return PLANNER.of(request)
 
 
 GenerationsDep = Annotated[Generations, Depends(_generations)]

@@ -1,5 +1,5 @@
-"""The event log across processes and replicas: each generation's events in a Redis Stream, and Stop as a
-message every process hears (its owner acknowledges it on a list the sender waits on).
+"""The event log across processes and replicas: each generation's events in a Redis Stream (Stop travels
+apart, see `redis_stop`).
 
 The owner keeps its own generations' events in memory too (`LocalEventLog`) and serves its own readers from
 there, at once; it numbers events itself (`0-1`, `0-2`, ... as Redis entry ids), so an id means the same
@@ -16,31 +16,25 @@ read the answer from the database instead (`EventLogUnavailable`).
 import asyncio
 import contextlib
 import logging
-import uuid
-from collections.abc import AsyncIterator, Callable
-from typing import Any, Final, cast
+from collections.abc import AsyncIterator
+from typing import Final, cast
 
-import orjson
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from chat_api.generations.events import TERMINAL, EventLogUnavailable, LoggedEvent, order
-from chat_api.generations.local_log import LocalEventLog
+from chat_api.chat.events import TERMINAL, AnswerEvent
+from chat_api.chat.wire import EncodedEvent, decode
+from chat_api.generations.local_log import LocalEventLog, text_of
+from chat_api.generations.log import EventLogUnavailable, order
 from chat_api.telemetry.traces import untraced
 
 logger = logging.getLogger("chat_api.generations")
 
-STOP_CHANNEL: Final = "chat:generations:stop"
 STREAM_MAX: Final = 20_000  # events kept per answer (a 4,096-token answer needs about 4,100)
 WHILE_RUNNING_S: Final = 3600  # a key outlives a dead owner this long at most
 FOLLOW_BLOCK_MS: Final = 100  # how long the shared read waits before taking in readers who joined since
 GIVE_UP_AFTER_S: Final = 3.0  # Redis out of reach this long: readers here go to the database
 RETRY_MAX_S: Final = 2.0
-STOP_PING_EVERY_S: Final = 5.0  # the stop channel's connection, checked when it has been silent this long
-# How long a Stop sent through Redis waits for the owner to say it has it (a few ms when it runs): with no
-# answer by then, the owner is away (its process died, or it cannot reach Redis) and the Stop did nothing.
-STOP_ACK_WAIT_S: Final = 1.0
-STOP_ACK_KEEP_S: Final = 10  # an acknowledgement nobody waited for is gone after this
 
 # A batch is appended only if the Stream still ends with the last event the writer put there; else (Redis
 # restarted, or lost the key) it returns 0 and the writer sends every event again with expected = '*'.
@@ -68,21 +62,14 @@ def stream_key(generation_id: str) -> str:
 Entries = list[tuple[bytes, dict[bytes, bytes]]]  # a Stream's entries as redis-py returns them (bytes)
 
 
-def decode(entry_id: bytes, fields: dict[bytes, bytes]) -> LoggedEvent:
-    return LoggedEvent(entry_id.decode(), fields[b"n"].decode(), orjson.loads(fields[b"d"]))
+def entry(entry_id: bytes, fields: dict[bytes, bytes]) -> EncodedEvent:
+    """An event as the Stream keeps it: its name and its payload as the owner encoded it."""
+    data = fields[b"d"]
+    return EncodedEvent(decode(fields[b"n"].decode(), data), data, entry_id.decode())
 
 
-def stop_message(generation_id: str, ack_key: str) -> bytes:
-    return orjson.dumps({"id": generation_id, "ack": ack_key})
-
-
-def parse_stop(data: bytes) -> tuple[str, str | None]:
-    """The answer a Stop is for, and the list its owner acknowledges it on (none from an older process, which
-    sent the bare id)."""
-    if data.startswith(b"{"):
-        message = orjson.loads(data)
-        return str(message["id"]), str(message["ack"])
-    return data.decode(), None
+def fields_of(event: EncodedEvent) -> tuple[str, str, bytes]:
+    return event.id, event.name, event.data
 
 
 def redis_id(event_id: str | None) -> str:
@@ -97,17 +84,17 @@ class _Follower:
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
         # Each reader's queue (None in it: Redis is out of reach, go elsewhere) and the last id it was given.
-        self.readers: dict[str, list[tuple[asyncio.Queue[list[LoggedEvent] | None], list[str]]]] = {}
+        self.readers: dict[str, list[tuple[asyncio.Queue[list[EncodedEvent] | None], list[str]]]] = {}
         self.task: asyncio.Task[None] | None = None
 
-    def join(self, key: str, after: str) -> asyncio.Queue[list[LoggedEvent] | None]:
-        queue: asyncio.Queue[list[LoggedEvent] | None] = asyncio.Queue()
+    def join(self, key: str, after: str) -> asyncio.Queue[list[EncodedEvent] | None]:
+        queue: asyncio.Queue[list[EncodedEvent] | None] = asyncio.Queue()
         self.readers.setdefault(key, []).append((queue, [after]))
         if self.task is None or self.task.done():
             self.task = asyncio.create_task(self._loop(), name="redis-follower")
         return queue
 
-    def leave(self, key: str, queue: asyncio.Queue[list[LoggedEvent] | None]) -> None:
+    def leave(self, key: str, queue: asyncio.Queue[list[EncodedEvent] | None]) -> None:
         remaining = [reader for reader in self.readers.get(key, []) if reader[0] is not queue]
         if remaining:
             self.readers[key] = remaining
@@ -139,7 +126,7 @@ class _Follower:
             failing_since = None
             for raw_key, entries in replies or []:
                 key = raw_key.decode()
-                events = [decode(entry_id, fields) for entry_id, fields in entries]
+                events = [entry(entry_id, fields) for entry_id, fields in entries]
                 for queue, last in self.readers.get(key, []):
                     fresh = [event for event in events if order(event.id) > order(last[0])]
                     if fresh:
@@ -172,14 +159,10 @@ class RedisEventLog:
         self._wakes: dict[str, asyncio.Event] = {}
         self._writer_tasks: set[asyncio.Task[None]] = set()
         self._follower = _Follower(redis)
-        self._listener: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        self._listener = asyncio.create_task(self._listen_for_stops(), name="stop-listener")
 
     # --- the owner's side ---------------------------------------------------------------------------------
 
-    async def append(self, generation_id: str, events: list[tuple[str, dict[str, Any]]]) -> list[str]:
+    async def append(self, generation_id: str, events: list[AnswerEvent]) -> list[str]:
         ids = await self.local.append(generation_id, events)
         wake = self._wakes.get(generation_id)
         if wake is None:
@@ -188,7 +171,7 @@ class RedisEventLog:
             self._writer_tasks.add(task)
             task.add_done_callback(self._writer_tasks.discard)
         wake.set()
-        if any(name in TERMINAL for name, _ in events):
+        if any(isinstance(event, TERMINAL) for event in events):
             self._wakes.pop(generation_id, None)
         return ids
 
@@ -211,7 +194,7 @@ class RedisEventLog:
                 continue
             batch = events[:upto] if rewrite else events[written:upto]
             ttl = int(self.keep_after_end_s) if batch[-1].terminal else WHILE_RUNNING_S
-            fields = [part for event in batch for part in (event.id, event.name, orjson.dumps(event.data))]
+            fields = [part for event in batch for part in fields_of(event)]
             try:
                 appended = await self._append(keys=[key], args=["*" if rewrite else last_id, ttl, STREAM_MAX, *fields])
             except RedisError:
@@ -227,56 +210,6 @@ class RedisEventLog:
                 logger.info("an answer's events are in Redis again", extra={"fields": {"events": upto}})
             written, last_id, rewrite, failures = upto, batch[-1].id, False, 0
 
-    def on_stop(self, generation_id: str, stop: Callable[[], None]) -> None:
-        self.local.on_stop(generation_id, stop)
-
-    def forget_stop(self, generation_id: str) -> None:
-        self.local.forget_stop(generation_id)
-
-    async def request_stop(self, generation_id: str) -> bool:
-        """True once the owner has the Stop: here, or it said so through Redis. PUBLISH's count is not
-        enough: every process listens, the owner's included or not (it died; it lost Redis meanwhile)."""
-        if await self.local.request_stop(generation_id):
-            return True
-        ack_key = f"chat:generation:{generation_id}:stop-ack:{uuid.uuid4().hex}"
-        try:
-            receivers: int = await self.redis.publish(STOP_CHANNEL, stop_message(generation_id, ack_key))
-            if receivers == 0:
-                return False
-            acknowledged = await self.redis.blpop([ack_key], timeout=STOP_ACK_WAIT_S)
-        except RedisError:
-            logger.warning("could not ask the other processes to stop an answer", exc_info=True)
-            return False
-        return acknowledged is not None
-
-    async def _acknowledge_stop(self, ack_key: str) -> None:
-        try:
-            pipe = self.redis.pipeline(transaction=True)
-            pipe.lpush(ack_key, b"1")
-            pipe.expire(ack_key, STOP_ACK_KEEP_S)
-            await pipe.execute()
-        except RedisError:  # the answer stops all the same; its sender is told it could not be reached
-            logger.warning("stopped an answer but could not say so through Redis", exc_info=True)
-
-    async def _listen_for_stops(self) -> None:
-        while True:
-            try:
-                async with self.redis.pubsub(ignore_subscribe_messages=True) as pubsub:
-                    await pubsub.subscribe(STOP_CHANNEL)
-                    while True:
-                        message = await pubsub.get_message(timeout=STOP_PING_EVERY_S)
-                        if message is None:
-                            # A connection a restarted Redis dropped without a word would otherwise be read
-                            # for ever, and every Stop sent through Redis missed: a ping makes it fail.
-                            await pubsub.ping()
-                        elif message["type"] == "message":
-                            generation_id, ack_key = parse_stop(message["data"])
-                            if await self.local.request_stop(generation_id) and ack_key is not None:
-                                await self._acknowledge_stop(ack_key)
-            except Exception:  # whatever it was, a process that stops listening would ignore every Stop
-                logger.warning("lost the stop channel in Redis; listening again in a second", exc_info=True)
-                await asyncio.sleep(1)
-
     # --- the readers' side ----------------------------------------------------------------------------------
 
     async def known(self, generation_id: str) -> bool:
@@ -287,10 +220,10 @@ class RedisEventLog:
         except RedisError:
             return False
 
-    def read(self, generation_id: str, after: str | None) -> AsyncIterator[list[LoggedEvent]]:
+    def read(self, generation_id: str, after: str | None) -> AsyncIterator[list[EncodedEvent]]:
         return self._read(generation_id, after)
 
-    async def _read(self, generation_id: str, after: str | None) -> AsyncIterator[list[LoggedEvent]]:
+    async def _read(self, generation_id: str, after: str | None) -> AsyncIterator[list[EncodedEvent]]:
         if await self.local.known(generation_id):
             async for batch in self.local.read(generation_id, after):
                 yield batch
@@ -303,7 +236,7 @@ class RedisEventLog:
                 raise EventLogUnavailable from error
             if not entries:
                 break
-            batch = [decode(entry_id, fields) for entry_id, fields in entries]
+            batch = [entry(entry_id, fields) for entry_id, fields in entries]
             last = batch[-1].id
             yield batch
             if batch[-1].terminal:
@@ -331,27 +264,21 @@ class RedisEventLog:
             return None
         if not entries:
             return None
-        events = [decode(entry_id, fields) for entry_id, fields in entries]
-        return "".join(str(event.data.get("text", "")) for event in events if event.name == "delta")
+        return text_of([entry(entry_id, fields) for entry_id, fields in entries])
 
-    async def interrupted(self, generation_id: str, event: tuple[str, dict[str, Any]]) -> None:
-        """Tells this answer's readers, wherever they are, it ended without its owner: after its last event."""
+    async def interrupted(self, generation_id: str, event: AnswerEvent) -> None:
         await self.local.interrupted(generation_id, event)
-        name, data = event
+        encoded = EncodedEvent.of(event)
         key = stream_key(generation_id)
         try:  # (also when the owner died before writing anything: a reader may be waiting for the first event)
             pipe = self.redis.pipeline(transaction=True)
-            pipe.xadd(key, {"n": name, "d": orjson.dumps(data)}, maxlen=STREAM_MAX, approximate=True)
+            pipe.xadd(key, {"n": encoded.name, "d": encoded.data}, maxlen=STREAM_MAX, approximate=True)
             pipe.expire(key, int(self.keep_after_end_s))
             await pipe.execute()
         except RedisError:
             logger.warning("could not tell an answer's readers it was interrupted", exc_info=True)
 
     async def aclose(self) -> None:
-        if self._listener is not None:
-            self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._listener
         await self._follower.aclose()
         for task in list(self._writer_tasks):
             with contextlib.suppress(Exception):

@@ -2,7 +2,6 @@
 ids); any process can serve its events again from an id, and Stop it."""
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request
@@ -10,13 +9,13 @@ from pydantic import BaseModel
 
 from chat_api.auth.deps import CurrentUser, current_identity
 from chat_api.auth.tokens import Identity
-from chat_api.chat.openapi import SSE_EVENT, streaming_doc
+from chat_api.chat.openapi import ANSWER_EVENTS, streaming_doc
+from chat_api.chat.response import Batches, EventStreamResponse, Opened
+from chat_api.chat.wire import ServerSentEvents
 from chat_api.conversations.schemas import NewMessage, Retry
 from chat_api.generations.deps import GenerationsDep, TurnPlannerDep
-from chat_api.generations.events import LoggedEvent
 from chat_api.generations.runner import Generation, Plan
 from chat_api.generations.service import Generations
-from chat_api.generations.sse import GenerationStream
 from chat_api.generations.store import Outcome
 from chat_api.generations.turns import Planned, Repeat
 from chat_api.http.deps import SettingsDep, require_json
@@ -27,12 +26,13 @@ from chat_api.limits.service import Limits
 from chat_api.memory.deps import MemoryDep
 from chat_api.memory.service import Memory
 from chat_api.settings import Settings
+from chat_api.storage.models import MessageStatus
 
 router = APIRouter(tags=["conversations"], dependencies=[Depends(current_identity)])
 
 STREAM_DOC = streaming_doc(
     "text/event-stream",
-    SSE_EVENT,
+    ANSWER_EVENTS,
     "Server-sent events with ids: `start {request_id, model, conversation_id, user_message_id, "
     "assistant_message_id}` as soon as the message is accepted (before the model's first token), `delta {text}`, "
     "`usage`, `done {finish_reason}` or `error {code, message}` (a failure of the model before its first token "
@@ -61,9 +61,27 @@ class Stopping(BaseModel):
 
 
 def stream(
-    batches: AsyncIterator[list[LoggedEvent]], record: RequestRecord, generations: Generations, settings: Settings
-) -> GenerationStream:
-    return GenerationStream(batches, record, settings.HEARTBEAT_S, let_go_on_shutdown=generations.log.shared)
+    batches: Batches,
+    record: RequestRecord,
+    generations: Generations,
+    settings: Settings,
+    generation: Generation | None = None,
+) -> EventStreamResponse:
+    """An answer's events with their ids: a reader that reconnects with `Last-Event-ID` gets exactly what it
+    missed. The reader leaving ends only its own response: the answer goes on. So does this process shutting
+    down: with a shared log its readers are let go at once, to follow the answer again elsewhere."""
+
+    def note_attempts() -> None:  # known once the model has answered
+        if generation is not None:
+            record.upstream_attempts = generation.attempts
+
+    return EventStreamResponse(
+        Opened(batches, on_close=note_attempts),
+        ServerSentEvents(),
+        record,
+        heartbeat_s=settings.HEARTBEAT_S,
+        let_go_on_shutdown=generations.log.shared,
+    )
 
 
 async def _answer(
@@ -74,7 +92,7 @@ async def _answer(
     memory: Memory,
     generations: Generations,
     settings: Settings,
-) -> GenerationStream:
+) -> EventStreamResponse:
     """Starts the planned turn's answer, once the user's limits admit it (refused: before any upstream call or
     row), and streams it from `start`, sent as soon as its rows exist (a 409 or 404 before). The model may
     take a minute to its first token: the reader sees the answer's ids at once and can stop it; a failure
@@ -85,7 +103,7 @@ async def _answer(
     grant = await limits.admit(user, chat, record)
 
     def after_end(outcome: Outcome) -> None:
-        if outcome.status != "done":
+        if outcome.status != MessageStatus.DONE:
             # A stopped or failed turn spends nothing more (and on a server that runs one request at a time a
             # summary would hold up, or cut, the retry that follows): the next answer's end summarises.
             return
@@ -98,26 +116,13 @@ async def _answer(
     )
     generation = generations.start(plan)
     await generation.ready
-    return stream(
-        attempts_noted(generations.log.read(generation.id, None), generation, record), record, generations, settings
-    )
-
-
-async def attempts_noted(
-    batches: AsyncIterator[list[LoggedEvent]], generation: Generation, record: RequestRecord
-) -> AsyncIterator[list[LoggedEvent]]:
-    """The events, and the upstream attempts in the request's log line (known once the model has answered)."""
-    try:
-        async for batch in batches:
-            yield batch
-    finally:
-        record.upstream_attempts = generation.attempts
+    return stream(generations.log.read(generation.id, None), record, generations, settings, generation)
 
 
 @router.post(
     "/api/conversations/{conversation_id:uuid}/messages",
     summary="Send a message and stream its answer",
-    response_class=GenerationStream,
+    response_class=EventStreamResponse,
     status_code=200,
     responses={**STREAM_DOC, **CONFLICT},
     dependencies=[Depends(require_json)],
@@ -133,7 +138,7 @@ async def send_message(
     limits: LimitsDep,
     memory: MemoryDep,
     idempotency_key: IdempotencyKey = None,
-) -> GenerationStream:
+) -> EventStreamResponse:
     record = record_of(request)
     record.message_chars = len(body.content)
     parent_given = "parent_id" in body.model_fields_set
@@ -148,7 +153,7 @@ async def send_message(
 @router.post(
     "/api/conversations/{conversation_id:uuid}/messages/{message_id:uuid}/retry",
     summary="Ask again: a new answer beside this one (which stays), streamed",
-    response_class=GenerationStream,
+    response_class=EventStreamResponse,
     status_code=200,
     responses={**STREAM_DOC, **CONFLICT},
     dependencies=[Depends(require_json)],
@@ -164,7 +169,7 @@ async def retry_answer(
     settings: SettingsDep,
     limits: LimitsDep,
     memory: MemoryDep,
-) -> GenerationStream:
+) -> EventStreamResponse:
     planned = await planner.retry(user, conversation_id, message_id, body.options)
     return await _answer(request, planned, user, limits, memory, generations, settings)
 
@@ -172,7 +177,7 @@ async def retry_answer(
 @router.get(
     "/api/generations/{answer_id:uuid}/events",
     summary="An answer's events from any point (Last-Event-ID), then live, to its end",
-    response_class=GenerationStream,
+    response_class=EventStreamResponse,
     status_code=200,
     responses={**STREAM_DOC, **CONFLICT},
 )
@@ -183,7 +188,7 @@ async def answer_events(
     generations: GenerationsDep,
     settings: SettingsDep,
     last_event_id: LastEventId = None,
-) -> GenerationStream:
+) -> EventStreamResponse:
     return stream(await generations.events(user, answer_id, last_event_id), record_of(request), generations, settings)
 
 

@@ -13,44 +13,27 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
 
-from chat_api.chat.events import Failed, Finished, Heartbeat, TextDelta, TokenUsage
+from chat_api.chat.events import Failed, Finished, Start, TextDelta, TokenUsage
 from chat_api.chat.reader import ChatStream
+from chat_api.chat.response import RESTARTING
 from chat_api.chat.schemas import ChatRequest
 from chat_api.chat.service import ChatService, OpenedStream, relay_batches
-from chat_api.generations.events import LoggedEvent
-from chat_api.generations.store import GenerationStore, Outcome, Turn
+from chat_api.generations.log import EventLog
+from chat_api.generations.stop_signal import StopSignal
+from chat_api.generations.store import INTERRUPTED, GenerationStore, Outcome, Turn
 from chat_api.http.errors import ApiError
 from chat_api.limits.limiter import Grant
 from chat_api.limits.service import Limits
+from chat_api.storage.models import MessageStatus
 from chat_api.storage.outage import is_unreachable
-from chat_api.telemetry import metrics as telemetry
+from chat_api.telemetry import metrics
 
 logger = logging.getLogger("chat_api.generations")
 
 SAVE_EVERY_S = 1.0
-RESTARTING = ApiError(503, "upstream_unavailable", "The chat service restarted before the answer ended. Retry.")
-INTERRUPTED = ApiError(503, "upstream_unavailable", "The answer was interrupted: the server writing it stopped. Retry.")
-
-
-class EventLog(Protocol):
-    """Where a generation's events go, and how Stop reaches its owner: `LocalEventLog` within one process,
-    `RedisEventLog` across processes and replicas."""
-
-    shared: bool  # readers and Stop reach a generation from any process
-
-    async def append(self, generation_id: str, events: list[tuple[str, dict[str, Any]]]) -> list[str]: ...
-    async def known(self, generation_id: str) -> bool: ...
-    def read(self, generation_id: str, after: str | None) -> AsyncIterator[list[LoggedEvent]]: ...
-    async def text_of(self, generation_id: str) -> str | None: ...
-    async def interrupted(self, generation_id: str, event: tuple[str, dict[str, Any]]) -> None: ...
-    def on_stop(self, generation_id: str, stop: Callable[[], None]) -> None: ...
-    def forget_stop(self, generation_id: str) -> None: ...
-    async def request_stop(self, generation_id: str) -> bool: ...
-    async def aclose(self) -> None: ...
 
 
 @dataclass
@@ -81,40 +64,39 @@ class Generation:
     first_token_s: float | None = None
 
 
-def start_event(plan: Plan) -> dict[str, Any]:
+def start_event(plan: Plan) -> Start:
     turn = plan.turn
-    return {
-        "request_id": plan.request_id,
-        "model": turn.model,
-        "conversation_id": str(turn.conversation_id),
-        "user_message_id": str(turn.user_id),
-        "assistant_message_id": str(turn.assistant_id),
-    }
-
-
-def error_event(error: ApiError) -> tuple[str, dict[str, Any]]:
-    return "error", {"code": error.code, "message": error.message}
+    return Start(
+        request_id=plan.request_id,
+        model=turn.model,
+        conversation_id=str(turn.conversation_id),
+        user_message_id=str(turn.user_id),
+        assistant_message_id=str(turn.assistant_id),
+    )
 
 
 class GenerationRunner:
-    def __init__(self, chat: ChatService, store: GenerationStore, log: EventLog, limits: Limits) -> None:
+    def __init__(
+        self, chat: ChatService, store: GenerationStore, log: EventLog, stops: StopSignal, limits: Limits
+    ) -> None:
         self.chat = chat
         self.store = store
         self.log = log
+        self.stops = stops
         self.limits = limits
         self.running: dict[str, Generation] = {}
 
     def start(self, plan: Plan) -> Generation:
         generation = Generation(str(plan.turn.assistant_id), plan, asyncio.get_running_loop().create_future())
         self.running[generation.id] = generation
-        telemetry.active_streams.add(1)
+        metrics.active_streams.add(1)
         generation.task = asyncio.create_task(self._run(generation), name=f"generation-{generation.id}")
-        self.log.on_stop(generation.id, lambda: self._stop_here(generation))
+        self.stops.on_stop(generation.id, lambda: self._stop_here(generation))
         return generation
 
     async def stop(self, generation_id: str) -> bool:
-        """Stop an answer wherever it runs (here, or through the log's stop signal). False: not running."""
-        return await self.log.request_stop(generation_id)
+        """Stop an answer wherever it runs (here, or through the stop signal). False: not running."""
+        return await self.stops.request_stop(generation_id)
 
     def _stop_here(self, generation: Generation) -> None:
         generation.stop_requested = True
@@ -138,7 +120,7 @@ class GenerationRunner:
     async def _run(self, generation: Generation) -> None:
         plan, gid = generation.plan, generation.id
         insert = asyncio.create_task(self.store.insert(plan.turn))
-        opening = asyncio.create_task(self.chat.open(plan.request, heartbeats=False))
+        opening = asyncio.create_task(self.chat.open(plan.request))
         try:
             await insert
         except BaseException as exc:
@@ -147,41 +129,41 @@ class GenerationRunner:
                 await (await opening).stream.aclose()
             self._settle(generation, exc)
             self.running.pop(gid, None)
-            self.log.forget_stop(gid)
-            telemetry.active_streams.add(-1)
+            self.stops.forget_stop(gid)
+            metrics.active_streams.add(-1)
             await asyncio.shield(self.limits.settle(plan.grant, 0))  # refused by the database: nothing spent
             if isinstance(exc, asyncio.CancelledError):
                 raise
             return
         # From here the rows exist: every way out saves an outcome, then tells readers (so a reader that sees
         # the end and reloads finds it saved).
-        outcome = Outcome(status="interrupted", content="")
-        terminal: tuple[str, dict[str, Any]] | None = None
+        outcome = Outcome(MessageStatus.INTERRUPTED, "")
+        terminal: Finished | Failed | None = None
         opened: OpenedStream | None = None
         # The lease is renewed while the owner lives, first token or not (a reasoning model, a long prompt on a
         # CPU: tens of seconds before it): otherwise the sweeper would call a live answer interrupted.
         saver = asyncio.create_task(self._save_as_it_grows(generation))
         try:
-            await self.log.append(gid, [("start", start_event(plan))])
+            await self.log.append(gid, [start_event(plan)])
             self._settle(generation, None)
             try:
                 opened = await opening
             except ApiError as error:
-                outcome = Outcome("error", "", error_code=error.code, error_message=error.message)
-                terminal = error_event(error)
+                outcome = Outcome(MessageStatus.ERROR, "", error_code=error.code, error_message=error.message)
+                terminal = Failed.of(error)
                 return
             generation.attempts, generation.upstream = opened.attempts, opened.stream
             outcome, terminal = await self._relay(generation, opened)
         except asyncio.CancelledError:
             text = "".join(generation.text)
             if generation.stop_requested:
-                outcome, terminal = (
-                    Outcome("stopped", text, finish_reason="cancelled"),
-                    ("done", {"finish_reason": "cancelled"}),
+                outcome = Outcome(MessageStatus.STOPPED, text, finish_reason="cancelled")
+                terminal = Finished("cancelled")
+            else:  # this process is shutting down, and the answer outlived the grace period
+                outcome = Outcome(
+                    MessageStatus.INTERRUPTED, text, error_code=INTERRUPTED.code, error_message=INTERRUPTED.message
                 )
-            else:
-                outcome = Outcome("interrupted", text, error_code=RESTARTING.code, error_message=RESTARTING.message)
-                terminal = error_event(RESTARTING)
+                terminal = Failed.of(INTERRUPTED)
         finally:
             saver.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -194,9 +176,7 @@ class GenerationRunner:
                 await opened.stream.aclose()
             await asyncio.shield(self._finish(generation, outcome, terminal))
 
-    async def _finish(
-        self, generation: Generation, outcome: Outcome, terminal: tuple[str, dict[str, Any]] | None
-    ) -> None:
+    async def _finish(self, generation: Generation, outcome: Outcome, terminal: Finished | Failed | None) -> None:
         await self._save_end(generation, outcome)
         plan = generation.plan
         used = self.limits.used(plan.request, outcome.prompt_tokens, outcome.completion_tokens, len(generation.text))
@@ -205,14 +185,14 @@ class GenerationRunner:
             await self.log.append(generation.id, [terminal])
         self._settle(generation, RESTARTING)  # (ended before `start` reached the log: the POST answers 503)
         self.running.pop(generation.id, None)
-        self.log.forget_stop(generation.id)
-        telemetry.active_streams.add(-1)
+        self.stops.forget_stop(generation.id)
+        metrics.active_streams.add(-1)
         if plan.after_end is not None:
             try:
                 plan.after_end(outcome)
             except Exception:
                 logger.warning("what follows an answer failed to start", exc_info=True)
-        telemetry.answer_ended(
+        metrics.answer_ended(
             self.chat.settings.MODEL_PROVIDER,
             plan.turn.model,
             outcome.status,
@@ -222,42 +202,34 @@ class GenerationRunner:
             generation.first_token_s,
         )
 
-    async def _relay(self, generation: Generation, opened: OpenedStream) -> tuple[Outcome, tuple[str, dict[str, Any]]]:
+    async def _relay(self, generation: Generation, opened: OpenedStream) -> tuple[Outcome, Finished | Failed]:
         """Every batch to the log as it comes, but the last event: the caller saves the end, then sends it."""
         usage: TokenUsage | None = None
         async for batch in relay_batches(opened):
-            events: list[tuple[str, dict[str, Any]]] = []
-            for event in batch:
-                match event:
-                    case TextDelta(text):
-                        if generation.first_token_s is None:
-                            generation.first_token_s = time.perf_counter() - generation.started
-                        generation.text.append(text)
-                        events.append(("delta", {"text": text}))
-                    case TokenUsage():
-                        usage = event
-                        events.append(("usage", event.payload()))
-                    case Finished(reason):
-                        await self.log.append(generation.id, events)
-                        return self._outcome(generation, "done", usage, finish_reason=reason), (
-                            "done",
-                            {"finish_reason": reason},
-                        )
-                    case Failed(error):
-                        await self.log.append(generation.id, events)
-                        return self._outcome(generation, "error", usage, error=error), error_event(error)
-                    case Heartbeat():
-                        pass
-            await self.log.append(generation.id, events)
+            end = batch[-1] if isinstance(batch[-1], Finished | Failed) else None
+            events = batch[:-1] if end is not None else batch
+            for event in events:
+                if isinstance(event, TextDelta):
+                    if generation.first_token_s is None:
+                        generation.first_token_s = time.perf_counter() - generation.started
+                    generation.text.append(event.text)
+                elif isinstance(event, TokenUsage):
+                    usage = event
+            if events:
+                await self.log.append(generation.id, events)
+            if isinstance(end, Finished):
+                return self._outcome(generation, MessageStatus.DONE, usage, finish_reason=end.finish_reason), end
+            if isinstance(end, Failed):
+                return self._outcome(generation, MessageStatus.ERROR, usage, error=end), end
         raise AssertionError("unreachable: a relay always ends with Finished or Failed")  # pragma: no cover
 
     def _outcome(
         self,
         generation: Generation,
-        status: str,
+        status: MessageStatus,
         usage: TokenUsage | None,
         finish_reason: str | None = None,
-        error: ApiError | None = None,
+        error: Failed | None = None,
     ) -> Outcome:
         return Outcome(
             status=status,

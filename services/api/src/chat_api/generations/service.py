@@ -4,19 +4,20 @@ from any point, stop one; each checked against its owner."""
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
 
 from sqlalchemy import select
 
 from chat_api.auth.tokens import Identity
-from chat_api.generations.events import EventLogUnavailable, LoggedEvent
-from chat_api.generations.runner import EventLog, Generation, GenerationRunner, Plan
+from chat_api.chat.events import Failed, Finished, SavedUsage, Snapshot
+from chat_api.chat.wire import EncodedEvent
+from chat_api.generations.log import EventLog, EventLogUnavailable
+from chat_api.generations.runner import Generation, GenerationRunner, Plan
 from chat_api.generations.turns import Repeat
 from chat_api.http.errors import ApiError
 from chat_api.storage.engine import Sessions
-from chat_api.storage.models import Conversation, Message
+from chat_api.storage.models import Conversation, Message, MessageStatus
 from chat_api.storage.outage import is_unreachable
-from chat_api.telemetry import metrics as telemetry
+from chat_api.telemetry import metrics
 
 SNAPSHOT_POLL_S = 1.0
 
@@ -38,27 +39,25 @@ def owner_unreachable() -> ApiError:
     )
 
 
-def snapshot(message: Message) -> LoggedEvent:
+def snapshot(message: Message) -> EncodedEvent:
     """An answer as the database has it: the reader replaces what it shows with this."""
-    data: dict[str, Any] = {
-        "assistant_message_id": str(message.id),
-        "content": message.content,
-        "status": message.status,
-        "finish_reason": message.finish_reason,
-        "usage": {"prompt_tokens": message.prompt_tokens, "completion_tokens": message.completion_tokens}
-        if message.completion_tokens is not None
-        else None,
-        "error": {"code": message.error_code, "message": message.error_message} if message.error_code else None,
-    }
-    return LoggedEvent("", "snapshot", data)
-
-
-def ending(message: Message) -> LoggedEvent:
-    if message.status in ("done", "stopped"):
-        return LoggedEvent("", "done", {"finish_reason": message.finish_reason or "cancelled"})
-    return LoggedEvent(
-        "", "error", {"code": message.error_code or "upstream_error", "message": message.error_message or "Failed."}
+    usage = SavedUsage(message.prompt_tokens, message.completion_tokens)
+    error = Failed(message.error_code, message.error_message or "") if message.error_code else None
+    event = Snapshot(
+        assistant_message_id=str(message.id),
+        content=message.content,
+        status=MessageStatus(message.status),
+        finish_reason=message.finish_reason,
+        usage=usage if message.completion_tokens is not None else None,
+        error=error,
     )
+    return EncodedEvent.of(event)
+
+
+def ending(message: Message) -> EncodedEvent:
+    if message.status in (MessageStatus.DONE, MessageStatus.STOPPED):
+        return EncodedEvent.of(Finished(message.finish_reason or "cancelled"))  # type: ignore[arg-type]  # saved
+    return EncodedEvent.of(Failed(message.error_code or "upstream_error", message.error_message or "Failed."))
 
 
 class Generations:
@@ -83,7 +82,7 @@ class Generations:
 
     async def events(
         self, identity: Identity, answer_id: uuid.UUID, after: str | None
-    ) -> AsyncIterator[list[LoggedEvent]]:
+    ) -> AsyncIterator[list[EncodedEvent]]:
         """The answer's events after `after`: from its log while it has one (replay, then live), else from
         the database (a snapshot, then one a second until it ends)."""
         try:
@@ -94,11 +93,11 @@ class Generations:
             # The database is away (a restart), but this process writes the answer, for this user: its log has
             # every event. (Any other answer is a 503 to retry, from the error handler.)
             return self._from_log(answer_id, after)
-        if after is not None and message.status == "streaming":
-            telemetry.reader_resumed(message.model)
+        if after is not None and message.status == MessageStatus.STREAMING:
+            metrics.reader_resumed(message.model)
         # Still being written: the shared log has it, or will (its owner writes behind, so under load the first
         # events may not be there yet; the reader waits for them). Otherwise the log may have it still.
-        if (self.log.shared and message.status == "streaming") or await self.log.known(str(answer_id)):
+        if (self.log.shared and message.status == MessageStatus.STREAMING) or await self.log.known(str(answer_id)):
             return self._from_log(message.id, after)
         return self._from_database(message)
 
@@ -106,7 +105,7 @@ class Generations:
         generation = self.runner.running.get(str(answer_id))
         return generation is not None and generation.plan.owner == identity.user_id
 
-    async def repeat(self, identity: Identity, repeat: Repeat) -> AsyncIterator[list[LoggedEvent]]:
+    async def repeat(self, identity: Identity, repeat: Repeat) -> AsyncIterator[list[EncodedEvent]]:
         return await self.events(identity, repeat.assistant_id, None)
 
     async def stop(self, identity: Identity, answer_id: uuid.UUID) -> str:
@@ -114,12 +113,12 @@ class Generations:
         or meanwhile); a 503 when nobody writing it could be reached (its process died and the sweeper has not
         marked it yet, or Redis is out of reach): the answer may go on, retry."""
         message = await self.answer(identity, answer_id)
-        if message.status != "streaming":
+        if message.status != MessageStatus.STREAMING:
             raise has_ended(message)
         if await self.runner.stop(str(answer_id)):
             return "stopping"
         message = await self.answer(identity, answer_id)  # ended meanwhile: its owner no longer listens for it
-        if message.status != "streaming":
+        if message.status != MessageStatus.STREAMING:
             raise has_ended(message)
         raise owner_unreachable()
 
@@ -129,13 +128,13 @@ class Generations:
             streaming = await session.scalars(
                 select(Message.id)
                 .join(Conversation, Conversation.id == Message.conversation_id)
-                .where(Conversation.user_id == identity.user_id, Message.status == "streaming")
+                .where(Conversation.user_id == identity.user_id, Message.status == MessageStatus.STREAMING)
             )
             answer_ids = list(streaming)
         await asyncio.gather(*(self.runner.stop(str(answer_id)) for answer_id in answer_ids))
         return len(answer_ids)
 
-    async def _from_log(self, answer_id: uuid.UUID, after: str | None) -> AsyncIterator[list[LoggedEvent]]:
+    async def _from_log(self, answer_id: uuid.UUID, after: str | None) -> AsyncIterator[list[EncodedEvent]]:
         try:
             async for batch in self.log.read(str(answer_id), after):
                 yield batch
@@ -146,9 +145,9 @@ class Generations:
                 async for batch in self._from_database(fresh):
                     yield batch
 
-    async def _from_database(self, message: Message) -> AsyncIterator[list[LoggedEvent]]:
+    async def _from_database(self, message: Message) -> AsyncIterator[list[EncodedEvent]]:
         yield [snapshot(message)]
-        while message.status == "streaming":
+        while message.status == MessageStatus.STREAMING:
             await asyncio.sleep(SNAPSHOT_POLL_S)
             async with self.sessions() as session:
                 fresh = await session.get(Message, message.id)

@@ -11,7 +11,10 @@ from sqlalchemy.exc import IntegrityError
 
 from chat_api.http.errors import ApiError
 from chat_api.storage.engine import Sessions
-from chat_api.storage.models import Conversation, Message, utcnow
+from chat_api.storage.models import Conversation, Message, MessageStatus, utcnow
+
+# An answer whose owner stopped before its end (its process died, or shut down with the answer still going).
+INTERRUPTED = ApiError(503, "upstream_unavailable", "The answer was interrupted: the server writing it stopped. Retry.")
 
 
 @dataclass(frozen=True)
@@ -31,7 +34,7 @@ class Turn:
 
 @dataclass(frozen=True)
 class Outcome:
-    status: str  # done, stopped, error, interrupted
+    status: MessageStatus
     content: str
     finish_reason: str | None = None
     error_code: str | None = None
@@ -43,9 +46,9 @@ class Outcome:
 def interrupted(now: datetime) -> dict[str, object]:
     """An answer whose owner died: it keeps the text it had saved."""
     return {
-        "status": "interrupted",
-        "error_code": "upstream_unavailable",
-        "error_message": "The answer was interrupted: the server writing it stopped. Retry.",
+        "status": MessageStatus.INTERRUPTED,
+        "error_code": INTERRUPTED.code,
+        "error_message": INTERRUPTED.message,
         "lease_expires_at": None,
         "updated_at": now,
     }
@@ -56,7 +59,7 @@ MESSAGES = cast(Table, Message.__table__)
 CONVERSATIONS = cast(Table, Conversation.__table__)
 RENEW_LEASE = (
     update(MESSAGES)
-    .where(MESSAGES.c.id == bindparam("answer_id"), MESSAGES.c.status == "streaming")
+    .where(MESSAGES.c.id == bindparam("answer_id"), MESSAGES.c.status == MessageStatus.STREAMING)
     .values(lease_expires_at=bindparam("lease_until"))
 )
 SAVE_TEXT = RENEW_LEASE.values(content=bindparam("text"), updated_at=bindparam("at"))
@@ -70,7 +73,7 @@ def message_row(turn: Turn, ident: uuid.UUID, parent: uuid.UUID | None, role: st
         "parent_id": parent,
         "role": role,
         "content": content,
-        "status": "done",
+        "status": MessageStatus.DONE,
         "model": None,
         "idempotency_key": None,
         "lease_expires_at": None,
@@ -91,7 +94,7 @@ class GenerationStore:
         or the conversation has gone."""
         now = utcnow()
         answer = message_row(turn, turn.assistant_id, turn.user_id, "assistant", "")
-        answer |= {"status": "streaming", "model": turn.model, "lease_expires_at": now + self.lease}
+        answer |= {"status": MessageStatus.STREAMING, "model": turn.model, "lease_expires_at": now + self.lease}
         rows = [answer]
         if turn.new_user_message:
             question = message_row(turn, turn.user_id, turn.user_parent_id, "user", turn.content)
@@ -156,7 +159,7 @@ class GenerationStore:
         async with self.sessions.begin() as session:
             result = await session.execute(
                 update(Message)
-                .where(Message.status == "streaming", Message.lease_expires_at < now)
+                .where(Message.status == MessageStatus.STREAMING, Message.lease_expires_at < now)
                 .values(**interrupted(now))
                 .returning(Message.id, Message.content)
             )
@@ -167,6 +170,6 @@ class GenerationStore:
         async with self.sessions.begin() as session:
             await session.execute(
                 update(Message)
-                .where(Message.id == assistant_id, Message.status == "interrupted")
+                .where(Message.id == assistant_id, Message.status == MessageStatus.INTERRUPTED)
                 .values(content=content, updated_at=utcnow())
             )

@@ -8,16 +8,16 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat_api.auth.tokens import Identity
-from chat_api.chat.capabilities import check_options
+from chat_api.chat.message_check import check_message
 from chat_api.chat.schemas import ChatRequest, Options
+from chat_api.chat.window import Turn as MemoryTurn
 from chat_api.conversations.service import Thread, load_thread, title_from
 from chat_api.generations.store import Turn, busy, interrupted
 from chat_api.http.errors import ApiError
 from chat_api.memory.service import Memory
-from chat_api.memory.window import Turn as MemoryTurn
 from chat_api.settings import Settings
 from chat_api.storage.engine import Sessions
-from chat_api.storage.models import Message, utcnow
+from chat_api.storage.models import Message, MessageStatus, utcnow
 
 
 @dataclass(frozen=True)
@@ -42,21 +42,6 @@ class Repeat:
     """The request repeats one already made (same Idempotency-Key): its answer, not a second one."""
 
     assistant_id: uuid.UUID
-
-
-def check_message(content: str, options: Options, settings: Settings) -> None:
-    def fail(field: str, reason: str) -> ApiError:
-        return ApiError(422, "invalid_request", f"{field}: {reason}")
-
-    if not content.strip():
-        raise fail("content", "must not be blank")
-    if len(content) > settings.MAX_MESSAGE_CHARS:
-        raise fail("content", f"must be at most {settings.MAX_MESSAGE_CHARS} characters")
-    if "\x00" in content:
-        raise fail("content", "must not contain NUL characters")
-    if options.max_tokens is not None and options.max_tokens > settings.MAX_OUTPUT_TOKENS:
-        raise fail("options.max_tokens", f"must be at most {settings.MAX_OUTPUT_TOKENS}")
-    check_options(options, settings)
 
 
 def turns_of(branch: list[Message]) -> list[MemoryTurn]:
@@ -85,7 +70,7 @@ class TurnPlanner:
         options: Options,
         idempotency_key: str | None,
     ) -> Planned | Repeat:
-        check_message(content, options, self.settings)
+        check_message("content", content, options, self.settings)
         async with self.sessions.autocommit() as session:  # reads, and a rare update that stands alone
             thread = await load_thread(session, identity, conversation_id, with_summaries=False)
             if idempotency_key is not None:
@@ -120,7 +105,7 @@ class TurnPlanner:
         self, identity: Identity, conversation_id: uuid.UUID, answer_id: uuid.UUID, options: Options
     ) -> Planned:
         """A new answer to the same user message: a sibling of `answer_id`, which stays."""
-        check_message("x", options, self.settings)
+        check_message("content", "x", options, self.settings)  # the options only: the message is saved
         async with self.sessions.autocommit() as session:  # reads, and a rare update that stands alone
             thread = await load_thread(session, identity, conversation_id, with_summaries=False)
             answer = thread.messages.get(answer_id)
@@ -157,13 +142,13 @@ class TurnPlanner:
         """409 while an answer streams here; one whose owner has died (lease lapsed) is marked interrupted."""
         now = utcnow()
         for message in thread.messages.values():
-            if message.status != "streaming":
+            if message.status != MessageStatus.STREAMING:
                 continue
             if message.lease_expires_at is not None and message.lease_expires_at > now:
                 raise busy()
             await session.execute(
                 update(Message)
-                .where(Message.id == message.id, Message.status == "streaming")
+                .where(Message.id == message.id, Message.status == MessageStatus.STREAMING)
                 .values(**interrupted(now))
             )
-            message.status = "interrupted"
+            message.status = MessageStatus.INTERRUPTED

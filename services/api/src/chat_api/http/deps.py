@@ -8,13 +8,15 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from chat_api.http.app_state import StateKey
 from chat_api.http.errors import ApiError
 from chat_api.settings import Settings
-from chat_api.state import app_state
+
+SETTINGS: StateKey[Settings] = StateKey("settings")
 
 
 async def _settings(request: Request) -> Settings:
-    return app_state(request)["settings"]
+    return SETTINGS.of(request)
 
 
 async def require_json(request: Request) -> None:

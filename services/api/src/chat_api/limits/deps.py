@@ -4,12 +4,14 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from chat_api.http.app_state import StateKey
 from chat_api.limits.service import Limits
-from chat_api.state import app_state
+
+LIMITS: StateKey[Limits] = StateKey("limits")
 
 
 async def _limits(request: Request) -> Limits:
-    return app_state(request)["limits"]
+    return LIMITS.of(request)
 
 
 LimitsDep = Annotated[Limits, Depends(_limits)]

@@ -9,7 +9,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from chat_api.limits.limiter import hours, unavailable
-from chat_api.telemetry import metrics as telemetry
+from chat_api.telemetry import metrics
 
 logger = logging.getLogger("chat_api.limits")
 
@@ -62,7 +62,7 @@ class GuestPool:
             logger.warning("Redis is out of reach: sends are refused until it answers", exc_info=True)
             raise unavailable() from None
         admitted, used, day, day_left = (int(value) for value in reply)
-        telemetry.guest_tokens_today.set(used)
+        metrics.guest_tokens_today.set(used)
         return day if admitted else PoolRefused(used, day_left)
 
     async def settle(self, day: int, delta: int) -> None:
@@ -72,7 +72,7 @@ class GuestPool:
             logger.warning("could not settle a guest answer's tokens in the guests' budget", exc_info=True)
             return
         if used >= 0:
-            telemetry.guest_tokens_today.set(used)
+            metrics.guest_tokens_today.set(used)
 
 
 def refusal_message(refused: PoolRefused) -> str:

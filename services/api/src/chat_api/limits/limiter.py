@@ -13,6 +13,7 @@ as Redis answers.
 import logging
 import uuid
 from dataclasses import dataclass
+from enum import IntEnum
 from typing import Final, cast
 
 from redis.asyncio import Redis
@@ -27,56 +28,86 @@ logger = logging.getLogger("chat_api.limits")
 RATE_WINDOW_S: Final = 60
 DAY_S: Final = 86_400
 STREAM_TTL_S: Final = 600  # a stream slot a crashed replica never gave back frees itself after this
-READ, ADMIT_SEND, CHARGE = 0, 1, 2  # what ADMIT does
+
+
+class Mode(IntEnum):
+    """What ADMIT does."""
+
+    READ = 0
+    ADMIT_SEND = 1
+    # The model work a send leads to (a summary): refused as a send would be by the rate or the budget, but it
+    # takes neither a request of the minute nor a stream slot, only its reservation.
+    CHARGE = 2
+
+
+class Verdict(IntEnum):
+    """ADMIT's answer."""
+
+    ADMITTED = 0  # (or read)
+    RATE_LIMITED = 1
+    STREAMS_FULL = 2
+    OVER_BUDGET = 3
+
+
+def _lua_constants(*groups: type[IntEnum]) -> str:
+    """The Python names and numbers as Lua locals, so that both sides of a script read the same constants."""
+    members = [member for group in groups for member in group]
+    windows = {"RATE_WINDOW_S": RATE_WINDOW_S, "DAY_S": DAY_S, "STREAM_TTL_S": STREAM_TTL_S}
+    names = [member.name for member in members] + list(windows)
+    values = [str(int(member)) for member in members] + [str(value) for value in windows.values()]
+    return f"local {', '.join(names)} = {', '.join(values)}\n"
+
 
 # KEYS: rate hash {start, count}, streams sorted set (member: stream id, score: expiry), budget hash {day, used}
-# ARGV: rpm, streams limit, stream id, tokens per day, reservation, admit (1), only read (0) or charge (2: the
-# model work a send leads to, a summary: refused as a send would be by the rate or the budget, but it takes
-# neither a request of the minute nor a stream slot, only its reservation)
-# Returns: verdict (0 admitted or read, 1 rate, 2 streams, 3 budget), requests this window, window resets in,
-# active streams, tokens used today, day, seconds to the day's end.
-ADMIT: Final = """
+# ARGV: rpm, streams limit, stream id, tokens per day, reservation, mode (`Mode`).
+# Returns: verdict (`Verdict`), requests this window, window resets in, active streams, tokens used today, day,
+# seconds to the day's end.
+ADMIT: Final = (
+    _lua_constants(Mode, Verdict)
+    + """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local mode = tonumber(ARGV[6])
 local start = tonumber(redis.call('HGET', KEYS[1], 'start') or '0')
 local count = tonumber(redis.call('HGET', KEYS[1], 'count') or '0')
-if now - start >= 60 then start = now; count = 0 end
-local window_left = math.max(1, math.ceil(start + 60 - now))
+if now - start >= RATE_WINDOW_S then start = now; count = 0 end
+local window_left = math.max(1, math.ceil(start + RATE_WINDOW_S - now))
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 local streams = redis.call('ZCARD', KEYS[2])
-local day = math.floor(now / 86400)
+local day = math.floor(now / DAY_S)
 local used = 0
 if tonumber(redis.call('HGET', KEYS[3], 'day') or '-1') == day then
   used = tonumber(redis.call('HGET', KEYS[3], 'used') or '0')
 end
-local day_left = math.max(1, math.ceil((day + 1) * 86400 - now))
-local verdict = 0
-if ARGV[6] == '2' then
-  if count >= tonumber(ARGV[1]) then verdict = 1
-  elseif used + tonumber(ARGV[5]) > tonumber(ARGV[4]) then verdict = 3
+local day_left = math.max(1, math.ceil((day + 1) * DAY_S - now))
+local verdict = ADMITTED
+if mode == CHARGE then
+  if count >= tonumber(ARGV[1]) then verdict = RATE_LIMITED
+  elseif used + tonumber(ARGV[5]) > tonumber(ARGV[4]) then verdict = OVER_BUDGET
   else
     used = used + tonumber(ARGV[5])
     redis.call('HSET', KEYS[3], 'day', day, 'used', used)
-    redis.call('EXPIRE', KEYS[3], 172800)
+    redis.call('EXPIRE', KEYS[3], 2 * DAY_S)
   end
-elseif ARGV[6] == '1' then
-  if count >= tonumber(ARGV[1]) then verdict = 1
-  elseif streams >= tonumber(ARGV[2]) then verdict = 2
-  elseif used + tonumber(ARGV[5]) > tonumber(ARGV[4]) then verdict = 3
+elseif mode == ADMIT_SEND then
+  if count >= tonumber(ARGV[1]) then verdict = RATE_LIMITED
+  elseif streams >= tonumber(ARGV[2]) then verdict = STREAMS_FULL
+  elseif used + tonumber(ARGV[5]) > tonumber(ARGV[4]) then verdict = OVER_BUDGET
   else
     count = count + 1
     redis.call('HSET', KEYS[1], 'start', tostring(start), 'count', count)
-    redis.call('EXPIRE', KEYS[1], 120)
+    redis.call('EXPIRE', KEYS[1], 2 * RATE_WINDOW_S)
     streams = streams + 1
-    redis.call('ZADD', KEYS[2], now + 600, ARGV[3])
-    redis.call('EXPIRE', KEYS[2], 600)
+    redis.call('ZADD', KEYS[2], now + STREAM_TTL_S, ARGV[3])
+    redis.call('EXPIRE', KEYS[2], STREAM_TTL_S)
     used = used + tonumber(ARGV[5])
     redis.call('HSET', KEYS[3], 'day', day, 'used', used)
-    redis.call('EXPIRE', KEYS[3], 172800)
+    redis.call('EXPIRE', KEYS[3], 2 * DAY_S)
   end
 end
 return {verdict, count, window_left, streams, used, day, day_left}
 """
+)
 
 # KEYS: streams, budget. ARGV: stream id, the day of the reservation, tokens to add (negative: a refund).
 SETTLE: Final = """
@@ -90,7 +121,7 @@ return 1
 
 
 @dataclass(frozen=True)
-class Usage:
+class Standing:
     """Where a user stands: for `GET /api/me/usage` and the `RateLimit` headers."""
 
     policy: Policy
@@ -120,7 +151,7 @@ class Grant:
     stream_id: str
     day: int
     reserved: int
-    usage: Usage
+    standing: Standing
     guest_pool_day: int | None = None  # a guest's: the day its reservation was also taken from all guests' budget
 
 
@@ -152,8 +183,8 @@ class Limiter:
             logger.warning("could not forget a deleted user's limits", exc_info=True)
 
     async def _run(
-        self, identity: Identity, policy: Policy, reservation: int, mode: int
-    ) -> tuple[int, Usage, str, int]:
+        self, identity: Identity, policy: Policy, reservation: int, mode: Mode
+    ) -> tuple[Verdict, Standing, str, int]:
         stream_id = uuid.uuid4().hex
         args: list[str | int] = [
             policy.requests_per_minute,
@@ -161,7 +192,7 @@ class Limiter:
             stream_id,
             policy.tokens_per_day,
             reservation,
-            mode,
+            int(mode),
         ]
         try:
             reply = cast("list[int]", await self._admit(keys=list(keys(identity.user_id)), args=args))
@@ -169,57 +200,63 @@ class Limiter:
             logger.warning("Redis is out of reach: sends are refused until it answers", exc_info=True)
             raise unavailable() from None
         verdict, count, window_left, streams, used, day, day_left = (int(value) for value in reply)
-        return verdict, Usage(policy, count, window_left, streams, used, day_left), stream_id, day
+        return Verdict(verdict), Standing(policy, count, window_left, streams, used, day_left), stream_id, day
 
     async def admit(self, identity: Identity, policy: Policy, reservation: int) -> Grant:
         """Takes a request, a stream slot and `reservation` tokens, or refuses with a 429 that says which
         limit and when it frees."""
-        verdict, usage, stream_id, day = await self._run(identity, policy, reservation, ADMIT_SEND)
-        return self._granted(identity, policy, reservation, verdict, usage, stream_id, day)
+        verdict, standing, stream_id, day = await self._run(identity, policy, reservation, Mode.ADMIT_SEND)
+        return self._granted(identity, policy, reservation, verdict, standing, stream_id, day)
 
     async def charge(self, identity: Identity, policy: Policy, reservation: int) -> Grant:
         """Takes `reservation` tokens for model work a send leads to (a summary), or refuses with the 429 a
         send would get now from the rate or the budget."""
-        verdict, usage, stream_id, day = await self._run(identity, policy, reservation, CHARGE)
-        return self._granted(identity, policy, reservation, verdict, usage, stream_id, day)
+        verdict, standing, stream_id, day = await self._run(identity, policy, reservation, Mode.CHARGE)
+        return self._granted(identity, policy, reservation, verdict, standing, stream_id, day)
 
     @staticmethod
     def _granted(
-        identity: Identity, policy: Policy, reservation: int, verdict: int, usage: Usage, stream_id: str, day: int
+        identity: Identity,
+        policy: Policy,
+        reservation: int,
+        verdict: Verdict,
+        standing: Standing,
+        stream_id: str,
+        day: int,
     ) -> Grant:
-        if verdict == 1:
+        if verdict == Verdict.RATE_LIMITED:
             raise LimitRefused(
                 "requests_per_minute",
                 "rate_limited",
                 f"You have sent {policy.requests_per_minute} messages this minute, the most allowed. "
-                f"Try again in {usage.window_resets_in_s} s.",
-                usage.window_resets_in_s,
-                usage,
+                f"Try again in {standing.window_resets_in_s} s.",
+                standing.window_resets_in_s,
+                standing,
             )
-        if verdict == 2:
+        if verdict == Verdict.STREAMS_FULL:
             raise LimitRefused(
                 "concurrent_streams",
                 "rate_limited",
                 f"{policy.concurrent_streams} answers are already being written for you, the most at once. "
                 "Wait for one to end, or stop one.",
                 5,
-                usage,
+                standing,
             )
-        if verdict == 3:
+        if verdict == Verdict.OVER_BUDGET:
             raise LimitRefused(
                 "tokens_per_day",
                 "quota_exceeded",
                 f"Today's budget of {policy.tokens_per_day:,} tokens would be exceeded by this message "
-                f"(up to {reservation:,} with its answer; {max(0, policy.tokens_per_day - usage.tokens_used):,} "
-                f"left). It resets in {hours(usage.day_resets_in_s)}, at midnight UTC.",
-                usage.day_resets_in_s,
-                usage,
+                f"(up to {reservation:,} with its answer; {max(0, policy.tokens_per_day - standing.tokens_used):,} "
+                f"left). It resets in {hours(standing.day_resets_in_s)}, at midnight UTC.",
+                standing.day_resets_in_s,
+                standing,
             )
-        return Grant(identity.user_id, stream_id, day, reservation, usage)
+        return Grant(identity.user_id, stream_id, day, reservation, standing)
 
-    async def usage(self, identity: Identity, policy: Policy) -> Usage:
-        _, usage, _, _ = await self._run(identity, policy, 0, READ)
-        return usage
+    async def usage(self, identity: Identity, policy: Policy) -> Standing:
+        _, standing, _, _ = await self._run(identity, policy, 0, Mode.READ)
+        return standing
 
     async def settle(self, grant: Grant, used: int) -> None:
         """The answer ended: its stream slot back, and its reservation turned into `used` tokens."""
@@ -238,6 +275,6 @@ def hours(seconds: int) -> str:
 class LimitRefused(ApiError):
     """A 429 from a per-user limit; `limit` names it (for the log line)."""
 
-    def __init__(self, limit: str, code: str, message: str, retry_after_s: int, usage: Usage) -> None:
-        super().__init__(429, code, message, {"Retry-After": str(retry_after_s), **usage.headers()})
+    def __init__(self, limit: str, code: str, message: str, retry_after_s: int, standing: Standing) -> None:
+        super().__init__(429, code, message, {"Retry-After": str(retry_after_s), **standing.headers()})
         self.limit = limit

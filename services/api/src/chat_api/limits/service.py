@@ -13,10 +13,10 @@ from chat_api.http.middleware import RequestRecord
 from chat_api.limits.counter import Count, Counter
 from chat_api.limits.estimate import prompt_tokens, reservation
 from chat_api.limits.guest_pool import GuestPool, PoolRefused, refusal_message
-from chat_api.limits.limiter import DAY_S, Grant, Limiter, LimitRefused, Usage, hours
+from chat_api.limits.limiter import DAY_S, Grant, Limiter, LimitRefused, Standing, hours
 from chat_api.limits.policy import policy_for
 from chat_api.settings import Settings
-from chat_api.telemetry import metrics as telemetry
+from chat_api.telemetry import metrics
 
 logger = logging.getLogger("chat_api.limits")
 
@@ -46,9 +46,9 @@ class Limits:
                 await self.guest_pool.settle(pool_day, -reserved)  # nothing sent: all guests' budget gets it back
             if isinstance(error, LimitRefused):
                 record.limit_refused = error.limit
-                telemetry.limit_refusals.add(1, {"chat.limit": error.limit})
+                metrics.limit_refusals.add(1, {"chat.limit": error.limit})
             raise
-        record.headers.update(grant.usage.headers())
+        record.headers.update(grant.standing.headers())
         return dataclasses.replace(grant, guest_pool_day=pool_day)
 
     async def _take_from_guest_pool(self, identity: Identity, reserved: int, record: RequestRecord) -> int | None:
@@ -57,7 +57,7 @@ class Limits:
         taken = await self.guest_pool.take(reserved)
         if isinstance(taken, PoolRefused):
             record.limit_refused = "guest_tokens_per_day_total"
-            telemetry.limit_refusals.add(1, {"chat.limit": record.limit_refused})
+            metrics.limit_refusals.add(1, {"chat.limit": record.limit_refused})
             raise ApiError(429, "quota_exceeded", refusal_message(taken), {"Retry-After": str(taken.resets_in_s)})
         return taken
 
@@ -79,7 +79,7 @@ class Limits:
             return
         wait = await self.counter.take(count, subject)
         if wait is not None:
-            telemetry.limit_refusals.add(1, {"chat.limit": count.name})
+            metrics.limit_refusals.add(1, {"chat.limit": count.name})
             raise ApiError(429, "rate_limited", f"{refusal} Try again in {hours(wait)}.", {"Retry-After": str(wait)})
 
     async def charge(self, identity: Identity, tokens: int) -> Grant | None:
@@ -90,7 +90,7 @@ class Limits:
         try:
             return await self.limiter.charge(identity, policy_for(identity, self.settings), tokens)
         except LimitRefused as refused:
-            telemetry.limit_refusals.add(1, {"chat.limit": refused.limit})
+            metrics.limit_refusals.add(1, {"chat.limit": refused.limit})
             raise
 
     def used(self, request: ChatRequest, prompt: int | None, completion: int | None, deltas: int) -> int:
@@ -112,7 +112,7 @@ class Limits:
             if grant.guest_pool_day is not None and self.guest_pool is not None:
                 await self.guest_pool.settle(grant.guest_pool_day, used - grant.reserved)
 
-    async def usage(self, identity: Identity) -> Usage | None:
+    async def usage(self, identity: Identity) -> Standing | None:
         if self.limiter is None:
             return None
         return await self.limiter.usage(identity, policy_for(identity, self.settings))

@@ -4,12 +4,14 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from chat_api.http.app_state import StateKey
 from chat_api.memory.service import Memory
-from chat_api.state import app_state
+
+MEMORY: StateKey[Memory] = StateKey("memory")
 
 
 async def _memory(request: Request) -> Memory:
-    return app_state(request)["memory"]
+    return MEMORY.of(request)
 
 
 MemoryDep = Annotated[Memory, Depends(_memory)]

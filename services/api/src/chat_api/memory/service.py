@@ -18,12 +18,7 @@ from chat_api.auth.tokens import Identity
 from chat_api.chat.schemas import Message as HistoryMessage
 from chat_api.chat.tokens import message_tokens
 from chat_api.chat.upstream import Upstream
-from chat_api.http.errors import ApiError
-from chat_api.limits.service import Limits
-from chat_api.memory import summaries
-from chat_api.memory.summaries import StoredSummary
-from chat_api.memory.summarizer import newest, request_tokens, summarize, summary_message, transcript
-from chat_api.memory.window import (
+from chat_api.chat.window import (
     ESTIMATE_MARGIN,
     KEPT_AFTER_SUMMARY,
     Turn,
@@ -32,6 +27,11 @@ from chat_api.memory.window import (
     newest_that_fit,
     tokens_of,
 )
+from chat_api.http.errors import ApiError
+from chat_api.limits.service import Limits
+from chat_api.memory import summaries
+from chat_api.memory.summaries import StoredSummary
+from chat_api.memory.summarizer import newest, request_tokens, summarize, summary_message, transcript
 from chat_api.settings import Settings
 from chat_api.storage.engine import Sessions
 

@@ -14,7 +14,7 @@ from semantic_kernel.contents import AuthorRole, ChatHistory, ChatMessageContent
 from semantic_kernel.contents.history_reducer.chat_history_truncation_reducer import ChatHistoryTruncationReducer
 
 from chat_api.chat.tokens import CHARS_PER_TOKEN, message_tokens
-from chat_api.memory.window import Turn
+from chat_api.chat.window import Turn
 
 # A request whose first message is a system message starting "Summarize" is a summarisation (the emulator
 # answers those recognisably).

@@ -1,15 +1,17 @@
-"""The search service, as a dependency (it holds nothing but the worker's database sessions)."""
+"""The search service, as a dependency."""
 
 from typing import Annotated
 
 from fastapi import Depends, Request
 
+from chat_api.http.app_state import StateKey
 from chat_api.search.service import SearchService
-from chat_api.state import app_state
+
+SEARCH: StateKey[SearchService] = StateKey("search")
 
 
 async def _search(request: Request) -> SearchService:
-    return SearchService(app_state(request)["sessions"])
+    return SEARCH.of(request)
 
 
 SearchServiceDep = Annotated[SearchService, Depends(_search)]

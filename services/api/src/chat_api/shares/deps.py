@@ -1,5 +1,4 @@
-"""The share service, as a dependency: built per request from what the lifespan made (it holds nothing); and
-who may create links."""
+"""The share service, as a dependency; and who may create links."""
 
 from typing import Annotated
 
@@ -7,13 +6,15 @@ from fastapi import Depends, Request
 
 from chat_api.auth.deps import CurrentUser
 from chat_api.auth.tokens import Identity
+from chat_api.http.app_state import StateKey
 from chat_api.http.errors import ApiError
 from chat_api.shares.service import ShareService
-from chat_api.state import app_state
+
+SHARES: StateKey[ShareService] = StateKey("shares")
 
 
 async def _shares(request: Request) -> ShareService:
-    return ShareService(app_state(request)["sessions"])
+    return SHARES.of(request)
 
 
 ShareServiceDep = Annotated[ShareService, Depends(_shares)]

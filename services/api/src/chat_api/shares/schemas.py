@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from chat_api.conversations.schemas import JsonUuid, Strict
+from chat_api.storage.models import MessageStatus
 
 
 class NewShare(Strict):
@@ -38,7 +39,7 @@ class SharePage(BaseModel):
 class SharedMessage(BaseModel):
     role: Literal["user", "assistant"]
     content: str
-    status: Literal["done", "stopped", "error", "interrupted"]
+    status: Literal[MessageStatus.DONE, MessageStatus.STOPPED, MessageStatus.ERROR, MessageStatus.INTERRUPTED]
     created_at: datetime
 
 

@@ -14,7 +14,7 @@ from chat_api.http.errors import ApiError
 from chat_api.shares.schemas import ShareCreated, SharedConversation, SharedMessage, SharePage, ShareView
 from chat_api.shares.tokens import hash_token, new_token
 from chat_api.storage.engine import Sessions
-from chat_api.storage.models import Message, Share, utcnow
+from chat_api.storage.models import Message, MessageStatus, Share, utcnow
 from chat_api.storage.paging import newest_first, page_of
 
 
@@ -29,7 +29,7 @@ def share_view(share: Share) -> ShareView:
 
 
 def snapshot_of(title: str, branch: Sequence[Message]) -> SharedConversation:
-    if any(message.status == "streaming" for message in branch):
+    if any(message.status == MessageStatus.STREAMING for message in branch):
         raise ApiError(409, "conflict", "An answer in this branch is still being written: share it once it ends.")
     return SharedConversation(
         title=title,

@@ -3,6 +3,7 @@ a test checks that these models and the migrations agree."""
 
 import uuid
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import ClassVar, Final
 
 from sqlalchemy import (
@@ -22,9 +23,19 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 MESSAGE_ROLES: Final = ("user", "assistant")
-MESSAGE_STATUSES: Final = ("streaming", "done", "stopped", "error", "interrupted")
 FEEDBACK_RATINGS: Final = ("up", "down")
 MEMORY_MAX_CHARS: Final = 500
+
+
+class MessageStatus(StrEnum):
+    STREAMING = "streaming"  # its owner is writing it (see `lease_expires_at`)
+    DONE = "done"
+    STOPPED = "stopped"  # by the user's Stop: it keeps what it had written
+    ERROR = "error"  # the model failed, or its stream ended without finishing
+    INTERRUPTED = "interrupted"  # its owner died or shut down before the end
+
+
+MESSAGE_STATUSES: Final = tuple(status.value for status in MessageStatus)
 
 
 def utcnow() -> datetime:

@@ -1,16 +1,17 @@
-"""The user's memories, as a dependency (the service holds nothing but the worker's sessions and a bound)."""
+"""The user's memories, as a dependency."""
 
 from typing import Annotated
 
 from fastapi import Depends, Request
 
-from chat_api.state import app_state
+from chat_api.http.app_state import StateKey
 from chat_api.user_memories.service import UserMemories
+
+USER_MEMORIES: StateKey[UserMemories] = StateKey("user_memories")
 
 
 async def _memories(request: Request) -> UserMemories:
-    state = app_state(request)
-    return UserMemories(state["sessions"], state["settings"].MEMORIES_MAX_PER_USER)
+    return USER_MEMORIES.of(request)
 
 
 UserMemoriesDep = Annotated[UserMemories, Depends(_memories)]

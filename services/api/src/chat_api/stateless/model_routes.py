@@ -7,9 +7,9 @@ from pydantic import BaseModel, Field
 
 from chat_api.auth.deps import CurrentUser
 from chat_api.chat.capabilities import OptionName, capabilities
-from chat_api.chat.deps import ChatServiceDep
 from chat_api.chat.schemas import ReasoningEffort
 from chat_api.http.errors import error_docs
+from chat_api.stateless.deps import ChatServiceDep
 
 router = APIRouter(prefix="/api", tags=["chat"])
 

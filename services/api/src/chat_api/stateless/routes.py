@@ -1,40 +1,57 @@
 """POST /api/chat/stream (text/plain) and POST /api/chat/events (SSE): the stateless routes (no conversation kept)."""
 
 import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 
 from chat_api.auth.deps import CurrentUser, current_identity
-from chat_api.auth.tokens import Identity
-from chat_api.chat.deps import ChatServiceDep
-from chat_api.chat.encoders import Encoder, PlainText, ServerSentEvents
-from chat_api.chat.openapi import SSE_EVENT, streaming_doc
-from chat_api.chat.response import ChatStreamResponse
-from chat_api.chat.schemas import ChatRequest
-from chat_api.chat.service import ChatService
-from chat_api.chat.validation import ValidChatRequest
+from chat_api.chat.events import Failed, Finished, Start, TextDelta, TokenUsage
+from chat_api.chat.openapi import sse_events, streaming_doc
+from chat_api.chat.response import EventStreamResponse
+from chat_api.chat.window import Turn
+from chat_api.chat.wire import Encoder, PlainText, ServerSentEvents
 from chat_api.http.deps import require_json
-from chat_api.http.middleware import record_of
+from chat_api.http.middleware import RequestRecord, record_of
 from chat_api.limits.deps import LimitsDep
-from chat_api.limits.service import Limits
 from chat_api.memory.deps import MemoryDep
-from chat_api.memory.service import Memory
-from chat_api.memory.window import Turn
-from chat_api.telemetry import metrics as telemetry
+from chat_api.stateless.answer import StatelessAnswer
+from chat_api.stateless.deps import ChatServiceDep
+from chat_api.stateless.validation import ValidChatRequest
+from chat_api.storage.models import MessageStatus
+from chat_api.telemetry import metrics
 
+# What the stateless routes send: an answer's text and usage (no conversation, so no snapshot of one).
+STATELESS_EVENTS = sse_events([Start, TextDelta, TokenUsage, Finished, Failed])
 # Every route that spends model tokens needs a user (a guest will do).
 router = APIRouter(prefix="/api/chat", tags=["chat"], dependencies=[Depends(current_identity), Depends(require_json)])
 
 
-async def _respond(
+@dataclass(frozen=True)
+class Admitted:
+    """A stateless answer the limits have admitted, to stream with either encoder."""
+
+    answer: StatelessAnswer
+    record: RequestRecord
+    heartbeat_s: float
+    end: Callable[[], Awaitable[None]]
+
+    def respond(self, encoder: Encoder) -> EventStreamResponse:
+        metrics.active_streams.add(1)
+        return EventStreamResponse(self.answer, encoder, self.record, heartbeat_s=self.heartbeat_s, on_end=self.end)
+
+
+async def admitted(
     request: Request,
-    body: ChatRequest,
-    user: Identity,
-    service: ChatService,
-    limits: Limits,
-    memory: Memory,
-    encoder: Encoder,
-) -> ChatStreamResponse:
+    body: ValidChatRequest,
+    user: CurrentUser,
+    service: ChatServiceDep,
+    limits: LimitsDep,
+    memory: MemoryDep,
+) -> Admitted:
+    """The history fitted to the model's window, and the user's limits taken, before any upstream call."""
     record = record_of(request)
     record.message_chars = len(body.message)
     if service.settings.LOG_MESSAGE_TEXT:
@@ -42,29 +59,34 @@ async def _respond(
     turns = [Turn(None, message.role, message.content) for message in body.history]
     history = await memory.recall(turns, body.message, body.options.max_tokens)
     body = body.model_copy(update={"history": history})  # what fits the model's window
-    grant = await limits.admit(user, body, record)  # before any upstream call
+    grant = await limits.admit(user, body, record)
 
     async def end() -> None:
         await limits.settle(grant, limits.used(body, record.prompt_tokens, record.completion_tokens, record.chunks))
-        telemetry.active_streams.add(-1)
-        telemetry.answer_ended(
+        metrics.active_streams.add(-1)
+        metrics.answer_ended(
             service.settings.MODEL_PROVIDER,
             service.model,
-            "error" if record.error_code else "stopped" if record.client_disconnected else "done",
+            MessageStatus.ERROR
+            if record.error_code
+            else MessageStatus.STOPPED
+            if record.client_disconnected
+            else MessageStatus.DONE,
             record.prompt_tokens,
             record.completion_tokens,
             time.perf_counter() - record.started,
             record.ttft_ms / 1000 if record.ttft_ms is not None else None,
         )
 
-    heartbeats = isinstance(encoder, ServerSentEvents)
-    telemetry.active_streams.add(1)
-    return ChatStreamResponse(lambda: service.open(body, heartbeats), encoder, record, service.model, end)
+    return Admitted(StatelessAnswer(service, body, record), record, service.settings.HEARTBEAT_S, end)
+
+
+AdmittedAnswer = Annotated[Admitted, Depends(admitted)]
 
 
 @router.post(
     "/stream",
-    response_class=ChatStreamResponse,
+    response_class=EventStreamResponse,
     status_code=200,
     responses=streaming_doc(
         "text/plain",
@@ -75,24 +97,17 @@ async def _respond(
     ),
     summary="Stream an answer as plain text",
 )
-async def chat_stream(
-    request: Request,
-    body: ValidChatRequest,
-    user: CurrentUser,
-    service: ChatServiceDep,
-    limits: LimitsDep,
-    memory: MemoryDep,
-) -> ChatStreamResponse:
-    return await _respond(request, body, user, service, limits, memory, PlainText())
+async def chat_stream(answer: AdmittedAnswer) -> EventStreamResponse:
+    return answer.respond(PlainText())
 
 
 @router.post(
     "/events",
-    response_class=ChatStreamResponse,
+    response_class=EventStreamResponse,
     status_code=200,
     responses=streaming_doc(
         "text/event-stream",
-        SSE_EVENT,
+        STATELESS_EVENTS,
         "Server-sent events, each with a JSON `data`: `start {request_id, model}`, `delta {text}`, "
         "`usage {prompt_tokens, completion_tokens, total_tokens, reasoning_tokens}`, `done {finish_reason}` "
         "(stop | length | content_filter | cancelled), `error {code, message}`; comment heartbeats "
@@ -103,12 +118,5 @@ async def chat_stream(
     ),
     summary="Stream an answer as typed server-sent events",
 )
-async def chat_events(
-    request: Request,
-    body: ValidChatRequest,
-    user: CurrentUser,
-    service: ChatServiceDep,
-    limits: LimitsDep,
-    memory: MemoryDep,
-) -> ChatStreamResponse:
-    return await _respond(request, body, user, service, limits, memory, ServerSentEvents())
+async def chat_events(answer: AdmittedAnswer) -> EventStreamResponse:
+    return answer.respond(ServerSentEvents())

@@ -1,4 +1,5 @@
-"""What fits: the history's token budget under the context window, and the newest turns within a budget."""
+"""What fits: the history's token budget under the context window, and the newest turns within a budget (memory
+chooses what the model sees with these; the chat core cuts a refused prompt with them)."""
 
 import uuid
 from collections.abc import Sequence

@@ -1,4 +1,4 @@
-"""Print the api's OpenAPI document, for the UI's generated types: `python -m chat_api.http.openapi_dump`.
+"""Print the api's OpenAPI document, for the UI's generated types: `python -m chat_api.openapi_dump`.
 
 Built from the default settings alone (no environment, no .env), so the document is the same on every machine;
 the app is created, never started (no database, no model service).
