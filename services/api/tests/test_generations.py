@@ -583,7 +583,7 @@ async def test_a_redis_restart_costs_no_command() -> None:
     """After Redis restarts, the first command on each connection the pool kept met "Connection closed by
     server": a Stop sent then was lost, and a sweeper's read of a crashed owner's events came back empty, so the
     interrupted answer kept none of the words its readers had seen. The client reconnects and sends it again."""
-    from chat_api.services import open_redis
+    from chat_api.redis_connection import open_redis
 
     with restartable_redis() as server:
         async with open_redis(api_settings("http://unused", REDIS_URL=server.url)) as redis:

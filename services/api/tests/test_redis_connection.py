@@ -14,7 +14,7 @@ import pytest
 import uvloop
 from redis.exceptions import RedisError
 
-from chat_api.services import open_redis
+from chat_api.redis_connection import open_redis
 
 from .conftest import api_settings
 from .redis_server import redis_binary

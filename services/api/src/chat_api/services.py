@@ -9,9 +9,6 @@ from datetime import timedelta
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
 
 from chat_api.auth.deps import AUTH
 from chat_api.auth.oidc.service import open_sign_ins
@@ -42,7 +39,7 @@ from chat_api.limits.limiter import Limiter
 from chat_api.limits.service import Limits
 from chat_api.memory.deps import MEMORY
 from chat_api.memory.service import Memory
-from chat_api.redis_connection import look_names_up_first
+from chat_api.redis_connection import open_redis
 from chat_api.search.deps import SEARCH
 from chat_api.search.service import SearchService
 from chat_api.server import shutdown
@@ -57,29 +54,6 @@ from chat_api.user_memories.deps import USER_MEMORIES
 from chat_api.user_memories.service import UserMemories
 
 logger = logging.getLogger("chat_api")
-
-
-@asynccontextmanager
-async def open_redis(settings: Settings) -> AsyncIterator[Redis | None]:
-    if settings.REDIS_URL is None:
-        yield None
-        return
-    # A connection the pool kept across a Redis restart fails its next command ("Connection closed by server"):
-    # reconnected and sent once more, that command is not lost (a Stop, a send's limits, a sweeper's read). A
-    # command whose connection broke after it ran is sent twice too: the event log's append checks the Stream's
-    # last id, a second Stop is the same Stop, and the limits count that send twice, never less.
-    redis = look_names_up_first(
-        Redis.from_url(
-            settings.REDIS_URL.get_secret_value(),
-            max_connections=200,
-            retry=Retry(NoBackoff(), retries=1),
-            retry_on_error=[RedisConnectionError],
-        )
-    )
-    try:
-        yield redis
-    finally:
-        await redis.aclose()
 
 
 @asynccontextmanager

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from chat_api.admin.account_tiers import Refused, TierGiven, give_tier
 from chat_api.auth.revocation import Revocations
-from chat_api.services import open_redis
+from chat_api.redis_connection import open_redis
 from chat_api.settings import Settings, load
 from chat_api.storage.engine import create_engine, create_sessions
 from chat_api.storage.outage import is_unreachable
