@@ -27,7 +27,9 @@ logger = logging.getLogger("chat_api.auth")
 BROWSER_COOKIE: Final = "chat_oidc"
 BROWSER_COOKIE_PATH: Final = "/api/auth/oidc"
 _BROWSER_VALUE: Final = re.compile(r"^[A-Za-z0-9_-]{43}$")
-_PARAMETER: Final = 4096  # longest code or state taken
+_CODE: Final = 2048  # the longest code taken (Entra ID's are about 1 to 2 kB)
+_STATE: Final = 512  # ours are 43 characters
+_ERROR: Final = 256  # an OAuth error code
 
 router = APIRouter(prefix="/oidc", tags=["auth"])
 
@@ -119,9 +121,9 @@ async def callback(
     request: Request,
     auth: AuthServiceDep,
     settings: SettingsDep,
-    code: Annotated[str | None, Query(max_length=_PARAMETER)] = None,
-    state: Annotated[str | None, Query(max_length=_PARAMETER)] = None,
-    error: Annotated[str | None, Query(max_length=_PARAMETER)] = None,
+    code: Annotated[str | None, Query(max_length=_CODE)] = None,
+    state: Annotated[str | None, Query(max_length=_STATE)] = None,
+    error: Annotated[str | None, Query(max_length=_ERROR)] = None,
 ) -> Response:
     sign_ins = _sign_ins(auth)
     browser = request.cookies.get(BROWSER_COOKIE)
