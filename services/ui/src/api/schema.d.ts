@@ -6347,7 +6347,7 @@ export interface operations {
     export_feedback_api_admin_feedback_csv_get: {
         parameters: {
             query?: {
-                /** @description Only votes given or changed since (with a zone). */
+                /** @description Only votes given or changed since (a date and time with its zone). */
                 since?: string | null;
                 limit?: number;
             };

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, BeforeValidator
 from starlette.responses import Response
 
 from chat_api.admin.deps import ensure_operator
@@ -26,6 +26,14 @@ router = APIRouter(
 )
 
 
+def _written_out(value: object) -> object:
+    """A date and time as OpenAPI's `date-time` says (2026-12-06T10:00:00Z), not a number of seconds, which
+    pydantic would otherwise take."""
+    if isinstance(value, str) and not (value[:4].isdigit() and value[4:5] == "-"):
+        raise ValueError("a date and time with its zone, such as 2026-12-06T10:00:00Z")
+    return value
+
+
 @router.get(
     "/feedback.csv",
     summary="Every vote on answers as CSV, the newest first (the question and answer only when "
@@ -38,7 +46,9 @@ async def export_feedback(
     service: FeedbackServiceDep,
     settings: SettingsDep,
     since: Annotated[
-        AwareDatetime | None, Query(description="Only votes given or changed since (with a zone).")
+        AwareDatetime | None,
+        BeforeValidator(_written_out),
+        Query(description="Only votes given or changed since (a date and time with its zone)."),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
 ) -> Response:

@@ -14,7 +14,7 @@ from fastapi.responses import RedirectResponse
 from chat_api.auth.cookies import COOKIE, set_session_cookie
 from chat_api.auth.deps import AuthServiceDep
 from chat_api.auth.oidc.errors import ProviderUnavailable, RefusalCode, SignInRefused
-from chat_api.auth.oidc.return_to import safe_return_to
+from chat_api.auth.oidc.return_to import RETURN_TO_PATTERN, safe_return_to
 from chat_api.auth.oidc.service import OidcSignIns
 from chat_api.http.deps import SettingsDep
 from chat_api.http.errors import ApiError, error_docs
@@ -74,7 +74,12 @@ async def start(
     auth: AuthServiceDep,
     settings: SettingsDep,
     return_to: Annotated[
-        str | None, Query(max_length=2000, description="A path of this site to come back to, e.g. /c/<id>.")
+        str | None,
+        Query(
+            max_length=2000,
+            description="A path of this site to come back to, e.g. /c/<id>.",
+            json_schema_extra={"pattern": RETURN_TO_PATTERN},  # (checked by safe_return_to, in words)
+        ),
     ] = None,
 ) -> Response:
     sign_ins = _sign_ins(auth)
