@@ -219,13 +219,11 @@ async def test_a_guest_cannot_share(url: str) -> None:
         conversation = await new_conversation(guest)
         answer = (await turn(guest, conversation["id"], "mine"))["assistant_message_id"]
         path = f"/api/conversations/{conversation['id']}/shares"
-        for body in ({"message_id": answer}, {}):  # refused before the body is looked at
-            refused = await guest.post(path, json=body)
-            assert refused.status_code == 403, refused.text
-            assert refused.json()["error"] == {
-                "code": "sign_in_to_share",
-                "message": "Sign in to share a conversation.",
-            }
+        refused = await guest.post(path, json={"message_id": answer})
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["error"] == {"code": "sign_in_to_share", "message": "Sign in to share a conversation."}
+        malformed = await guest.post(path, json={})  # a bad body is a bad body, for anyone
+        assert malformed.status_code == 422 and malformed.json()["error"]["code"] == "invalid_request"
         assert (await guest.get("/api/shares")).json()["items"] == []
         # Once it has an account (the same user, its conversations kept), it may.
         registered = await guest.post(

@@ -65,14 +65,14 @@ def test_a_chosen_theme_and_language_pass_axe_and_are_there_from_the_first_paint
     page.get_by_text("Settings").click()
     page.get_by_label("Theme").select_option("dark")
     page.get_by_label("Language").select_option("de")
-    expect(page.get_by_label("Nachricht")).to_be_visible()
+    expect(page.get_by_role("textbox", name="Nachricht")).to_be_visible()
     expect(page.locator("html")).to_have_attribute("lang", "de")
     expect(page.locator("html")).to_have_attribute("data-theme", "dark")
     assert blocking_violations(page) == []
 
     page.add_init_script(THEME_AT_FIRST_BODY)
     page.reload()
-    expect(page.get_by_label("Nachricht")).to_be_visible()
+    expect(page.get_by_role("textbox", name="Nachricht")).to_be_visible()
     assert page.evaluate("window.__themeAtFirstBody") == "dark"
 
 

@@ -7,7 +7,8 @@ not every resolver knows *.localhost), its users ada (Chat.User: member) and gra
 api's refresh cookie Secure (so cookies are carried by hand here: Python's jar keeps Secure ones off http)."""
 
 import os
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
@@ -20,11 +21,15 @@ pytestmark = needs_compose
 
 
 class Browser:
-    """The cookies one browser keeps for the app (name -> value), sent back as a browser would."""
+    """The cookies one browser keeps for the app (name -> value), sent back as a browser would. Every browser a
+    test opens is closed when it ends (`closed_browsers`)."""
+
+    opened: ClassVar[list["Browser"]] = []
 
     def __init__(self) -> None:
         self.cookies: dict[str, str] = {}
         self.http = httpx.Client(base_url=BASE_URL, timeout=30)
+        Browser.opened.append(self)
 
     def get(self, path: str) -> httpx.Response:
         return self._keep(self.http.get(path, headers=self._cookie_header()))
@@ -44,6 +49,13 @@ class Browser:
             else:
                 self.cookies[name] = value
         return response
+
+
+@pytest.fixture(autouse=True)
+def closed_browsers() -> Iterator[None]:
+    yield
+    while Browser.opened:
+        Browser.opened.pop().http.close()
 
 
 def at_provider(url: str, data: dict[str, str]) -> str:

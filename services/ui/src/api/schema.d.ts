@@ -795,7 +795,7 @@ export interface components {
              */
             rating: "up" | "down";
             /** Reason */
-            reason: ("accurate" | "helpful" | "well_written" | "inaccurate" | "unhelpful" | "incomplete" | "ignored_instructions" | "harmful" | "other") | null;
+            reason: ("accurate" | "helpful" | "well_written" | "other") | ("inaccurate" | "unhelpful" | "incomplete" | "ignored_instructions" | "harmful" | "other") | null;
             /** Comment */
             comment: string | null;
             /**
@@ -1363,13 +1363,21 @@ export interface components {
              * Reason
              * @description Why, from a short list: for `up` accurate, helpful, well_written or other; for `down` inaccurate, unhelpful, incomplete, ignored_instructions, harmful or other.
              */
-            reason?: ("accurate" | "helpful" | "well_written" | "inaccurate" | "unhelpful" | "incomplete" | "ignored_instructions" | "harmful" | "other") | null;
+            reason?: ("accurate" | "helpful" | "well_written" | "other") | ("inaccurate" | "unhelpful" | "incomplete" | "ignored_instructions" | "harmful" | "other") | null;
             /**
              * Comment
              * @description In the user's words; blank: none.
              */
             comment?: string | null;
-        };
+        } & ({
+            /** @constant */
+            rating?: "up";
+            reason?: ("accurate" | "helpful" | "well_written" | "other") | null;
+        } | {
+            /** @constant */
+            rating?: "down";
+            reason?: ("inaccurate" | "unhelpful" | "incomplete" | "ignored_instructions" | "harmful" | "other") | null;
+        });
     };
     responses: never;
     parameters: never;
@@ -6351,7 +6359,7 @@ export interface operations {
     export_feedback_api_admin_feedback_csv_get: {
         parameters: {
             query?: {
-                /** @description Only votes given or changed since (with a zone). */
+                /** @description Only votes given or changed since (a date and time with its zone). */
                 since?: string | null;
                 limit?: number;
             };

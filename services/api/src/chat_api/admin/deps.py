@@ -10,12 +10,17 @@ from chat_api.auth.deps import CurrentUser
 from chat_api.auth.tokens import Identity
 from chat_api.http.deps import SettingsDep
 from chat_api.http.errors import ApiError
+from chat_api.settings import Settings
 
 
-async def require_operator(identity: CurrentUser, settings: SettingsDep) -> Identity:
+def ensure_operator(identity: Identity, settings: Settings) -> Identity:
     if not identity.guest and settings.tiers.named(identity.tier).admin:
         return identity
     raise ApiError(403, "forbidden", "This is for the service's operators only.")
+
+
+async def require_operator(identity: CurrentUser, settings: SettingsDep) -> Identity:
+    return ensure_operator(identity, settings)
 
 
 Operator = Annotated[Identity, Depends(require_operator)]

@@ -1,14 +1,24 @@
 """The feedback routes' bodies."""
 
-from typing import Self
+from typing import Any, Self
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from chat_api.conversations.schemas import StoredText, Strict
 from chat_api.feedback.vocabulary import COMMENT_MAX, REASONS_FOR, Rating, Reason
 
 
+def _reasons_per_rating(schema: dict[str, Any]) -> None:
+    """OpenAPI says which reasons go with which rating (the check below), so clients and fuzzers know."""
+    schema["oneOf"] = [
+        {"properties": {"rating": {"const": rating}, "reason": {"anyOf": [{"enum": list(reasons)}, {"type": "null"}]}}}
+        for rating, reasons in REASONS_FOR.items()
+    ]
+
+
 class Vote(Strict):
+    model_config = ConfigDict(json_schema_extra=_reasons_per_rating)
+
     rating: Rating
     reason: Reason | None = Field(
         None,

@@ -3,23 +3,9 @@
 from typing import Final, Literal, get_args
 
 Rating = Literal["up", "down"]
-Reason = Literal[
-    # up
-    "accurate",
-    "helpful",
-    "well_written",
-    # down
-    "inaccurate",
-    "unhelpful",
-    "incomplete",
-    "ignored_instructions",
-    "harmful",
-    # either
-    "other",
-]
+UpReason = Literal["accurate", "helpful", "well_written", "other"]
+DownReason = Literal["inaccurate", "unhelpful", "incomplete", "ignored_instructions", "harmful", "other"]
+Reason = UpReason | DownReason
 RATINGS: Final = get_args(Rating)
-REASONS_FOR: Final[dict[str, tuple[str, ...]]] = {
-    "up": ("accurate", "helpful", "well_written", "other"),
-    "down": ("inaccurate", "unhelpful", "incomplete", "ignored_instructions", "harmful", "other"),
-}
+REASONS_FOR: Final[dict[str, tuple[str, ...]]] = {"up": get_args(UpReason), "down": get_args(DownReason)}
 COMMENT_MAX: Final = 1000

@@ -64,6 +64,13 @@ class Generation:
     first_token_s: float | None = None
 
 
+def _outcome_read(task: "asyncio.Future[None]") -> None:
+    """Reads a shielded save's outcome, so that one still running when its answer ended (and failing then, the
+    database restarting) is not reported as "Task exception was never retrieved"."""
+    if not task.cancelled():
+        task.exception()
+
+
 def start_event(plan: Plan) -> Start:
     turn = plan.turn
     return Start(
@@ -257,9 +264,11 @@ class GenerationRunner:
             try:
                 # Shielded: the answer ending cancels this loop, and a statement cancelled half-way can leave
                 # its connection out of the pool; the save finishes (its update only touches a streaming row).
-                await asyncio.shield(
+                save = asyncio.ensure_future(
                     self.store.progress(assistant_id, "".join(generation.text) if size != saved else None)
                 )
+                save.add_done_callback(_outcome_read)  # a save that fails after the answer ended is not an error
+                await asyncio.shield(save)
             except Exception as error:
                 if not failing:  # once per outage, not every second of it for every answer
                     logger.warning(

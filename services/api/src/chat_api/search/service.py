@@ -18,7 +18,7 @@ DEFAULT_LIMIT: Final = 20
 MAX_LIMIT: Final = 50
 
 # A page's cursor: the last hit's place, `<rank>_<microseconds since 1970>_<id, hex>`.
-CURSOR_PATTERN: Final = r"^[0-9][0-9.e+-]{0,31}_[0-9]{1,20}_[0-9a-f]{32}$"
+CURSOR_PATTERN: Final = r"^-?[0-9]{1,20}(\.[0-9]{1,20})?(e[+-]?[0-9]{1,3})?_[0-9]{1,20}_[0-9a-f]{32}$"  # all decode
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 

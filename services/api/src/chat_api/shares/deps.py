@@ -4,7 +4,6 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from chat_api.auth.deps import CurrentUser
 from chat_api.auth.tokens import Identity
 from chat_api.http.app_state import StateKey
 from chat_api.http.errors import ApiError
@@ -20,11 +19,9 @@ async def _shares(request: Request) -> ShareService:
 ShareServiceDep = Annotated[ShareService, Depends(_shares)]
 
 
-async def _an_account(user: CurrentUser) -> Identity:
-    """A guest publishes nothing: a link is public, and a guest is anyone, made in a click and not accountable."""
+def ensure_account(user: Identity) -> Identity:
+    """A guest publishes nothing: a link is public, and a guest is anyone, made in a click and not accountable.
+    (Called by the route once its body is read, so a bad body is a 422 for anyone.)"""
     if user.guest:
         raise ApiError(403, "sign_in_to_share", "Sign in to share a conversation.")
     return user
-
-
-Sharer = Annotated[Identity, Depends(_an_account)]

@@ -12,7 +12,7 @@ from chat_api.auth.deps import CurrentUser, current_identity
 from chat_api.http.deps import require_json
 from chat_api.http.errors import ApiError, error_docs
 from chat_api.limits.deps import LimitsDep
-from chat_api.shares.deps import Sharer, ShareServiceDep
+from chat_api.shares.deps import ShareServiceDep, ensure_account
 from chat_api.shares.schemas import NewShare, ShareCreated, SharedConversation, SharePage
 from chat_api.storage.paging import CURSOR_PATTERN
 
@@ -49,8 +49,9 @@ public_router = APIRouter(prefix="/api/shared", tags=["shares"])
     ),
 )
 async def create_share(
-    conversation_id: uuid.UUID, body: NewShare, user: Sharer, service: ShareServiceDep, limits: LimitsDep
+    conversation_id: uuid.UUID, body: NewShare, user: CurrentUser, service: ShareServiceDep, limits: LimitsDep
 ) -> ShareCreated:
+    ensure_account(user)
     await limits.admit_share(user)
     return await service.create(user, conversation_id, body.message_id)
 

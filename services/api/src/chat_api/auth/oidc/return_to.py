@@ -7,6 +7,8 @@ from chat_api.http.errors import ApiError
 
 HOME: Final = "/"
 MAX_LENGTH: Final = 2000
+# What safe_return_to takes, for OpenAPI (an ECMA pattern with lookaheads, which the validator's engine lacks).
+RETURN_TO_PATTERN: Final = r"^(?:/(?![/\\])(?!api(?:[/?#]|$))[^\x00-\x20\x7f\\]*)?$"  # (empty: home)
 
 
 def safe_return_to(value: str | None) -> str:

@@ -14,7 +14,7 @@ from fastapi.responses import RedirectResponse
 from chat_api.auth.cookies import COOKIE, set_session_cookie
 from chat_api.auth.deps import AuthServiceDep
 from chat_api.auth.oidc.errors import ProviderUnavailable, RefusalCode, SignInRefused
-from chat_api.auth.oidc.return_to import safe_return_to
+from chat_api.auth.oidc.return_to import RETURN_TO_PATTERN, safe_return_to
 from chat_api.auth.oidc.service import OidcSignIns
 from chat_api.http.deps import SettingsDep
 from chat_api.http.errors import ApiError, error_docs
@@ -27,7 +27,9 @@ logger = logging.getLogger("chat_api.auth")
 BROWSER_COOKIE: Final = "chat_oidc"
 BROWSER_COOKIE_PATH: Final = "/api/auth/oidc"
 _BROWSER_VALUE: Final = re.compile(r"^[A-Za-z0-9_-]{43}$")
-_PARAMETER: Final = 4096  # longest code or state taken
+_CODE: Final = 2048  # the longest code taken (Entra ID's are about 1 to 2 kB)
+_STATE: Final = 512  # ours are 43 characters
+_ERROR: Final = 256  # an OAuth error code
 
 router = APIRouter(prefix="/oidc", tags=["auth"])
 
@@ -72,7 +74,12 @@ async def start(
     auth: AuthServiceDep,
     settings: SettingsDep,
     return_to: Annotated[
-        str | None, Query(max_length=2000, description="A path of this site to come back to, e.g. /c/<id>.")
+        str | None,
+        Query(
+            max_length=2000,
+            description="A path of this site to come back to, e.g. /c/<id>.",
+            json_schema_extra={"pattern": RETURN_TO_PATTERN},  # (checked by safe_return_to, in words)
+        ),
     ] = None,
 ) -> Response:
     sign_ins = _sign_ins(auth)
@@ -119,9 +126,9 @@ async def callback(
     request: Request,
     auth: AuthServiceDep,
     settings: SettingsDep,
-    code: Annotated[str | None, Query(max_length=_PARAMETER)] = None,
-    state: Annotated[str | None, Query(max_length=_PARAMETER)] = None,
-    error: Annotated[str | None, Query(max_length=_PARAMETER)] = None,
+    code: Annotated[str | None, Query(max_length=_CODE)] = None,
+    state: Annotated[str | None, Query(max_length=_STATE)] = None,
+    error: Annotated[str | None, Query(max_length=_ERROR)] = None,
 ) -> Response:
     sign_ins = _sign_ins(auth)
     browser = request.cookies.get(BROWSER_COOKIE)
