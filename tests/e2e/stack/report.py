@@ -1,7 +1,7 @@
 """The reliability report: the figures the stack tests measure, one section per test, merged into one JSON file.
 
 A run replaces only the sections it measured, so the soak's figures (run by hand, behind a flag) stay next to
-those of the last CI run. The README summarises this file.
+those of the last CI run. `tests/e2e/reports/README.md` presents its figures; the main README shows a few.
 """
 
 import json
