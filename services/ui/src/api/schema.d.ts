@@ -1460,6 +1460,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The body is not JSON (`unsupported_media_type`). */
             415: {
                 headers: {
@@ -1599,6 +1608,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The body is not JSON (`unsupported_media_type`). */
             415: {
                 headers: {
@@ -1729,6 +1747,15 @@ export interface operations {
             };
             /** @description The body is too large (`payload_too_large`). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1875,6 +1902,15 @@ export interface operations {
             };
             /** @description The body is too large (`payload_too_large`). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2032,6 +2068,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The body is not JSON (`unsupported_media_type`). */
             415: {
                 headers: {
@@ -2182,6 +2227,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The body is not JSON (`unsupported_media_type`). */
             415: {
                 headers: {
@@ -2312,6 +2366,15 @@ export interface operations {
             };
             /** @description The body is too large (`payload_too_large`). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2454,6 +2517,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The body is not JSON (`unsupported_media_type`). */
             415: {
                 headers: {
@@ -2582,6 +2654,15 @@ export interface operations {
             };
             /** @description The body is too large (`payload_too_large`). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2739,6 +2820,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The body is not JSON (`unsupported_media_type`). */
             415: {
                 headers: {
@@ -2860,6 +2950,15 @@ export interface operations {
             };
             /** @description The body is too large (`payload_too_large`). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3006,6 +3105,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The body is not JSON (`unsupported_media_type`). */
             415: {
                 headers: {
@@ -3134,6 +3242,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The body is not JSON (`unsupported_media_type`). */
             415: {
                 headers: {
@@ -3253,6 +3370,15 @@ export interface operations {
             };
             /** @description The body is too large (`payload_too_large`). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3388,6 +3514,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The body is not JSON (`unsupported_media_type`). */
             415: {
                 headers: {
@@ -3509,6 +3644,15 @@ export interface operations {
             };
             /** @description The body is too large (`payload_too_large`). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3648,6 +3792,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The body is not JSON (`unsupported_media_type`). */
             415: {
                 headers: {
@@ -3773,6 +3926,15 @@ export interface operations {
             };
             /** @description The body is too large (`payload_too_large`). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3912,6 +4074,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The body is not JSON (`unsupported_media_type`). */
             415: {
                 headers: {
@@ -4042,6 +4213,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The body is not JSON (`unsupported_media_type`). */
             415: {
                 headers: {
@@ -4163,6 +4343,15 @@ export interface operations {
             };
             /** @description The body is too large (`payload_too_large`). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4304,6 +4493,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The body is not JSON (`unsupported_media_type`). */
             415: {
                 headers: {
@@ -4438,6 +4636,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The body is not JSON (`unsupported_media_type`). */
             415: {
                 headers: {
@@ -4564,6 +4771,15 @@ export interface operations {
             };
             /** @description The body is too large (`payload_too_large`). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4746,6 +4962,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The body is not JSON (`unsupported_media_type`). */
             415: {
                 headers: {
@@ -4870,6 +5095,15 @@ export interface operations {
             };
             /** @description The body is too large (`payload_too_large`). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5003,6 +5237,15 @@ export interface operations {
             };
             /** @description The body is too large (`payload_too_large`). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5183,6 +5426,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The body is not JSON (`unsupported_media_type`). */
             415: {
                 headers: {
@@ -5353,6 +5605,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The body is not JSON (`unsupported_media_type`). */
             415: {
                 headers: {
@@ -5485,6 +5746,15 @@ export interface operations {
             };
             /** @description The body is too large (`payload_too_large`). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5627,6 +5897,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The body is not JSON (`unsupported_media_type`). */
             415: {
                 headers: {
@@ -5749,6 +6028,15 @@ export interface operations {
             };
             /** @description The body is too large (`payload_too_large`). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5908,6 +6196,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The body is not JSON (`unsupported_media_type`). */
             415: {
                 headers: {
@@ -6035,6 +6332,15 @@ export interface operations {
             };
             /** @description The body is too large (`payload_too_large`). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6170,6 +6476,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The body is not JSON (`unsupported_media_type`). */
             415: {
                 headers: {
@@ -6284,6 +6599,15 @@ export interface operations {
             };
             /** @description The body is too large (`payload_too_large`). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6432,6 +6756,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The body is not JSON (`unsupported_media_type`). */
             415: {
                 headers: {
@@ -6559,6 +6892,15 @@ export interface operations {
             };
             /** @description The body is too large (`payload_too_large`). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6696,6 +7038,15 @@ export interface operations {
             };
             /** @description The body is too large (`payload_too_large`). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6865,6 +7216,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The body is not JSON (`unsupported_media_type`). */
             415: {
                 headers: {
@@ -6993,6 +7353,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The body is not JSON (`unsupported_media_type`). */
             415: {
                 headers: {
@@ -7114,6 +7483,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The body is not JSON (`unsupported_media_type`). */
             415: {
                 headers: {
@@ -7226,6 +7604,15 @@ export interface operations {
             };
             /** @description The body is too large (`payload_too_large`). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
