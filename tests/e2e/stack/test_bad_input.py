@@ -94,6 +94,7 @@ def test_other_methods_and_routes_are_the_envelope_too() -> None:
     assert_envelope(exchange("TRACE", "/api/chat/events"), 405, "method_not_allowed")
     assert_envelope(exchange("POST", "/api/nowhere", body(), JSON), 404, "not_found")
     assert_envelope(exchange("GET", "/api/"), 404, "not_found")
+    assert_envelope(exchange("GET", "/api/auth/oidc/callback?code=" + "%F2%9F%BE%9E" * 3000), 414, "uri_too_long")
 
 
 LONG_HISTORIES = {
