@@ -74,6 +74,7 @@ COMMON_ERRORS = error_docs(
         404: "No such route or resource (`not_found`).",
         405: "Method not allowed on this route (`method_not_allowed`); `Allow` lists the methods.",
         413: "The body is too large (`payload_too_large`).",
+        414: "The request line is over 16 kB (`uri_too_long`, from nginx).",
         415: "The body is not JSON (`unsupported_media_type`).",
         422: "A field is missing, malformed or over a limit (`invalid_request`); the message names it.",
         429: "Too many requests from this client (`rate_limited`); see `Retry-After`.",
