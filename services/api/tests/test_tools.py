@@ -113,7 +113,8 @@ def test_calculate_refuses_quickly(expression: str) -> None:
     started = time.perf_counter()
     with pytest.raises(ToolError) as refused:
         evaluate(expression)
-    assert time.perf_counter() - started < 0.05
+    # Refused before it is worked out (9 ** 9 ** 9 would take hours); generous for a loaded 2-core machine.
+    assert time.perf_counter() - started < 1
     assert "Traceback" not in refused.value.message and len(refused.value.message) < 300
 
 
