@@ -192,7 +192,8 @@ def api_settings() -> set[str]:
     return names | {"OTEL_SERVICE_NAME"} | {f"AZURE_{name}" for name in ("CLIENT_ID", "TENANT_ID", "CLIENT_SECRET")}
 
 
-SECRET_NAMES = re.compile(r"KEY|SECRET|PASSWORD(?!S)|TOKEN|DATABASE_URL|REDIS_URL")  # AUTH_PASSWORDS: a switch
+# AUTH_PASSWORDS is a switch and MEMORIES_MAX_TOKENS a count: neither is a secret.
+SECRET_NAMES = re.compile(r"KEY|SECRET|PASSWORD(?!S)|TOKEN(?!S)|DATABASE_URL|REDIS_URL")
 
 
 def test_config_holds_only_what_the_api_reads_and_no_secret(overlay: tuple[str, list[dict[str, Any]]]) -> None:
