@@ -190,7 +190,7 @@ async def test_the_index_follows_deletions_of_an_account(url: str, shared_store:
     async with signed_in(url) as gone:
         await keep(gone, "Quokka facts", "quokkas smile", "they do")
         assert (await gone.request("DELETE", "/api/me", json={})).status_code == 204
-    engine = create_engine(DatabaseSettings(**{k: v for k, v in shared_store.items() if k != "REDIS_URL"}))
+    engine = create_engine(DatabaseSettings(**{k: v for k, v in shared_store.items() if k != "REDIS_URL"}))  # type: ignore[arg-type]
     try:
         async with engine.connect() as connection:
             if engine.dialect.name == "sqlite":

@@ -14,6 +14,7 @@ import pytest
 from pydantic import ValidationError
 from semantic_kernel import Kernel
 from semantic_kernel.exceptions import KernelInvokeException
+from semantic_kernel.filters import FilterTypes
 from semantic_kernel.functions import KernelArguments, KernelFunctionFromMethod, KernelPlugin, kernel_function
 
 from chat_api.auth.tokens import Identity
@@ -164,7 +165,7 @@ def kernel(*plugins: KernelPlugin, max_output_tokens: int = 2000) -> Kernel:
     built = Kernel()
     for plugin in plugins:
         built.add_plugin(plugin)
-    built.add_filter("function_invocation", bounded_calls(max_output_tokens))
+    built.add_filter(FilterTypes.FUNCTION_INVOCATION, bounded_calls(max_output_tokens))
     return built
 
 
@@ -222,7 +223,7 @@ async def test_a_tool_outside_a_request_refuses() -> None:
 
 @pytest.fixture
 async def services(database: dict[str, str]) -> AsyncIterator[ToolServices]:
-    engine = create_engine(DatabaseSettings(**{k: v for k, v in database.items() if k != "REDIS_URL"}))
+    engine = create_engine(DatabaseSettings(**{k: v for k, v in database.items() if k != "REDIS_URL"}))  # type: ignore[arg-type]
     await upgrade_schema(engine)
     yield ToolServices.create(create_sessions(engine), api_settings("http://127.0.0.1:9", MEMORIES_MAX_PER_USER=5))
     await engine.dispose()
@@ -246,7 +247,7 @@ async def someone(services: ToolServices, secret: str) -> Identity:
 async def test_identity_comes_from_the_request_never_from_the_arguments(services: ToolServices) -> None:
     ada, bo = await someone(services, "zebra"), await someone(services, "zebra")
     k = kernel(builtin_plugin())
-    spoof = {"user_id": str(ada.user_id), "identity": ada, "context": ToolContext(ada, None, services)}
+    spoof: dict[str, Any] = {"user_id": str(ada.user_id), "identity": ada, "context": ToolContext(ada, None, services)}
     with acting_for(ToolContext(bo, uuid.uuid4(), services)):
         found = await k.invoke(
             plugin_name=PLUGIN, function_name="search_conversations", arguments=KernelArguments(query="zebra", **spoof)

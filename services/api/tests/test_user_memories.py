@@ -22,7 +22,7 @@ from .conftest import ApiFactory, signed_in
 async def served(api_server: ApiFactory, database: dict[str, str]) -> AsyncIterator[tuple[str, Sessions]]:
     """An api on a fresh store, and sessions of its database (memories are saved by a tool, not a route)."""
     with api_server(**database) as url:
-        engine = create_engine(DatabaseSettings(**{k: v for k, v in database.items() if k != "REDIS_URL"}))
+        engine = create_engine(DatabaseSettings(**{k: v for k, v in database.items() if k != "REDIS_URL"}))  # type: ignore[arg-type]
         yield url, create_sessions(engine)
         await engine.dispose()
 
