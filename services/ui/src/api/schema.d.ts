@@ -1460,6 +1460,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The body is not JSON (`unsupported_media_type`). */
             415: {
                 headers: {
@@ -1599,6 +1608,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The body is not JSON (`unsupported_media_type`). */
             415: {
                 headers: {
@@ -1729,6 +1747,15 @@ export interface operations {
             };
             /** @description The body is too large (`payload_too_large`). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1875,6 +1902,15 @@ export interface operations {
             };
             /** @description The body is too large (`payload_too_large`). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2032,6 +2068,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The body is not JSON (`unsupported_media_type`). */
             415: {
                 headers: {
@@ -2182,6 +2227,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The body is not JSON (`unsupported_media_type`). */
             415: {
                 headers: {
@@ -2312,6 +2366,15 @@ export interface operations {
             };
             /** @description The body is too large (`payload_too_large`). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2454,6 +2517,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The body is not JSON (`unsupported_media_type`). */
             415: {
                 headers: {
@@ -2582,6 +2654,15 @@ export interface operations {
             };
             /** @description The body is too large (`payload_too_large`). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2739,6 +2820,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The body is not JSON (`unsupported_media_type`). */
             415: {
                 headers: {
@@ -2860,6 +2950,15 @@ export interface operations {
             };
             /** @description The body is too large (`payload_too_large`). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3006,6 +3105,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The body is not JSON (`unsupported_media_type`). */
             415: {
                 headers: {
@@ -3134,6 +3242,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The body is not JSON (`unsupported_media_type`). */
             415: {
                 headers: {
@@ -3253,6 +3370,15 @@ export interface operations {
             };
             /** @description The body is too large (`payload_too_large`). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3388,6 +3514,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The body is not JSON (`unsupported_media_type`). */
             415: {
                 headers: {
@@ -3509,6 +3644,15 @@ export interface operations {
             };
             /** @description The body is too large (`payload_too_large`). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3648,6 +3792,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The body is not JSON (`unsupported_media_type`). */
             415: {
                 headers: {
@@ -3773,6 +3926,15 @@ export interface operations {
             };
             /** @description The body is too large (`payload_too_large`). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3912,6 +4074,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The body is not JSON (`unsupported_media_type`). */
             415: {
                 headers: {
@@ -4042,6 +4213,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The body is not JSON (`unsupported_media_type`). */
             415: {
                 headers: {
@@ -4163,6 +4343,15 @@ export interface operations {
             };
             /** @description The body is too large (`payload_too_large`). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4304,6 +4493,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The body is not JSON (`unsupported_media_type`). */
             415: {
                 headers: {
@@ -4438,6 +4636,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The body is not JSON (`unsupported_media_type`). */
             415: {
                 headers: {
@@ -4564,6 +4771,15 @@ export interface operations {
             };
             /** @description The body is too large (`payload_too_large`). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4742,6 +4958,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The body is not JSON (`unsupported_media_type`). */
             415: {
                 headers: {
@@ -4866,6 +5091,15 @@ export interface operations {
             };
             /** @description The body is too large (`payload_too_large`). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4999,6 +5233,15 @@ export interface operations {
             };
             /** @description The body is too large (`payload_too_large`). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5175,6 +5418,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The body is not JSON (`unsupported_media_type`). */
             415: {
                 headers: {
@@ -5341,6 +5593,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The body is not JSON (`unsupported_media_type`). */
             415: {
                 headers: {
@@ -5473,6 +5734,15 @@ export interface operations {
             };
             /** @description The body is too large (`payload_too_large`). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5615,6 +5885,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The body is not JSON (`unsupported_media_type`). */
             415: {
                 headers: {
@@ -5737,6 +6016,15 @@ export interface operations {
             };
             /** @description The body is too large (`payload_too_large`). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5896,6 +6184,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The body is not JSON (`unsupported_media_type`). */
             415: {
                 headers: {
@@ -6023,6 +6320,15 @@ export interface operations {
             };
             /** @description The body is too large (`payload_too_large`). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6158,6 +6464,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The body is not JSON (`unsupported_media_type`). */
             415: {
                 headers: {
@@ -6272,6 +6587,15 @@ export interface operations {
             };
             /** @description The body is too large (`payload_too_large`). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6420,6 +6744,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The body is not JSON (`unsupported_media_type`). */
             415: {
                 headers: {
@@ -6547,6 +6880,15 @@ export interface operations {
             };
             /** @description The body is too large (`payload_too_large`). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6684,6 +7026,15 @@ export interface operations {
             };
             /** @description The body is too large (`payload_too_large`). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6853,6 +7204,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The body is not JSON (`unsupported_media_type`). */
             415: {
                 headers: {
@@ -6981,6 +7341,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The body is not JSON (`unsupported_media_type`). */
             415: {
                 headers: {
@@ -7102,6 +7471,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The body is not JSON (`unsupported_media_type`). */
             415: {
                 headers: {
@@ -7214,6 +7592,15 @@ export interface operations {
             };
             /** @description The body is too large (`payload_too_large`). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
