@@ -98,6 +98,20 @@ async def signed_in(url: str) -> AsyncIterator[httpx.AsyncClient]:
         yield http
 
 
+@pytest.fixture
+async def ada(url: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A guest of the module's api (its `url` fixture)."""
+    async with signed_in(url) as http:
+        yield http
+
+
+@pytest.fixture
+async def bo(url: str) -> AsyncIterator[httpx.AsyncClient]:
+    """Another guest of the module's api: what `ada` owns, `bo` must not see."""
+    async with signed_in(url) as http:
+        yield http
+
+
 @asynccontextmanager
 async def signed_up(url: str, email: str | None = None) -> AsyncIterator[httpx.AsyncClient]:
     """A client of the api at `url` signed in to a new account with a password (a guest may not do everything)."""

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from .conftest import ApiFactory, chat, signed_in, sse_events
+from .conftest import ApiFactory, chat, sse_events
 
 SECRET = "a-test-signing-secret-of-forty-characters"
 
@@ -17,18 +17,6 @@ SECRET = "a-test-signing-secret-of-forty-characters"
 async def url(api_server: ApiFactory, shared_store: dict[str, str]) -> AsyncIterator[str]:
     with api_server(AUTH_SECRET=SECRET, MAX_BODY_BYTES=2_000_000, **shared_store) as served:
         yield served
-
-
-@pytest.fixture
-async def ada(url: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with signed_in(url) as http:
-        yield http
-
-
-@pytest.fixture
-async def bo(url: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with signed_in(url) as http:
-        yield http
 
 
 async def new_conversation(http: httpx.AsyncClient, title: str | None = None) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import pytest
 from emulator.app import Emulator
 from httpx_sse import ServerSentEvent, aconnect_sse
 
-from .conftest import ApiFactory, signed_in, upstream_ended
+from .conftest import ApiFactory, upstream_ended
 
 LEASE_S = 2  # the sweeper runs every 2 s: an owner that did not renew would be interrupted within about 4 s
 
@@ -28,12 +28,6 @@ async def url(api_server: ApiFactory, shared_store: dict[str, str]) -> AsyncIter
         **shared_store,
     ) as served:
         yield served
-
-
-@pytest.fixture
-async def ada(url: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with signed_in(url) as http:
-        yield http
 
 
 def tagged(text: str, directive: str) -> tuple[str, str]:

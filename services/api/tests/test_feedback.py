@@ -30,18 +30,6 @@ async def url(api_server: ApiFactory, shared_store: dict[str, str]) -> AsyncIter
         yield served
 
 
-@pytest.fixture
-async def ada(url: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with signed_in(url) as http:
-        yield http
-
-
-@pytest.fixture
-async def bo(url: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with signed_in(url) as http:
-        yield http
-
-
 async def answered(http: httpx.AsyncClient, text: str = "hello") -> tuple[str, str, str]:
     """A new conversation with one question and its answer: their ids."""
     conversation = await new_conversation(http)

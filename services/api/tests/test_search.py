@@ -22,18 +22,6 @@ async def url(api_server: ApiFactory, shared_store: dict[str, str]) -> AsyncIter
         yield served
 
 
-@pytest.fixture
-async def ada(url: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with signed_in(url) as http:
-        yield http
-
-
-@pytest.fixture
-async def bo(url: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with signed_in(url) as http:
-        yield http
-
-
 async def keep(http: httpx.AsyncClient, title: str, *texts: str) -> dict[str, Any]:
     """A conversation with these messages (user and assistant in turn), through the import route."""
     messages = [{"role": ("user", "assistant")[n % 2], "content": text} for n, text in enumerate(texts)]
