@@ -86,7 +86,8 @@ async def test_a_deployment_without_vision_refuses_images_as_azure_does(text_onl
     messages = with_images(data_url("PNG", 8, 8))
     with pytest.raises(BadRequestError) as caught:
         await text_only.chat.completions.create(model="chat", messages=messages)
-    assert caught.value.message.endswith("Invalid content type. image_url is only supported by certain models.")
+    assert isinstance(caught.value.body, dict)
+    assert caught.value.body["message"] == "Invalid content type. image_url is only supported by certain models."
     assert caught.value.param == "messages.[0].content.[1].type" and caught.value.code is None
     seen = await text_only.chat.completions.create(model="vision", messages=messages)
     assert (seen.choices[0].message.content or "").startswith("I see 1 image: PNG 8x8.")
