@@ -24,7 +24,8 @@ from .conftest import ApiFactory, signed_in, sse_events
 
 SECRET = "a-test-signing-secret-of-forty-characters"
 
-SMALL_WINDOW: dict[str, Any] = {"CONTEXT_WINDOW_TOKENS": 1024, "SUMMARY_MAX_TOKENS": 100}
+# No tools: their definitions would take most of so small a window (memory reserves room for them).
+SMALL_WINDOW: dict[str, Any] = {"CONTEXT_WINDOW_TOKENS": 1024, "SUMMARY_MAX_TOKENS": 100, "TOOLS_ENABLED": False}
 MAX_TOKENS = 100
 SYSTEM_PROMPT = "You are a helpful assistant. Answer clearly; use Markdown where it helps."
 

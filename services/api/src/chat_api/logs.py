@@ -57,7 +57,14 @@ class _HideDeliberateAborts(logging.Filter):
         return record.getMessage() != "ASGI callable returned without completing response."
 
 
-def configure_logging(level: str, hide: Iterable[str] = (), trace_ids: bool = False) -> None:
+# Semantic Kernel logs each tool call's arguments and a failing tool's message (at ERROR): the user's content.
+# The tools' own log lines (chat_api.tools) say which tool and how it ended, without it.
+TOOL_CONTENT_LOGGERS = ("semantic_kernel.functions.kernel_function",)
+
+
+def configure_logging(
+    level: str, hide: Iterable[str] = (), trace_ids: bool = False, message_text: bool = False
+) -> None:
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(JsonFormatter(hide, trace_ids))
     root = logging.getLogger()
@@ -71,3 +78,5 @@ def configure_logging(level: str, hide: Iterable[str] = (), trace_ids: bool = Fa
     logging.getLogger("uvicorn.error").addFilter(_HideDeliberateAborts())
     for noisy in QUIET_LIBRARIES:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    for name in TOOL_CONTENT_LOGGERS:
+        logging.getLogger(name).disabled = not message_text

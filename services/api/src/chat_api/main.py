@@ -34,7 +34,12 @@ from chat_api.user_memories import routes as memory_routes
 def create_app(settings: Settings | None = None, exporting: telemetry_setup.Exporting | None = None) -> FastAPI:
     """`exporting`: where telemetry goes when it is on (OTLP by default; tests pass in-memory ones)."""
     settings = settings or get_settings()
-    configure_logging(settings.LOG_LEVEL, hide=[settings.upstream_address], trace_ids=settings.telemetry_enabled)
+    configure_logging(
+        settings.LOG_LEVEL,
+        hide=[settings.upstream_address],
+        trace_ids=settings.telemetry_enabled,
+        message_text=settings.LOG_MESSAGE_TEXT,
+    )
     traced = telemetry_setup.enabled(settings)
 
     @asynccontextmanager

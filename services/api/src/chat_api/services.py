@@ -50,6 +50,9 @@ from chat_api.stateless.deps import CHAT
 from chat_api.storage.engine import create_engine, create_sessions
 from chat_api.storage.schema import prepare_schema
 from chat_api.telemetry import setup as telemetry_setup
+from chat_api.tools.context import ToolServices
+from chat_api.tools.policy import ToolPolicy
+from chat_api.tools.toolkit import Toolkit
 from chat_api.user_memories.deps import USER_MEMORIES
 from chat_api.user_memories.service import UserMemories
 
@@ -101,7 +104,11 @@ async def open_services(
             stack.push_async_callback(revocations.aclose)
             auth = AuthService(sessions, signer, revocations, settings)
             await stack.enter_async_context(open_sign_ins(settings, auth, sessions))
-            runner = GenerationRunner(chat, store, log, stops, limits)
+            user_memories = UserMemories(sessions, settings.MEMORIES_MAX_PER_USER)
+            toolkit = Toolkit(
+                ToolPolicy.from_settings(settings), ToolServices(SearchService(sessions), user_memories), settings
+            )
+            runner = GenerationRunner(chat, store, log, stops, limits, toolkit)
             memory = Memory(upstream, sessions, settings, limits)
             sweeper = asyncio.create_task(sweep_forever(store, log), name="sweeper")
             state: dict[str, Any] = {}
@@ -112,8 +119,9 @@ async def open_services(
             FEEDBACK.put(state, FeedbackService(sessions, settings))
             SHARES.put(state, ShareService(sessions))
             SEARCH.put(state, SearchService(sessions))
-            USER_MEMORIES.put(state, UserMemories(sessions, settings.MEMORIES_MAX_PER_USER))
-            PLANNER.put(state, TurnPlanner(sessions, settings, upstream.model, memory))
+            USER_MEMORIES.put(state, user_memories)
+            planner = TurnPlanner(sessions, settings, upstream.model, memory, user_memories, toolkit.definitions_tokens)
+            PLANNER.put(state, planner)
             GENERATIONS.put(state, Generations(runner, log, sessions))
             LIMITS.put(state, limits)
             MEMORY.put(state, memory)

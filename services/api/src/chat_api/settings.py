@@ -252,6 +252,15 @@ class Settings(DatabaseSettings):
     TOOL_OUTPUT_MAX_TOKENS: int = Field(
         2000, ge=100, le=100_000, description="A tool's output beyond this is cut before it goes back to the model."
     )
+    TOOLS_MAX_ROUNDS: int = Field(
+        5,
+        ge=1,
+        le=50,
+        description="Rounds of tool calls per answer; then one last call without tools, so that it ends in words.",
+    )
+    TOOLS_APPROVAL_TIMEOUT_S: float = Field(
+        300, gt=0, le=3600, description="How long an answer waits for the user to allow a tool that acts; then denied."
+    )
 
     # Telemetry (OpenTelemetry; the exporter reads the other standard OTEL_* variables itself)
     OTEL_EXPORTER_OTLP_ENDPOINT: str | None = Field(

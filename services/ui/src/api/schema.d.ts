@@ -294,8 +294,8 @@ export interface paths {
         delete: operations["delete_conversation_api_conversations__conversation_id__delete"];
         options?: never;
         head?: never;
-        /** Rename a conversation */
-        patch: operations["rename_conversation_api_conversations__conversation_id__patch"];
+        /** Rename a conversation, or switch its tools on or off */
+        patch: operations["change_conversation_api_conversations__conversation_id__patch"];
         trace?: never;
     };
     "/api/conversations/{conversation_id}/branch": {
@@ -415,6 +415,26 @@ export interface paths {
          * @description 202 `{"status": "stopping"}` once the server writing the answer has the Stop (it ends `stopped`, with a `done` event whose `finish_reason` is `cancelled`, within milliseconds).
          */
         post: operations["stop_answer_api_generations__answer_id__stop_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/generations/{answer_id}/approvals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Allow or deny a tool call the answer waits on
+         * @description An answer pauses at a tool that acts (`approval_required`) until the user decides, from any tab or device, or its `expires_at` passes (then denied). 202 `{"status": "decided"}` once the server writing the answer has the decision; an `approval_decided` event follows in the answer.
+         */
+        post: operations["decide_approval_api_generations__answer_id__approvals_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -638,6 +658,20 @@ export interface components {
              */
             password?: string | null;
         };
+        /** ApprovalDecision */
+        ApprovalDecision: {
+            /**
+             * Call Id
+             * @description The `call_id` of the `approval_required` event.
+             */
+            call_id: string;
+            /**
+             * Decision
+             * @description `allow_once`; `allow_conversation` (this tool runs without asking again in this conversation); `deny` (the model is told the user said no).
+             * @enum {string}
+             */
+            decision: "allow_once" | "allow_conversation" | "deny";
+        };
         /** AuthMethods */
         AuthMethods: {
             /**
@@ -697,6 +731,19 @@ export interface components {
             history?: components["schemas"]["Message"][];
             options?: components["schemas"]["Options"];
         };
+        /**
+         * ConversationChange
+         * @description What to change (a field left out or null stays as it is).
+         */
+        ConversationChange: {
+            /** Title */
+            title?: string | null;
+            /**
+             * Tools Enabled
+             * @description Let this conversation's answers call tools.
+             */
+            tools_enabled?: boolean | null;
+        };
         /** ConversationDetail */
         ConversationDetail: {
             /**
@@ -716,6 +763,11 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+            /**
+             * Tools Enabled
+             * @description Its answers may call tools (the user's switch for this conversation).
+             */
+            tools_enabled: boolean;
             /** @description The last messages of the branch shown. */
             messages: components["schemas"]["MessagePage"];
             /** @description What the model is told of the branch's older turns, once they no longer fit its window. */
@@ -750,6 +802,11 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+            /**
+             * Tools Enabled
+             * @description Its answers may call tools (the user's switch for this conversation).
+             */
+            tools_enabled: boolean;
         };
         /** Credentials */
         Credentials: {
@@ -763,6 +820,14 @@ export interface components {
              * @description 8 to 256 characters.
              */
             password: string;
+        };
+        /** Decided */
+        Decided: {
+            /**
+             * Status
+             * @constant
+             */
+            status: "decided";
         };
         /** ErrorDetail */
         ErrorDetail: {
@@ -904,8 +969,16 @@ export interface components {
              * @enum {string}
              */
             role: "user" | "assistant";
-            /** Content */
+            /**
+             * Content
+             * @description The message's text (an answer's text parts, joined).
+             */
             content: string;
+            /**
+             * Parts
+             * @description An answer that called tools: its text, calls and their results, in order. Null: `content`.
+             */
+            parts?: (components["schemas"]["TextPart"] | components["schemas"]["ToolCallPart"] | components["schemas"]["ToolResultPart"])[] | null;
             status: components["schemas"]["MessageStatus"];
             /** Finish Reason */
             finish_reason: string | null;
@@ -1056,11 +1129,6 @@ export interface components {
              * @description 8 to 256 characters.
              */
             new_password: string;
-        };
-        /** Rename */
-        Rename: {
-            /** Title */
-            title: string;
         };
         /** RequestsUsage */
         RequestsUsage: {
@@ -1296,6 +1364,16 @@ export interface components {
              */
             created_at: string;
         };
+        /** TextPart */
+        TextPart: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "text";
+            /** Text */
+            text: string;
+        };
         /** TokensUsage */
         TokensUsage: {
             /** Limit */
@@ -1306,6 +1384,41 @@ export interface components {
             remaining: number;
             /** Resets In S */
             resets_in_s: number;
+        };
+        /** ToolCallPart */
+        ToolCallPart: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "tool_call";
+            /** Call Id */
+            call_id: string;
+            /** Tool */
+            tool: string;
+            /** Arguments */
+            arguments: string;
+        };
+        /** ToolResultPart */
+        ToolResultPart: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "tool_result";
+            /** Call Id */
+            call_id: string;
+            /** Tool */
+            tool: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "ok" | "error" | "denied" | "cancelled" | "timeout";
+            /** Preview */
+            preview: string;
+            /** Duration Ms */
+            duration_ms: number;
         };
         /** UsageView */
         UsageView: {
@@ -4424,7 +4537,7 @@ export interface operations {
             };
         };
     };
-    rename_conversation_api_conversations__conversation_id__patch: {
+    change_conversation_api_conversations__conversation_id__patch: {
         parameters: {
             query?: never;
             header?: never;
@@ -4435,7 +4548,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["Rename"];
+                "application/json": components["schemas"]["ConversationChange"];
             };
         };
         responses: {
@@ -4888,6 +5001,22 @@ export interface operations {
                     } | {
                         /** @constant */
                         event: "delta";
+                        data: string;
+                    } | {
+                        /** @constant */
+                        event: "tool_call";
+                        data: string;
+                    } | {
+                        /** @constant */
+                        event: "approval_required";
+                        data: string;
+                    } | {
+                        /** @constant */
+                        event: "approval_decided";
+                        data: string;
+                    } | {
+                        /** @constant */
+                        event: "tool_result";
                         data: string;
                     } | {
                         /** @constant */
@@ -5355,6 +5484,22 @@ export interface operations {
                         data: string;
                     } | {
                         /** @constant */
+                        event: "tool_call";
+                        data: string;
+                    } | {
+                        /** @constant */
+                        event: "approval_required";
+                        data: string;
+                    } | {
+                        /** @constant */
+                        event: "approval_decided";
+                        data: string;
+                    } | {
+                        /** @constant */
+                        event: "tool_result";
+                        data: string;
+                    } | {
+                        /** @constant */
                         event: "usage";
                         data: string;
                     } | {
@@ -5531,6 +5676,22 @@ export interface operations {
                     } | {
                         /** @constant */
                         event: "delta";
+                        data: string;
+                    } | {
+                        /** @constant */
+                        event: "tool_call";
+                        data: string;
+                    } | {
+                        /** @constant */
+                        event: "approval_required";
+                        data: string;
+                    } | {
+                        /** @constant */
+                        event: "approval_decided";
+                        data: string;
+                    } | {
+                        /** @constant */
+                        event: "tool_result";
                         data: string;
                     } | {
                         /** @constant */
@@ -5808,6 +5969,158 @@ export interface operations {
                 };
             };
             /** @description The server writing the answer could not be reached (`stop_unavailable`): its process died and the answer is not yet marked interrupted, or Redis is out of reach. The answer may go on: retry after `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The model service did not answer in time (`upstream_timeout`). */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    decide_approval_api_generations__answer_id__approvals_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                answer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApprovalDecision"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Decided"];
+                };
+            };
+            /** @description The body is not valid JSON (`invalid_request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No valid access token (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such answer, or not yours, or no call of it waits for a decision with that id (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Method not allowed on this route (`method_not_allowed`); `Allow` lists the methods. */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The answer has ended (`conflict`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A field is missing, malformed or over a limit (`invalid_request`); the message names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many requests from this client (`rate_limited`); see `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A bug on our side (`internal_error`), logged with the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The model service failed before the first token (`upstream_*`). */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The server writing the answer could not be reached (`stop_unavailable`): retry after `Retry-After`. */
             503: {
                 headers: {
                     [name: string]: unknown;

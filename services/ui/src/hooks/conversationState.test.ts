@@ -18,7 +18,14 @@ function saved(id: string, role: 'user' | 'assistant', parentId: string | null, 
 }
 
 function detail(messages: ChatMessage[], earlier: string | null = null): ConversationDetail {
-  return { id: 'c1', title: 't', created_at: '', updated_at: '', messages: { items: messages, earlier } };
+  return {
+    id: 'c1',
+    title: 't',
+    created_at: '',
+    updated_at: '',
+    tools_enabled: true,
+    messages: { items: messages, earlier },
+  };
 }
 
 const START = {

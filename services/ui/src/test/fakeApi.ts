@@ -238,7 +238,13 @@ export class FakeApi {
       return json({ items, next_cursor: null });
     }
     if (path === '/api/conversations' && method === 'POST') {
-      const summary = { id: nextId('c'), title: 'New chat', created_at: '', updated_at: '' };
+      const summary = {
+        id: nextId('c'),
+        title: 'New chat',
+        created_at: '',
+        updated_at: '',
+        tools_enabled: true,
+      };
       this.conversations.set(summary.id, { summary, messages: [], leaf: null });
       return json(summary, 201);
     }

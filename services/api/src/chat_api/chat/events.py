@@ -1,12 +1,14 @@
 """An answer's events: one vocabulary from the model's reader to the event log to the wire.
 
 Each kind is one frozen dataclass whose fields are its payload on the wire (`chat.wire` names it and encodes
-it; the OpenAPI document describes it from the type). Adding a kind (round 3: `tool_call`, `tool_result`,
-`approval_required`, `citation`) is: its type here, its line in `wire.EVENT_NAMES`, its handler in the UI.
+it; the OpenAPI document describes it from the type). Adding a kind is: its type here, its line in
+`wire.EVENT_NAMES`, its handler in the UI.
 """
 
 from dataclasses import dataclass
+from typing import Literal
 
+from chat_api.chat.parts import Part, ToolStatus
 from chat_api.chat.schemas import FinishReason
 from chat_api.http.errors import ApiError
 from chat_api.storage.models import MessageStatus
@@ -59,6 +61,52 @@ class Failed:
 
 
 @dataclass(frozen=True, slots=True)
+class ToolCall:
+    """The model calls a tool. While its arguments stream (`complete` false), `arguments` is their next fragment,
+    to append; the round's calls may interleave, each by its `call_id`. Then once, `complete` true, with all of
+    them (the JSON text the tool is called with)."""
+
+    call_id: str
+    tool: str  # the name the model called: the plugin, a dash, the function ("builtin-current_time")
+    arguments: str
+    complete: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalRequired:
+    """The call acts (it saves or sends something for the user): the answer waits for the user's decision
+    (`POST /api/generations/{id}/approvals`) until `expires_at`, then takes it as denied."""
+
+    call_id: str
+    tool: str
+    arguments: str
+    expires_at: str  # ISO 8601, UTC
+
+
+Decision = Literal["allow_once", "allow_conversation", "deny"]
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalDecided:
+    """The prompt for this call is answered (from any tab or device), or its time ran out (`timeout`)."""
+
+    call_id: str
+    decision: Decision | Literal["timeout"]
+
+
+@dataclass(frozen=True, slots=True)
+class ToolResult:
+    """A call's end: `preview` is the start of what the tool returned (the model gets more, up to
+    TOOL_OUTPUT_MAX_TOKENS), or for any other status a plain sentence saying why."""
+
+    call_id: str
+    tool: str
+    status: ToolStatus
+    preview: str
+    duration_ms: int
+
+
+@dataclass(frozen=True, slots=True)
 class SavedUsage:
     """A saved answer's token counts (null where the model never said)."""
 
@@ -77,7 +125,19 @@ class Snapshot:
     finish_reason: str | None
     usage: SavedUsage | None
     error: Failed | None
+    parts: list[Part] | None = None  # in order, when the answer called tools (else `content` is all of it)
 
 
-AnswerEvent = Start | TextDelta | TokenUsage | Finished | Failed | Snapshot
+AnswerEvent = (
+    Start
+    | TextDelta
+    | ToolCall
+    | ApprovalRequired
+    | ApprovalDecided
+    | ToolResult
+    | TokenUsage
+    | Finished
+    | Failed
+    | Snapshot
+)
 TERMINAL = (Finished, Failed)  # the events that end an answer

@@ -40,7 +40,10 @@ def _inlined(schema: Any, definitions: dict[str, Any]) -> Any:
     if isinstance(schema, dict):
         if "$ref" in schema:
             return _inlined(definitions[schema["$ref"].rsplit("/", 1)[-1]], definitions)
-        return {key: _inlined(value, definitions) for key, value in schema.items() if key != "$defs"}
+        inlined = {key: _inlined(value, definitions) for key, value in schema.items() if key != "$defs"}
+        if "discriminator" in schema:  # its mapping names the definitions by `$ref`: the property is enough
+            inlined["discriminator"] = {"propertyName": schema["discriminator"]["propertyName"]}
+        return inlined
     if isinstance(schema, list):
         return [_inlined(value, definitions) for value in schema]
     return schema

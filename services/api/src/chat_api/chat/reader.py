@@ -10,10 +10,10 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Final
 
-from semantic_kernel.contents import StreamingChatMessageContent
+from semantic_kernel.contents import FunctionCallContent, StreamingChatMessageContent
 
 from chat_api.chat import response_tracking
-from chat_api.chat.events import Finished, TextDelta, TokenUsage
+from chat_api.chat.events import Finished, TextDelta, TokenUsage, ToolCall
 from chat_api.chat.schemas import FinishReason
 from chat_api.chat.upstream_errors import UpstreamIncomplete
 
@@ -25,7 +25,17 @@ QUEUE_SIZE: Final = 256  # events buffered between upstream and client; a slow r
 COALESCE_MAX: Final = 4
 
 ChatSource = AsyncIterator[list[StreamingChatMessageContent]]
-UpstreamEvent = TextDelta | TokenUsage | Finished
+
+
+class CallsRequested:
+    """The round ended with the model asking for the tools it called (`ToolCall` fragments before it): the
+    answer goes on once they have run. Never sent to clients."""
+
+    __slots__ = ()
+
+
+UpstreamEvent = TextDelta | ToolCall | TokenUsage | Finished | CallsRequested
+ROUND_ENDS = (Finished, CallsRequested)
 
 _FINISH_REASONS: Final[dict[str, FinishReason]] = {
     "stop": "stop",
@@ -90,13 +100,19 @@ class ChatStream:
 
     async def _pump(self, source: ChatSource) -> None:
         self._responses = response_tracking.track()
-        reason: FinishReason | None = None  # a stream that never says why it ended has not finished
+        reason: FinishReason = "stop"
+        ended = False  # a stream that never says why it ended has not finished
+        calls: dict[int, tuple[str, str]] = {}  # the round's calls by their index: id and name (first fragment)
         try:
             async for batch in source:
                 for message in batch:
                     if message.content:
                         await self._put(TextDelta(message.content))
+                    for item in message.items:
+                        if isinstance(item, FunctionCallContent):
+                            await self._put(self._call_fragment(calls, item))
                     if message.finish_reason is not None:
+                        ended = True
                         reason = _FINISH_REASONS.get(str(message.finish_reason.value), "stop")
                     usage = message.metadata.get("usage")
                     if usage is not None:
@@ -104,10 +120,22 @@ class ChatStream:
                         details = usage.completion_tokens_details
                         reasoning = (details.reasoning_tokens or 0) if details is not None else 0
                         await self._put(TokenUsage(prompt, completion, prompt + completion, reasoning))
-            if reason is None:
+            if not ended:
                 raise UpstreamIncomplete
-            await self._put(Finished(reason))
+            # Whatever the finish reason says (some servers say `stop`): calls asked for are calls to run.
+            await self._put(CallsRequested() if calls else Finished(reason))
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # every upstream failure reaches the reader, who decides what it means
             await self._put(exc)
+
+    @staticmethod
+    def _call_fragment(calls: dict[int, tuple[str, str]], item: FunctionCallContent) -> ToolCall:
+        """A fragment of a call as the model streams it: its first carries the call's id and name, the next only
+        its index (OpenAI's and Azure's form)."""
+        index = item.index or 0
+        if index not in calls:
+            calls[index] = (item.id or f"call_{index}", item.name or "")
+        call_id, name = calls[index]
+        arguments = item.arguments if isinstance(item.arguments, str) else ""
+        return ToolCall(call_id, name, arguments, complete=False)

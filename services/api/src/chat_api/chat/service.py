@@ -3,15 +3,19 @@
 import asyncio
 import logging
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 import openai
+from semantic_kernel import Kernel
+from semantic_kernel.connectors.ai import FunctionChoiceBehavior
+from semantic_kernel.connectors.ai.open_ai import OpenAIChatPromptExecutionSettings
+from semantic_kernel.contents import ChatHistory, ChatMessageContent
 
 from chat_api.chat.context_window import window_in_refusal
-from chat_api.chat.events import AnswerEvent, Failed, Finished, TextDelta
+from chat_api.chat.events import Failed, Finished, TextDelta, ToolCall
 from chat_api.chat.fit import fitted_to
-from chat_api.chat.reader import ChatStream, UpstreamEvent
+from chat_api.chat.reader import ROUND_ENDS, CallsRequested, ChatStream, UpstreamEvent
 from chat_api.chat.schemas import ChatRequest
 from chat_api.chat.upstream import Upstream, build_history, execution_settings
 from chat_api.chat.upstream_errors import context_exceeded, is_retryable, retry_after_seconds, upstream_error
@@ -22,9 +26,19 @@ logger = logging.getLogger("chat_api.llm")
 
 
 @dataclass(frozen=True)
+class ToolOffer:
+    """The tools a round offers the model: a kernel that holds them, and Semantic Kernel's choice of them
+    (`FunctionChoiceBehavior.Auto` without auto-invocation, filtered to what the request allows: the runner
+    runs the calls itself; `NoneInvoke` for a last round that must answer in words)."""
+
+    kernel: Kernel
+    choice: FunctionChoiceBehavior
+
+
+@dataclass(frozen=True)
 class OpenedStream:
     stream: ChatStream
-    head: list[UpstreamEvent]  # what arrived up to and including the first token (or the end)
+    head: list[UpstreamEvent]  # what arrived up to and including the first token or call (or the end)
     attempts: int
 
 
@@ -37,21 +51,30 @@ class ChatService:
     def model(self) -> str:
         return self.upstream.model
 
-    async def open(self, request: ChatRequest) -> OpenedStream:
+    async def open(
+        self,
+        request: ChatRequest,
+        *,
+        system_prompt: str | None = None,
+        steps: Sequence[ChatMessageContent] = (),
+        tools: ToolOffer | None = None,
+    ) -> OpenedStream:
         """Start the completion and wait for its first token. Failures before it raise `ApiError` (a real
         HTTP status can still be sent), after bounded retries of 429/5xx that honour Retry-After, and one retry
-        with the prompt fitted to a smaller window if the server refused it as too long."""
-        history = build_history(request, self.settings.SYSTEM_PROMPT)
-        options = execution_settings(request, self.settings, self.upstream.settings_class)
+        with the prompt fitted to a smaller window if the server refused it as too long. `steps` are this
+        answer's earlier rounds (the model's calls and their results), after the request's message."""
+        system_prompt = self.settings.SYSTEM_PROMPT if system_prompt is None else system_prompt
+        history, options = self._prepared(request, system_prompt, steps, tools)
+        extra = {"kernel": tools.kernel} if tools is not None else {}
         refitted = False
         attempt = 0
         while True:
             attempt += 1
-            source = self.upstream.chat.get_streaming_chat_message_contents(history, options)
+            source = self.upstream.chat.get_streaming_chat_message_contents(history, options, **extra)
             stream = ChatStream(source)
             try:
                 head = [await stream.next()]
-                while not isinstance(head[-1], TextDelta | Finished):
+                while not isinstance(head[-1], TextDelta | ToolCall | Finished | CallsRequested):
                     head.append(await stream.next())
                 return OpenedStream(stream, head, attempt)
             except asyncio.CancelledError:
@@ -62,9 +85,8 @@ class ChatService:
                 refusal = None if refitted else context_exceeded(exc)
                 if refusal is not None:
                     refitted = True
-                    request = self._fitted(request, refusal)
-                    history = build_history(request, self.settings.SYSTEM_PROMPT)
-                    options = execution_settings(request, self.settings, self.upstream.settings_class)
+                    request = self._fitted(request, refusal, system_prompt)
+                    history, options = self._prepared(request, system_prompt, steps, tools)
                     continue
                 wait = self._retry_wait(exc, attempt - refitted)
                 if wait is None:
@@ -72,7 +94,18 @@ class ChatService:
                 logger.info("upstream failed before the first token; retry %d in %.2fs", attempt, wait)
                 await asyncio.sleep(wait)
 
-    def _fitted(self, request: ChatRequest, refusal: openai.APIStatusError) -> ChatRequest:
+    def _prepared(
+        self, request: ChatRequest, system_prompt: str, steps: Sequence[ChatMessageContent], tools: ToolOffer | None
+    ) -> tuple[ChatHistory, OpenAIChatPromptExecutionSettings]:
+        history = build_history(request, system_prompt)
+        for step in steps:
+            history.add_message(step)
+        options = execution_settings(request, self.settings, self.upstream.settings_class)
+        if tools is not None:
+            options.function_choice_behavior = tools.choice
+        return history, options
+
+    def _fitted(self, request: ChatRequest, refusal: openai.APIStatusError, system_prompt: str) -> ChatRequest:
         """The request cut to the window the server named, smaller than ours (it is remembered for the next
         requests too); else to half of ours."""
         window = self.upstream.window
@@ -82,7 +115,7 @@ class ChatService:
             smaller = named
         else:
             smaller = assumed // 2
-        fitted = fitted_to(request, smaller, self.settings.SYSTEM_PROMPT, self.settings.DEFAULT_MAX_TOKENS)
+        fitted = fitted_to(request, smaller, system_prompt, self.settings.DEFAULT_MAX_TOKENS)
         logger.warning(
             "the model refused the prompt as too long; retrying once with %d of its %d history messages, "
             "fitted to %d tokens",
@@ -104,13 +137,16 @@ class ChatService:
         return backoff * random.uniform(0.75, 1.0)  # noqa: S311 - jitter, not security
 
 
-async def relay_batches(opened: OpenedStream) -> AsyncIterator[list[AnswerEvent]]:
-    """Every event of an opened stream, its head included, ending with `Finished` or `Failed`; in batches of
-    the events that are ready together, so that each batch can go out in one write."""
-    batch: list[AnswerEvent] = [*opened.head, *opened.stream.ready()]
+RoundEvent = UpstreamEvent | Failed
+
+
+async def relay_batches(opened: OpenedStream) -> AsyncIterator[list[RoundEvent]]:
+    """Every event of an opened stream, its head included, ending with `Finished`, `CallsRequested` or
+    `Failed`; in batches of the events that are ready together, so that each batch can go out in one write."""
+    batch: list[RoundEvent] = [*opened.head, *opened.stream.ready()]
     while True:
         for position, event in enumerate(batch):
-            if isinstance(event, Finished):
+            if isinstance(event, ROUND_ENDS):
                 yield batch[: position + 1]
                 return
         yield batch

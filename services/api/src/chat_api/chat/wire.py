@@ -8,13 +8,30 @@ from typing import Final, Protocol
 import orjson
 from pydantic import TypeAdapter
 
-from chat_api.chat.events import TERMINAL, AnswerEvent, Failed, Finished, Snapshot, Start, TextDelta, TokenUsage
+from chat_api.chat.events import (
+    TERMINAL,
+    AnswerEvent,
+    ApprovalDecided,
+    ApprovalRequired,
+    Failed,
+    Finished,
+    Snapshot,
+    Start,
+    TextDelta,
+    TokenUsage,
+    ToolCall,
+    ToolResult,
+)
 
 # Every kind of event and its name on the wire: a new kind is a new line here (the OpenAPI document, the log's
 # decoding and the SSE encoder all read this table).
 EVENT_NAMES: Final[dict[type[AnswerEvent], str]] = {
     Start: "start",
     TextDelta: "delta",
+    ToolCall: "tool_call",
+    ApprovalRequired: "approval_required",
+    ApprovalDecided: "approval_decided",
+    ToolResult: "tool_result",
     TokenUsage: "usage",
     Finished: "done",
     Failed: "error",

@@ -12,6 +12,7 @@ from chat_api.conversations import export
 from chat_api.conversations.deps import ConversationServiceDep
 from chat_api.conversations.schemas import (
     BranchChoice,
+    ConversationChange,
     ConversationDetail,
     ConversationPage,
     ConversationView,
@@ -20,7 +21,6 @@ from chat_api.conversations.schemas import (
     MessagePage,
     MessageView,
     NewConversation,
-    Rename,
 )
 from chat_api.conversations.service import conversation_view
 from chat_api.http.deps import require_json
@@ -88,11 +88,13 @@ async def read_conversation(
     return await service.detail(user, conversation_id)
 
 
-@router.patch("/{conversation_id:uuid}", summary="Rename a conversation", dependencies=JsonBody)
-async def rename_conversation(
-    conversation_id: uuid.UUID, body: Rename, user: CurrentUser, service: ConversationServiceDep
+@router.patch(
+    "/{conversation_id:uuid}", summary="Rename a conversation, or switch its tools on or off", dependencies=JsonBody
+)
+async def change_conversation(
+    conversation_id: uuid.UUID, body: ConversationChange, user: CurrentUser, service: ConversationServiceDep
 ) -> ConversationView:
-    return await service.rename(user, conversation_id, body.title)
+    return await service.change(user, conversation_id, body.title, body.tools_enabled)
 
 
 @router.put(

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from chat_api.chat.events import SavedUsage
+from chat_api.chat.parts import Part
 from chat_api.chat.schemas import Options
 from chat_api.feedback.vocabulary import Rating, Reason
 from chat_api.storage.models import MessageStatus
@@ -38,8 +39,11 @@ class NewConversation(Strict):
     title: StoredText | None = Field(None, max_length=TITLE_MAX, description="Unset: taken from the first message.")
 
 
-class Rename(Strict):
-    title: StoredText = Field(min_length=1, max_length=TITLE_MAX)
+class ConversationChange(Strict):
+    """What to change (a field left out or null stays as it is)."""
+
+    title: StoredText | None = Field(None, min_length=1, max_length=TITLE_MAX)
+    tools_enabled: bool | None = Field(None, description="Let this conversation's answers call tools.")
 
 
 class BranchChoice(Strict):
@@ -65,6 +69,7 @@ class ConversationView(BaseModel):
     title: str
     created_at: datetime
     updated_at: datetime
+    tools_enabled: bool = Field(description="Its answers may call tools (the user's switch for this conversation).")
 
 
 class ConversationPage(BaseModel):
@@ -88,7 +93,10 @@ class MessageView(BaseModel):
     id: uuid.UUID
     parent_id: uuid.UUID | None
     role: Literal["user", "assistant"]
-    content: str
+    content: str = Field(description="The message's text (an answer's text parts, joined).")
+    parts: list[Part] | None = Field(
+        None, description="An answer that called tools: its text, calls and their results, in order. Null: `content`."
+    )
     status: MessageStatus
     finish_reason: str | None
     error: MessageError | None

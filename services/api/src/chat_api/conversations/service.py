@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat_api.auth.tokens import Identity
 from chat_api.chat.events import SavedUsage
+from chat_api.chat.parts import public_parts
 from chat_api.conversations.schemas import (
     ConversationDetail,
     ConversationPage,
@@ -53,6 +54,7 @@ def conversation_view(conversation: Conversation) -> ConversationView:
         title=conversation.title,
         created_at=conversation.created_at,
         updated_at=conversation.updated_at,
+        tools_enabled=conversation.tools_enabled,
     )
 
 
@@ -68,6 +70,7 @@ def message_view(message: Message, tree: Tree, vote: FeedbackView | None = None)
         parent_id=message.parent_id,
         role=message.role,  # the table's check constraint holds it to the two
         content=message.content,
+        parts=public_parts(message.parts),
         status=message.status,
         finish_reason=message.finish_reason,
         error=error,
@@ -153,11 +156,16 @@ class ConversationService:
             thread = await load_view(session, identity, conversation_id)
         return self._detail(thread, thread.conversation.current_leaf_id)
 
-    async def rename(self, identity: Identity, conversation_id: uuid.UUID, title: str) -> ConversationView:
+    async def change(
+        self, identity: Identity, conversation_id: uuid.UUID, title: str | None, tools_enabled: bool | None
+    ) -> ConversationView:
         async with self.sessions.begin() as session:
             conversation = await owned(session, identity, conversation_id)
-            conversation.title = title.strip() or conversation.title
-            conversation.updated_at = utcnow()
+            if title is not None:
+                conversation.title = title.strip() or conversation.title
+                conversation.updated_at = utcnow()
+            if tools_enabled is not None:
+                conversation.tools_enabled = tools_enabled
         return conversation_view(conversation)
 
     async def choose_branch(
@@ -211,7 +219,9 @@ class ConversationService:
                     "updated_at": now,
                 }
             )
-            created.append(ConversationView(id=conversation_id, title=title, created_at=now, updated_at=now))
+            created.append(
+                ConversationView(id=conversation_id, title=title, created_at=now, updated_at=now, tools_enabled=True)
+            )
             parent: uuid.UUID | None = None
             for message in imported.messages:
                 ident = uuid.uuid4()

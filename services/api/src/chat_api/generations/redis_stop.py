@@ -1,5 +1,6 @@
-"""Stop across processes and replicas: a message every process hears on one Redis channel; the answer's owner
-acknowledges it on a list the sender waits on."""
+"""Stop (and the user's decisions on tools that ask first) across processes and replicas: a message every process
+hears on one Redis channel; the answer's owner acknowledges it on a list the sender waits on (a decision's
+acknowledgement says whether the call was waiting for it)."""
 
 import asyncio
 import contextlib
@@ -12,7 +13,7 @@ import orjson
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from chat_api.generations.stop_signal import LocalStopSignal
+from chat_api.generations.stop_signal import Decide, LocalStopSignal
 
 logger = logging.getLogger("chat_api.generations")
 
@@ -24,17 +25,24 @@ STOP_ACK_WAIT_S: Final = 1.0
 STOP_ACK_KEEP_S: Final = 10  # an acknowledgement nobody waited for is gone after this
 
 
-def stop_message(generation_id: str, ack_key: str) -> bytes:
-    return orjson.dumps({"id": generation_id, "ack": ack_key})
+TAKEN, NOT_WAITING = b"1", b"0"  # a decision's acknowledgements
 
 
-def parse_stop(data: bytes) -> tuple[str, str | None]:
-    """The answer a Stop is for, and the list its owner acknowledges it on (none from an older process, which
-    sent the bare id)."""
+def stop_message(generation_id: str, ack_key: str, decision: tuple[str, str] | None = None) -> bytes:
+    message = {"id": generation_id, "ack": ack_key}
+    if decision is not None:
+        message |= {"call_id": decision[0], "decision": decision[1]}
+    return orjson.dumps(message)
+
+
+def parse_stop(data: bytes) -> tuple[str, str | None, tuple[str, str] | None]:
+    """The answer a message is for, the list its owner acknowledges it on (none from an older process, which
+    sent the bare id), and the decision it carries (none: a Stop)."""
     if data.startswith(b"{"):
         message = orjson.loads(data)
-        return str(message["id"]), str(message["ack"])
-    return data.decode(), None
+        decision = (str(message["call_id"]), str(message["decision"])) if "decision" in message else None
+        return str(message["id"]), str(message["ack"]), decision
+    return data.decode(), None, None
 
 
 class RedisStopSignal:
@@ -46,8 +54,8 @@ class RedisStopSignal:
     async def start(self) -> None:
         self._listener = asyncio.create_task(self._listen_for_stops(), name="stop-listener")
 
-    def on_stop(self, generation_id: str, stop: Callable[[], None]) -> None:
-        self.local.on_stop(generation_id, stop)
+    def on_stop(self, generation_id: str, stop: Callable[[], None], decide: Decide | None = None) -> None:
+        self.local.on_stop(generation_id, stop, decide)
 
     def forget_stop(self, generation_id: str) -> None:
         self.local.forget_stop(generation_id)
@@ -68,10 +76,25 @@ class RedisStopSignal:
             return False
         return acknowledged is not None
 
-    async def _acknowledge_stop(self, ack_key: str) -> None:
+    async def request_decision(self, generation_id: str, call_id: str, decision: str) -> bool | None:
+        here = await self.local.request_decision(generation_id, call_id, decision)
+        if here is not None:
+            return here
+        ack_key = f"chat:generation:{generation_id}:decision-ack:{uuid.uuid4().hex}"
+        try:
+            message = stop_message(generation_id, ack_key, (call_id, decision))
+            if await self.redis.publish(STOP_CHANNEL, message) == 0:
+                return None
+            acknowledged = await self.redis.blpop([ack_key], timeout=STOP_ACK_WAIT_S)
+        except RedisError:
+            logger.warning("could not send a decision to the other processes", exc_info=True)
+            return None
+        return None if acknowledged is None else acknowledged[1] == TAKEN
+
+    async def _acknowledge_stop(self, ack_key: str, answer: bytes = TAKEN) -> None:
         try:
             pipe = self.redis.pipeline(transaction=True)
-            pipe.lpush(ack_key, b"1")
+            pipe.lpush(ack_key, answer)
             pipe.expire(ack_key, STOP_ACK_KEEP_S)
             await pipe.execute()
         except RedisError:  # the answer stops all the same; its sender is told it could not be reached
@@ -89,12 +112,20 @@ class RedisStopSignal:
                             # for ever, and every Stop sent through Redis missed: a ping makes it fail.
                             await pubsub.ping()
                         elif message["type"] == "message":
-                            generation_id, ack_key = parse_stop(message["data"])
-                            if await self.local.request_stop(generation_id) and ack_key is not None:
-                                await self._acknowledge_stop(ack_key)
+                            await self._heard(message["data"])
             except Exception:  # whatever it was, a process that stops listening would ignore every Stop
                 logger.warning("lost the stop channel in Redis; listening again in a second", exc_info=True)
                 await asyncio.sleep(1)
+
+    async def _heard(self, data: bytes) -> None:
+        generation_id, ack_key, decision = parse_stop(data)
+        if decision is None:
+            if await self.local.request_stop(generation_id) and ack_key is not None:
+                await self._acknowledge_stop(ack_key)
+            return
+        taken = await self.local.request_decision(generation_id, *decision)
+        if taken is not None and ack_key is not None:  # None: not ours, another process answers
+            await self._acknowledge_stop(ack_key, TAKEN if taken else NOT_WAITING)
 
     async def aclose(self) -> None:
         if self._listener is not None:

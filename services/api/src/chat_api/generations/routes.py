@@ -2,17 +2,18 @@
 ids); any process can serve its events again from an id, and Stop it."""
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from chat_api.auth.deps import CurrentUser, current_identity
 from chat_api.auth.tokens import Identity
+from chat_api.chat.events import Decision
 from chat_api.chat.openapi import ANSWER_EVENTS, streaming_doc
 from chat_api.chat.response import Batches, EventStreamResponse, Opened
 from chat_api.chat.wire import ServerSentEvents
-from chat_api.conversations.schemas import NewMessage, Retry
+from chat_api.conversations.schemas import NewMessage, Retry, Strict
 from chat_api.generations.deps import GenerationsDep, TurnPlannerDep
 from chat_api.generations.runner import Generation, Plan
 from chat_api.generations.service import Generations
@@ -58,6 +59,18 @@ LastEventId = Annotated[str | None, Header(alias="Last-Event-ID", max_length=64)
 
 class Stopping(BaseModel):
     status: str
+
+
+class ApprovalDecision(Strict):
+    call_id: str = Field(min_length=1, max_length=128, description="The `call_id` of the `approval_required` event.")
+    decision: Decision = Field(
+        description="`allow_once`; `allow_conversation` (this tool runs without asking again in this conversation); "
+        "`deny` (the model is told the user said no)."
+    )
+
+
+class Decided(BaseModel):
+    status: Literal["decided"]
 
 
 def stream(
@@ -112,7 +125,14 @@ async def _answer(
         )
 
     plan = Plan(
-        turn=turn, request=chat, request_id=record.request_id, grant=grant, after_end=after_end, owner=user.user_id
+        turn=turn,
+        request=chat,
+        request_id=record.request_id,
+        grant=grant,
+        after_end=after_end,
+        owner=user.user_id,
+        tools=generations.tools_for(user, planned),
+        system_prompt=planned.system_prompt,
     )
     generation = generations.start(plan)
     await generation.ready
@@ -214,3 +234,30 @@ STOP_ERRORS = error_docs(
 )
 async def stop_answer(answer_id: uuid.UUID, user: CurrentUser, generations: GenerationsDep) -> Stopping:
     return Stopping(status=await generations.stop(user, answer_id))
+
+
+DECISION_ERRORS = error_docs(
+    {
+        401: "No valid access token (`unauthorized`).",
+        404: "No such answer, or not yours, or no call of it waits for a decision with that id (`not_found`).",
+        409: "The answer has ended (`conflict`).",
+        503: "The server writing the answer could not be reached (`stop_unavailable`): retry after `Retry-After`.",
+    }
+)
+
+
+@router.post(
+    "/api/generations/{answer_id:uuid}/approvals",
+    summary="Allow or deny a tool call the answer waits on",
+    description="An answer pauses at a tool that acts (`approval_required`) until the user decides, from any tab or "
+    'device, or its `expires_at` passes (then denied). 202 `{"status": "decided"}` once the server writing the '
+    "answer has the decision; an `approval_decided` event follows in the answer.",
+    status_code=202,
+    responses=DECISION_ERRORS,
+    dependencies=[Depends(require_json)],
+)
+async def decide_approval(
+    answer_id: uuid.UUID, body: ApprovalDecision, user: CurrentUser, generations: GenerationsDep
+) -> Decided:
+    await generations.decide(user, answer_id, body.call_id, body.decision)
+    return Decided(status="decided")

@@ -8,16 +8,18 @@ from collections.abc import AsyncIterator
 from sqlalchemy import select
 
 from chat_api.auth.tokens import Identity
-from chat_api.chat.events import Failed, Finished, SavedUsage, Snapshot
+from chat_api.chat.events import Decision, Failed, Finished, SavedUsage, Snapshot
+from chat_api.chat.parts import public_parts
 from chat_api.chat.wire import EncodedEvent
 from chat_api.generations.log import EventLog, EventLogUnavailable
 from chat_api.generations.runner import Generation, GenerationRunner, Plan
-from chat_api.generations.turns import Repeat
+from chat_api.generations.turns import Planned, Repeat
 from chat_api.http.errors import ApiError
 from chat_api.storage.engine import Sessions
 from chat_api.storage.models import Conversation, Message, MessageStatus
 from chat_api.storage.outage import is_unreachable
 from chat_api.telemetry import metrics
+from chat_api.tools.toolkit import ToolGrant
 
 SNAPSHOT_POLL_S = 1.0
 
@@ -30,11 +32,11 @@ def has_ended(message: Message) -> ApiError:
     return ApiError(409, "conflict", f"This answer has ended ({message.status}).")
 
 
-def owner_unreachable() -> ApiError:
+def owner_unreachable(to: str = "stop it: it may go on") -> ApiError:
     return ApiError(
         503,
         "stop_unavailable",
-        "The server writing this answer could not be reached to stop it: it may go on. Please retry.",
+        f"The server writing this answer could not be reached to {to}. Please retry.",
         {"Retry-After": "1"},
     )
 
@@ -50,6 +52,7 @@ def snapshot(message: Message) -> EncodedEvent:
         finish_reason=message.finish_reason,
         usage=usage if message.completion_tokens is not None else None,
         error=error,
+        parts=public_parts(message.parts),
     )
     return EncodedEvent.of(event)
 
@@ -68,6 +71,14 @@ class Generations:
 
     def start(self, plan: Plan) -> Generation:
         return self.runner.start(plan)
+
+    def tools_for(self, identity: Identity, planned: Planned) -> ToolGrant | None:
+        """The tools the answer may offer the model (None: none)."""
+        toolkit = self.runner.toolkit
+        if toolkit is None:
+            return None
+        conversation_id = planned.turn.conversation_id
+        return toolkit.grant(identity, conversation_id, enabled=planned.tools_enabled, approved=planned.approved_tools)
 
     async def answer(self, identity: Identity, answer_id: uuid.UUID) -> Message:
         async with self.sessions() as session:
@@ -121,6 +132,22 @@ class Generations:
         if message.status != MessageStatus.STREAMING:
             raise has_ended(message)
         raise owner_unreachable()
+
+    async def decide(self, identity: Identity, answer_id: uuid.UUID, call_id: str, decision: Decision) -> str:
+        """`decided` once the process writing the answer has the decision; 404 when no call of it waits for one,
+        409 when the answer has ended, 503 when nobody writing it could be reached (as for Stop)."""
+        message = await self.answer(identity, answer_id)
+        if message.status != MessageStatus.STREAMING:
+            raise has_ended(message)
+        taken = await self.runner.decide(str(answer_id), call_id, decision)
+        if taken:
+            return "decided"
+        if taken is False:
+            raise ApiError(404, "not_found", "No call of this answer is waiting for that decision.")
+        message = await self.answer(identity, answer_id)
+        if message.status != MessageStatus.STREAMING:
+            raise has_ended(message)
+        raise owner_unreachable("give it your decision")
 
     async def stop_all_of(self, identity: Identity) -> int:
         """Stops every answer being written for this user, wherever it runs (its account is going)."""

@@ -4,7 +4,7 @@ text as it grows (at most about once a second, renewing the owner's lease), and 
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
@@ -41,6 +41,7 @@ class Outcome:
     error_message: str | None = None
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    parts: list[dict[str, Any]] | None = None  # when the answer called tools (`Transcript.stored`)
 
 
 def interrupted(now: datetime) -> dict[str, object]:
@@ -142,10 +143,18 @@ class GenerationStore:
                     error_message=outcome.error_message,
                     prompt_tokens=outcome.prompt_tokens,
                     completion_tokens=outcome.completion_tokens,
+                    parts=outcome.parts,
                     lease_expires_at=None,
                     updated_at=utcnow(),
                 )
             )
+
+    async def approve_tool(self, conversation_id: uuid.UUID, tool: str) -> None:
+        """`tool` runs without asking again in this conversation (the user allowed it for the conversation)."""
+        async with self.sessions.begin() as session:
+            conversation = await session.get(Conversation, conversation_id, with_for_update=True)
+            if conversation is not None and tool not in conversation.approved_tools:
+                conversation.approved_tools = sorted({*conversation.approved_tools, tool})
 
     async def reachable(self) -> None:
         """Raises while the database is out of reach."""

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chat_api.auth.tokens import Identity
 from chat_api.chat.message_check import check_message
 from chat_api.chat.schemas import ChatRequest, Options
+from chat_api.chat.schemas import Message as HistoryMessage
 from chat_api.chat.window import Turn as MemoryTurn
 from chat_api.conversations.service import Thread, load_thread, title_from
 from chat_api.generations.store import Turn, busy, interrupted
@@ -18,6 +19,8 @@ from chat_api.memory.service import Memory
 from chat_api.settings import Settings
 from chat_api.storage.engine import Sessions
 from chat_api.storage.models import Message, MessageStatus, utcnow
+from chat_api.user_memories.prompt import memories_for_prompt
+from chat_api.user_memories.service import UserMemories
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,9 @@ class Planned:
     turn: Turn
     request: ChatRequest
     branch: list[MemoryTurn]
+    tools_enabled: bool = True  # the conversation's switch
+    approved_tools: frozenset[str] = frozenset()  # allowed for the conversation: they run without asking
+    system_prompt: str | None = None  # with the user's saved memories (None: the configured one; there are none)
 
     def with_answer(self, text: str) -> list[MemoryTurn]:
         """The branch once answered: the question, then the answer's `text` (when it has any)."""
@@ -53,12 +59,48 @@ def turns_of(branch: list[Message]) -> list[MemoryTurn]:
     ]
 
 
+def _tools_of(thread: Thread) -> tuple[bool, frozenset[str]]:
+    conversation = thread.conversation
+    return conversation.tools_enabled, frozenset(conversation.approved_tools)
+
+
 class TurnPlanner:
-    def __init__(self, sessions: Sessions, settings: Settings, model: str, memory: Memory) -> None:
+    def __init__(
+        self,
+        sessions: Sessions,
+        settings: Settings,
+        model: str,
+        memory: Memory,
+        user_memories: UserMemories | None = None,
+        tools_tokens: int = 0,
+    ) -> None:
         self.sessions = sessions
         self.settings = settings
         self.model = model
         self.memory = memory
+        self.user_memories = user_memories
+        self.tools_tokens = tools_tokens  # what the tools' definitions take of a prompt that offers them
+
+    async def _system_prompt(self, identity: Identity) -> str | None:
+        """The system prompt with the user's saved memories after the configured one; None when they have none."""
+        if self.user_memories is None:
+            return None
+        saved = await memories_for_prompt(self.user_memories, identity.user_id, self.settings.MEMORIES_MAX_TOKENS)
+        if saved is None:
+            return None
+        configured = self.settings.SYSTEM_PROMPT.strip()
+        return f"{configured}\n\n{saved}" if configured else saved
+
+    async def _recall(
+        self, identity: Identity, thread: Thread, turns: list[MemoryTurn], message: str, options: Options
+    ) -> tuple[list[HistoryMessage], str | None]:
+        system_prompt = await self._system_prompt(identity)
+        alongside = [system_prompt] if system_prompt is not None else []
+        reserved = self.tools_tokens if thread.conversation.tools_enabled else 0
+        history = await self.memory.recall(
+            turns, message, options.max_tokens, thread.conversation.id, alongside, reserved
+        )
+        return history, system_prompt
 
     async def send(
         self,
@@ -99,7 +141,7 @@ class TurnPlanner:
         )
         turns = turns_of(branch)
         history = await self.memory.recall(turns, content, options.max_tokens, conversation_id)
-        return Planned(turn, ChatRequest(message=content, history=history, options=options), turns)
+        return Planned(turn, ChatRequest(message=content, history=history, options=options), turns, *_tools_of(thread))
 
     async def retry(
         self, identity: Identity, conversation_id: uuid.UUID, answer_id: uuid.UUID, options: Options
@@ -126,8 +168,9 @@ class TurnPlanner:
             model=self.model,
         )
         turns = turns_of(branch)
-        history = await self.memory.recall(turns, question.content, options.max_tokens, conversation_id)
-        return Planned(turn, ChatRequest(message=question.content, history=history, options=options), turns)
+        history, system_prompt = await self._recall(identity, thread, turns, question.content, options)
+        request = ChatRequest(message=question.content, history=history, options=options)
+        return Planned(turn, request, turns, *_tools_of(thread), system_prompt)
 
     def _repeat(self, thread: Thread, key: str) -> Repeat | None:
         asked = next((m for m in thread.messages.values() if m.idempotency_key == key and m.role == "user"), None)

@@ -47,11 +47,18 @@ class Memory:
         self._summarizing: dict[uuid.UUID, asyncio.Task[None]] = {}  # one at a time per conversation
 
     async def recall(
-        self, turns: Sequence[Turn], message: str, max_tokens: int | None, conversation_id: uuid.UUID | None = None
+        self,
+        turns: Sequence[Turn],
+        message: str,
+        max_tokens: int | None,
+        conversation_id: uuid.UUID | None = None,
+        alongside: Sequence[str] = (),
+        reserved_tokens: int = 0,
     ) -> list[HistoryMessage]:
         """The history to send before `message`: `turns` (oldest first) as they fit, after the conversation's
-        stored summary when there is one. No model call."""
-        budget = self._budget(max_tokens, [message])
+        stored summary when there is one. `alongside` go with them (the user's saved memories), and
+        `reserved_tokens` are taken besides (the definitions of the tools offered). No model call."""
+        budget = max(0, self._budget(max_tokens, [message, *alongside]) - reserved_tokens)
         if tokens_of(turns) <= budget:
             return _as_history(turns)
         stored = await self._stored(conversation_id, turns) if self.settings.MEMORY_SUMMARIES else None

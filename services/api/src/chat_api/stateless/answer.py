@@ -1,10 +1,12 @@
 """The stateless routes' source of events: the upstream opened by the response itself, so that a client who
 leaves while the model is still thinking cancels it too; its events, with a `start` before them."""
 
-from chat_api.chat.events import Start
+from chat_api.chat.events import AnswerEvent, Failed, Start, ToolCall
+from chat_api.chat.reader import CallsRequested
 from chat_api.chat.response import Batches
 from chat_api.chat.schemas import ChatRequest
-from chat_api.chat.service import ChatService, OpenedStream, relay_batches
+from chat_api.chat.service import ChatService, OpenedStream, RoundEvent, relay_batches
+from chat_api.chat.upstream_errors import UpstreamIncomplete, upstream_error
 from chat_api.chat.wire import EncodedEvent
 from chat_api.http.middleware import RequestRecord
 
@@ -24,13 +26,10 @@ class StatelessAnswer:
         return self._batches(opened)
 
     async def _batches(self, opened: OpenedStream) -> Batches:
-        start = Start(self.record.request_id, self.chat.model)
-        first = True
+        start: list[AnswerEvent] = [Start(self.record.request_id, self.chat.model)]
         async for batch in relay_batches(opened):
-            if first:
-                batch.insert(0, start)
-                first = False
-            yield [EncodedEvent.of(event) for event in batch]
+            yield [EncodedEvent.of(event) for event in [*start, *(_answered(e) for e in batch if not _call(e))]]
+            start = []
 
     def client_left(self) -> None:
         """The upstream stops in this turn of the event loop, not after the stream's cancellation has unwound
@@ -42,3 +41,12 @@ class StatelessAnswer:
     async def aclose(self) -> None:
         if self.opened is not None:
             await self.opened.stream.aclose()
+
+
+def _call(event: RoundEvent) -> bool:
+    return isinstance(event, ToolCall)
+
+
+def _answered(event: RoundEvent) -> AnswerEvent:
+    """These routes offer no tools: a model that asks for one anyway has not answered."""
+    return Failed.of(upstream_error(UpstreamIncomplete())) if isinstance(event, CallsRequested) else event

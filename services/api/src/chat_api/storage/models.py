@@ -4,9 +4,11 @@ a test checks that these models and the migrations agree."""
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import ClassVar, Final
+from typing import Any, ClassVar, Final
 
 from sqlalchemy import (
+    JSON,
+    Boolean,
     CheckConstraint,
     DateTime,
     ForeignKey,
@@ -17,7 +19,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     text,
+    true,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -25,6 +29,7 @@ from sqlalchemy.types import TypeDecorator
 MESSAGE_ROLES: Final = ("user", "assistant")
 FEEDBACK_RATINGS: Final = ("up", "down")
 MEMORY_MAX_CHARS: Final = 500
+JSON_DOCUMENT: Final = JSON().with_variant(JSONB(), "postgresql")
 
 
 class MessageStatus(StrEnum):
@@ -128,6 +133,9 @@ class Conversation(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     # The last message of the branch the user looks at (messages form a tree; see conversations.tree).
     current_leaf_id: Mapped[uuid.UUID | None]
+    tools_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # Tools the user allowed for the whole conversation (they run without asking again), by qualified name.
+    approved_tools: Mapped[list[str]] = mapped_column(JSON_DOCUMENT, default=list, server_default="[]")
 
 
 class Message(Base):
@@ -161,6 +169,8 @@ class Message(Base):
     model: Mapped[str | None] = mapped_column(String(128))
     prompt_tokens: Mapped[int | None] = mapped_column(Integer)
     completion_tokens: Mapped[int | None] = mapped_column(Integer)
+    # An answer that called tools: its parts in order (chat.parts; a result also keeps the model's `output`).
+    parts: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON_DOCUMENT)
     idempotency_key: Mapped[str | None] = mapped_column(String(128))
     # While an answer streams, its owner renews this; past it, the owner is gone and the answer is interrupted.
     lease_expires_at: Mapped[datetime | None]
