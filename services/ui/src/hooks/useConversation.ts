@@ -86,6 +86,10 @@ export function useConversation({ api, conversationId, options, onChanged }: Opt
         onDelta: (text) => {
           batcher.push(text);
         },
+        onTool: (event) => {
+          flush(); // the text before a call stays before it
+          dispatch({ type: 'tool', answerId, event });
+        },
         onUsage: (usage) => {
           flush();
           dispatch({ type: 'usage', answerId, usage });

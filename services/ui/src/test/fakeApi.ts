@@ -33,7 +33,7 @@ export class Answer {
     });
     this.response = new Response(body, { status: 200, headers: { 'Content-Type': 'text/event-stream' } });
     if (from.start)
-      this.send('start', {
+      this.sendUnlogged('start', {
         request_id: 'r',
         model: 'chat',
         conversation_id: conversationId,
@@ -42,7 +42,15 @@ export class Answer {
       });
   }
 
+  /** An event of the answer, kept as the server's log keeps it: a reader that follows the answer from its start
+   * gets it again (after a `start` of its own). */
   send(event: string, data: unknown): void {
+    if (this.closed) return;
+    this.server.eventLog(this.message.id).push({ event, data });
+    this.sendUnlogged(event, data);
+  }
+
+  sendUnlogged(event: string, data: unknown): void {
     if (this.closed) return;
     this.controller.enqueue(this.encoder.encode(`id: ${++this.eventId}\n${sse(event, data)}`));
   }
@@ -103,6 +111,7 @@ function message(role: 'user' | 'assistant', parent: string | null, content = ''
     created_at: now,
     updated_at: now,
     sibling_ids: [],
+    parts: null,
   };
 }
 
@@ -140,6 +149,14 @@ export class FakeApi {
     default_max_tokens: 1024,
   };
   readonly calls: string[] = [];
+  /** Each answer's events after its `start`, in order (what a follower from the first event is sent). */
+  private readonly logs = new Map<string, { event: string; data: unknown }[]>();
+
+  eventLog(answerId: string): { event: string; data: unknown }[] {
+    let log = this.logs.get(answerId);
+    if (!log) this.logs.set(answerId, (log = []));
+    return log;
+  }
 
   latest(): Answer {
     const answer = this.answers.at(-1);
@@ -238,7 +255,7 @@ export class FakeApi {
       return json({ items, next_cursor: null });
     }
     if (path === '/api/conversations' && method === 'POST') {
-      const summary = { id: nextId('c'), title: 'New chat', created_at: '', updated_at: '' };
+      const summary = { id: nextId('c'), title: 'New chat', created_at: '', updated_at: '', tools_enabled: true };
       this.conversations.set(summary.id, { summary, messages: [], leaf: null });
       return json(summary, 201);
     }
@@ -302,7 +319,7 @@ export class FakeApi {
       const last = new Headers(init.headers).get('Last-Event-ID');
       const from = { start: last === null, lastEventId: Number(last ?? 0) };
       const follower = new Answer(this, answer.message, answer.conversationId, answer.userMessageId, init, from);
-      if (last === null && answer.message.content) follower.send('delta', { text: answer.message.content });
+      if (last === null) for (const { event, data } of this.eventLog(match[1])) follower.sendUnlogged(event, data);
       this.answers.push(follower); // the test drives it as the same answer, now followed again
       this.live.set(match[1], follower);
       return follower.response;
