@@ -230,6 +230,7 @@ function Chat({ onAccountDeleted }: { onAccountDeleted: () => void }) {
           onLoadEarlier={chat.loadEarlier}
           onSend={chat.send}
           onStop={chat.stop}
+          onDecide={chat.decide}
           usage={usage}
           onRetry={chat.retry}
           onEdit={chat.edit}

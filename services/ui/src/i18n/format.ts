@@ -30,3 +30,9 @@ export function formatElapsed(milliseconds: number, language: string): string {
     maximumFractionDigits: seconds < 10 ? 1 : 0,
   }).format(seconds);
 }
+
+/** A countdown as a clock: `4:05`. */
+export function formatClock(seconds: number): string {
+  const whole = Math.max(0, Math.ceil(seconds));
+  return `${String(Math.floor(whole / 60))}:${String(whole % 60).padStart(2, '0')}`;
+}

@@ -9,6 +9,7 @@ import type {
   UsageView,
   User,
 } from '../types/chat';
+import type { ApprovalDecision } from '../types/tools';
 import type { Body } from './answerStream';
 import { errorFromResponse, networkError } from './errors';
 import type { Session } from './session';
@@ -80,6 +81,12 @@ export function createApi(session: Session) {
       }),
     stop: (answerId: string) =>
       json<{ status: string }>(`/api/generations/${encodeURIComponent(answerId)}/stop`, { method: 'POST' }),
+    /** The user's answer to an `approval_required` (from any tab: the server passes it to the answer's owner). */
+    decide: (answerId: string, callId: string, decision: ApprovalDecision) =>
+      json<{ status: string }>(`/api/generations/${encodeURIComponent(answerId)}/approvals`, {
+        method: 'POST',
+        body: body({ call_id: callId, decision }),
+      }),
 
     register: (email: string, password: string) =>
       json<SessionInfo>('/api/auth/register', { method: 'POST', body: body({ email, password }) }),

@@ -2,6 +2,7 @@ import { vi } from 'vitest';
 
 import type { AuthMethods } from '../components/SignInWithProvider';
 import type { ChatMessage, ConversationSummary, FinishReason, ModelInfo, UsageView } from '../types/chat';
+import type { ApprovalDecision } from '../types/tools';
 import { errorResponse, sse } from './fakeFetch';
 
 let counter = 0;
@@ -151,6 +152,9 @@ export class FakeApi {
   readonly calls: string[] = [];
   /** Each answer's events after its `start`, in order (what a follower from the first event is sent). */
   private readonly logs = new Map<string, { event: string; data: unknown }[]>();
+  /** The decisions posted, and the answer the next one gets (202 when null). */
+  readonly approvals: { answerId: string; call_id: string; decision: ApprovalDecision }[] = [];
+  nextApprovalReply: Response | null = null;
 
   eventLog(answerId: string): { event: string; data: unknown }[] {
     let log = this.logs.get(answerId);
@@ -310,6 +314,14 @@ export class FakeApi {
       }
       this.live.get(match[1])?.finish('cancelled');
       return json({ status: 'stopping' }, 202);
+    }
+    match = /^\/api\/generations\/([^/]+)\/approvals$/.exec(path);
+    if (match?.[1] && method === 'POST') {
+      const { call_id, decision } = JSON.parse(init.body as string) as { call_id: string; decision: ApprovalDecision };
+      this.approvals.push({ answerId: match[1], call_id, decision });
+      const reply = this.nextApprovalReply;
+      this.nextApprovalReply = null;
+      return reply ?? json({ status: 'decided' }, 202);
     }
     match = /^\/api\/generations\/([^/]+)\/events$/.exec(path);
     if (match?.[1]) {
