@@ -255,6 +255,11 @@ export function useConversation({ api, conversationId, options, onChanged }: Opt
     dispatch({ type: 'tool', answerId, event: { name: 'approval_decided', data: { call_id: callId, decision } } });
   }, []);
 
+  /** A failure of something done to this conversation elsewhere on the page (its tools switch). */
+  const showFailure = useCallback((error: ChatApiError) => {
+    setFailure({ conversationId: latest.current.conversationId, error });
+  }, []);
+
   /** Show the branch through `messageId` (a sibling chosen with ‹ ›). */
   const showBranch = useCallback((messageId: string) => {
     const { api: client, conversationId: id, streaming: busy } = latest.current;
@@ -296,6 +301,7 @@ export function useConversation({ api, conversationId, options, onChanged }: Opt
     retry,
     stop,
     decide,
+    showFailure,
     showBranch,
     loadEarlier,
   };

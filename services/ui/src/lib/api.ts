@@ -46,6 +46,9 @@ export function createApi(session: Session) {
       json<MessagePage>(`${conversation(id)}/messages?before=${encodeURIComponent(before)}&limit=50`),
     rename: (id: string, title: string) =>
       json<ConversationSummary>(conversation(id), { method: 'PATCH', body: body({ title }) }),
+    /** Tools offered to the model in this conversation's answers, or none. */
+    setTools: (id: string, enabled: boolean) =>
+      json<ConversationSummary>(conversation(id), { method: 'PATCH', body: body({ tools_enabled: enabled }) }),
     remove: (id: string) => json<undefined>(conversation(id), { method: 'DELETE' }),
     chooseBranch: (id: string, messageId: string) =>
       json<ConversationDetail>(`${conversation(id)}/branch`, { method: 'PUT', body: body({ message_id: messageId }) }),

@@ -155,6 +155,8 @@ export class FakeApi {
   /** The decisions posted, and the answer the next one gets (202 when null). */
   readonly approvals: { answerId: string; call_id: string; decision: ApprovalDecision }[] = [];
   nextApprovalReply: Response | null = null;
+  /** Tools switches posted, in order. */
+  readonly toolSwitches: boolean[] = [];
 
   eventLog(answerId: string): { event: string; data: unknown }[] {
     let log = this.logs.get(answerId);
@@ -267,7 +269,12 @@ export class FakeApi {
     if (match?.[1] && method === 'GET') return json(this.detail(match[1]));
     const named = match?.[1] ? this.conversations.get(match[1]) : undefined;
     if (match?.[1] && method === 'PATCH' && named) {
-      named.summary.title = (JSON.parse(init.body as string) as { title: string }).title;
+      const change = JSON.parse(init.body as string) as { title?: string; tools_enabled?: boolean };
+      if (change.title !== undefined) named.summary.title = change.title;
+      if (change.tools_enabled !== undefined) {
+        named.summary.tools_enabled = change.tools_enabled;
+        this.toolSwitches.push(change.tools_enabled);
+      }
       return json(named.summary);
     }
     if (match?.[1] && method === 'DELETE' && named) {
