@@ -197,7 +197,7 @@ function Chat({ onAccountDeleted }: { onAccountDeleted: () => void }) {
           onSetTools={setTools}
           onLoadMore={() => void list.loadMore()}
         />
-        <SettingsPanel options={options} onChange={setOptions} model={model} />
+        <SettingsPanel options={options} onChange={setOptions} model={model} memories={api} userId={account.user.id} />
         <AccountPanel
           user={account.user}
           onRegister={account.register}

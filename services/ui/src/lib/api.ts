@@ -8,6 +8,7 @@ import type {
   SessionInfo,
   UsageView,
   User,
+  UserMemoryList,
 } from '../types/chat';
 import type { ApprovalDecision } from '../types/tools';
 import type { Body } from './answerStream';
@@ -107,6 +108,9 @@ export function createApi(session: Session) {
     deleteAccount: (password?: string) =>
       json<undefined>('/api/me', { method: 'DELETE', body: body(password === undefined ? {} : { password }) }),
     usage: () => json<UsageView>('/api/me/usage'),
+    memories: () => json<UserMemoryList>('/api/me/memories'),
+    forgetMemory: (id: string) => json<undefined>(`/api/me/memories/${encodeURIComponent(id)}`, { method: 'DELETE' }),
+    forgetMemories: () => json<undefined>('/api/me/memories', { method: 'DELETE' }),
     models: () => json<ModelsView>('/api/models'),
   };
 }

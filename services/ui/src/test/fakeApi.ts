@@ -1,7 +1,7 @@
 import { vi } from 'vitest';
 
 import type { AuthMethods } from '../components/SignInWithProvider';
-import type { ChatMessage, ConversationSummary, FinishReason, ModelInfo, UsageView } from '../types/chat';
+import type { ChatMessage, ConversationSummary, FinishReason, ModelInfo, UsageView, UserMemory } from '../types/chat';
 import type { ApprovalDecision } from '../types/tools';
 import { errorResponse, sse } from './fakeFetch';
 
@@ -157,6 +157,8 @@ export class FakeApi {
   nextApprovalReply: Response | null = null;
   /** Tools switches posted, in order. */
   readonly toolSwitches: boolean[] = [];
+  memories: UserMemory[] = [];
+  memoryLimit = 50;
 
   eventLog(answerId: string): { event: string; data: unknown }[] {
     let log = this.logs.get(answerId);
@@ -255,6 +257,19 @@ export class FakeApi {
       const failure = this.nextFailure;
       this.nextFailure = null;
       return failure;
+    }
+    if (path === '/api/me/memories' && method === 'GET') {
+      return json({ items: this.memories, limit: this.memoryLimit });
+    }
+    if (path === '/api/me/memories' && method === 'DELETE') {
+      this.memories = [];
+      return new Response(null, { status: 204 });
+    }
+    const memory = /^\/api\/me\/memories\/([^/]+)$/.exec(path)?.[1];
+    if (memory && method === 'DELETE') {
+      if (!this.memories.some((item) => item.id === memory)) return errorResponse(404, 'not_found', 'No such memory.');
+      this.memories = this.memories.filter((item) => item.id !== memory);
+      return new Response(null, { status: 204 });
     }
     if (path === '/api/conversations' && method === 'GET') {
       const items = [...this.conversations.values()].map((c) => c.summary).reverse();

@@ -110,5 +110,10 @@ export interface Snapshot {
   parts: MessagePart[] | null;
 }
 
+/** `GET /api/me/memories`: what the user asked the assistant to remember, newest first. */
+export type UserMemoryList = Schemas['MemoryList'];
+
+export type UserMemory = Schemas['MemoryView'];
+
 /** `GET /api/me/usage`: the user's limits and where they stand (`limited: false`: none apply here). */
 export type UsageView = Schemas['UsageView'];
