@@ -3,6 +3,7 @@ import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { App } from '../../App';
+import { lastAnswer, toolCards as cards } from '../../test/answers';
 import { fakeApi, type Answer } from '../../test/fakeApi';
 import { errorResponse } from '../../test/fakeFetch';
 
@@ -11,12 +12,6 @@ afterEach(() => {
   window.history.replaceState(null, '', '/');
 });
 
-const lastAnswer = () => {
-  const last = screen.queryAllByTestId('assistant-turn').at(-1);
-  if (!last) throw new Error('no answer on screen');
-  return last;
-};
-const cards = () => within(lastAnswer()).queryAllByTestId('tool-card');
 const prompt = () => screen.queryByRole('alertdialog');
 
 const REMEMBER = { call_id: 'call-1', tool: 'builtin-remember', arguments: '{"fact": "I drink tea"}' };

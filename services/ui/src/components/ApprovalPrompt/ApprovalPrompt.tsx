@@ -2,8 +2,9 @@ import { useEffect, useId, useRef, useState, type KeyboardEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 
 import { formatClock } from '../../i18n/format';
-import { prettyJson, toolName } from '../../lib/answerParts';
+import { toolName } from '../../lib/answerParts';
 import type { ApprovalDecision, ShownToolCall } from '../../types/tools';
+import { JsonBlock } from '../ToolCard';
 import styles from './ApprovalPrompt.module.css';
 
 interface Props {
@@ -84,9 +85,7 @@ export function ApprovalPrompt({ call, onDecide }: Props) {
       </h2>
       <div id={bodyId}>
         <p className={styles.explain}>{t('approval.explain')}</p>
-        <pre className={styles.code} dir="ltr">
-          <code>{prettyJson(call.arguments)}</code>
-        </pre>
+        <JsonBlock text={call.arguments} />
         {secondsLeft !== null && (
           <p className={styles.time}>
             {secondsLeft > 0 ? (

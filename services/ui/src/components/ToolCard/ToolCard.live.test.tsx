@@ -3,19 +3,13 @@ import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { App } from '../../App';
+import { lastAnswer, toolCards as cards } from '../../test/answers';
 import { fakeApi } from '../../test/fakeApi';
 
 afterEach(() => {
   vi.unstubAllGlobals();
   window.history.replaceState(null, '', '/');
 });
-
-const lastAnswer = () => {
-  const last = screen.queryAllByTestId('assistant-turn').at(-1);
-  if (!last) throw new Error('no answer on screen');
-  return last;
-};
-const cards = () => within(lastAnswer()).queryAllByTestId('tool-card');
 
 describe('tool cards in a streaming answer', () => {
   it('appear as the events come, in order with the text, and stay the same once the answer is saved', async () => {

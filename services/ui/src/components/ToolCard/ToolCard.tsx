@@ -2,8 +2,9 @@ import { memo } from 'react';
 import { useTranslation } from 'react-i18next';
 
 import { formatElapsed } from '../../i18n/format';
-import { prettyJson, toolName } from '../../lib/answerParts';
+import { toolName } from '../../lib/answerParts';
 import type { ShownToolCall, ToolResultPart, ToolStatus } from '../../types/tools';
+import { JsonBlock } from './JsonBlock';
 import styles from './ToolCard.module.css';
 
 type Waiting = 'preparing' | 'awaitingApproval' | 'running' | 'unfinished';
@@ -68,9 +69,7 @@ export const ToolCard = memo(function ToolCard({ call, result, underway }: Props
       {call && (
         <div className={styles.section}>
           <span className={styles.label}>{t('tools.arguments')}</span>
-          <pre className={styles.code} dir="ltr">
-            <code>{call.complete === false ? call.arguments : prettyJson(call.arguments)}</code>
-          </pre>
+          <JsonBlock text={call.arguments} asIs={call.complete === false} />
         </div>
       )}
       {result?.status === 'error' ? (
@@ -79,9 +78,7 @@ export const ToolCard = memo(function ToolCard({ call, result, underway }: Props
         result?.preview && (
           <details className={styles.result}>
             <summary>{t('tools.result')}</summary>
-            <pre className={styles.code} dir="ltr">
-              <code>{prettyJson(result.preview)}</code>
-            </pre>
+            <JsonBlock text={result.preview} />
           </details>
         )
       )}
