@@ -17,6 +17,7 @@ import { useConversations } from './hooks/useConversations';
 import { useLocalImport } from './hooks/useLocalImport';
 import { useSession } from './hooks/useSession';
 import { createApi } from './lib/api';
+import { ChatApiError } from './lib/errors';
 import { optionsFor } from './lib/modelOptions';
 import { createSession } from './lib/session';
 import { forgetEverything, loadOptions, saveOptions } from './lib/storage';
@@ -105,6 +106,11 @@ function Chat({ onAccountDeleted }: { onAccountDeleted: () => void }) {
     await list.remove(id);
     if (id === activeId) setActiveId(null);
   };
+  const setTools = (id: string, enabled: boolean) => {
+    list.setTools(id, enabled).catch((error: unknown) => {
+      if (error instanceof ChatApiError) chat.showFailure(error);
+    });
+  };
   const exportConversation = (id: string, format: ExportFormat) => {
     void api.exportFile(id, format).then(({ blob, name }) => {
       download(blob, name);
@@ -155,6 +161,7 @@ function Chat({ onAccountDeleted }: { onAccountDeleted: () => void }) {
             onRename={list.rename}
             onDelete={remove}
             onExport={exportConversation}
+            onSetTools={setTools}
           >
             <h1 className={styles.title} dir="auto">
               {active.title}
@@ -187,9 +194,10 @@ function Chat({ onAccountDeleted }: { onAccountDeleted: () => void }) {
           onRename={list.rename}
           onDelete={remove}
           onExport={exportConversation}
+          onSetTools={setTools}
           onLoadMore={() => void list.loadMore()}
         />
-        <SettingsPanel options={options} onChange={setOptions} model={model} />
+        <SettingsPanel options={options} onChange={setOptions} model={model} memories={api} userId={account.user.id} />
         <AccountPanel
           user={account.user}
           onRegister={account.register}
@@ -230,6 +238,7 @@ function Chat({ onAccountDeleted }: { onAccountDeleted: () => void }) {
           onLoadEarlier={chat.loadEarlier}
           onSend={chat.send}
           onStop={chat.stop}
+          onDecide={chat.decide}
           usage={usage}
           onRetry={chat.retry}
           onEdit={chat.edit}

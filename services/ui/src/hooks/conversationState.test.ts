@@ -131,6 +131,7 @@ describe('conversationReducer', () => {
         finish_reason: 'stop',
         usage: null,
         error: null,
+        parts: null,
       },
     });
     expect(state.messages.at(-1)).toMatchObject({ content: 'All', status: 'done', finish_reason: 'stop', usage: null });
@@ -159,5 +160,45 @@ describe('conversationReducer', () => {
 
   it('a first message adopts the conversation made for it', () => {
     expect(reduce(initialConversation, { type: 'adopted', conversationId: 'c9' }).conversationId).toBe('c9');
+  });
+
+  it('turns an answer that calls a tool into parts: its text so far, the call, its result, the next text', () => {
+    let state = reduce(asked(), { type: 'started', placeholderId: 'p-a', placeholderUserId: 'p-u', info: START });
+    state = reduce(state, { type: 'append', answerId: 'a2', text: 'Checking. ' });
+    const data = { call_id: 'c', tool: 'builtin-current_time', arguments: '{"timezone": "UTC"}', complete: true };
+    state = reduce(state, { type: 'tool', answerId: 'a2', event: { name: 'tool_call', data } });
+    state = reduce(state, {
+      type: 'tool',
+      answerId: 'a2',
+      event: {
+        name: 'tool_result',
+        data: { call_id: 'c', tool: data.tool, status: 'ok', preview: '12:00', duration_ms: 3 },
+      },
+    });
+    state = reduce(state, { type: 'append', answerId: 'a2', text: 'It is noon.' });
+    const answer = state.messages.at(-1);
+    expect(answer?.content).toBe('Checking. It is noon.');
+    expect(answer?.parts?.map((part) => part.type)).toEqual(['text', 'tool_call', 'tool_result', 'text']);
+    expect(state.messages[0]?.parts).toBeNull(); // the others are untouched
+
+    // A replay from the first event starts the parts again: its tool events follow.
+    const replayed = reduce(state, { type: 'restart', answerId: 'a2', text: 'Checking. ' });
+    expect(replayed.messages.at(-1)).toMatchObject({ content: 'Checking. ', parts: null });
+
+    // A snapshot brings the parts as saved.
+    const parts = [{ type: 'text' as const, text: 'Saved.' }];
+    const snapped = reduce(state, {
+      type: 'snapshot',
+      snapshot: {
+        assistant_message_id: 'a2',
+        content: 'Saved.',
+        status: 'done',
+        finish_reason: 'stop',
+        usage: null,
+        error: null,
+        parts,
+      },
+    });
+    expect(snapped.messages.at(-1)?.parts).toBe(parts);
   });
 });

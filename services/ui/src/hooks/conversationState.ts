@@ -1,6 +1,7 @@
 /** One conversation's branch of messages and what can happen to it: a pure reducer, so every transition is
  * testable. Messages the server returns replace ours, keeping the objects that did not change (so the
  * memoised messages on screen do not render again). */
+import { withText, withToolEvent } from '../lib/answerParts';
 import type {
   ChatMessage,
   ConversationDetail,
@@ -11,6 +12,7 @@ import type {
   StartInfo,
   Usage,
 } from '../types/chat';
+import type { ToolEvent } from '../types/tools';
 
 export interface ConversationState {
   /** Whose messages these are: another conversation's are not shown while the next one loads. */
@@ -36,6 +38,8 @@ export type ConversationAction =
   | { type: 'asked'; parentId: string | null; user: ChatMessage | null; answer: ChatMessage }
   | { type: 'started'; placeholderId: string; info: StartInfo; placeholderUserId: string | null }
   | { type: 'append'; answerId: string; text: string }
+  /** A tool call's arguments (a fragment, or whole), its approval asked for or decided, its result. */
+  | { type: 'tool'; answerId: string; event: ToolEvent }
   /** The answer again from its first event: `text`, the replay's first batch, replaces what was shown at once. */
   | { type: 'restart'; answerId: string; text: string }
   | { type: 'usage'; answerId: string; usage: Usage }
@@ -72,6 +76,7 @@ function same(a: ChatMessage, b: ChatMessage): boolean {
     a.content === b.content &&
     a.status === b.status &&
     a.updated_at === b.updated_at &&
+    (a.parts?.length ?? -1) === (b.parts?.length ?? -1) &&
     a.sibling_ids.join() === b.sibling_ids.join()
   );
 }
@@ -126,9 +131,24 @@ export function conversationReducer(state: ConversationState, action: Conversati
       };
     }
     case 'append':
-      return update(state, action.answerId, (message) => ({ ...message, content: message.content + action.text }));
+      return update(state, action.answerId, (message) => ({
+        ...message,
+        content: message.content + action.text,
+        parts: withText(message.parts, action.text),
+      }));
+    case 'tool':
+      return update(state, action.answerId, (message) => ({
+        ...message,
+        parts: withToolEvent(message.parts, message.content, action.event),
+      }));
     case 'restart':
-      return update(state, action.answerId, (message) => ({ ...message, content: action.text, status: 'streaming' }));
+      // The replay brings the tool events again, after this text.
+      return update(state, action.answerId, (message) => ({
+        ...message,
+        content: action.text,
+        parts: null,
+        status: 'streaming',
+      }));
     case 'usage':
       return update(state, action.answerId, (message) => ({ ...message, usage: action.usage }));
     case 'snapshot': {
@@ -140,6 +160,7 @@ export function conversationReducer(state: ConversationState, action: Conversati
         finish_reason: snapshot.finish_reason,
         usage: snapshot.usage,
         error: snapshot.error,
+        parts: snapshot.parts ?? null, // (an api before tools sends none)
       }));
     }
     case 'ended':
@@ -173,5 +194,6 @@ export function placeholder(
     created_at: now,
     updated_at: now,
     sibling_ids: [id],
+    parts: null,
   };
 }

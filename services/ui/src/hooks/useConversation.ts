@@ -2,10 +2,12 @@ import { useCallback, useEffect, useLayoutEffect, useMemo, useReducer, useRef, u
 
 import type { Api } from '../lib/api';
 import { createChatTransport, type AnswerListener, type AnswerRun } from '../lib/chatTransport';
+import { decideApproval } from '../lib/decideApproval';
 import { ChatApiError } from '../lib/errors';
 import { createFrameBatcher } from '../lib/frameBatcher';
 import { newId } from '../lib/ids';
 import type { ChatOptions, ConversationSummary } from '../types/chat';
+import type { ApprovalDecision } from '../types/tools';
 import { conversationReducer, initialConversation, loadedFrom, placeholder } from './conversationState';
 
 export interface Streaming {
@@ -85,6 +87,10 @@ export function useConversation({ api, conversationId, options, onChanged }: Opt
         },
         onDelta: (text) => {
           batcher.push(text);
+        },
+        onTool: (event) => {
+          flush(); // the text before a call stays before it
+          dispatch({ type: 'tool', answerId, event });
         },
         onUsage: (usage) => {
           flush();
@@ -231,6 +237,29 @@ export function useConversation({ api, conversationId, options, onChanged }: Opt
     active.current?.stop();
   }, []);
 
+  /** The user's decision on a tool call waiting for it. The prompt goes once nothing is left to decide (the
+   * server's `approval_decided` says so too, in every tab); a failure is shown, and the prompt stays. */
+  const decide = useCallback(async (answerId: string, callId: string, decision: ApprovalDecision) => {
+    const { api: client, conversationId: id } = latest.current;
+    try {
+      await decideApproval(client, answerId, callId, decision);
+    } catch (error) {
+      const shown =
+        error instanceof ChatApiError
+          ? error
+          : new ChatApiError('client_error', 'Something went wrong in the page. Retry.');
+      setFailure({ conversationId: id, error: shown });
+      return;
+    }
+    setFailure((shown) => (shown?.error.code === 'approval_unavailable' ? null : shown));
+    dispatch({ type: 'tool', answerId, event: { name: 'approval_decided', data: { call_id: callId, decision } } });
+  }, []);
+
+  /** A failure of something done to this conversation elsewhere on the page (its tools switch). */
+  const showFailure = useCallback((error: ChatApiError) => {
+    setFailure({ conversationId: latest.current.conversationId, error });
+  }, []);
+
   /** Show the branch through `messageId` (a sibling chosen with ‹ ›). */
   const showBranch = useCallback((messageId: string) => {
     const { api: client, conversationId: id, streaming: busy } = latest.current;
@@ -271,6 +300,8 @@ export function useConversation({ api, conversationId, options, onChanged }: Opt
     edit,
     retry,
     stop,
+    decide,
+    showFailure,
     showBranch,
     loadEarlier,
   };

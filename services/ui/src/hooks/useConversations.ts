@@ -62,6 +62,14 @@ export function useConversations(api: Api, userId: string | null) {
     [setItems],
   );
 
+  const setTools = useCallback(
+    async (id: string, enabled: boolean) => {
+      const changed = await latest.current.api.setTools(id, enabled);
+      setItems((current) => current.map((item) => (item.id === id ? changed : item)));
+    },
+    [setItems],
+  );
+
   const remove = useCallback(
     async (id: string) => {
       await latest.current.api.remove(id);
@@ -70,5 +78,5 @@ export function useConversations(api: Api, userId: string | null) {
     [setItems],
   );
 
-  return { items, hasMore: cursor !== null, failure, refresh, loadMore, touched, rename, remove };
+  return { items, hasMore: cursor !== null, failure, refresh, loadMore, touched, rename, setTools, remove };
 }

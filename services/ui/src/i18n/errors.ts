@@ -13,6 +13,7 @@ const SENTENCES = {
   stream_error: 'errors.stream_error',
   http_error: 'errors.http_error',
   stop_unavailable: 'errors.stop_unavailable',
+  approval_unavailable: 'errors.approval_unavailable',
   not_found: 'errors.not_found',
   invalid_request: 'errors.invalid_request',
   conflict: 'errors.conflict',

@@ -14,3 +14,25 @@ export function formatDuration(seconds: number, language: string): string {
 export function formatNumber(value: number, language: string): string {
   return new Intl.NumberFormat(language).format(value);
 }
+
+/** A tool's run time: `420 ms`, `1.2 s`, `75 s` (`1,2 s` in German). */
+export function formatElapsed(milliseconds: number, language: string): string {
+  if (milliseconds < 1000) {
+    return new Intl.NumberFormat(language, { style: 'unit', unit: 'millisecond', unitDisplay: 'short' }).format(
+      Math.round(milliseconds),
+    );
+  }
+  const seconds = milliseconds / 1000;
+  return new Intl.NumberFormat(language, {
+    style: 'unit',
+    unit: 'second',
+    unitDisplay: 'short',
+    maximumFractionDigits: seconds < 10 ? 1 : 0,
+  }).format(seconds);
+}
+
+/** A countdown as a clock: `4:05`. */
+export function formatClock(seconds: number): string {
+  const whole = Math.max(0, Math.ceil(seconds));
+  return `${String(Math.floor(whole / 60))}:${String(whole % 60).padStart(2, '0')}`;
+}

@@ -29,6 +29,7 @@ function collect() {
     start: undefined as unknown,
     usage: undefined as unknown,
     snapshots: [] as unknown[],
+    tools: [] as unknown[],
   };
   return {
     seen,
@@ -37,6 +38,7 @@ function collect() {
       onDelta: (text: string) => seen.deltas.push(text),
       onUsage: (usage: unknown) => (seen.usage = usage),
       onSnapshot: (snapshot: unknown) => seen.snapshots.push(snapshot),
+      onTool: (tool: unknown) => seen.tools.push(tool),
     },
   };
 }
@@ -74,6 +76,32 @@ describe('readAnswer', () => {
     expect(closed).toEqual({ kind: 'cut', lastEventId: '9' });
     const nothing = await readAnswer(chunkedBody([], { cut: true }), collect().handlers, '9');
     expect(nothing).toEqual({ kind: 'cut', lastEventId: '9' });
+  });
+
+  it('hands the tool events on by name, in order with the text, each with its id', async () => {
+    const call = { call_id: 'c1', tool: 'builtin-remember', arguments: '{"fact":', complete: false };
+    const whole = { ...call, arguments: '{"fact": "tea"}', complete: true };
+    const asked = { call_id: 'c1', tool: 'builtin-remember', arguments: whole.arguments, expires_at: 'soon' };
+    const decided = { call_id: 'c1', decision: 'allow_once' };
+    const result = { call_id: 'c1', tool: 'builtin-remember', status: 'ok', preview: 'Saved.', duration_ms: 4 };
+    const { seen, handlers } = collect();
+    const body =
+      withId(1, 'delta', { text: 'One moment. ' }) +
+      withId(2, 'tool_call', call) +
+      withId(3, 'tool_call', whole) +
+      withId(4, 'approval_required', asked) +
+      withId(5, 'approval_decided', decided) +
+      withId(6, 'tool_result', result);
+    const end = await readAnswer(chunkedBody(splitBytes(body, 5), { cut: true }), handlers);
+    expect(seen.deltas).toEqual(['One moment. ']);
+    expect(seen.tools).toEqual([
+      { name: 'tool_call', data: call },
+      { name: 'tool_call', data: whole },
+      { name: 'approval_required', data: asked },
+      { name: 'approval_decided', data: decided },
+      { name: 'tool_result', data: result },
+    ]);
+    expect(end).toEqual({ kind: 'cut', lastEventId: '6' }); // followed again after the result, not before
   });
 
   it('hands a snapshot on and ignores events it does not know', async () => {

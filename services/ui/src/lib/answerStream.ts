@@ -1,6 +1,13 @@
 import { createParser } from 'eventsource-parser';
 
 import type { FinishReason, Snapshot, StartInfo, Usage } from '../types/chat';
+import type {
+  ApprovalDecidedEvent,
+  ApprovalRequiredEvent,
+  ToolCallEvent,
+  ToolEvent,
+  ToolResultEvent,
+} from '../types/tools';
 import { ChatApiError, isAbort, isErrorInfo } from './errors';
 
 export interface AnswerHandlers {
@@ -8,6 +15,8 @@ export interface AnswerHandlers {
   onDelta: (text: string) => void;
   onUsage?: (usage: Usage) => void;
   onSnapshot?: (snapshot: Snapshot) => void;
+  /** `tool_call`, `approval_required`, `approval_decided`, `tool_result`, in the stream's order. */
+  onTool?: (event: ToolEvent) => void;
 }
 
 export type AnswerEnd =
@@ -17,9 +26,9 @@ export type AnswerEnd =
   | { kind: 'cut'; lastEventId: string | null };
 
 /**
- * Reads an answer's server-sent events (`start`, `delta`, `usage`, `snapshot`, then `done` or `error`),
- * remembering the last event id, so a reader cut off can ask for exactly what it missed. One decoder per
- * stream: characters split across chunks are joined, never mangled.
+ * Reads an answer's server-sent events (`start`, `delta`, the tool events, `usage`, `snapshot`, then `done` or
+ * `error`), remembering the last event id, so a reader cut off can ask for exactly what it missed. One decoder
+ * per stream: characters split across chunks are joined, never mangled.
  */
 export type Body = NonNullable<Response['body']>;
 
@@ -43,6 +52,18 @@ export async function readAnswer(
           break;
         case 'usage':
           handlers.onUsage?.(data as Usage);
+          break;
+        case 'tool_call':
+          handlers.onTool?.({ name: event.event, data: data as ToolCallEvent });
+          break;
+        case 'approval_required':
+          handlers.onTool?.({ name: event.event, data: data as ApprovalRequiredEvent });
+          break;
+        case 'approval_decided':
+          handlers.onTool?.({ name: event.event, data: data as ApprovalDecidedEvent });
+          break;
+        case 'tool_result':
+          handlers.onTool?.({ name: event.event, data: data as ToolResultEvent });
           break;
         case 'snapshot':
           // The whole answer as saved, in place of what is shown: a reader cut off after it starts over.

@@ -8,7 +8,9 @@ import type {
   SessionInfo,
   UsageView,
   User,
+  UserMemoryList,
 } from '../types/chat';
+import type { ApprovalDecision } from '../types/tools';
 import type { Body } from './answerStream';
 import { errorFromResponse, networkError } from './errors';
 import type { Session } from './session';
@@ -45,6 +47,9 @@ export function createApi(session: Session) {
       json<MessagePage>(`${conversation(id)}/messages?before=${encodeURIComponent(before)}&limit=50`),
     rename: (id: string, title: string) =>
       json<ConversationSummary>(conversation(id), { method: 'PATCH', body: body({ title }) }),
+    /** Tools offered to the model in this conversation's answers, or none. */
+    setTools: (id: string, enabled: boolean) =>
+      json<ConversationSummary>(conversation(id), { method: 'PATCH', body: body({ tools_enabled: enabled }) }),
     remove: (id: string) => json<undefined>(conversation(id), { method: 'DELETE' }),
     chooseBranch: (id: string, messageId: string) =>
       json<ConversationDetail>(`${conversation(id)}/branch`, { method: 'PUT', body: body({ message_id: messageId }) }),
@@ -80,6 +85,12 @@ export function createApi(session: Session) {
       }),
     stop: (answerId: string) =>
       json<{ status: string }>(`/api/generations/${encodeURIComponent(answerId)}/stop`, { method: 'POST' }),
+    /** The user's answer to an `approval_required` (from any tab: the server passes it to the answer's owner). */
+    decide: (answerId: string, callId: string, decision: ApprovalDecision) =>
+      json<{ status: string }>(`/api/generations/${encodeURIComponent(answerId)}/approvals`, {
+        method: 'POST',
+        body: body({ call_id: callId, decision }),
+      }),
 
     register: (email: string, password: string) =>
       json<SessionInfo>('/api/auth/register', { method: 'POST', body: body({ email, password }) }),
@@ -97,6 +108,9 @@ export function createApi(session: Session) {
     deleteAccount: (password?: string) =>
       json<undefined>('/api/me', { method: 'DELETE', body: body(password === undefined ? {} : { password }) }),
     usage: () => json<UsageView>('/api/me/usage'),
+    memories: () => json<UserMemoryList>('/api/me/memories'),
+    forgetMemory: (id: string) => json<undefined>(`/api/me/memories/${encodeURIComponent(id)}`, { method: 'DELETE' }),
+    forgetMemories: () => json<undefined>('/api/me/memories', { method: 'DELETE' }),
     models: () => json<ModelsView>('/api/models'),
   };
 }

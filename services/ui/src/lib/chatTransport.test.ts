@@ -56,6 +56,7 @@ function recorder() {
     onStart: (info) => seen.push(`start:${info.assistant_message_id}`),
     onRestart: () => seen.push('restart'),
     onDelta: (text) => seen.push(`delta:${text}`),
+    onTool: (event) => seen.push(`${event.name}:${event.data.call_id}`),
     onUsage: (usage) => seen.push(`usage:${usage.completion_tokens ?? '?'}`),
     onSnapshot: (snapshot) => seen.push(`snapshot:${snapshot.content}`),
     onReconnecting: (reconnecting) => seen.push(reconnecting ? 'reconnecting' : 'reconnected'),
@@ -152,6 +153,43 @@ describe('the chat transport', () => {
       'reconnecting',
       'reconnected',
       'delta:after.',
+    ]);
+  });
+
+  it('passes the tool events on in order with the text, and follows a cut mid-call from its last event', async () => {
+    const fragment = (id: number, text: string, complete = false) =>
+      event(id, 'tool_call', { call_id: 'k', tool: 'builtin-calculate', arguments: text, complete });
+    const result = { call_id: 'k', tool: 'builtin-calculate', status: 'ok', preview: '4', duration_ms: 1 };
+    const { api, calls } = scriptedApi({
+      send: [
+        chunkedBody([event(1, 'start', START) + event(2, 'delta', { text: 'Sum: ' }) + fragment(3, '{"e"')], {
+          cut: true,
+        }),
+      ],
+      follow: [
+        chunkedBody([
+          fragment(4, ': "2+2"}') +
+            fragment(5, '{"e": "2+2"}', true) +
+            event(6, 'tool_result', result) +
+            event(7, 'delta', { text: '4.' }) +
+            event(8, 'done', { finish_reason: 'stop' }),
+        ]),
+      ],
+    });
+    const { seen, listener } = recorder();
+    const outcome = await createChatTransport(api, fast).send('c1', 'Hi', {}, null, listener).outcome;
+    expect(outcome).toEqual({ kind: 'done', finishReason: 'stop', started: true });
+    expect(calls.follow).toEqual([{ answerId: 'a1', lastEventId: '3' }]);
+    expect(seen).toEqual([
+      'start:a1',
+      'delta:Sum: ',
+      'tool_call:k',
+      'reconnecting',
+      'reconnected',
+      'tool_call:k',
+      'tool_call:k',
+      'tool_result:k',
+      'delta:4.',
     ]);
   });
 

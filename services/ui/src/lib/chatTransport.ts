@@ -5,6 +5,7 @@
  * Stop. The hook that uses it keeps the state and paints it.
  */
 import type { ChatOptions, ErrorInfo, FinishReason, Snapshot, StartInfo, Usage } from '../types/chat';
+import type { ToolEvent } from '../types/tools';
 import { readAnswer, type AnswerEnd, type Body } from './answerStream';
 import type { Api } from './api';
 import { ChatApiError, interruptedError, isAbort } from './errors';
@@ -25,6 +26,8 @@ export interface AnswerListener {
   /** The answer's events start again from the first (a replay): the text from here replaces what is shown. */
   onRestart(): void;
   onDelta(text: string): void;
+  /** A tool call's arguments, its approval asked for or decided, its result. */
+  onTool(event: ToolEvent): void;
   onUsage(usage: Usage): void;
   onSnapshot(snapshot: Snapshot): void;
   /** The connection dropped and the answer is being followed again (true), or it is back (false). */
@@ -143,6 +146,9 @@ export function createChatTransport(api: TransportApi, timing: TransportTiming =
       }),
       onDelta: live((text: string) => {
         listener.onDelta(text);
+      }),
+      onTool: live((event: ToolEvent) => {
+        listener.onTool(event);
       }),
       onUsage: live((usage: Usage) => {
         listener.onUsage(usage);

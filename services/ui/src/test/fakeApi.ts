@@ -1,7 +1,8 @@
 import { vi } from 'vitest';
 
 import type { AuthMethods } from '../components/SignInWithProvider';
-import type { ChatMessage, ConversationSummary, FinishReason, ModelInfo, UsageView } from '../types/chat';
+import type { ChatMessage, ConversationSummary, FinishReason, ModelInfo, UsageView, UserMemory } from '../types/chat';
+import type { ApprovalDecision } from '../types/tools';
 import { errorResponse, sse } from './fakeFetch';
 
 let counter = 0;
@@ -33,7 +34,7 @@ export class Answer {
     });
     this.response = new Response(body, { status: 200, headers: { 'Content-Type': 'text/event-stream' } });
     if (from.start)
-      this.send('start', {
+      this.sendUnlogged('start', {
         request_id: 'r',
         model: 'chat',
         conversation_id: conversationId,
@@ -42,7 +43,15 @@ export class Answer {
       });
   }
 
+  /** An event of the answer, kept as the server's log keeps it: a reader that follows the answer from its start
+   * gets it again (after a `start` of its own). */
   send(event: string, data: unknown): void {
+    if (this.closed) return;
+    this.server.eventLog(this.message.id).push({ event, data });
+    this.sendUnlogged(event, data);
+  }
+
+  sendUnlogged(event: string, data: unknown): void {
     if (this.closed) return;
     this.controller.enqueue(this.encoder.encode(`id: ${++this.eventId}\n${sse(event, data)}`));
   }
@@ -103,6 +112,7 @@ function message(role: 'user' | 'assistant', parent: string | null, content = ''
     created_at: now,
     updated_at: now,
     sibling_ids: [],
+    parts: null,
   };
 }
 
@@ -140,6 +150,21 @@ export class FakeApi {
     default_max_tokens: 1024,
   };
   readonly calls: string[] = [];
+  /** Each answer's events after its `start`, in order (what a follower from the first event is sent). */
+  private readonly logs = new Map<string, { event: string; data: unknown }[]>();
+  /** The decisions posted, and the answer the next one gets (202 when null). */
+  readonly approvals: { answerId: string; call_id: string; decision: ApprovalDecision }[] = [];
+  nextApprovalReply: Response | null = null;
+  /** Tools switches posted, in order. */
+  readonly toolSwitches: boolean[] = [];
+  memories: UserMemory[] = [];
+  memoryLimit = 50;
+
+  eventLog(answerId: string): { event: string; data: unknown }[] {
+    let log = this.logs.get(answerId);
+    if (!log) this.logs.set(answerId, (log = []));
+    return log;
+  }
 
   latest(): Answer {
     const answer = this.answers.at(-1);
@@ -233,18 +258,25 @@ export class FakeApi {
       this.nextFailure = null;
       return failure;
     }
+    if (path === '/api/me/memories' && method === 'GET') {
+      return json({ items: this.memories, limit: this.memoryLimit });
+    }
+    if (path === '/api/me/memories' && method === 'DELETE') {
+      this.memories = [];
+      return new Response(null, { status: 204 });
+    }
+    const memory = /^\/api\/me\/memories\/([^/]+)$/.exec(path)?.[1];
+    if (memory && method === 'DELETE') {
+      if (!this.memories.some((item) => item.id === memory)) return errorResponse(404, 'not_found', 'No such memory.');
+      this.memories = this.memories.filter((item) => item.id !== memory);
+      return new Response(null, { status: 204 });
+    }
     if (path === '/api/conversations' && method === 'GET') {
       const items = [...this.conversations.values()].map((c) => c.summary).reverse();
       return json({ items, next_cursor: null });
     }
     if (path === '/api/conversations' && method === 'POST') {
-      const summary = {
-        id: nextId('c'),
-        title: 'New chat',
-        created_at: '',
-        updated_at: '',
-        tools_enabled: true,
-      };
+      const summary = { id: nextId('c'), title: 'New chat', created_at: '', updated_at: '', tools_enabled: true };
       this.conversations.set(summary.id, { summary, messages: [], leaf: null });
       return json(summary, 201);
     }
@@ -252,7 +284,12 @@ export class FakeApi {
     if (match?.[1] && method === 'GET') return json(this.detail(match[1]));
     const named = match?.[1] ? this.conversations.get(match[1]) : undefined;
     if (match?.[1] && method === 'PATCH' && named) {
-      named.summary.title = (JSON.parse(init.body as string) as { title: string }).title;
+      const change = JSON.parse(init.body as string) as { title?: string; tools_enabled?: boolean };
+      if (change.title !== undefined) named.summary.title = change.title;
+      if (change.tools_enabled !== undefined) {
+        named.summary.tools_enabled = change.tools_enabled;
+        this.toolSwitches.push(change.tools_enabled);
+      }
       return json(named.summary);
     }
     if (match?.[1] && method === 'DELETE' && named) {
@@ -300,6 +337,14 @@ export class FakeApi {
       this.live.get(match[1])?.finish('cancelled');
       return json({ status: 'stopping' }, 202);
     }
+    match = /^\/api\/generations\/([^/]+)\/approvals$/.exec(path);
+    if (match?.[1] && method === 'POST') {
+      const { call_id, decision } = JSON.parse(init.body as string) as { call_id: string; decision: ApprovalDecision };
+      this.approvals.push({ answerId: match[1], call_id, decision });
+      const reply = this.nextApprovalReply;
+      this.nextApprovalReply = null;
+      return reply ?? json({ status: 'decided' }, 202);
+    }
     match = /^\/api\/generations\/([^/]+)\/events$/.exec(path);
     if (match?.[1]) {
       const answer = this.live.get(match[1]);
@@ -308,7 +353,7 @@ export class FakeApi {
       const last = new Headers(init.headers).get('Last-Event-ID');
       const from = { start: last === null, lastEventId: Number(last ?? 0) };
       const follower = new Answer(this, answer.message, answer.conversationId, answer.userMessageId, init, from);
-      if (last === null && answer.message.content) follower.send('delta', { text: answer.message.content });
+      if (last === null) for (const { event, data } of this.eventLog(match[1])) follower.sendUnlogged(event, data);
       this.answers.push(follower); // the test drives it as the same answer, now followed again
       this.live.set(match[1], follower);
       return follower.response;

@@ -2,6 +2,7 @@
  * OpenAPI document describes a shape, the type is its generated one (src/api/schema.d.ts, `make api-types`). */
 
 import type { components } from '../api/schema';
+import type { AnswerPart, MessagePart, ToolsSwitch } from './tools';
 
 type Schemas = components['schemas'];
 
@@ -62,9 +63,12 @@ export interface ChatMessage {
   updated_at: string;
   /** This message and its siblings (retries of an answer, edits of a message), oldest first. */
   sibling_ids: string[];
+  /** An answer that called tools, in order (text, call, result, text…); null: its text is `content` alone. */
+  parts: AnswerPart[] | null;
 }
 
-export type ConversationSummary = Schemas['ConversationView'];
+// `& ToolsSwitch`: until the api's OpenAPI document has the field (see types/tools.ts).
+export type ConversationSummary = Schemas['ConversationView'] & ToolsSwitch;
 
 export interface MessagePage {
   items: ChatMessage[];
@@ -79,7 +83,7 @@ export interface ConversationDetail extends ConversationSummary {
   summary?: MemorySummary | null;
 }
 
-export type ConversationPage = Schemas['ConversationPage'];
+export type ConversationPage = Omit<Schemas['ConversationPage'], 'items'> & { items: ConversationSummary[] };
 
 export type User = Schemas['UserView'];
 
@@ -102,7 +106,14 @@ export interface Snapshot {
   finish_reason: FinishReason | null;
   usage: Usage | null;
   error: ErrorInfo | null;
+  /** Its parts as saved (null: text only). */
+  parts: MessagePart[] | null;
 }
+
+/** `GET /api/me/memories`: what the user asked the assistant to remember, newest first. */
+export type UserMemoryList = Schemas['MemoryList'];
+
+export type UserMemory = Schemas['MemoryView'];
 
 /** `GET /api/me/usage`: the user's limits and where they stand (`limited: false`: none apply here). */
 export type UsageView = Schemas['UsageView'];

@@ -3,7 +3,10 @@ import { useTranslation } from 'react-i18next';
 
 import type { Streaming } from '../../hooks/useConversation';
 import { useAutoScroll } from '../../hooks/useAutoScroll';
+import { pendingApprovals } from '../../lib/answerParts';
 import type { ChatMessage, MemorySummary, UsageView } from '../../types/chat';
+import type { ApprovalDecision } from '../../types/tools';
+import { ApprovalPrompt } from '../ApprovalPrompt';
 import { BudgetNote } from '../BudgetNote';
 import { ChatInput } from '../ChatInput';
 import { MessageList, type MessageActions } from '../MessageList';
@@ -17,6 +20,8 @@ interface Props extends MessageActions {
   onLoadEarlier: () => void;
   onSend: (text: string) => Promise<boolean>;
   onStop: () => void;
+  /** The user's decision on a tool call of the answer being written. */
+  onDecide: (answerId: string, callId: string, decision: ApprovalDecision) => Promise<void>;
   usage?: UsageView | null;
 }
 
@@ -28,11 +33,16 @@ export function ChatWindow({
   onLoadEarlier,
   onSend,
   onStop,
+  onDecide,
   usage = null,
   ...actions
 }: Props) {
   const { t } = useTranslation();
   const { ref, following, jumpToLatest, handlers } = useAutoScroll<HTMLDivElement>(messages);
+  // A tool waiting for the user's approval (one at a time, in the model's order): beside the input, where the
+  // user is, rather than in the answer, which may have scrolled away.
+  const answer = streaming ? messages.find((message) => message.id === streaming.answerId) : undefined;
+  const waiting = answer ? pendingApprovals(answer.parts)[0] : undefined;
 
   useEffect(() => {
     if (!streaming) return;
@@ -66,6 +76,13 @@ export function ChatWindow({
         <button type="button" className={styles.jump} onClick={jumpToLatest}>
           {t('chat.jumpToLatest')}
         </button>
+      )}
+      {answer && waiting && (
+        <ApprovalPrompt
+          key={waiting.call_id}
+          call={waiting}
+          onDecide={(decision) => onDecide(answer.id, waiting.call_id, decision)}
+        />
       )}
       <BudgetNote usage={usage} />
       <ChatInput streaming={streaming !== null} onSend={onSend} onStop={onStop} />

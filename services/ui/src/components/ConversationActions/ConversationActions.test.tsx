@@ -88,4 +88,41 @@ describe("a chat's actions", () => {
     expect(await header().findByRole('heading', { name: 'New chat' })).toBeInTheDocument();
     expect(list().queryByRole('button', { name: 'Hello' })).not.toBeInTheDocument();
   });
+
+  it('turn the chat’s tools off and on: a checkbox item, its state from the server, sent as a PATCH', async () => {
+    const { api, user } = await withAChat();
+    const menu = () => header().getByRole('button', { name: 'Chat actions: Hello' });
+    await user.click(menu());
+    const tools = () => screen.getByRole('menuitemcheckbox', { name: 'Let the assistant use tools' });
+    expect(tools()).toHaveAttribute('aria-checked', 'true');
+    await user.keyboard('{ArrowDown}{ArrowDown}{ArrowDown}');
+    expect(tools()).toHaveFocus(); // in the arrow keys' path like any item
+    await user.keyboard('{Enter}');
+    await waitFor(() => {
+      expect(api.toolSwitches).toEqual([false]);
+    });
+    expect([...api.conversations.values()][0]?.summary.tools_enabled).toBe(false);
+    // Both menus, the header's and the list's, say so.
+    await user.click(list().getByRole('button', { name: 'Chat actions: Hello' }));
+    expect(tools()).toHaveAttribute('aria-checked', 'false');
+    await user.click(tools());
+    await waitFor(() => {
+      expect(api.toolSwitches).toEqual([false, true]);
+    });
+    await user.click(menu());
+    expect(tools()).toHaveAttribute('aria-checked', 'true');
+  });
+
+  it('say so when the switch could not be saved', async () => {
+    const { api, user } = await withAChat();
+    await user.click(header().getByRole('button', { name: 'Chat actions: Hello' }));
+    api.failNextWith(503, 'database_unavailable', 'Conversations cannot be read or saved right now.');
+    await user.click(screen.getByRole('menuitemcheckbox', { name: 'Let the assistant use tools' }));
+    expect(await screen.findByRole('alert')).toHaveTextContent('Conversations cannot be read or saved right now.');
+    await user.click(header().getByRole('button', { name: 'Chat actions: Hello' }));
+    expect(screen.getByRole('menuitemcheckbox', { name: 'Let the assistant use tools' })).toHaveAttribute(
+      'aria-checked',
+      'true',
+    );
+  });
 });

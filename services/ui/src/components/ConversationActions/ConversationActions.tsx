@@ -13,6 +13,8 @@ interface Props {
   onRename: (id: string, title: string) => Promise<void>;
   onDelete: (id: string) => Promise<void>;
   onExport: (id: string, format: ExportFormat) => void;
+  /** Tools offered to the model in this conversation, or none. */
+  onSetTools: (id: string, enabled: boolean) => void;
   /** What shows while no action is under way (the title), before the menu. */
   children: ReactNode;
   /** For the menu button (the list shows it on hover and focus). */
@@ -21,14 +23,23 @@ interface Props {
 
 type Mode = 'idle' | 'renaming' | 'deleting';
 
-/** A conversation and its actions in one menu: rename (in place), export, delete (after a confirmation). The
- * focus comes back to the menu once a rename or a kept chat is done with. */
-export function ConversationActions({ conversation, onRename, onDelete, onExport, children, menuClassName }: Props) {
+/** A conversation and its actions in one menu: rename (in place), export, its tools on or off, delete (after a
+ * confirmation). The focus comes back to the menu once a rename or a kept chat is done with. */
+export function ConversationActions({
+  conversation,
+  onRename,
+  onDelete,
+  onExport,
+  onSetTools,
+  children,
+  menuClassName,
+}: Props) {
   const { t } = useTranslation();
   const [mode, setMode] = useState<Mode>('idle');
   const menu = useRef<{ focus: () => void }>(null);
   const returning = useRef(false);
   const { id, title } = conversation;
+  const toolsOn = conversation.tools_enabled;
 
   useEffect(() => {
     if (mode === 'idle' && returning.current) menu.current?.focus();
@@ -95,6 +106,13 @@ export function ConversationActions({ conversation, onRename, onDelete, onExport
             label: t('conversations.exportJson'),
             onSelect: () => {
               onExport(id, 'json');
+            },
+          },
+          {
+            label: t('conversations.tools'),
+            checked: toolsOn,
+            onSelect: () => {
+              onSetTools(id, !toolsOn);
             },
           },
           {

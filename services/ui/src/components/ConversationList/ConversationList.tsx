@@ -13,6 +13,7 @@ interface Props {
   onRename: (id: string, title: string) => Promise<void>;
   onDelete: (id: string) => Promise<void>;
   onExport: (id: string, format: ExportFormat) => void;
+  onSetTools: (id: string, enabled: boolean) => void;
   onLoadMore: () => void;
 }
 
@@ -25,6 +26,7 @@ export function ConversationList({
   onRename,
   onDelete,
   onExport,
+  onSetTools,
   onLoadMore,
 }: Props) {
   const { t } = useTranslation();
@@ -41,6 +43,7 @@ export function ConversationList({
               onRename={onRename}
               onDelete={onDelete}
               onExport={onExport}
+              onSetTools={onSetTools}
               menuClassName={styles.actions}
             >
               <button

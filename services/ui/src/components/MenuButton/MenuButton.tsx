@@ -15,6 +15,8 @@ export interface MenuItem {
   label: string;
   onSelect: () => void;
   danger?: boolean;
+  /** An item that is on or off (`menuitemcheckbox`): choosing it turns it the other way. */
+  checked?: boolean;
 }
 
 interface Props {
@@ -32,7 +34,7 @@ interface Props {
  * move; Enter chooses; Escape closes it back onto the button; Tab or a click elsewhere closes it.
  */
 function entriesOf(menu: HTMLUListElement | null): HTMLElement[] {
-  return [...(menu?.querySelectorAll<HTMLElement>('[role="menuitem"]') ?? [])];
+  return [...(menu?.querySelectorAll<HTMLElement>('[role^="menuitem"]') ?? [])];
 }
 
 export function MenuButton({ label, icon, items, className = '', ref }: Props) {
@@ -110,7 +112,8 @@ export function MenuButton({ label, icon, items, className = '', ref }: Props) {
             <li key={item.label} role="none">
               <button
                 type="button"
-                role="menuitem"
+                role={item.checked === undefined ? 'menuitem' : 'menuitemcheckbox'}
+                aria-checked={item.checked}
                 tabIndex={-1}
                 className={item.danger ? styles.danger : undefined}
                 onClick={() => {
@@ -118,6 +121,11 @@ export function MenuButton({ label, icon, items, className = '', ref }: Props) {
                   item.onSelect();
                 }}
               >
+                {item.checked !== undefined && (
+                  <span className={styles.check} aria-hidden="true">
+                    {item.checked ? '✓' : ''}
+                  </span>
+                )}
                 {item.label}
               </button>
             </li>

@@ -1,13 +1,16 @@
 import RotateCcw from 'lucide-react/icons/rotate-ccw';
-import { memo, Suspense } from 'react';
+import { memo, Suspense, useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 
 import { formatNumber } from '../../i18n/format';
+import { segmentsOf } from '../../lib/answerParts';
 import { isUnderway, type ChatMessage, type Usage } from '../../types/chat';
+import type { AnswerPart } from '../../types/tools';
 import { CopyButton } from '../CopyButton';
 import { ErrorMessage } from '../ErrorMessage';
 import { IconButton } from '../IconButton';
 import { LazyMarkdown } from '../Markdown/lazy';
+import { ToolCard } from '../ToolCard';
 import styles from './MessageList.module.css';
 import { Versions } from './Versions';
 
@@ -18,8 +21,9 @@ interface Props {
   onShowBranch: (messageId: string) => void;
 }
 
-/** An answer: markdown as it streams ("Thinking…" before its first word), its notices, usage and actions.
- * Memoised: while an answer streams, only that answer re-renders, once per frame. */
+/** An answer: markdown as it streams ("Thinking…" before its first word), its tool calls as cards between its
+ * text, its notices, usage and actions. Memoised: while an answer streams, only that answer re-renders, once
+ * per frame. */
 export const AssistantTurn = memo(function AssistantTurn({ message, canAct, onRetry, onShowBranch }: Props) {
   const { t } = useTranslation();
   const finished = !isUnderway(message.status);
@@ -35,16 +39,10 @@ export const AssistantTurn = memo(function AssistantTurn({ message, canAct, onRe
       data-id={message.id}
       data-chars={message.content.length}
     >
-      {message.content ? (
-        <Suspense
-          fallback={
-            <p className={styles.plainText} dir="auto">
-              {message.content}
-            </p>
-          }
-        >
-          <LazyMarkdown text={message.content} />
-        </Suspense>
+      {message.parts ? (
+        <AnswerParts parts={message.parts} underway={!finished} />
+      ) : message.content ? (
+        <AnswerText text={message.content} />
       ) : (
         !finished && <Thinking />
       )}
@@ -72,6 +70,42 @@ export const AssistantTurn = memo(function AssistantTurn({ message, canAct, onRe
     </li>
   );
 });
+
+/** Markdown, shown as plain text for the moment before the renderer has loaded. */
+function AnswerText({ text }: { text: string }) {
+  return (
+    <Suspense
+      fallback={
+        <p className={styles.plainText} dir="auto">
+          {text}
+        </p>
+      }
+    >
+      <LazyMarkdown text={text} />
+    </Suspense>
+  );
+}
+
+/** An answer that called tools: its text and a card per call, in the order they came. While the model reads
+ * the results (every call has one), it is thinking again. */
+function AnswerParts({ parts, underway }: { parts: AnswerPart[]; underway: boolean }) {
+  const segments = useMemo(() => segmentsOf(parts), [parts]);
+  const last = segments.at(-1);
+  const readingResults =
+    underway && last?.kind === 'tool' && segments.every((segment) => segment.kind === 'text' || segment.result);
+  return (
+    <>
+      {segments.map((segment) =>
+        segment.kind === 'text' ? (
+          <AnswerText key={segment.key} text={segment.text} />
+        ) : (
+          <ToolCard key={segment.key} call={segment.call} result={segment.result} underway={underway} />
+        ),
+      )}
+      {readingResults && <Thinking />}
+    </>
+  );
+}
 
 /** From the moment the message is accepted to the first word: a reasoning model, or a long prompt on a CPU,
  * can take a minute there, and Stop works all along. */

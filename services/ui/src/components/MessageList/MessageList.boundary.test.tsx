@@ -28,6 +28,7 @@ function answer(id: string, content: string): ChatMessage {
     created_at: '',
     updated_at: '',
     sibling_ids: [id],
+    parts: null,
   };
 }
 

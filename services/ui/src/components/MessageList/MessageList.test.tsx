@@ -21,6 +21,7 @@ function message(role: 'user' | 'assistant', content: string): ChatMessage {
     created_at: '',
     updated_at: '',
     sibling_ids: [role],
+    parts: null,
   };
 }
 

@@ -1,7 +1,9 @@
+import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 
 import { optionsTaken } from '../../lib/modelOptions';
 import type { ChatOptions, ModelInfo, ReasoningEffort } from '../../types/chat';
+import { MemoryList, type MemoryApi } from '../MemoryList';
 import { Preferences } from './Preferences';
 import styles from './SettingsPanel.module.css';
 
@@ -9,6 +11,10 @@ interface Props {
   options: ChatOptions;
   onChange: (options: ChatOptions) => void;
   model?: ModelInfo | null;
+  /** The signed-in user's saved memories (listed when the user opens them). */
+  memories: MemoryApi;
+  /** Whose memories: another user's list is never shown. */
+  userId: string;
 }
 
 type NumberOption = 'max_tokens' | 'temperature' | 'top_p';
@@ -28,8 +34,9 @@ const FIELDS = [
 ] as const;
 
 /** The page's language and theme; then the request's options, those the model takes (a reasoning model: a
- * reasoning effort instead of temperature and top p); an empty field leaves the choice to the server. */
-export function SettingsPanel({ options, onChange, model = null }: Props) {
+ * reasoning effort instead of temperature and top p); an empty field leaves the choice to the server; then
+ * what the assistant remembers. */
+export function SettingsPanel({ options, onChange, model = null, memories, userId }: Props) {
   const { t, i18n } = useTranslation();
   const number = new Intl.NumberFormat(i18n.language);
   const taken = optionsTaken(model);
@@ -90,6 +97,26 @@ export function SettingsPanel({ options, onChange, model = null }: Props) {
           </select>
         </label>
       )}
+      <Memories api={memories} userId={userId} />
+    </details>
+  );
+}
+
+/** Fetched only once opened, and afresh each time it opens. (Its code is in the first load: a second lazy chunk
+ * beside the markdown renderer makes Rolldown 1.2 split React and i18next out of the entry, rolldown#10731,
+ * which costs more than the list's 1.3 kB.) */
+function Memories({ api, userId }: { api: MemoryApi; userId: string }) {
+  const { t } = useTranslation();
+  const [open, setOpen] = useState(false);
+  return (
+    <details
+      className={styles.memories}
+      onToggle={(event) => {
+        setOpen(event.currentTarget.open);
+      }}
+    >
+      <summary>{t('memories.title')}</summary>
+      {open && <MemoryList key={userId} api={api} />}
     </details>
   );
 }

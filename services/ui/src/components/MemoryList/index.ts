@@ -1,0 +1,1 @@
+export { MemoryList, type MemoryApi } from './MemoryList';

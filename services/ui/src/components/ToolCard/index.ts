@@ -1,0 +1,2 @@
+export { JsonBlock } from './JsonBlock';
+export { ToolCard } from './ToolCard';
