@@ -2,7 +2,7 @@
  * OpenAPI document describes a shape, the type is its generated one (src/api/schema.d.ts, `make api-types`). */
 
 import type { components } from '../api/schema';
-import type { AnswerPart, MessagePart, ToolsSwitch } from './tools';
+import type { AnswerPart, MessagePart } from './tools';
 
 type Schemas = components['schemas'];
 
@@ -67,8 +67,7 @@ export interface ChatMessage {
   parts: AnswerPart[] | null;
 }
 
-// `& ToolsSwitch`: until the api's OpenAPI document has the field (see types/tools.ts).
-export type ConversationSummary = Schemas['ConversationView'] & ToolsSwitch;
+export type ConversationSummary = Schemas['ConversationView'];
 
 export interface MessagePage {
   items: ChatMessage[];
@@ -83,7 +82,7 @@ export interface ConversationDetail extends ConversationSummary {
   summary?: MemorySummary | null;
 }
 
-export type ConversationPage = Omit<Schemas['ConversationPage'], 'items'> & { items: ConversationSummary[] };
+export type ConversationPage = Schemas['ConversationPage'];
 
 export type User = Schemas['UserView'];
 

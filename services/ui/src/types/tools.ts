@@ -1,8 +1,12 @@
-/** Tools (issue #30): the stream's tool events, a saved answer's parts and the conversation's tools switch.
+/** Tools (issue #30): the stream's tool events and a saved answer's parts.
  *
- * Written by hand from the api's contract until its OpenAPI document describes them. Each wire type below
- * names the generated schema that replaces it (`components['schemas'][…]` in src/api/schema.d.ts, after
- * `make api-types`); nothing else in the page needs to change then. */
+ * The parts are the api's generated schemas. The events' payloads are described inline in the OpenAPI
+ * document (each SSE event's `contentSchema`), which openapi-typescript does not name: written here, field for
+ * field as the api's `chat/events.py` has them. */
+
+import type { components } from '../api/schema';
+
+type Schemas = components['schemas'];
 
 /** How a tool call ended. */
 export type ToolStatus = 'ok' | 'error' | 'denied' | 'cancelled' | 'timeout';
@@ -55,34 +59,10 @@ export type ToolEvent =
 
 // ---- A saved answer's parts (`MessageView.parts`, `snapshot.parts`: null for a text-only answer) ----
 
-export interface TextPart {
-  type: 'text';
-  text: string;
-}
-
-export interface ToolCallPart {
-  type: 'tool_call';
-  call_id: string;
-  tool: string;
-  /** The whole JSON text. */
-  arguments: string;
-}
-
-export interface ToolResultPart {
-  type: 'tool_result';
-  call_id: string;
-  tool: string;
-  status: ToolStatus;
-  preview: string;
-  duration_ms: number;
-}
-
+export type TextPart = Schemas['TextPart'];
+export type ToolCallPart = Schemas['ToolCallPart'];
+export type ToolResultPart = Schemas['ToolResultPart'];
 export type MessagePart = TextPart | ToolCallPart | ToolResultPart;
-
-/** `ConversationView.tools_enabled` (default true): false offers the model no tools in that conversation. */
-export interface ToolsSwitch {
-  tools_enabled: boolean;
-}
 
 // ---- The page's own view (never on the wire) ----
 
