@@ -37,6 +37,7 @@ uv run --project bench --no-sync python bench/plot_round2.py
 
 stage "the conversation route against the stateless one, side by side, answers sent to each in turn (about 1 min)"
 uv run --project bench --no-sync python bench/route_cost.py
+uv run --project bench --no-sync python bench/tool_rounds.py
 
 stage "telemetry's cost: off, on, on without model spans, side by side, answers sent to each in turn (about 4 min)"
 uv run --project bench --no-sync python bench/telemetry_cost.py

@@ -48,7 +48,7 @@ def with_test_tools() -> Iterator[None]:
         ),
     ]
     plugin = KernelPlugin(name=PLUGIN, functions=functions)
-    with mock.patch.object(policy, "builtin_plugin", lambda: plugin):
+    with mock.patch.object(policy, "builtin_plugin", return_value=plugin):
         yield
 
 
