@@ -184,3 +184,35 @@ async def test_a_stream_cut_by_the_shutdown_deadline_says_the_service_is_restart
     restarting = b'{"code":"upstream_unavailable","message":"The chat service is restarting. Please retry."}'
     assert client.writes[-1] == b"event: error\ndata: " + restarting + b"\n\n"
     assert client.ended and seen.error_code == "upstream_unavailable"
+
+
+class StrictClient(Client):
+    """As a server is: a body message after the last one is an error (uvicorn raises RuntimeError)."""
+
+    async def send(self, message: Message) -> None:
+        if self.ended:
+            raise RuntimeError(f"Unexpected ASGI message {message['type']!r} sent, after response already completed.")
+        await super().send(message)
+
+
+@pytest.mark.parametrize("turns", range(6))
+@pytest.mark.asyncio(loop_scope="function")
+async def test_an_answer_ending_as_the_server_shuts_down_ends_its_response_once(turns: int) -> None:
+    """The reader is let go on shutdown while the answer's last batch goes out: whichever comes first ends the
+    response, and only once (seen under a rolling restart: the let-go's end after the answer's)."""
+
+    async def batches() -> AsyncIterator[list[EncodedEvent]]:
+        yield [EncodedEvent.of(Start("r1", "chat")), EncodedEvent.of(TextDelta("All "))]
+        await shutdown.begun()
+        for _ in range(turns):
+            await asyncio.sleep(0)
+        yield [EncodedEvent.of(Finished("stop"))]
+
+    client = StrictClient()
+    response = EventStreamResponse(Opened(batches()), ServerSentEvents(), record(), let_go_on_shutdown=True)
+    serving = asyncio.create_task(response(SCOPE, client.receive, client.send))
+    await client.written.wait()
+    shutdown.begin()
+    await asyncio.wait_for(serving, timeout=1)
+    finals = [m for m in client.sent if m["type"] == "http.response.body" and not m.get("more_body")]
+    assert len(finals) == 1

@@ -108,6 +108,7 @@ class EventStreamResponse(Response):
         self.status_code = 200
         self.background = None
         self._writing = asyncio.Lock()
+        self._completed = False  # the body's last message is sent: nothing may follow it
         self._last_write = 0.0
         self._written = asyncio.Event()  # the first batch is out
 
@@ -150,7 +151,7 @@ class EventStreamResponse(Response):
                 current.uncancel()
             return
         await _cancelled(*(watcher for watcher in watchers if watcher not in done))
-        if stream in done:
+        if stream in done or (stream.done() and not stream.cancelled()):  # (it may end while the others stop)
             stream.result()
             return
         await _cancelled(stream)
@@ -158,8 +159,7 @@ class EventStreamResponse(Response):
             self.record.client_disconnected = True
             return
         self.record.error_code = RESTARTING.code  # let go: the reader follows the answer again elsewhere
-        async with self._writing:
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        await self._complete(send)
 
     async def _client_leaves(self, receive: Receive) -> None:
         while (await receive())["type"] != "http.disconnect":
@@ -176,10 +176,17 @@ class EventStreamResponse(Response):
             await RESTARTING.response()(scope, receive, send)
             return
         body, cut_short = self.encoder.encode([EncodedEvent.of(Failed.of(RESTARTING))])
-        if body:  # SSE says so in an `error` event; a text body is cut short (no terminating chunk)
+        if body and not self._completed:  # SSE says so in an `error` event; a text body is cut short
             await send({"type": "http.response.body", "body": body, "more_body": True})
         if not cut_short:
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            await self._complete(send)
+
+    async def _complete(self, send: Send) -> None:
+        """The body's last message, once, whoever ends the response (the stream, or a shutdown letting go)."""
+        async with self._writing:
+            if not self._completed:
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                self._completed = True
 
     async def _write(self, send: Send, body: bytes) -> None:
         async with self._writing:
@@ -226,8 +233,7 @@ class EventStreamResponse(Response):
             if beat is not None:
                 await _cancelled(beat)
             await asyncio.shield(self._end())
-            async with self._writing:
-                await send({"type": "http.response.body", "body": b"", "more_body": False})
+            await self._complete(send)
         finally:
             if beat is not None:
                 await _cancelled(beat)
