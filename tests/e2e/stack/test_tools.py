@@ -96,7 +96,11 @@ def served_by(request_id: str) -> str:
     raise AssertionError(f"nginx did not log {request_id}")
 
 
-async def test_parallel_calls_run_in_one_round() -> None:
+def test_parallel_calls_run_in_one_round() -> None:
+    asyncio.run(_parallel_calls_run_in_one_round())
+
+
+async def _parallel_calls_run_in_one_round() -> None:
     async with guest_client() as http:
         run = ToolRun()
         content = message(
@@ -115,7 +119,11 @@ async def test_parallel_calls_run_in_one_round() -> None:
     assert "Tool builtin-calculate said: 42" in run.text and run.named("done") == [{"finish_reason": "stop"}]
 
 
-async def test_a_decision_reaches_the_owner_from_either_replica() -> None:
+def test_a_decision_reaches_the_owner_from_either_replica() -> None:
+    asyncio.run(_a_decision_reaches_the_owner_from_either_replica())
+
+
+async def _a_decision_reaches_the_owner_from_either_replica() -> None:
     """Each answer pauses at `remember`; its decision goes through nginx to either replica. The owner is the
     replica that called the model (the emulator logs its address); nginx logs where each decision went."""
     async with guest_client(connections=2 * ANSWERS) as http:
@@ -142,7 +150,11 @@ async def test_a_decision_reaches_the_owner_from_either_replica() -> None:
     assert crossed >= 1, "every decision landed on its owner: the path through Redis was not exercised"
 
 
-async def test_stop_while_an_answer_waits_on_a_tool_ends_it_at_once() -> None:
+def test_stop_while_an_answer_waits_on_a_tool_ends_it_at_once() -> None:
+    asyncio.run(_stop_while_an_answer_waits_on_a_tool_ends_it_at_once())
+
+
+async def _stop_while_an_answer_waits_on_a_tool_ends_it_at_once() -> None:
     async with guest_client() as http:
         run = ToolRun()
         took: list[float] = []
@@ -169,7 +181,11 @@ async def test_stop_while_an_answer_waits_on_a_tool_ends_it_at_once() -> None:
     assert took[0] < 1.0 and took[1] - sent < 10
 
 
-async def test_redis_restarting_while_an_answer_waits_loses_no_event() -> None:
+def test_redis_restarting_while_an_answer_waits_loses_no_event() -> None:
+    asyncio.run(_redis_restarting_while_an_answer_waits_loses_no_event())
+
+
+async def _redis_restarting_while_an_answer_waits_loses_no_event() -> None:
     async with guest_client() as http:
         run = ToolRun()
 
@@ -196,7 +212,11 @@ def _events(response: httpx.Response) -> list[ServerSentEvent]:
     return list(EventSource(response).iter_sse())
 
 
-async def test_one_users_search_tool_never_sees_anothers_conversations() -> None:
+def test_one_users_search_tool_never_sees_anothers_conversations() -> None:
+    asyncio.run(_one_users_search_tool_never_sees_anothers_conversations())
+
+
+async def _one_users_search_tool_never_sees_anothers_conversations() -> None:
     secret = f"zebrafish{uuid.uuid4().hex[:10]}"
     async with guest_client() as ada, guest_client() as bo:
         await ask(ada, ToolRun(), f"My word is {secret}")
