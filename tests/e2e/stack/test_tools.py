@@ -219,13 +219,13 @@ def test_one_users_search_tool_never_sees_anothers_conversations() -> None:
 async def _one_users_search_tool_never_sees_anothers_conversations() -> None:
     secret = f"zebrafish{uuid.uuid4().hex[:10]}"
     async with guest_client() as ada, guest_client() as bo:
-        await ask(ada, ToolRun(), f"My word is {secret}")
-        await asyncio.sleep(1.5)  # the answer's end is saved (it is searched with it)
+        said = await ask(ada, ToolRun(), f"My word is {secret}")
         mine = ToolRun()
         await ask(ada, mine, message("Find it", mine, f'call search_conversations {{"query": "{secret}"}}'))
         theirs = ToolRun()
         await ask(bo, theirs, message("Find it", theirs, f'call search_conversations {{"query": "{secret}"}}'))
-    assert secret in mine.named("tool_result")[0]["preview"]
+    assert said.conversation_id in mine.named("tool_result")[0]["preview"]
     (result,) = theirs.named("tool_result")
-    assert result["status"] == "ok" and secret not in result["preview"]
-    assert secret not in theirs.text
+    # Bo's search finds Bo's own question (it holds the word), never Ada's conversation.
+    assert result["status"] == "ok" and said.conversation_id not in result["preview"]
+    assert "My word is" not in result["preview"] and said.conversation_id not in theirs.text
