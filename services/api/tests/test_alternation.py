@@ -4,7 +4,7 @@ strict chat templates demand: "Conversation roles must alternate"), whatever the
 import itertools
 from typing import Literal
 
-from chat_api.chat.alternation import alternating
+from chat_api.chat.alternation import Prompt, alternating
 from chat_api.chat.schemas import ChatRequest, Message
 from chat_api.chat.tokens import message_tokens
 from chat_api.chat.upstream import build_history
@@ -12,6 +12,10 @@ from chat_api.chat.window import Turn
 from chat_api.memory.summarizer import INSTRUCTIONS, request_tokens, summary_message, transcript
 
 SYSTEM = "You are a helpful assistant."
+
+
+def texts(prompt: Prompt) -> list[tuple[str, str]]:
+    return [(turn.role, turn.content) for turn in prompt.turns]
 
 
 def said(role: Literal["user", "assistant", "system"], content: str) -> Message:
@@ -27,7 +31,7 @@ def test_a_summary_joins_the_system_prompt_in_one_system_message_first() -> None
     summary = summary_message("They planned a trip.")
     prompt = alternating(SYSTEM, [said("system", summary.content), said("user", "A"), said("assistant", "B")], "C")
     assert prompt.system == f"{SYSTEM}\n\n{summary.content}"
-    assert prompt.turns == [("user", "A"), ("assistant", "B"), ("user", "C")]
+    assert texts(prompt) == [("user", "A"), ("assistant", "B"), ("user", "C")]
     assert roles_of([said("system", summary.content), said("user", "A"), said("assistant", "B")]) == [
         "system",
         "user",
@@ -40,20 +44,20 @@ def test_a_truncated_history_that_starts_with_an_answer_starts_with_the_user() -
     prompt = alternating(
         SYSTEM, [said("assistant", "the end of an answer"), said("user", "A"), said("assistant", "B")], "C"
     )
-    assert prompt.turns == [("user", "A"), ("assistant", "B"), ("user", "C")]
+    assert texts(prompt) == [("user", "A"), ("assistant", "B"), ("user", "C")]
 
 
 def test_a_question_whose_answer_failed_with_no_text_is_merged_with_the_next() -> None:
     history = [said("user", "A"), said("assistant", "B"), said("user", "lost question")]  # its answer: no text
     prompt = alternating(SYSTEM, history, "asked again")
-    assert prompt.turns == [("user", "A"), ("assistant", "B"), ("user", "lost question\n\nasked again")]
+    assert texts(prompt) == [("user", "A"), ("assistant", "B"), ("user", "lost question\n\nasked again")]
 
 
 def test_a_stateless_clients_system_entries_join_the_one_system_message() -> None:
     history = [said("user", "A"), said("system", "Answer in French."), said("assistant", "B"), said("system", "Brief.")]
     prompt = alternating(SYSTEM, history, "C")
     assert prompt.system == f"{SYSTEM}\n\nAnswer in French.\n\nBrief."
-    assert prompt.turns == [("user", "A"), ("assistant", "B"), ("user", "C")]
+    assert texts(prompt) == [("user", "A"), ("assistant", "B"), ("user", "C")]
     assert roles_of(history) == ["system", "user", "assistant", "user"]
 
 
@@ -66,8 +70,8 @@ def test_two_answers_in_a_row_are_merged_and_every_list_alternates() -> None:
         said("assistant", "B2"),
     ]
     prompt = alternating(SYSTEM, history, "C")
-    assert prompt.turns == [("user", "A"), ("assistant", "B\n\nB2"), ("user", "C")]
-    roles = [role for role, _ in prompt.turns]
+    assert texts(prompt) == [("user", "A"), ("assistant", "B\n\nB2"), ("user", "C")]
+    roles = [role for role, *_ in prompt.turns]
     assert roles[0] == roles[-1] == "user" and all(a != b for a, b in itertools.pairwise(roles))
 
 

@@ -13,8 +13,10 @@ import httpx
 import pytest
 from emulator.app import Emulator
 from httpx_sse import ServerSentEvent, aconnect_sse
+from semantic_kernel.contents import FunctionCallContent, FunctionResultContent, TextContent
 from semantic_kernel.functions import KernelFunctionFromMethod, KernelPlugin
 
+from chat_api.chat.parts import steps_of
 from chat_api.tools import policy
 from chat_api.tools.catalog import PLUGIN, builtin_plugin
 from chat_api.tools.spec import SPEC_ATTRIBUTE, tool
@@ -374,3 +376,45 @@ async def test_a_decision_sent_to_another_replica_reaches_the_owner(
             memories = (await on_b.get("/api/me/memories")).json()["items"]
             assert [memory["content"] for memory in memories] == ["Sent through Redis."]
     await upstream_ended(emulator, tag)
+
+
+async def test_later_turns_send_the_calls_and_their_results_back(ada: httpx.AsyncClient, emulator: Emulator) -> None:
+    conversation_id = await new_conversation(ada)
+    content, _ = tagged("Berlin?", 'call current_time {"timezone": "Europe/Berlin"}')
+    first = await send(ada, conversation_id, content)
+    assert [result["status"] for result in named(first, "tool_result")] == ["ok"]
+    content, tag = tagged("And now?")
+    await send(ada, conversation_id, content)
+    (request,) = emulator.log.recent(tag=tag)
+    # As the model made them: its call, the tool's answer, its words; then the new question.
+    assert request.roles == ["system", "user", "assistant", "tool", "assistant", "user"]
+    assert request.tool_results == 1 and request.status == 200
+
+
+def test_stored_parts_become_the_model_s_messages_round_by_round() -> None:
+    parts: list[dict[str, Any]] = [
+        {"type": "text", "text": "Let me look. "},
+        {"type": "tool_call", "call_id": "c1", "tool": "builtin-calculate", "arguments": '{"expression": "1+1"}'},
+        {"type": "tool_call", "call_id": "c2", "tool": "builtin-current_time", "arguments": "{}"},
+        {"type": "tool_result", "call_id": "c1", "tool": "builtin-calculate", "status": "ok", "preview": "2",
+         "duration_ms": 1, "output": "2"},
+        {"type": "tool_result", "call_id": "c2", "tool": "builtin-current_time", "status": "cancelled",
+         "preview": "stopped", "duration_ms": 1, "output": "The call was cancelled."},
+        {"type": "text", "text": "Again: "},
+        {"type": "tool_call", "call_id": "c3", "tool": "builtin-calculate", "arguments": '{"expression": "2+2"}'},
+    ]  # fmt: skip
+    steps = steps_of(parts)
+    assert [str(step.role.value) for step in steps] == ["assistant", "tool", "tool", "assistant", "tool"]
+    first_round = steps[0].items
+    assert isinstance(first_round[0], TextContent) and first_round[0].text == "Let me look. "
+    assert [item.id for item in first_round[1:] if isinstance(item, FunctionCallContent)] == ["c1", "c2"]
+    results = [step.items[0] for step in steps if str(step.role.value) == "tool"]
+    assert [(r.id, r.result) for r in results if isinstance(r, FunctionResultContent)] == [
+        ("c1", "2"),
+        ("c2", "The call was cancelled."),
+        ("c3", "The call was not made."),  # no result stored: the model is told so, as it must be told something
+    ]
+    second_round = steps[3].items[0]
+    assert isinstance(second_round, TextContent) and second_round.text == "Again: "  # its own text
+    with_words = steps_of([*parts[:5], {"type": "text", "text": "Done."}])
+    assert with_words[-1].content == "Done." and str(with_words[-1].role.value) == "assistant"

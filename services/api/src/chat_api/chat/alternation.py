@@ -8,30 +8,49 @@ question whose answer failed with no text, then the next one) are merged into on
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
+from chat_api.chat.parts import StoredParts
 from chat_api.chat.schemas import Message
 
 TurnRole = Literal["user", "assistant"]
 
 
+class PromptTurn(NamedTuple):
+    role: TurnRole
+    content: str
+    parts: StoredParts | None = None  # an answer that called tools (see chat.parts.steps_of)
+
+
 @dataclass(frozen=True, slots=True)
 class Prompt:
     system: str
-    turns: list[tuple[TurnRole, str]]  # alternating, the first and the last from the user
+    turns: list[PromptTurn]  # alternating, the first and the last from the user
 
 
 def alternating(system_prompt: str, history: Sequence[Message], message: str) -> Prompt:
     """`history` (oldest first) and the new `message`, as one system message and alternating turns."""
     system = [system_prompt] if system_prompt.strip() else []
-    turns: list[tuple[TurnRole, str]] = []
+    turns: list[PromptTurn] = []
     for entry in (*history, Message(role="user", content=message)):
         if entry.role == "system":
             system.append(entry.content)
         elif not turns and entry.role == "assistant":
             continue  # the model would read it as its own words before any question
-        elif turns and turns[-1][0] == entry.role:
-            turns[-1] = (entry.role, f"{turns[-1][1]}\n\n{entry.content}")
+        elif turns and turns[-1].role == entry.role:
+            turns[-1] = _merged(turns[-1], PromptTurn(entry.role, entry.content, entry.parts))
         else:
-            turns.append((entry.role, entry.content))
+            turns.append(PromptTurn(entry.role, entry.content, entry.parts))
     return Prompt("\n\n".join(system), turns)
+
+
+def _merged(first: PromptTurn, second: PromptTurn) -> PromptTurn:
+    content = f"{first.content}\n\n{second.content}"
+    if first.parts is None and second.parts is None:
+        return PromptTurn(first.role, content)
+    parts = [*_as_parts(first), {"type": "text", "text": "\n\n"}, *_as_parts(second)]
+    return PromptTurn(first.role, content, parts)
+
+
+def _as_parts(turn: PromptTurn) -> StoredParts:
+    return turn.parts if turn.parts is not None else [{"type": "text", "text": turn.content}]

@@ -9,6 +9,7 @@ def fitted_to(request: ChatRequest, window: int, system_prompt: str, default_max
     most = request.options.max_tokens or default_max_tokens
     answer = min(most, window // 2)
     budget = history_budget(window, answer, [system_prompt, request.message])
-    keep_from = newest_that_fit([Turn(None, message.role, message.content) for message in request.history], budget)
+    turns = [Turn(None, message.role, message.content, message.parts) for message in request.history]
+    keep_from = newest_that_fit(turns, budget)
     options = request.options if answer == most else request.options.model_copy(update={"max_tokens": answer})
     return request.model_copy(update={"history": request.history[keep_from:], "options": options})

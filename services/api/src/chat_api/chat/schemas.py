@@ -1,8 +1,9 @@
 """The chat request: the message, the history and the options (the events' payloads are `chat.events`)."""
 
-from typing import Annotated, Literal
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr
 
 Role = Literal["user", "assistant", "system"]
 FinishReason = Literal["stop", "length", "content_filter", "cancelled"]
@@ -22,6 +23,19 @@ class Message(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     role: Role
     content: str
+    # A conversation's earlier answer that called tools: its stored parts, sent back to the model as it made
+    # them. Set by the server only (never read from a request).
+    _parts: Sequence[Mapping[str, Any]] | None = PrivateAttr(default=None)
+
+    @classmethod
+    def answered(cls, content: str, parts: Sequence[Mapping[str, Any]] | None) -> "Message":
+        message = cls(role="assistant", content=content)
+        message._parts = parts
+        return message
+
+    @property
+    def parts(self) -> Sequence[Mapping[str, Any]] | None:
+        return self._parts
 
 
 class Options(BaseModel):

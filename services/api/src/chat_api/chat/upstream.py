@@ -20,6 +20,7 @@ from semantic_kernel.contents import AuthorRole, ChatHistory, ChatMessageContent
 from chat_api.chat import response_tracking
 from chat_api.chat.alternation import alternating
 from chat_api.chat.context_window import ContextWindow, learn_context_window
+from chat_api.chat.parts import steps_of
 from chat_api.chat.prompt_settings import AzureSettings, OpenAISettings
 from chat_api.chat.schemas import ChatRequest
 from chat_api.settings import Settings
@@ -131,8 +132,12 @@ def build_history(request: ChatRequest, system_prompt: str) -> ChatHistory:
     history's turns and the message, alternating from the user (see chat.alternation)."""
     prompt = alternating(system_prompt, request.history, request.message)
     history = ChatHistory(system_message=prompt.system) if prompt.system else ChatHistory()
-    for role, content in prompt.turns:
-        history.add_message(ChatMessageContent(role=AuthorRole(role), content=content))
+    for turn in prompt.turns:
+        if turn.parts:
+            for step in steps_of(turn.parts):
+                history.add_message(step)
+        else:
+            history.add_message(ChatMessageContent(role=AuthorRole(turn.role), content=turn.content))
     return history
 
 

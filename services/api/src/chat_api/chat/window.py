@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
 
+from chat_api.chat.parts import StoredParts, parts_text
 from chat_api.chat.tokens import message_tokens
 
 # The estimate's error (see chat.tokens) must never push a prompt past the window: plan for this share of it.
@@ -22,6 +23,16 @@ class Turn:
     id: uuid.UUID | None
     role: Literal["user", "assistant", "system"]
     content: str
+    parts: StoredParts | None = None  # an answer that called tools: its text, calls and results, in order
+
+    @property
+    def tokens(self) -> int:
+        """About what the turn takes of the prompt: an answer with tools, its calls and their results too (each
+        round is a message and a message per call)."""
+        if not self.parts:
+            return message_tokens(self.content)
+        messages = 1 + sum(1 for part in self.parts if part.get("type") != "text")
+        return message_tokens(parts_text(self.parts)) + (messages - 1) * message_tokens("")
 
 
 def history_budget(context_window: int, max_tokens: int, fixed: Sequence[str]) -> int:
@@ -35,7 +46,7 @@ def newest_that_fit(turns: Sequence[Turn], budget: int) -> int:
     """The index of the first turn kept: from there to the end, the turns fit in `budget`."""
     used = 0
     for index in range(len(turns) - 1, -1, -1):
-        used += message_tokens(turns[index].content)
+        used += turns[index].tokens
         if used > budget:
             return index + 1
     return 0
@@ -49,4 +60,4 @@ def nears(history: int, turns: Sequence[Turn], budget: int) -> bool:
 
 
 def tokens_of(turns: Sequence[Turn]) -> int:
-    return sum(message_tokens(turn.content) for turn in turns)
+    return sum(turn.tokens for turn in turns)

@@ -5,16 +5,10 @@ and their results, as Semantic Kernel's contents), and the text alone."""
 from dataclasses import dataclass, field
 from typing import Any
 
-from semantic_kernel.contents import (
-    AuthorRole,
-    ChatMessageContent,
-    FunctionCallContent,
-    FunctionResultContent,
-    TextContent,
-)
+from semantic_kernel.contents import ChatMessageContent
 
 from chat_api.chat.events import ToolCall
-from chat_api.chat.parts import Part, TextPart, ToolCallPart, ToolResultPart
+from chat_api.chat.parts import Part, TextPart, ToolCallPart, ToolResultPart, steps_of
 from chat_api.tools.calls import Call, CallOutcome
 
 
@@ -58,22 +52,8 @@ class Transcript:
         return any(round_.calls for round_ in self.rounds)
 
     def steps(self) -> list[ChatMessageContent]:
-        """The rounds with calls, as the model is sent them back: its message (text and calls), then one tool
-        message per call with what the tool returned."""
-        messages: list[ChatMessageContent] = []
-        for round_ in self.rounds:
-            if not round_.calls:
-                continue
-            items: list[Any] = [TextContent(text="".join(round_.text))] if round_.text else []
-            calls = self._of(round_)
-            items += [FunctionCallContent(id=call.call_id, name=call.tool, arguments=call.arguments) for call in calls]
-            messages.append(ChatMessageContent(role=AuthorRole.ASSISTANT, items=items))
-            for call in calls:
-                outcome = round_.results.get(call.call_id)
-                result = outcome.output if outcome is not None else "The call was not made."
-                content = FunctionResultContent(id=call.call_id, name=call.tool, result=result)
-                messages.append(ChatMessageContent(role=AuthorRole.TOOL, items=[content]))
-        return messages
+        """The rounds so far as the model is sent them back (see `chat.parts.steps_of`)."""
+        return steps_of(self.stored() or [])
 
     def parts(self) -> list[Part] | None:
         """The answer's parts in order, as clients get them; None when it called no tool (its text is all)."""

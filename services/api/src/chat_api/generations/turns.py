@@ -51,11 +51,12 @@ class Repeat:
 
 
 def turns_of(branch: list[Message]) -> list[MemoryTurn]:
-    """The branch's turns that have text, as memory takes them (it decides what of them the model sees)."""
+    """The branch's turns that have text or called tools, as memory takes them (it decides what of them the model
+    sees); an answer's calls and their results go with it."""
     return [
-        MemoryTurn(message.id, message.role, message.content)  # type: ignore[arg-type]  # a role the schema checks
+        MemoryTurn(message.id, message.role, message.content, message.parts)  # type: ignore[arg-type]  # checked role
         for message in branch
-        if message.content.strip()
+        if message.content.strip() or message.parts
     ]
 
 

@@ -165,4 +165,9 @@ def _position_after(turns: Sequence[Turn], stored: StoredSummary | None) -> int:
 
 
 def _as_history(turns: Sequence[Turn]) -> list[HistoryMessage]:
-    return [HistoryMessage(role=turn.role, content=turn.content) for turn in turns]
+    return [
+        HistoryMessage.answered(turn.content, turn.parts)
+        if turn.parts
+        else HistoryMessage(role=turn.role, content=turn.content)
+        for turn in turns
+    ]
