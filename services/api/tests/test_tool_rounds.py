@@ -2,6 +2,7 @@
 asked first when they act; on SQLite and on Postgres with Redis (a decision sent to another replica too)."""
 
 import asyncio
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -418,3 +419,17 @@ def test_stored_parts_become_the_model_s_messages_round_by_round() -> None:
     assert isinstance(second_round, TextContent) and second_round.text == "Again: "  # its own text
     with_words = steps_of([*parts[:5], {"type": "text", "text": "Done."}])
     assert with_words[-1].content == "Done." and str(with_words[-1].role.value) == "assistant"
+
+
+async def test_semantic_kernel_does_not_log_what_a_tool_was_given(
+    ada: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Semantic Kernel logs a failing tool's message (ERROR) and its arguments: the user's content, which the logs
+    carry only with LOG_MESSAGE_TEXT. The api's own line names the tool and the error's type."""
+    caplog.set_level(logging.DEBUG)
+    conversation_id = await new_conversation(ada)
+    content, _ = tagged("Secret sum", 'call calculate {"expression": "private_name_42 + 1"}')
+    (result,) = named(await send(ada, conversation_id, content), "tool_result")
+    assert result["status"] == "error"
+    assert not [r for r in caplog.records if r.name.startswith("semantic_kernel") and r.levelno >= logging.DEBUG]
+    assert "private_name_42" not in caplog.text

@@ -62,6 +62,10 @@ class _HideDeliberateAborts(logging.Filter):
 TOOL_CONTENT_LOGGERS = ("semantic_kernel.functions.kernel_function",)
 
 
+def _drop_everything(record: logging.LogRecord) -> bool:
+    return False
+
+
 def configure_logging(
     level: str, hide: Iterable[str] = (), trace_ids: bool = False, message_text: bool = False
 ) -> None:
@@ -79,4 +83,6 @@ def configure_logging(
     for noisy in QUIET_LIBRARIES:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
     for name in TOOL_CONTENT_LOGGERS:
-        logging.getLogger(name).disabled = not message_text
+        # A filter, not `disabled`: a later dictConfig (uvicorn's, at a server's start) enables every logger again.
+        quiet = logging.getLogger(name)
+        quiet.filters[:] = [] if message_text else [_drop_everything]
