@@ -144,6 +144,13 @@ async def test_hostile_queries_never_fail(ada: httpx.AsyncClient, q: str) -> Non
     await search(ada, q)
 
 
+@pytest.mark.parametrize("rank", ["-67030e86", "1e999", "-1e-300", "3.4028236e38"])
+async def test_a_cursor_of_any_rank_the_pattern_admits_is_a_page(ada: httpx.AsyncClient, rank: str) -> None:
+    """Found by the stack's fuzz: a rank beyond a Postgres `real` was a 500 (the database refused the value)."""
+    page = await search(ada, "kestrel", cursor=f"{rank}_32_{'0' * 32}")
+    assert page["next_cursor"] is None or isinstance(page["next_cursor"], str)
+
+
 async def test_too_long_a_query_is_refused_in_the_envelope(ada: httpx.AsyncClient) -> None:
     response = await ada.get("/api/search", params={"q": "x" * 10_000})
     assert response.status_code == 400

@@ -20,6 +20,9 @@ MAX_LIMIT: Final = 50
 # A page's cursor: the last hit's place, `<rank>_<microseconds since 1970>_<id, hex>`.
 CURSOR_PATTERN: Final = r"^-?[0-9]{1,20}(\.[0-9]{1,20})?(e[+-]?[0-9]{1,3})?_[0-9]{1,20}_[0-9a-f]{32}$"  # all decode
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Ranks are Postgres `real`s: a cursor's rank beyond one is clamped (Postgres refuses it as out of range), which
+# changes nothing for a cursor this search made.
+REAL_MAX: Final = 3.4028234e38
 
 
 def encode_cursor(hit: SearchHit) -> str:
@@ -30,7 +33,7 @@ def encode_cursor(hit: SearchHit) -> str:
 def decode_cursor(cursor: str) -> tuple[float, datetime, uuid.UUID]:
     rank, microseconds, key = cursor.split("_")
     try:
-        value = float(rank)
+        value = max(-REAL_MAX, min(REAL_MAX, float(rank)))
     except ValueError:
         raise ApiError(422, "invalid_request", "cursor: not a cursor this search returned") from None
     try:
