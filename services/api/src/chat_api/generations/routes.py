@@ -113,7 +113,8 @@ async def _answer(
     if it nears the window (charged to the user too)."""
     turn, chat = planned.turn, planned.request
     record = record_of(request)
-    grant = await limits.admit(user, chat, record)
+    tools = generations.tools_for(user, planned)
+    grant = await limits.admit(user, chat, record, calls=2 if tools is not None else 1)
 
     def after_end(outcome: Outcome) -> None:
         if outcome.status != MessageStatus.DONE:
@@ -131,7 +132,7 @@ async def _answer(
         grant=grant,
         after_end=after_end,
         owner=user.user_id,
-        tools=generations.tools_for(user, planned),
+        tools=tools,
         system_prompt=planned.system_prompt,
     )
     generation = generations.start(plan)

@@ -34,10 +34,14 @@ class Limits:
         if limiter is None:
             logger.warning("REDIS_URL is not set: no per-user limit or token budget applies")
 
-    async def admit(self, identity: Identity, request: ChatRequest, record: RequestRecord) -> Grant | None:
+    async def admit(
+        self, identity: Identity, request: ChatRequest, record: RequestRecord, calls: int = 1
+    ) -> Grant | None:
+        """`calls`: the model calls the answer is expected to make (an answer that may call tools: a round of
+        them and the answer); what it really used is charged when it ends."""
         if self.limiter is None:
             return None
-        reserved = reservation(request, self.settings)
+        reserved = reservation(request, self.settings) * calls
         pool_day = await self._take_from_guest_pool(identity, reserved, record)
         try:
             grant = await self.limiter.admit(identity, policy_for(identity, self.settings), reserved)
