@@ -13,16 +13,18 @@ from unittest import mock
 import httpx
 import pytest
 from emulator.app import Emulator
+from emulator.testing import serve
 from httpx_sse import ServerSentEvent, aconnect_sse
 from semantic_kernel.contents import FunctionCallContent, FunctionResultContent, TextContent
 from semantic_kernel.functions import KernelFunctionFromMethod, KernelPlugin
 
 from chat_api.chat.parts import steps_of
+from chat_api.main import create_app
 from chat_api.tools import policy
 from chat_api.tools.catalog import PLUGIN, builtin_plugin
 from chat_api.tools.spec import SPEC_ATTRIBUTE, tool
 
-from .conftest import ApiFactory, signed_in, upstream_ended
+from .conftest import API_KEY, ApiFactory, api_settings, signed_in, upstream_ended
 
 SECRET = "a-test-signing-secret-of-forty-characters"
 CANCELLED: list[float] = []  # when the slow tool saw its cancellation
@@ -433,3 +435,22 @@ async def test_semantic_kernel_does_not_log_what_a_tool_was_given(
     assert result["status"] == "error"
     assert not [r for r in caplog.records if r.name.startswith("semantic_kernel") and r.levelno >= logging.DEBUG]
     assert "private_name_42" not in caplog.text
+
+
+async def test_an_openai_compatible_server_runs_the_same_rounds(emulator_url: str, emulator: Emulator) -> None:
+    """MODEL_PROVIDER=openai: Semantic Kernel's OpenAI connector on the `/v1` route streams the calls the same way."""
+    settings = {
+        "MODEL_PROVIDER": "openai",
+        "OPENAI_BASE_URL": f"{emulator_url}/v1",
+        "OPENAI_API_KEY": API_KEY,
+        "OPENAI_MODEL": "chat",
+        "AUTH_SECRET": SECRET,
+    }
+    with serve(create_app(api_settings(emulator_url, **settings))) as url:
+        async with signed_in(url) as http:
+            conversation_id = await new_conversation(http)
+            content, tag = tagged("Sum", 'call calculate {"expression": "6 * 7"}')
+            events = await send(http, conversation_id, content)
+    assert [result["preview"] for result in named(events, "tool_result")] == ["42"]
+    assert text_of(events) == "Tool builtin-calculate said: 42"
+    assert [record.route for record in emulator.log.recent(tag=tag)] == ["openai", "openai"]
