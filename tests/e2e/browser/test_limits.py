@@ -26,7 +26,9 @@ def start_answer(http: httpx.Client, number: int) -> str:
     returns the answer's id."""
     conversation = http.post("/api/conversations", json={})
     assert conversation.status_code == 201, conversation.text
-    body = {"content": f"Busy {number}\n{SLOW} tag={new_tag()}", "options": {"max_tokens": 4096}}
+    # Four such answers fit the e2e account's 20,000 tokens a day, each reserving its prompt and the tools'
+    # definitions twice (a round of tools and the answer) and its 3,500 tokens of room once.
+    body = {"content": f"Busy {number}\n{SLOW} tag={new_tag()}", "options": {"max_tokens": 3500}}
     with http.stream("POST", f"/api/conversations/{conversation.json()['id']}/messages", json=body) as response:
         assert response.status_code == 200, response.read()
         for line in response.iter_lines():

@@ -114,7 +114,10 @@ async def _answer(
     turn, chat = planned.turn, planned.request
     record = record_of(request)
     tools = generations.tools_for(user, planned)
-    grant = await limits.admit(user, chat, record, calls=2 if tools is not None else 1)
+    if tools is None:
+        grant = await limits.admit(user, chat, record)
+    else:
+        grant = await limits.admit(user, chat, record, calls=2, tools_tokens=generations.tools_tokens)
 
     def after_end(outcome: Outcome) -> None:
         if outcome.status != MessageStatus.DONE:

@@ -72,6 +72,12 @@ class Generations:
     def start(self, plan: Plan) -> Generation:
         return self.runner.start(plan)
 
+    @property
+    def tools_tokens(self) -> int:
+        """What the tools' definitions take of each prompt that offers them."""
+        toolkit = self.runner.toolkit
+        return toolkit.definitions_tokens if toolkit is not None else 0
+
     def tools_for(self, identity: Identity, planned: Planned) -> ToolGrant | None:
         """The tools the answer may offer the model (None: none)."""
         toolkit = self.runner.toolkit

@@ -10,6 +10,8 @@ def prompt_tokens(request: ChatRequest, system_prompt: str) -> int:
     return messages_tokens([system_prompt, request.message, *(message.content for message in request.history)])
 
 
-def reservation(request: ChatRequest, settings: Settings) -> int:
+def reservation(request: ChatRequest, settings: Settings, calls: int = 1, tools_tokens: int = 0) -> int:
+    """`calls` model calls with this prompt (and `tools_tokens` of tool definitions in each), and the most the
+    answer may be. (A round of tools writes little beside its calls: the answer's room is counted once.)"""
     most = request.options.max_tokens or settings.DEFAULT_MAX_TOKENS
-    return prompt_tokens(request, settings.SYSTEM_PROMPT) + most
+    return (prompt_tokens(request, settings.SYSTEM_PROMPT) + tools_tokens) * calls + most

@@ -35,13 +35,13 @@ class Limits:
             logger.warning("REDIS_URL is not set: no per-user limit or token budget applies")
 
     async def admit(
-        self, identity: Identity, request: ChatRequest, record: RequestRecord, calls: int = 1
+        self, identity: Identity, request: ChatRequest, record: RequestRecord, calls: int = 1, tools_tokens: int = 0
     ) -> Grant | None:
-        """`calls`: the model calls the answer is expected to make (an answer that may call tools: a round of
-        them and the answer); what it really used is charged when it ends."""
+        """`calls`: the model calls the answer is expected to make (one that offers tools, with `tools_tokens` of
+        their definitions in each: a round of them and the answer); what it really used is charged at its end."""
         if self.limiter is None:
             return None
-        reserved = reservation(request, self.settings) * calls
+        reserved = reservation(request, self.settings, calls, tools_tokens)
         pool_day = await self._take_from_guest_pool(identity, reserved, record)
         try:
             grant = await self.limiter.admit(identity, policy_for(identity, self.settings), reserved)

@@ -3,6 +3,7 @@ may offer the model, as Semantic Kernel's function choice."""
 
 import uuid
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 import orjson
@@ -69,7 +70,7 @@ class Toolkit:
         )
         return ToolOffer(self.kernel, choice)
 
-    @property
+    @cached_property
     def definitions_tokens(self) -> int:
         """About what the offered tools' definitions take of every prompt that offers them (their JSON schema, as
         the model is sent them): memory leaves room for it."""
