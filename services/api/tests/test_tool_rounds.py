@@ -368,13 +368,15 @@ async def test_a_decision_sent_to_another_replica_reaches_the_owner(
                     events.append(event)
                     if event.event == "approval_required":
                         answer_id = events[0].json()["assistant_message_id"]
-                        body = {"call_id": event.json()["call_id"], "decision": "allow_once"}
-                        decided = await on_b.post(f"/api/generations/{answer_id}/approvals", json=body)
-                        assert decided.status_code == 202, decided.text
+                        # First a call the answer does not wait on (while it still waits: after the right
+                        # decision it may end at once, and then says 409): the owner answers that it has none.
                         wrong = {"call_id": "call_other", "decision": "allow_once"}
                         assert (
                             await on_b.post(f"/api/generations/{answer_id}/approvals", json=wrong)
                         ).status_code == 404
+                        body = {"call_id": event.json()["call_id"], "decision": "allow_once"}
+                        decided = await on_b.post(f"/api/generations/{answer_id}/approvals", json=body)
+                        assert decided.status_code == 202, decided.text
             assert named(events, "tool_result")[0]["status"] == "ok"
             memories = (await on_b.get("/api/me/memories")).json()["items"]
             assert [memory["content"] for memory in memories] == ["Sent through Redis."]
