@@ -14,7 +14,7 @@ import httpx
 import pytest
 from emulator.app import Emulator
 from emulator.testing import serve
-from httpx_sse import ServerSentEvent, aconnect_sse
+from httpx_sse import EventSource, ServerSentEvent, aconnect_sse
 from semantic_kernel.contents import FunctionCallContent, FunctionResultContent, TextContent
 from semantic_kernel.functions import KernelFunctionFromMethod, KernelPlugin
 
@@ -87,8 +87,6 @@ async def new_conversation(http: httpx.AsyncClient) -> str:
 async def send(http: httpx.AsyncClient, conversation_id: str, content: str) -> list[ServerSentEvent]:
     response = await http.post(f"/api/conversations/{conversation_id}/messages", json={"content": content})
     assert response.status_code == 200, response.text
-    from httpx_sse import EventSource
-
     return list(EventSource(response).iter_sse())
 
 
@@ -138,8 +136,6 @@ async def test_a_tool_round_streams_its_call_and_result_then_the_answer(
     assert "output" not in saved["parts"][1]  # what the model was given stays on the server
 
     replay = await ada.get(f"/api/generations/{saved['id']}/events")
-    from httpx_sse import EventSource
-
     replayed = list(EventSource(replay).iter_sse())
     assert [(e.event, e.data) for e in replayed] == [(e.event, e.data) for e in events]
 

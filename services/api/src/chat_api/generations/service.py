@@ -129,31 +129,29 @@ class Generations:
         """`stopping` once the process writing the answer has the Stop; a 409 when the answer has ended (before,
         or meanwhile); a 503 when nobody writing it could be reached (its process died and the sweeper has not
         marked it yet, or Redis is out of reach): the answer may go on, retry."""
-        message = await self.answer(identity, answer_id)
-        if message.status != MessageStatus.STREAMING:
-            raise has_ended(message)
+        await self._streaming(identity, answer_id)
         if await self.runner.stop(str(answer_id)):
             return "stopping"
-        message = await self.answer(identity, answer_id)  # ended meanwhile: its owner no longer listens for it
-        if message.status != MessageStatus.STREAMING:
-            raise has_ended(message)
+        await self._streaming(identity, answer_id)  # ended meanwhile: its owner no longer listens for it
         raise owner_unreachable()
 
     async def decide(self, identity: Identity, answer_id: uuid.UUID, call_id: str, decision: Decision) -> str:
         """`decided` once the process writing the answer has the decision; 404 when no call of it waits for one,
         409 when the answer has ended, 503 when nobody writing it could be reached (as for Stop)."""
-        message = await self.answer(identity, answer_id)
-        if message.status != MessageStatus.STREAMING:
-            raise has_ended(message)
+        await self._streaming(identity, answer_id)
         taken = await self.runner.decide(str(answer_id), call_id, decision)
         if taken:
             return "decided"
         if taken is False:
             raise ApiError(404, "not_found", "No call of this answer is waiting for that decision.")
+        await self._streaming(identity, answer_id)
+        raise owner_unreachable("give it your decision")
+
+    async def _streaming(self, identity: Identity, answer_id: uuid.UUID) -> None:
+        """The user's answer, still being written: else its 404, or a 409 once it has ended."""
         message = await self.answer(identity, answer_id)
         if message.status != MessageStatus.STREAMING:
             raise has_ended(message)
-        raise owner_unreachable("give it your decision")
 
     async def stop_all_of(self, identity: Identity) -> int:
         """Stops every answer being written for this user, wherever it runs (its account is going)."""

@@ -34,7 +34,7 @@ class Transcript:
 
     def calls(self) -> list[Call]:
         """The calls of the round just streamed, their arguments whole."""
-        return [Call(call_id, tool, "".join(parts)) for call_id, (tool, parts) in self.rounds[-1].calls.items()]
+        return self._of(self.rounds[-1])
 
     def unfinished(self) -> list[Call]:
         """The last round's calls that have no result (the answer ended while they ran, or before they could)."""
