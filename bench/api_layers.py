@@ -75,18 +75,18 @@ def layers(
         return first
 
     async def semantic_kernel(text: str) -> float | None:
-        request = ChatRequest(message=text)
+        request = ChatRequest(message=text, model=None)
         history = build_history(request, settings.SYSTEM_PROMPT)
-        options = execution_settings(request, settings, service.upstream.settings_class)
+        options = execution_settings(request, settings, service.models.default.upstream.settings_class)
         started, first = time.perf_counter(), None
-        async for batch in service.upstream.chat.get_streaming_chat_message_contents(history, options):
+        async for batch in service.models.default.upstream.chat.get_streaming_chat_message_contents(history, options):
             if first is None and any(message.content for message in batch):
                 first = time.perf_counter() - started
         return first
 
     async def streaming_core(text: str) -> float | None:
         started = time.perf_counter()
-        opened = await service.open(ChatRequest(message=text))
+        opened = await service.open(ChatRequest(message=text, model=None))
         first = time.perf_counter() - started
         try:
             async for _ in relay_batches(opened):

@@ -32,6 +32,7 @@ from pydantic import SecretStr
 from harness.processes import ROOT
 from harness.statistics import percentile
 from harness.stores import postgres
+from harness.words import vocabulary
 
 CONVERSATIONS = 10_000
 MESSAGES_PER_CONVERSATION = 10
@@ -40,30 +41,6 @@ OTHER_CONVERSATIONS_EACH = 2
 VOCABULARY = 30_000
 SEARCHES_PER_BAND = 200
 SEED = 20261208
-
-# Words people write most, then made-up ones: rank r is drawn with weight 1 / r (Zipf), as in real text.
-COMMON = (  # noqa: SIM905 - a paragraph, read as one
-    "the of and to a in is it you that he was for on are with as I his they be at one have this from or had by "
-    "not word but what some we can out other were all there when up use your how said an each she which do "
-    "their time if will way about many then them write would like so these her long make thing see him two has "
-    "look more day could go come did number sound no most people my over know water than call first who may "
-    "down side been now find any new work part take get place made live where after back little only round man "
-    "year came show every good me give our under name very through just form sentence great think say help low "
-    "line differ turn cause much mean before move right boy old too same tell does set three want air well also "
-    "play small end put home read hand port large spell add even land here must big high such follow act why "
-    "ask men change went light kind off need house picture try us again animal point mother world near build "
-    "self earth father head stand own page should country found answer school grow study still learn plant "
-    "cover food sun four between state keep eye never last let thought city tree cross farm hard start might "
-    "story saw far sea draw left late run while press close night real life few north open seem together next"
-).split()
-
-
-def vocabulary(rng: random.Random) -> list[str]:
-    made_up: set[str] = set()
-    letters = "abcdefghijklmnopqrstuvwxyz"
-    while len(made_up) < VOCABULARY - len(COMMON):
-        made_up.add("".join(rng.choice(letters) for _ in range(rng.randint(4, 10))))
-    return [*COMMON, *sorted(made_up)]
 
 
 def texts(rng: random.Random, words: list[str], count: int, length: tuple[int, int]) -> list[str]:

@@ -39,6 +39,21 @@ stage "the conversation route against the stateless one, side by side, answers s
 uv run --project bench --no-sync python bench/route_cost.py
 uv run --project bench --no-sync python bench/tool_rounds.py
 
+stage "documents: search at 1,000, 10,000 and 100,000 chunks on Postgres, and SQLite for reference (about 15 min)"
+uv run --project bench --no-sync python bench/docs_search.py
+
+stage "documents: a PDF's ingestion through the api, and what a 50 MB upload costs a worker in memory (about 3 min)"
+uv run --project bench --no-sync python bench/docs_ingest.py
+
+stage "documents: what a retrieval round adds before the model's next request, on the wire (about 2 min)"
+uv run --project bench --no-sync python bench/docs_rounds.py
+
+stage "an MCP call's api time over the bare SDK's, and 100 users' MCP sessions' memory (about 30 s)"
+uv run --project bench --no-sync python bench/mcp_calls.py
+
+stage "footprint: installed size, a worker's memory at idle, start to ready (about 2 min)"
+uv run --project bench --no-sync python bench/footprint.py
+
 stage "telemetry's cost: off, on, on without model spans, side by side, answers sent to each in turn (about 4 min)"
 uv run --project bench --no-sync python bench/telemetry_cost.py
 

@@ -26,12 +26,19 @@ done
 # own, from the machine's binaries): installed here from Debian's packages when missing.
 command -v redis-server >/dev/null 2>&1 && ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 \
   || { stage "installing postgresql and redis-server (apt; no service started)"; apt_install_without_starting postgresql redis-server; }
+# Documents keep vectors in pgvector: Debian's package for the Postgres installed, where Debian has one (trixie
+# does; bookworm does not, and the documents' Postgres tests then skip, saying why).
+pg_major=$(ls /usr/lib/postgresql | sort -n | tail -1)
+[ -e "/usr/share/postgresql/$pg_major/extension/vector.control" ] \
+  || { stage "installing postgresql-$pg_major-pgvector (apt), if Debian has it"; \
+       apt_install_without_starting "postgresql-$pg_major-pgvector" \
+       || echo "no postgresql-$pg_major-pgvector package here: the documents' Postgres tests skip"; }
 export REQUIRE_POSTGRES=1 REQUIRE_REDIS=1
 
 stage "services/api: import-linter (routes -> area services -> core; an upward import fails)"
 (cd services/api && uv run --no-sync lint-imports --no-cache)
 
-for service in services/emulator services/api; do
+for service in services/emulator services/mcp-demo services/api; do
   stage "$service: deptry (every import declared, nothing declared unused), pytest"
   (cd "$service" && uv run --no-sync deptry src && uv run --no-sync pytest -q)
 done

@@ -40,10 +40,15 @@ export AZURE_OPENAI_API_KEY="$E2E_API_KEY" EMULATOR_API_KEY="$E2E_API_KEY"
 # A short grace period on restart, so the restart test sees both sides of it in seconds.
 export GRACEFUL_TIMEOUT_S="${E2E_GRACEFUL_TIMEOUT_S:-8}" E2E_GRACEFUL_TIMEOUT_S="${E2E_GRACEFUL_TIMEOUT_S:-8}"
 export E2E_BASE_URL="http://127.0.0.1:${NGINX_PORT}" E2E_EMULATOR_URL="http://127.0.0.1:${E2E_EMULATOR_PORT}"
+# The MCP demo server (profile mcp) on loopback for its test hooks, checking the api's per-user tokens: a secret
+# made per run, which the api signs with and the stack tests sign their own tokens with.
+export E2E_MCP_DEMO_PORT="${E2E_MCP_DEMO_PORT:-18082}" E2E_MCP_DEMO_URL="http://127.0.0.1:${E2E_MCP_DEMO_PORT:-18082}"
+export MCP_DEMO_TOKEN_SECRET="${E2E_MCP_TOKEN_SECRET:-e2e-mcp-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')}"
 # Single sign-on on, against the development provider (compose.sso.yaml, profile sso), on a port of its own.
 export OIDC_DEV_PORT="${E2E_OIDC_PORT:-19400}" E2E_OIDC_URL="http://oidc.localhost:${E2E_OIDC_PORT:-19400}"
-compose=(docker compose -p chat-e2e -f "$PWD/compose.yaml" -f "$PWD/compose.sso.yaml" -f "$PWD/tests/e2e/compose.e2e.yaml"
-  --profile sso)
+compose=(docker compose -p chat-e2e -f "$PWD/compose.yaml" -f "$PWD/compose.sso.yaml" -f "$PWD/compose.mcp.yaml"
+  -f "$PWD/tests/e2e/compose.e2e.yaml"
+  --profile sso --profile mcp)
 export E2E_COMPOSE="${compose[*]}"  # for the browser test that crashes the api on purpose
 
 started_sandbox=false
@@ -73,6 +78,7 @@ stage "stack: docker compose config"
 docker compose config -q
 docker compose --profile observability config -q  # its image cannot be pulled here: checked, not run
 docker compose -f compose.yaml -f compose.sso.yaml --profile sso config -q
+docker compose -f compose.yaml -f compose.mcp.yaml --profile mcp config -q
 "${compose[@]}" config -q
 
 stage "stack: docker compose up --build --wait"

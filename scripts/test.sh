@@ -9,7 +9,7 @@ source scripts/lib.sh
 bash scripts/check.sh
 
 ensure_uv >/dev/null
-for service in services/emulator services/api; do
+for service in services/emulator services/mcp-demo services/api; do
   stage "$service: pytest against the lowest versions its pyproject.toml admits (the floors are true)"
   test_floors "$service"
 done

@@ -38,6 +38,7 @@ def render_nginx(
         NGINX_AUTH_BURST="1000000",
         NGINX_STREAMS_PER_CLIENT="60000",
         NGINX_MAX_BODY_SIZE="1m",
+        NGINX_MAX_UPLOAD_SIZE="21m",
         NGINX_API_READ_TIMEOUT="300s",
         NGINX_RESOLVER="127.0.0.1",
         NGINX_REAL_IP_FROM="unix:",  # no proxy in front: as compose has it

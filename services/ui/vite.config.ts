@@ -16,6 +16,10 @@ export default defineConfig({
   build: {
     sourcemap: false,
     target: 'es2022',
+    // Everything the first paint needs in one chunk. Without it, Rolldown moves the modules that the entry shares
+    // with several lazy screens (React, the icons, the error texts) into common chunks of their own: four more
+    // requests on the first load and +1.6 kB gzip, measured.
+    rolldownOptions: { output: { codeSplitting: { groups: [{ name: 'app', tags: ['$initial'] }] } } },
   },
   test: {
     environment: 'jsdom',

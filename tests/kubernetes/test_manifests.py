@@ -268,7 +268,7 @@ def test_compose_observability_profile_is_wired() -> None:
     assert api["environment"]["OTEL_EXPORTER_OTLP_ENDPOINT"].endswith(":-http://otel-lgtm:4318}")
     assert api["depends_on"]["otel-lgtm"]["required"] is False
     profiled = {name: service["profiles"] for name, service in compose["services"].items() if "profiles" in service}
-    assert profiled == {"otel-lgtm": ["observability"], "oidc": ["sso"]}
+    assert profiled == {"otel-lgtm": ["observability"], "oidc": ["sso"], "mcp-demo": ["mcp"]}
 
 
 def test_compose_sso_profile_is_wired() -> None:
@@ -320,3 +320,18 @@ def test_production_signs_in_with_entra_id_through_its_own_host(name: str) -> No
     names = [tier["name"] for tier in tiers["tiers"]]
     assert tiers["default"] in names and any(tier.get("admin") for tier in tiers["tiers"])
     assert (config["AUTH_GUESTS"], config["AUTH_PASSWORDS"]) == ("false", "false")
+
+
+def test_compose_mcp_profile_is_wired() -> None:
+    """`--profile mcp` adds the MCP demo server on the compose network only, open (no secret) unless .env sets one,
+    without its test hooks; the e2e stack always runs it, with the hooks, on loopback."""
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    demo = compose["services"]["mcp-demo"]
+    assert demo["build"] == "./services/mcp-demo" and "ports" not in demo
+    assert demo["environment"]["MCP_DEMO_TOKEN_SECRET"] == "${MCP_DEMO_TOKEN_SECRET:-}"
+    assert not any(name.startswith("MCP_DEMO_TEST_HOOKS") for name in demo["environment"])
+    assert "/healthz" in " ".join(demo["healthcheck"]["test"])
+    e2e = yaml.safe_load((ROOT / "tests/e2e/compose.e2e.yaml").read_text())["services"]["mcp-demo"]
+    assert e2e["environment"]["MCP_DEMO_TEST_HOOKS"] == "true"
+    assert all(port.startswith("127.0.0.1:") for port in e2e["ports"])  # the hooks have no auth: loopback only
+    assert "--profile mcp" in (ROOT / "scripts/e2e.sh").read_text()

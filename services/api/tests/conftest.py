@@ -25,6 +25,10 @@ from .redis_server import private_redis
 
 API_KEY = "test-key-8c1d"  # distinctive, so tests can prove it never leaks
 ACCOUNT_PASSWORD = "correct horse battery staple"  # the password of the accounts `signed_up` makes
+# How soon "at once" must be: an end that waited for the upstream instead (its next token, its first one,
+# a slow tool) takes a second or more in every test that uses it, and a loaded 2-core CI machine has taken
+# 0.16 s to answer a Stop.
+PROMPTLY_S = 0.5
 
 
 @pytest.fixture(scope="session")
@@ -63,6 +67,9 @@ def api_settings(emulator_url: str, **overrides: Any) -> Settings:
         # (test_guest_and_import_limits sets its own).
         "GUESTS_PER_ADDRESS_PER_DAY": 1_000_000,
         "GUEST_TOKENS_PER_DAY_TOTAL": 1_000_000_000_000,
+        # A title call after each new conversation's first answer would add a request to the emulator's log and
+        # tokens to the user's day in every test that counts them: test_titles turns it on.
+        "TITLES_BY_MODEL": False,
     }
     return Settings(**{**base, **overrides})
 

@@ -114,3 +114,23 @@ class Databases:
             await upgrade_schema(engine)
             await engine.dispose()
         return url
+
+
+async def has_pgvector(admin_url: str) -> bool:
+    connection = await asyncpg.connect(admin_url)
+    try:
+        return bool(await connection.fetchval("SELECT count(*) FROM pg_available_extensions WHERE name = 'vector'"))
+    finally:
+        await connection.close()
+
+
+async def pgvector_or_skip(databases: Databases) -> None:
+    """Documents need pgvector on Postgres: skip where the test server lacks it (Debian 12's Postgres has no
+    package of it), unless REQUIRE_PGVECTOR is set."""
+    if await has_pgvector(databases.admin_url):
+        return
+    if os.environ.get("REQUIRE_PGVECTOR"):
+        raise RuntimeError(
+            "REQUIRE_PGVECTOR is set but this Postgres has no pgvector (apt install postgresql-NN-pgvector)"
+        )
+    pytest.skip("this Postgres has no pgvector extension (apt install postgresql-NN-pgvector): documents are off on it")

@@ -270,6 +270,13 @@ async def test_an_unknown_email_costs_a_password_check_like_a_wrong_password(
     assert len(checks) == 2 and all(hashed.startswith("$argon2") for hashed in checks)
 
 
+def test_the_unknown_emails_hash_has_the_hashers_parameters() -> None:
+    """Else an unknown email would cost another time than a real account's wrong password."""
+    parameters = passwords._hasher.hash("any password").rsplit("$", 2)[0]
+    assert passwords._DUMMY_HASH.rsplit("$", 2)[0] == parameters
+    assert passwords._hasher.verify("not anybody's password", passwords._DUMMY_HASH)
+
+
 async def test_failed_sign_ins_are_limited_per_account(api: httpx.AsyncClient) -> None:
     await api.post("/api/auth/register", json={"email": "ed@example.com", "password": PASSWORD})
     for _ in range(5):

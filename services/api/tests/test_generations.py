@@ -20,7 +20,7 @@ from chat_api.generations.store import GenerationStore, Outcome, Turn
 from chat_api.storage.engine import create_engine, create_sessions
 from chat_api.storage.models import MessageStatus, utcnow
 
-from .conftest import ApiFactory, api_settings, signed_in, upstream_ended
+from .conftest import PROMPTLY_S, ApiFactory, api_settings, signed_in, upstream_ended
 from .redis_server import restartable_redis
 
 SECRET = "a-test-signing-secret-of-forty-characters"
@@ -178,7 +178,7 @@ async def test_stop_keeps_the_partial_answer_and_closes_the_upstream(
     assert received[-1].event == "done" and received[-1].json() == {"finish_reason": "cancelled"}
     record = await upstream_ended(emulator, tag)
     assert record.disconnected and record.disconnected_at is not None
-    assert record.disconnected_at - stopped_at < 0.1
+    assert record.disconnected_at - stopped_at < PROMPTLY_S
     saved = (await messages(ada, conversation_id))[1]
     assert saved["status"] == "stopped" and saved["finish_reason"] == "cancelled"
     assert saved["content"] == text_of(received) and saved["content"]
@@ -351,7 +351,7 @@ async def test_another_process_resumes_and_stops_an_answer_through_redis(
                         stopped_at = time.time()
                         assert (await on_b.post(f"/api/generations/{answer}/stop")).status_code == 202
     assert order(rest[0].id) == (0, order(seen[-1].id)[1] + 1)  # exactly what was missed, then live
-    assert first_after < 0.5
+    assert first_after < 2 * PROMPTLY_S  # replayed at once, not at a poll or the next live event
     assert rest[-1].event == "done" and rest[-1].json() == {"finish_reason": "cancelled"}
     record = await upstream_ended(emulator, tag)
     assert record.disconnected and record.disconnected_at is not None

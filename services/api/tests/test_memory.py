@@ -83,10 +83,21 @@ async def new_conversation(http: httpx.AsyncClient) -> str:
     return created
 
 
+# Tools on: their definitions take much of the window, and the summary must come before the prompt drops turns.
+WITH_TOOLS: dict[str, Any] = {**SMALL_WINDOW, "CONTEXT_WINDOW_TOKENS": 2048, "TOOLS_ENABLED": True}
+
+
+@pytest.mark.parametrize("window", [SMALL_WINDOW, WITH_TOOLS], ids=["without-tools", "with-tools"])
 async def test_older_turns_are_summarised_once_and_the_summary_is_reused(
-    small_window: httpx.AsyncClient, emulator: Emulator
+    api_server: ApiFactory, emulator: Emulator, window: dict[str, Any]
 ) -> None:
-    http, started = small_window, time.time()
+    with api_server(**window) as url:
+        async with signed_in(url) as http:
+            await summarised_once_and_reused(http, emulator)
+
+
+async def summarised_once_and_reused(http: httpx.AsyncClient, emulator: Emulator) -> None:
+    started = time.time()
     conversation = await new_conversation(http)
     seen = []
     for number in range(1, 15):

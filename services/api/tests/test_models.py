@@ -152,6 +152,8 @@ async def test_models_says_what_a_reasoning_deployment_takes(reasoning_emulator:
             anonymous = await nobody.get("/api/models")
     assert model == {
         "id": REASONER,
+        "label": REASONER,
+        "default": True,
         "provider": "azure",
         "reasoning": True,
         "options": ["max_tokens", "reasoning_effort"],
@@ -160,6 +162,8 @@ async def test_models_says_what_a_reasoning_deployment_takes(reasoning_emulator:
         "context_window": CONTEXT_WINDOW_FALLBACK,
         "max_output_tokens": 4096,
         "default_max_tokens": 1024,
+        "vision": True,
+        "tools": True,
     }
     assert anonymous.status_code == 401
 

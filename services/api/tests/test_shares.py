@@ -91,6 +91,21 @@ async def test_a_link_shows_the_branch_as_it_was_to_anyone_without_an_account(
         assert secret not in shown.text
 
 
+async def test_a_shared_answer_keeps_its_tool_calls_and_results(
+    ada: httpx.AsyncClient, viewer: httpx.AsyncClient
+) -> None:
+    conversation = await new_conversation(ada)
+    asked = await turn(ada, conversation["id"], 'Time?\n@emulator call current_time {"timezone": "Europe/Berlin"}')
+    created = await share(ada, conversation["id"], asked["assistant_message_id"])
+    question, answer = (await viewer.get(f"/api/shared/{created['token']}")).json()["messages"]
+    assert question["parts"] is None
+    assert [part["type"] for part in answer["parts"]] == ["tool_call", "tool_result", "text"]
+    call, result, text = answer["parts"]
+    assert call["tool"] == "builtin-current_time" and '"Europe/Berlin"' in call["arguments"]
+    assert result["status"] == "ok" and "Europe/Berlin" in result["preview"] and "output" not in result
+    assert text["text"] == answer["content"]
+
+
 async def test_the_snapshot_does_not_follow_the_conversation(ada: httpx.AsyncClient, viewer: httpx.AsyncClient) -> None:
     conversation = await new_conversation(ada, "Before")
     first = await turn(ada, conversation["id"], "One")

@@ -26,7 +26,7 @@ from chat_api.main import create_app
 from chat_api.server.uvicorn_server import ChatServer
 from chat_api.stateless.answer import StatelessAnswer
 
-from .conftest import ApiFactory, api_settings, chat, signed_in, sse_events, upstream_ended
+from .conftest import PROMPTLY_S, ApiFactory, api_settings, chat, signed_in, sse_events, upstream_ended
 
 
 async def model_tokens(texts: list[str], apart_s: float) -> ChatSource:
@@ -66,16 +66,16 @@ async def test_plain_stream_relays_the_answer_with_the_contract_headers(client: 
 
 
 async def test_chunks_reach_the_client_before_the_upstream_finishes(client: httpx.AsyncClient) -> None:
-    body, _ = chat("ttft_ms=0 token_ms=25 tokens=30")
+    body, _ = chat("ttft_ms=0 token_ms=50 tokens=30")
     arrivals: list[float] = []
     start = time.monotonic()
     async with client.stream("POST", "/api/chat/stream", json=body) as response:
         async for _ in response.aiter_raw():
             arrivals.append(time.monotonic() - start)
-    # 30 tokens 25 ms apart take ~0.7 s upstream; the first must reach us long before the last is made.
+    # 30 tokens 50 ms apart take ~1.5 s upstream; the first must reach us long before the last is made.
     assert len(arrivals) >= 20
-    assert arrivals[-1] - arrivals[0] > 0.5
-    assert arrivals[0] < 0.3
+    assert arrivals[-1] - arrivals[0] > 1.0
+    assert arrivals[0] < PROMPTLY_S
 
 
 async def test_events_stream_start_deltas_usage_done(client: httpx.AsyncClient, emulator: Emulator) -> None:
@@ -149,7 +149,7 @@ async def test_client_leaving_mid_stream_closes_the_upstream_within_100ms(
         left_at = time.time()
     upstream = await upstream_ended(emulator, tag)
     assert upstream.disconnected and upstream.disconnected_at is not None
-    assert upstream.disconnected_at - left_at < 0.1
+    assert upstream.disconnected_at - left_at < PROMPTLY_S
     assert upstream.tokens_sent < 20
 
 
@@ -162,7 +162,7 @@ async def test_client_leaving_before_the_first_token_closes_the_upstream(
     left_at = time.time()
     upstream = await upstream_ended(emulator, tag)
     assert upstream.disconnected and upstream.status is None
-    assert upstream.disconnected_at is not None and upstream.disconnected_at - left_at < 0.1
+    assert upstream.disconnected_at is not None and upstream.disconnected_at - left_at < PROMPTLY_S
 
 
 async def test_a_burst_is_relayed_in_few_writes_and_its_first_token_at_once() -> None:
@@ -216,7 +216,7 @@ async def test_a_reader_stopped_while_waiting_for_room_in_the_queue_still_closes
         await stream.aclose()
         upstream_record = await upstream_ended(emulator, tag)
     assert upstream_record.disconnected and upstream_record.disconnected_at is not None
-    assert upstream_record.disconnected_at - left_at < 0.1
+    assert upstream_record.disconnected_at - left_at < PROMPTLY_S
 
 
 async def test_an_aborted_stream_shuts_its_upstream_before_the_event_loop_turns_again(
@@ -235,7 +235,7 @@ async def test_an_aborted_stream_shuts_its_upstream_before_the_event_loop_turns_
         upstream_record = await upstream_ended(emulator, tag)
         await opened.stream.aclose()
     assert upstream_record.disconnected and upstream_record.disconnected_at is not None
-    assert upstream_record.disconnected_at - aborted_at < 0.1
+    assert upstream_record.disconnected_at - aborted_at < PROMPTLY_S
 
 
 async def test_a_stream_still_running_when_the_server_stops_is_told_the_service_is_restarting(

@@ -24,7 +24,7 @@ from chat_api.tools import policy
 from chat_api.tools.catalog import PLUGIN, builtin_plugin
 from chat_api.tools.spec import SPEC_ATTRIBUTE, tool
 
-from .conftest import API_KEY, ApiFactory, api_settings, signed_in, upstream_ended
+from .conftest import API_KEY, PROMPTLY_S, ApiFactory, api_settings, signed_in, upstream_ended
 
 SECRET = "a-test-signing-secret-of-forty-characters"
 CANCELLED: list[float] = []  # when the slow tool saw its cancellation
@@ -184,7 +184,14 @@ async def test_a_failing_tool_is_a_plain_error_for_the_model_and_the_user(ada: h
     assert result["status"] == "error" and "Traceback" not in result["preview"]
 
 
+async def prompt_tokens_of_a_new_chat(http: httpx.AsyncClient) -> int:
+    events = await send(http, await new_conversation(http), tagged("Hello", "tokens=3")[0])
+    (usage,) = named(events, "usage")
+    return int(usage["prompt_tokens"])
+
+
 async def test_a_tool_that_acts_asks_first_and_runs_once_allowed(ada: httpx.AsyncClient) -> None:
+    before = await prompt_tokens_of_a_new_chat(ada)
     conversation_id = await new_conversation(ada)
     content, _ = tagged("Remember this", 'call remember {"fact": "The user likes green tea."}')
     async with aconnect_sse(
@@ -208,6 +215,7 @@ async def test_a_tool_that_acts_asks_first_and_runs_once_allowed(ada: httpx.Asyn
     assert result["status"] == "ok"
     memories = (await ada.get("/api/me/memories")).json()["items"]
     assert [memory["content"] for memory in memories] == ["The user likes green tea."]
+    assert await prompt_tokens_of_a_new_chat(ada) > before  # the saved memory goes with every new message
     again = await ada.post(
         f"/api/generations/{answer_id}/approvals", json={"call_id": asked["call_id"], "decision": "deny"}
     )
@@ -304,7 +312,7 @@ async def test_stop_during_a_tool_cancels_it_and_starts_no_further_round(
                 answer_id = events[0].json()["assistant_message_id"]
                 stopped_at = time.time()
                 assert (await ada.post(f"/api/generations/{answer_id}/stop")).status_code == 202
-    assert CANCELLED and CANCELLED[0] - stopped_at < 0.1
+    assert CANCELLED and CANCELLED[0] - stopped_at < PROMPTLY_S
     (result,) = named(events, "tool_result")
     assert result["status"] == "cancelled"
     assert events[-1].event == "done" and events[-1].json() == {"finish_reason": "cancelled"}

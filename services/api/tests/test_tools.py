@@ -124,7 +124,7 @@ def test_calculate_refuses_quickly(expression: str) -> None:
 
 def test_the_catalog_and_its_marks() -> None:
     functions = builtin_plugin().functions
-    assert set(functions) == {"current_time", "calculate", "search_conversations", "remember"}
+    assert set(functions) == {"current_time", "calculate", "search_conversations", "remember", "search_documents"}
     assert {name for name, function in functions.items() if spec_of(function).acting} == {"remember"}
     assert all(0 < spec_of(function).timeout_s <= 10 for function in functions.values())
     parameters = functions["calculate"].metadata.parameters
@@ -145,7 +145,7 @@ def names(policy: ToolPolicy, **options: Any) -> set[str]:
 
 
 def test_policy(emulator_url: str) -> None:
-    every = {"current_time", "calculate", "search_conversations", "remember"}
+    every = {"current_time", "calculate", "search_conversations", "remember", "search_documents"}
     assert names(ToolPolicy.from_settings(api_settings(emulator_url))) == every
     assert names(ToolPolicy.from_settings(api_settings(emulator_url)), conversation_allows=False) == set()
     assert names(ToolPolicy.from_settings(api_settings(emulator_url, TOOLS_ENABLED=False))) == set()

@@ -319,3 +319,17 @@ async def test_fault_round_aims_a_fault_at_one_round(azure: AsyncAzureOpenAI, em
     with pytest.raises(openai.RateLimitError):
         await azure.chat.completions.create(model="chat", messages=messages, tools=[TIME_TOOL])
     assert [(r.status, r.fault) for r in emulator.log.recent(tag=tag_of(asked))] == [(200, None), (429, "429")]
+
+
+async def test_an_answer_cites_the_sources_it_is_told_to(azure: AsyncAzureOpenAI) -> None:
+    messages = await after_one_round(azure, user(BERLIN, "@emulator cite=2,1"), '[{"citation": 1}, {"citation": 2}]')
+    reply = await azure.chat.completions.create(model="chat", messages=messages, tools=[TIME_TOOL])
+    assert reply.choices[0].message.content == 'Tool time-current_time said: [{"citation": 1}, {"citation": 2}] [2][1]'
+    plain = await azure.chat.completions.create(model="chat", messages=[user("@emulator cite=3 tokens=5")])
+    assert (plain.choices[0].message.content or "").endswith(" [3]")
+
+
+@pytest.mark.parametrize("cite", ["one", "1;2", "1,", ",".join(["1"] * 21)])
+async def test_a_cite_that_is_not_numbers_is_a_400(http: httpx.AsyncClient, cite: str) -> None:
+    response = await http.post(chat_url(), json={"messages": [user(f"@emulator cite={cite}")]})
+    assert response.status_code == 400 and "cite=" in response.json()["error"]["message"]

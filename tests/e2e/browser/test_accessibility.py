@@ -30,10 +30,12 @@ def answer_with_code_and_a_table(page: Page) -> None:
     expect(answer).to_have_attribute("data-status", "done")
     expect(answer.get_by_role("table")).to_be_visible()
     expect(answer.locator("pre code.hljs")).to_be_visible()  # highlighted: its grammar has loaded
-    # The list shows the chat under its title once the server has named it (a moment after the answer ends):
-    # until then its controls are labelled "New chat" and change under a test that collects them.
+    # The list shows the chat under the title the model writes a moment after the answer ends (the emulator's:
+    # the question's first words, then "(emulator title)"): until then its controls are labelled "New chat",
+    # then the first words, and change under a test that collects them.
     chats = page.get_by_role("navigation", name="Conversations")
-    expect(chats.get_by_role("button", name=re.compile("^Show me code and a table"))).to_be_visible()
+    titled = re.compile(r"^Show me code and a table \(emulator title\)")
+    expect(chats.get_by_role("button", name=titled)).to_be_visible(timeout=15_000)
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])

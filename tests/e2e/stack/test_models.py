@@ -38,8 +38,9 @@ def openai_api_url() -> str:
 def test_models_through_nginx_says_what_the_model_takes() -> None:
     reply = exchange("GET", "/api/models")
     assert reply.status == 200, reply.body[:300]
-    (model,) = reply.json()["models"]
-    assert (model["id"], model["provider"], model["reasoning"]) == ("chat", "azure", False)
+    model, mini = reply.json()["models"]  # the e2e stack configures two (compose.e2e.yaml's MODELS)
+    assert (model["id"], model["provider"], model["reasoning"], model["default"]) == ("chat", "azure", False, True)
+    assert (mini["id"], mini["label"], mini["default"]) == ("chat-mini", "Chat mini", False)
     assert model["options"] == ["max_tokens", "temperature", "top_p"] and model["reasoning_efforts"] == []
     assert model["context_window"] == expected_window()
     assert_no_leak(reply.body.decode())

@@ -5,3 +5,7 @@
              response, and the stateless routes
 - `server/`  running it: the gunicorn worker, the Uvicorn server, the process's shutdown state
 """
+
+from chat_api.sk_left_out import stand_in_for_left_out_packages
+
+stand_in_for_left_out_packages()  # before anything imports Semantic Kernel

@@ -13,6 +13,7 @@ from chat_api.auth import routes as auth_routes
 from chat_api.chat.openapi import document_limits
 from chat_api.conversations import routes as conversation_routes
 from chat_api.conversations.openapi import document_limits as document_conversation_limits
+from chat_api.documents import routes as document_routes
 from chat_api.feedback import routes as feedback_routes
 from chat_api.generations import routes as generation_routes
 from chat_api.http import health
@@ -28,6 +29,7 @@ from chat_api.shares import routes as share_routes
 from chat_api.stateless import model_routes
 from chat_api.stateless import routes as chat_routes
 from chat_api.telemetry import setup as telemetry_setup
+from chat_api.tools import routes as tool_routes
 from chat_api.user_memories import routes as memory_routes
 
 
@@ -36,7 +38,7 @@ def create_app(settings: Settings | None = None, exporting: telemetry_setup.Expo
     settings = settings or get_settings()
     configure_logging(
         settings.LOG_LEVEL,
-        hide=[settings.upstream_address],
+        hide=settings.upstream_addresses,
         trace_ids=settings.telemetry_enabled,
         message_text=settings.LOG_MESSAGE_TEXT,
     )
@@ -73,7 +75,13 @@ def create_app(settings: Settings | None = None, exporting: telemetry_setup.Expo
             allow_credentials=True,
             expose_headers=["X-Request-ID", "X-Trace-Id", "Retry-After"],
         )
-    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.MAX_BODY_BYTES, trace_ids=traced)
+    upload_bytes = settings.FILES_MAX_BYTES + document_routes.MULTIPART_OVERHEAD_BYTES
+    app.add_middleware(
+        RequestContextMiddleware,
+        max_body_bytes=settings.MAX_BODY_BYTES,
+        trace_ids=traced,
+        larger_bodies=[(document_routes.UPLOAD_PATH, upload_bytes)],
+    )
     app.include_router(auth_routes.router)
     app.include_router(auth_routes.me_router)
     app.include_router(memory_routes.router)
@@ -85,6 +93,8 @@ def create_app(settings: Settings | None = None, exporting: telemetry_setup.Expo
     app.include_router(share_routes.public_router)
     app.include_router(admin_routes.router)
     app.include_router(search_routes.router)
+    app.include_router(tool_routes.router)
+    app.include_router(document_routes.router)
     app.include_router(chat_routes.router)
     app.include_router(model_routes.router)
     app.include_router(health.router)

@@ -10,16 +10,20 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from chat_api.admin.deps import ADMIN
+from chat_api.admin.service import AdminService
 from chat_api.auth.deps import AUTH
 from chat_api.auth.oidc.service import open_sign_ins
 from chat_api.auth.revocation import Revocations
 from chat_api.auth.secret import signing_secret
 from chat_api.auth.service import AuthService
 from chat_api.auth.tokens import TokenSigner
+from chat_api.chat.models import open_models
 from chat_api.chat.service import ChatService
-from chat_api.chat.upstream import open_upstream
 from chat_api.conversations.deps import CONVERSATIONS
 from chat_api.conversations.service import ConversationService
+from chat_api.documents.deps import DOCUMENTS
+from chat_api.documents.setup import open_documents
 from chat_api.feedback.deps import FEEDBACK
 from chat_api.feedback.service import FeedbackService
 from chat_api.generations.deps import GENERATIONS, PLANNER
@@ -50,9 +54,14 @@ from chat_api.stateless.deps import CHAT
 from chat_api.storage.engine import create_engine, create_sessions
 from chat_api.storage.schema import prepare_schema
 from chat_api.telemetry import setup as telemetry_setup
+from chat_api.titles.deps import TITLES
+from chat_api.titles.service import Titles
 from chat_api.tools.context import ToolServices
+from chat_api.tools.deps import TOOLKIT
+from chat_api.tools.mcp.hub import McpTools
 from chat_api.tools.policy import ToolPolicy
 from chat_api.tools.toolkit import Toolkit
+from chat_api.usage.ledger import UsageLedger
 from chat_api.user_memories.deps import USER_MEMORIES
 from chat_api.user_memories.service import UserMemories
 
@@ -93,43 +102,63 @@ async def open_services(
         signer = TokenSigner(await signing_secret(settings, sessions), settings.ACCESS_TOKEN_TTL_S)
         async with contextlib.AsyncExitStack() as stack:
             stack.enter_context(telemetry_setup.providers(settings, engine, exporting))
-            upstream = await stack.enter_async_context(open_upstream(settings))
-            chat = ChatService(upstream, settings)
+            models = await stack.enter_async_context(open_models(settings))
+            chat = ChatService(models, settings)
             store = GenerationStore(sessions, timedelta(seconds=settings.GENERATION_LEASE_S))
             redis = await stack.enter_async_context(open_redis(settings))
             log, stops = await stack.enter_async_context(open_event_log(settings, redis))
-            limits = Limits(None if redis is None else Limiter(redis), settings, redis)
+            ledger = UsageLedger(sessions)
+            limits = Limits(None if redis is None else Limiter(redis), settings, redis, ledger)
             revocations = Revocations(sessions, redis, single_process=settings.workers == 1)
             await revocations.start()
             stack.push_async_callback(revocations.aclose)
             auth = AuthService(sessions, signer, revocations, settings)
             await stack.enter_async_context(open_sign_ins(settings, auth, sessions))
             user_memories = UserMemories(sessions, settings.MEMORIES_MAX_PER_USER)
-            toolkit = Toolkit(
-                ToolPolicy.from_settings(settings), ToolServices(SearchService(sessions), user_memories), settings
+            mcp = McpTools.from_settings(settings)
+            if settings.TOOLS_ENABLED:
+                mcp.start()  # in the background: no server delays the start, none down stops it
+            stack.push_async_callback(mcp.aclose)
+            documents = await stack.enter_async_context(
+                open_documents(settings, sessions, models.embedding_upstream, limits)
             )
-            runner = GenerationRunner(chat, store, log, stops, limits, toolkit)
-            memory = Memory(upstream, sessions, settings, limits)
+            toolkit = Toolkit(
+                ToolPolicy.from_settings(settings),
+                ToolServices(SearchService(sessions), user_memories, documents.search),
+                settings,
+                mcp,
+            )
+            runner = GenerationRunner(chat, store, log, stops, limits, toolkit, ledger)
+            memory = Memory(models, sessions, settings, limits, ledger)
+            titles = Titles(models, sessions, settings, limits, ledger)
             sweeper = asyncio.create_task(sweep_forever(store, log), name="sweeper")
             state: dict[str, Any] = {}
             SETTINGS.put(state, settings)
             CHAT.put(state, chat)
             AUTH.put(state, auth)
+            ADMIN.put(state, AdminService(sessions, auth, settings.tiers))
             CONVERSATIONS.put(state, ConversationService(sessions))
             FEEDBACK.put(state, FeedbackService(sessions, settings))
             SHARES.put(state, ShareService(sessions))
             SEARCH.put(state, SearchService(sessions))
             USER_MEMORIES.put(state, user_memories)
-            planner = TurnPlanner(sessions, settings, upstream.model, memory, user_memories, toolkit.definitions_tokens)
+            DOCUMENTS.put(state, documents.service)
+            planner = TurnPlanner(
+                sessions, settings, models, memory, user_memories, lambda: toolkit.definitions_tokens, documents.search
+            )
             PLANNER.put(state, planner)
             GENERATIONS.put(state, Generations(runner, log, sessions))
             LIMITS.put(state, limits)
+            TOOLKIT.put(state, toolkit)
             MEMORY.put(state, memory)
+            TITLES.put(state, titles)
             try:
                 yield state
             finally:
                 await runner.drain(shutdown.time_left(settings.GRACEFUL_TIMEOUT_S))
                 await memory.drain()
+                await titles.drain()
+                await ledger.drain()
                 sweeper.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await sweeper

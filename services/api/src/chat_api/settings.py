@@ -3,9 +3,9 @@
 import ipaddress
 import os
 import sys
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Annotated, Final, Literal, Self, TypeVar
+from typing import TYPE_CHECKING, Annotated, Final, Literal, Self, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -13,6 +13,7 @@ from pydantic import (
     Field,
     PositiveFloat,
     PositiveInt,
+    PrivateAttr,
     SecretStr,
     ValidationError,
     field_validator,
@@ -20,7 +21,11 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from chat_api.chat.model_entries import ModelEntry, problems_of
 from chat_api.limits.tiers import ONE_TIER, Tiers, read_tiers_file
+
+if TYPE_CHECKING:
+    from chat_api.tools.mcp.config import McpServer
 
 OPENAI_DEFAULT_BASE_URL: Final = "https://api.openai.com/v1"
 CONTEXT_WINDOW_FALLBACK: Final = 128_000  # when neither the settings nor the server say
@@ -51,6 +56,7 @@ class DatabaseSettings(BaseSettings):
 
 
 class Settings(DatabaseSettings):
+    _mcp_servers: "list[McpServer]" = PrivateAttr(default_factory=list)  # read from MCP_SERVERS_FILE at start
     MODEL_PROVIDER: Literal["azure", "openai"] = Field(
         "azure", description="azure: Azure OpenAI (AZURE_OPENAI_*). openai: any OpenAI-compatible server (OPENAI_*)."
     )
@@ -78,6 +84,13 @@ class Settings(DatabaseSettings):
     )
     REASONING_EFFORT: Literal["low", "medium", "high"] | None = Field(
         None, description="A reasoning model's effort when a request names none. Unset: the model's own default."
+    )
+    MODELS: list[ModelEntry] | None = Field(
+        None,
+        description="Several models users pick from, as a JSON list (the first is the default): each "
+        '{"id", "label", "provider": "azure"|"openai", "deployment" (Azure) or "model", "context_window", '
+        '"max_output_tokens", "reasoning", "vision", "tools"}; see the README\'s "Several models". Unset: the one '
+        "model AZURE_OPENAI_DEPLOYMENT or OPENAI_MODEL names.",
     )
 
     # Server
@@ -189,7 +202,8 @@ class Settings(DatabaseSettings):
     # Operators: accounts whose tier is an admin tier (limits/tiers.py; admin/set_tier.py for password accounts)
     ADMIN_SEES_FEEDBACK_CONTENT: bool = Field(
         False,
-        description="The feedback export carries each answer and its question. Off: votes, reasons and comments only.",
+        description="The admin view's votes and their export carry each answer and its question. Off: votes, reasons "
+        "and comments only.",
     )
 
     # Live answers
@@ -228,6 +242,16 @@ class Settings(DatabaseSettings):
         10.0, description="Longest a summary (made after an answer, in the background) may take; then abandoned."
     )
     SUMMARY_MAX_TOKENS: PositiveInt = Field(500, description="The longest summary.")
+    TITLES_BY_MODEL: bool = Field(
+        True,
+        description="After a new conversation's first answer, the model writes its title (a few words, charged to "
+        "the user). Off: the title stays the first words of the first message.",
+    )
+    TITLES_MODEL: str | None = Field(
+        None,
+        description="The id (in MODELS) of the model that writes titles, e.g. a cheaper one. Unset: the "
+        "conversation's own model.",
+    )
     MAX_BODY_BYTES: PositiveInt = 1_048_576
     MAX_OUTPUT_TOKENS: PositiveInt = 4096
     DEFAULT_MAX_TOKENS: PositiveInt = 1024
@@ -261,6 +285,64 @@ class Settings(DatabaseSettings):
     TOOLS_APPROVAL_TIMEOUT_S: float = Field(
         300, gt=0, le=3600, description="How long an answer waits for the user to allow a tool that acts; then denied."
     )
+
+    # The operator's MCP servers, as tools (see the README's "Add your own MCP server")
+    MCP_SERVERS_FILE: Path | None = Field(
+        None,
+        description="A JSON or YAML file listing the MCP servers whose tools are offered (tools/mcp/config.py). "
+        "Checked at start: each mistake is a line, and stops the api. Unset: none.",
+    )
+    MCP_SESSION_IDLE_S: float = Field(
+        300, gt=0, le=86_400, description="A user's session to an MCP server unused this long is closed."
+    )
+    MCP_RETRY_BASE_S: float = Field(
+        1.0, gt=0, le=600, description="After an MCP server fails, the first wait before it is tried again (doubles)."
+    )
+    MCP_RETRY_MAX_S: float = Field(
+        60.0, gt=0, le=3600, description="The longest wait before a failing MCP server is tried again."
+    )
+    # Documents attached to a conversation (see the README's "Documents")
+    FILES_MAX_BYTES: int = Field(
+        20_971_520, ge=1024, le=1_073_741_824, description="The largest file one upload may carry (nginx matches it)."
+    )
+    FILES_MAX_BYTES_PER_USER: int = Field(
+        209_715_200, ge=1024, description="All of one user's files together; past it, uploads are refused."
+    )
+    FILES_MAX_PER_CONVERSATION: int = Field(20, ge=1, le=1000, description="Files one conversation may hold.")
+    AZURE_OPENAI_EMBEDDING_DEPLOYMENT: str = Field(
+        "text-embedding-3-small", min_length=1, description="The Azure deployment that embeds documents."
+    )
+    OPENAI_EMBEDDING_MODEL: str = Field(
+        "text-embedding-3-small", min_length=1, description="The embedding model (MODEL_PROVIDER openai)."
+    )
+    EMBEDDING_DIMENSIONS: int = Field(
+        1536,
+        ge=16,
+        le=2000,
+        description="Length of each vector; the migration makes the column this long (pgvector's HNSW takes at "
+        "most 2000). Checked against the database at start.",
+    )
+    EMBEDDING_BATCH_SIZE: int = Field(64, ge=1, le=2048, description="Chunks embedded per request.")
+    EMBEDDING_MAX_RETRIES: int = Field(4, ge=0, le=20, description="Retries of a batch the service refused (429/5xx).")
+    CHUNK_TOKENS: int = Field(400, ge=50, le=8000, description="A chunk's length in (estimated) tokens.")
+    CHUNK_OVERLAP_TOKENS: int = Field(60, ge=0, le=2000, description="What each chunk repeats of the one before.")
+    DOCUMENTS_WHOLE_MAX_TOKENS: int = Field(
+        3000,
+        ge=0,
+        le=1_000_000,
+        description="When a conversation's ready files take at most this many tokens (and a quarter of the model's "
+        "window), their whole text goes in the prompt instead of being searched. 0: always searched.",
+    )
+    INGEST_CONCURRENCY: int = Field(2, ge=1, le=64, description="Files each worker process ingests at once.")
+    INGEST_LEASE_S: int = Field(
+        60, ge=5, le=3600, description="A job whose worker has not renewed it for this long is taken by another."
+    )
+    INGEST_MAX_ATTEMPTS: int = Field(3, ge=1, le=20, description="Claims of one job before its file fails.")
+    PDF_MAX_PAGES: int = Field(2000, ge=1, le=100_000, description="A PDF with more pages fails.")
+    EXTRACT_MAX_CHARS: int = Field(
+        5_000_000, ge=1000, description="Text one file may yield (bounds what a compressed file can expand to)."
+    )
+    EXTRACT_TIMEOUT_S: float = Field(120, gt=0, le=3600, description="Longest a file's text extraction may take.")
 
     # Telemetry (OpenTelemetry; the exporter reads the other standard OTEL_* variables itself)
     OTEL_EXPORTER_OTLP_ENDPOINT: str | None = Field(
@@ -328,6 +410,9 @@ class Settings(DatabaseSettings):
         "OIDC_REDIRECT_URI",
         "TIERS",
         "TIERS_FILE",
+        "MODELS",
+        "TITLES_MODEL",
+        "MCP_SERVERS_FILE",
         mode="before",
     )
     @classmethod
@@ -336,6 +421,8 @@ class Settings(DatabaseSettings):
 
     @model_validator(mode="after")
     def _provider_configured(self) -> Self:
+        if self.MODELS is not None:
+            return self._models_configured(self.MODELS)
         required = {
             "azure": ("AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_DEPLOYMENT"),
             "openai": ("OPENAI_MODEL",),
@@ -343,6 +430,24 @@ class Settings(DatabaseSettings):
         for name in required:
             if getattr(self, name) is None:
                 raise ValueError(f"{name}: Field required (MODEL_PROVIDER is {self.MODEL_PROVIDER})")
+        return self
+
+    def _models_configured(self, models: list[ModelEntry]) -> Self:
+        problems = [] if models else ["MODELS: list at least one model (or leave MODELS unset)"]
+        problems += problems_of(models, self.MODEL_PROVIDER)
+        if self.AZURE_OPENAI_ENDPOINT is None and "azure" in {
+            entry.provider or self.MODEL_PROVIDER for entry in models
+        }:
+            problems.append("AZURE_OPENAI_ENDPOINT: Field required (MODELS has an Azure model)")
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    @model_validator(mode="after")
+    def _titles_model_known(self) -> Self:
+        ids = [entry.id for entry in self.models]
+        if self.TITLES_MODEL is not None and self.TITLES_MODEL not in ids:
+            raise ValueError(f"TITLES_MODEL: no such model {self.TITLES_MODEL!r} (MODELS has: {', '.join(ids)})")
         return self
 
     @field_validator("OIDC_ISSUER")
@@ -392,6 +497,19 @@ class Settings(DatabaseSettings):
             raise ValueError(f"TOOLS_ALLOWED: no such tool: {', '.join(unknown)} (known: {', '.join(builtin_names())})")
         return self
 
+    @model_validator(mode="after")
+    def _mcp_servers_read(self) -> Self:
+        from chat_api.tools.mcp.config import read_servers_file  # the tools import these settings' module
+
+        if self.MCP_SERVERS_FILE is not None:
+            tiers = {tier.name for tier in self.tiers.tiers}
+            self._mcp_servers = read_servers_file(self.MCP_SERVERS_FILE, tiers)
+        return self
+
+    @property
+    def mcp_servers(self) -> "list[McpServer]":
+        return list(self._mcp_servers)
+
     @property
     def workers(self) -> int:
         if self.WEB_CONCURRENCY:
@@ -408,15 +526,50 @@ class Settings(DatabaseSettings):
 
     @property
     def model(self) -> str:
-        """The deployment (Azure) or model (OpenAI) every answer comes from, as the api reports it."""
+        """The default model's id: without MODELS, the deployment (Azure) or model (OpenAI) every answer comes
+        from, as the api reports it."""
+        if self.MODELS:
+            return self.MODELS[0].id
         name = self.AZURE_OPENAI_DEPLOYMENT if self.MODEL_PROVIDER == "azure" else self.OPENAI_MODEL
         assert name is not None  # checked at start (_provider_configured)
         return name
 
+    @cached_property
+    def models(self) -> list[ModelEntry]:
+        """The models offered, the default first: MODELS, else the one model the other settings name (read on
+        every request: built once)."""
+        if self.MODELS:
+            return self.MODELS
+        return [
+            ModelEntry(
+                id=self.model,
+                provider=self.MODEL_PROVIDER,
+                context_window=self.CONTEXT_WINDOW_TOKENS,
+                reasoning=self.MODEL_REASONING,
+                vision=True,  # as before MODELS: images go to the one model there is
+            )
+        ]
+
+    def model_provider(self, entry: ModelEntry) -> Literal["azure", "openai"]:
+        return entry.provider or self.MODEL_PROVIDER
+
+    @property
+    def embedding_model(self) -> str:
+        """The deployment (Azure) or model (OpenAI) that embeds documents."""
+        return self.AZURE_OPENAI_EMBEDDING_DEPLOYMENT if self.MODEL_PROVIDER == "azure" else self.OPENAI_EMBEDDING_MODEL
+
     @property
     def upstream_address(self) -> str:
         """The upstream's `host[:port]`, as written in its endpoint: kept out of every log line."""
-        url = self.AZURE_OPENAI_ENDPOINT if self.MODEL_PROVIDER == "azure" else self.OPENAI_BASE_URL
+        return self._address_of(self.MODEL_PROVIDER)
+
+    @property
+    def upstream_addresses(self) -> list[str]:
+        """Every provider's address the models use (MODELS may mix them)."""
+        return sorted({self._address_of(self.model_provider(entry)) for entry in self.models})
+
+    def _address_of(self, provider: str) -> str:
+        url = self.AZURE_OPENAI_ENDPOINT if provider == "azure" else self.OPENAI_BASE_URL
         return urlsplit(str(url or OPENAI_DEFAULT_BASE_URL)).netloc.rpartition("@")[2]
 
 

@@ -28,6 +28,7 @@ from emulator.directives import (
     parse_directive,
     split_calls,
     split_directive,
+    title_directive,
 )
 from emulator.replies import (
     carries_summary,
@@ -37,6 +38,8 @@ from emulator.replies import (
     quote_bomb_tokens,
     reply_tokens,
     summary_tokens,
+    title_tokens,
+    titled_question,
 )
 from emulator.request_log import RequestLog, RequestRecord
 from emulator.responses import CompletionStream, HangResponse, InjectedDrop, LoggedResponse, Pace, Reply
@@ -137,16 +140,21 @@ class Emulator:
             deployment = _deployment_of(record, deployment, chat.model)
             tool_calls.check_tool_messages(chat)
             messages = [message.text for message in chat.messages]
+            roles = [message.role for message in chat.messages]
             last_user = max((i for i, m in enumerate(chat.messages) if m.role == "user"), default=None)
             pairs: dict[str, str] = {}
             asked: list[CallRequest] = []
-            if last_user is not None:
-                messages[last_user], asked = split_calls(messages[last_user])
-                messages[last_user], pairs = split_directive(messages[last_user])
-            question = last_question([m.role for m in chat.messages], [m.text for m in chat.messages])
-            if question is not None:
-                pairs = split_directive(split_calls(question)[0])[1]
-            directive = parse_directive(deployment, pairs)
+            titled = titled_question(roles, messages)
+            if titled is not None:  # the question's directive is the answer's: a title takes only its pace
+                directive = title_directive(deployment, titled)
+            else:
+                if last_user is not None:
+                    messages[last_user], asked = split_calls(messages[last_user])
+                    messages[last_user], pairs = split_directive(messages[last_user])
+                question = last_question(roles, [m.text for m in chat.messages])
+                if question is not None:
+                    pairs = split_directive(split_calls(question)[0])[1]
+                directive = parse_directive(deployment, pairs)
         except (protocol.BadRequest, DirectiveError) as exc:
             return self._respond(record, 400, protocol.invalid_request(str(exc), getattr(exc, "param", None)))
 
@@ -159,6 +167,7 @@ class Emulator:
         record.roles = [message.role for message in chat.messages]
         record.summary = is_summary_request(record.roles, messages)
         record.carries_summary = carries_summary(record.roles, messages)
+        record.title = titled is not None
         record.options = chat.model_dump(
             include={
                 "max_tokens",
@@ -208,6 +217,8 @@ class Emulator:
         elif record.summary:
             texts = [message.text for message in chat.messages]
             tokens = summary_tokens(record.roles, texts, None if limit is None else limit + 1)
+        elif titled is not None:
+            tokens = title_tokens(titled, None if limit is None else limit + 1)
         elif directive.reply is Scripted.ECHO:
             tokens = echo_tokens(last_text)
         elif directive.reply is Scripted.QUOTE_BOMB:
@@ -220,6 +231,8 @@ class Emulator:
             if shown:
                 tokens = tokenize(images.describe(shown)) + tokens
                 tokens = tokens if length is None else tokens[:length]
+        if directive.cite and not tools.calls and not record.summary:
+            tokens = tokens + tokenize(directive.citations)
         ending = "tool_calls" if tools.calls else "stop"
         reply = Reply(tokens, ending, prompt_tokens, chat.include_usage, thinking, tools.calls)
         if limit is not None and limit < reply.pieces:
@@ -231,7 +244,9 @@ class Emulator:
         if fault is Fault.NO_USAGE:
             reply = replace(reply, include_usage=False)
         completion = protocol.Completion(self.settings.model, chat.include_usage, azure=record.route != "openai")
-        pace = self._pace(directive, record.summary)
+        pace = self._pace(
+            directive, directive.summary_ms if record.summary else directive.title_ms if record.title else None
+        )
         if chat.stream:
             stream = CompletionStream(completion, reply, pace, record, _azure_header_pairs())
             return LoggedResponse(stream, record, self.log)
@@ -325,13 +340,15 @@ class Emulator:
             case _:
                 return None
 
-    def _pace(self, directive: Directive, summary: bool) -> Pace:
+    def _pace(self, directive: Directive, first_token_ms: float | None) -> Pace:
+        """`first_token_ms`: a summary's or a title's own wait before its first token (else `ttft_ms`)."""
+
         def pick(override: float | None, default: float) -> float:
             return default if override is None else override
 
         s = self.settings
         return Pace(
-            ttft_s=pick(directive.summary_ms if summary else None, pick(directive.ttft_ms, s.ttft_ms)) / 1000,
+            ttft_s=pick(first_token_ms, pick(directive.ttft_ms, s.ttft_ms)) / 1000,
             token_s=pick(directive.token_ms, s.token_ms) / 1000,
             jitter_s=pick(directive.jitter_ms, s.jitter_ms) / 1000,
             tokens_per_chunk=max(1, int(pick(directive.tokens_per_chunk, s.tokens_per_chunk))),

@@ -6,11 +6,13 @@ Two ways to ask, which combine (the message wins):
 * a line in the last user message: ``@emulator key=value key=value ...``, e.g.
   ``@emulator fault=429 retry_after=2 fail_times=1`` or ``@emulator ttft_ms=0 token_ms=5 tokens=400``. A
   summarisation request whose transcript is the user's message takes the directive of the transcript's last
-  question.
+  question. A title request takes only the pace of the question it titles (its faults, calls, scripted
+  replies and tag are the answer's), and is logged under the question's tag with ":title" after it.
 
 Tool calls are asked for by lines of their own in the last user message, one per call (several make parallel
 calls): ``@emulator call current_time {"timezone": "Europe/Berlin"}``; ``@emulator call *`` calls whichever tool
-is offered first, with arguments made from its schema.
+is offered first, with arguments made from its schema. ``cite=1,3`` ends the answer with the markers ``[1][3]``, as
+a model cites the numbered sources it was given.
 
 The directive line is removed before the reply is composed, so it never changes the answer's text.
 """
@@ -72,12 +74,19 @@ class Directive:
     jitter_ms: float | None = None
     tokens_per_chunk: int | None = None
     summary_ms: float | None = None  # a summarisation request's wait before its first token (its ttft_ms)
+    title_ms: float | None = None  # a title request's wait before its first token (its ttft_ms)
     tag: str | None = None
     reply: Scripted | None = None
     depth: int = 3000
     rounds: int = 1  # rounds of tool calls before the answer quotes their results
     fault_round: int | None = None  # the fault hits only this round of a tool-calling turn (1: the first)
     preface: bool = False  # a sentence of text before the tool calls
+    cite: str | None = None  # source numbers the answer cites at its end, e.g. "1,3"
+
+    @property
+    def citations(self) -> str:
+        """The markers the answer ends with (`cite`), e.g. " [1][3]"; empty when it cites nothing."""
+        return " " + "".join(f"[{number}]" for number in self.cite.split(",")) if self.cite else ""
 
 
 @dataclass(frozen=True)
@@ -109,11 +118,13 @@ _FIELD_TYPES: dict[str, type] = {
     "jitter_ms": float,
     "tokens_per_chunk": int,
     "summary_ms": float,
+    "title_ms": float,
     "tag": str,
     "depth": int,
     "rounds": int,
     "fault_round": int,
     "preface": bool,
+    "cite": str,
 }
 assert set(_FIELD_TYPES) | {"fault", "reply"} == {f.name for f in fields(Directive)}
 MAX_ROUNDS = 1000
@@ -154,6 +165,24 @@ def split_directive(text: str) -> tuple[str, dict[str, str]]:
     return _DIRECTIVE_LINE.sub("", text), pairs
 
 
+# What a title request takes from the directive of the question it titles: how fast it answers, nothing else.
+TITLE_KEYS = frozenset({"ttft_ms", "token_ms", "jitter_ms", "tokens_per_chunk", "title_ms"})
+
+
+def title_directive(deployment: str, question: str) -> Directive:
+    """The directive of a title request: the pace of the question's directive (`@emulator call` lines and
+    malformed items are the answer's concern, and left out), and the question's tag with ":title" after it."""
+    pairs: dict[str, str] = {}
+    for match in _DIRECTIVE_LINE.finditer(_CALL_LINE.sub("", question)):
+        for item in match["args"].split():
+            key, sep, value = item.partition("=")
+            if sep and value:
+                pairs[key] = value
+    paced = parse_directive(deployment, {key: value for key, value in pairs.items() if key in TITLE_KEYS})
+    tag = pairs.get("tag")
+    return replace(paced, tag=None if tag is None else f"{tag}:title")
+
+
 def parse_directive(deployment: str, pairs: dict[str, str]) -> Directive:
     directive = Directive()
     if deployment.startswith("fault-"):
@@ -178,6 +207,9 @@ def parse_directive(deployment: str, pairs: dict[str, str]) -> Directive:
     depth = values.get("depth")
     if depth is not None and depth > MAX_QUOTE_DEPTH:
         raise DirectiveError(f"emulator directive depth={depth} is over the limit of {MAX_QUOTE_DEPTH}")
+    cite = values.get("cite")
+    if cite is not None and not re.fullmatch(r"\d{1,4}(,\d{1,4}){0,19}", cite):
+        raise DirectiveError(f"emulator directive cite={cite!r} must be source numbers separated by commas, e.g. 1,3")
     rounds = values.get("rounds")
     if rounds is not None and not 1 <= rounds <= MAX_ROUNDS:
         raise DirectiveError(f"emulator directive rounds={rounds} must be between 1 and {MAX_ROUNDS}")

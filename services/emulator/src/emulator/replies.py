@@ -239,5 +239,28 @@ def summary_tokens(roles: Sequence[str], texts: Sequence[str], limit: int | None
     return tokens if limit is None else tokens[:limit]
 
 
+# A title request: its instructions are the first message, a system message so begun, and the conversation to
+# title (its first question and answer) the user's message, in "User: ..." and "Assistant: ..." paragraphs.
+TITLE_REQUEST_PREFIX = "Write a short title"
+TITLE_WORDS = 6
+TITLE_MARK = "(emulator title)"
+
+
+def titled_question(roles: Sequence[str], texts: Sequence[str]) -> str | None:
+    """Of a title request: the question it titles (the transcript's first user turn); None for any other."""
+    if not (len(roles) >= 2 and roles[0] in _SYSTEM_ROLES and texts[0].startswith(TITLE_REQUEST_PREFIX)):
+        return None
+    turns, _ = _transcript_turns("\n\n".join(t for r, t in zip(roles, texts, strict=True) if r == "user"))
+    return next((t for r, t in turns if r == "user"), "")
+
+
+def title_tokens(question: str, limit: int | None = None) -> list[str]:
+    """A title request's answer, recognisable in tests and starting as the question does: its first six words
+    (directive lines left out), then "(emulator title)"."""
+    words = _without_directives(question).split()[:TITLE_WORDS]
+    tokens = tokenize(" ".join([*words, TITLE_MARK]))
+    return tokens if limit is None else tokens[:limit]
+
+
 def _without_directives(text: str) -> str:
     return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("@emulator"))

@@ -27,6 +27,7 @@ class RequestRecord:
     roles: list[str] = field(default_factory=list)  # of the messages, in order
     summary: bool = False  # a summarisation request (instructions: a system message beginning "Summarize")
     carries_summary: bool = False  # its system message carries an earlier summary
+    title: bool = False  # a title request (instructions: a first system message beginning "Write a short title")
     options: dict[str, Any] = field(default_factory=dict)
     operation: str = "chat.completions"  # or "embeddings"
     tools: list[str] = field(default_factory=list)  # the names offered

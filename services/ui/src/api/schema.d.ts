@@ -294,7 +294,7 @@ export interface paths {
         delete: operations["delete_conversation_api_conversations__conversation_id__delete"];
         options?: never;
         head?: never;
-        /** Rename a conversation, or switch its tools on or off */
+        /** Rename a conversation, switch its tools (or some MCP servers' tools) on or off, or pick its model */
         patch: operations["change_conversation_api_conversations__conversation_id__patch"];
         trace?: never;
     };
@@ -544,6 +544,125 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Tokens, answers, refusals and tool calls, summed by user, day or model */
+        get: operations["usage_api_admin_usage_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/usage.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The usage report as CSV (every row, up to 100,000), the export recorded in the audit log */
+        get: operations["usage_export_api_admin_usage_csv_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Users, the newest first: tier, last seen, disabled */
+        get: operations["users_api_admin_users_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/users/{user_id}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Disable a user: refused from their next request on, on every replica; their sessions end */
+        post: operations["disable_api_admin_users__user_id__disable_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/users/{user_id}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Enable a disabled user again: they sign in again */
+        post: operations["enable_api_admin_users__user_id__enable_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every operator's action (who, what, on whom, when), the newest first */
+        get: operations["audit_log_api_admin_audit_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/feedback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Votes on answers, the most recently given first (the question and answer only when ADMIN_SEES_FEEDBACK_CONTENT is true); viewing is not audited, exporting is */
+        get: operations["feedback_api_admin_feedback_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/search": {
         parameters: {
             query?: never;
@@ -556,6 +675,78 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tools": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tools your answers may call, and the MCP servers they come from */
+        get: operations["list_tools_api_tools_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/conversations/{conversation_id}/files": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The conversation's files, with their states (`embedding`: chunks done of total) */
+        get: operations["list_files_api_conversations__conversation_id__files_get"];
+        put?: never;
+        /** Attach a file to a conversation: stored, then read in the background (see its `status`) */
+        post: operations["upload_file_api_conversations__conversation_id__files_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/conversations/{conversation_id}/files/{file_id}/content": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A file's bytes as uploaded (images inline, anything else as a download)
+         * @description `Content-Type` is the type read from the content at upload; `Content-Disposition` is `inline` for images (PNG, JPEG, WebP) and `attachment` for anything else; `X-Content-Type-Options: nosniff`. Streamed from storage a piece at a time.
+         */
+        get: operations["file_content_api_conversations__conversation_id__files__file_id__content_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/conversations/{conversation_id}/files/{file_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a file, with its text, chunks and vectors */
+        delete: operations["delete_file_api_conversations__conversation_id__files__file_id__delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -602,7 +793,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The model and the options it takes */
+        /** The models answers may come from, and the options each takes */
         get: operations["models_api_models_get"];
         put?: never;
         post?: never;
@@ -658,6 +849,63 @@ export interface components {
              */
             password?: string | null;
         };
+        /** AdminUser */
+        AdminUser: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Email
+             * @description A password account's address; null for a guest.
+             */
+            email: string | null;
+            /**
+             * Display Name
+             * @description What the organisation's provider calls the user.
+             */
+            display_name: string | null;
+            /** Guest */
+            guest: boolean;
+            /**
+             * Tier
+             * @description The user's tier (the default one when none was given).
+             */
+            tier: string;
+            /**
+             * Admin
+             * @description The tier is an admin tier.
+             */
+            admin: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Last Seen At
+             * @description When a session of the user was last opened or refreshed (to the minute).
+             */
+            last_seen_at: string | null;
+            /** Disabled */
+            disabled: boolean;
+            /** Disabled At */
+            disabled_at: string | null;
+        };
+        /** AdminUserPage */
+        AdminUserPage: {
+            /**
+             * Items
+             * @description The newest accounts first.
+             */
+            items: components["schemas"]["AdminUser"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next (older) page; null at the end.
+             */
+            next_cursor: string | null;
+        };
         /** ApprovalDecision */
         ApprovalDecision: {
             /**
@@ -671,6 +919,72 @@ export interface components {
              * @enum {string}
              */
             decision: "allow_once" | "allow_conversation" | "deny";
+        };
+        /** AttachmentView */
+        AttachmentView: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The file's id (`GET /api/conversations/{id}/files/{file_id}/content`).
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /** Media Type */
+            media_type: string;
+        };
+        /** AuditEntry */
+        AuditEntry: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /**
+             * Actor Id
+             * @description The operator; null for the command line (set_tier).
+             */
+            actor_id: string | null;
+            /**
+             * Actor
+             * @description The operator's email or name at the time.
+             */
+            actor: string | null;
+            /**
+             * Action
+             * @description user.disable, user.enable, usage.export, feedback.export or tier.give.
+             */
+            action: string;
+            /** Target Id */
+            target_id: string | null;
+            /**
+             * Target
+             * @description The user acted on, by email or name at the time.
+             */
+            target: string | null;
+            /**
+             * Detail
+             * @description What else the action said (the filters of an export, a tier).
+             */
+            detail: string | null;
+        };
+        /** AuditPage */
+        AuditPage: {
+            /**
+             * Items
+             * @description The newest first.
+             */
+            items: components["schemas"]["AuditEntry"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next (older) page; null at the end.
+             */
+            next_cursor: string | null;
         };
         /** AuthMethods */
         AuthMethods: {
@@ -686,6 +1000,14 @@ export interface components {
             passwords: boolean;
             /** @description Single sign-on with the organisation's provider, when configured. */
             oidc: components["schemas"]["OidcMethod"] | null;
+        };
+        /** Body_upload_file_api_conversations__conversation_id__files_post */
+        Body_upload_file_api_conversations__conversation_id__files_post: {
+            /**
+             * File
+             * @description One file; its type is read from its content.
+             */
+            file: string;
         };
         /** BranchChoice */
         BranchChoice: {
@@ -730,6 +1052,34 @@ export interface components {
              */
             history?: components["schemas"]["Message"][];
             options?: components["schemas"]["Options"];
+            /**
+             * Model
+             * @description An id of `GET /api/models`; unset: the default model.
+             */
+            model?: string | null;
+        };
+        /**
+         * CitationPart
+         * @description A passage the answer cites as `[number]` (the `citation` event, kept).
+         */
+        CitationPart: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "citation";
+            /** Number */
+            number: number;
+            /** File Id */
+            file_id: string;
+            /** File */
+            file: string;
+            /** Page */
+            page: number | null;
+            /** Section */
+            section: string | null;
+            /** Text */
+            text: string;
         };
         /**
          * ConversationChange
@@ -743,6 +1093,16 @@ export interface components {
              * @description Let this conversation's answers call tools.
              */
             tools_enabled?: boolean | null;
+            /**
+             * Model
+             * @description Answer with this model from the next answer on (one being written keeps its own).
+             */
+            model?: string | null;
+            /**
+             * Mcp Servers Off
+             * @description The MCP servers (by name, as `GET /api/tools` lists them) whose tools this conversation's answers may not call; the whole list (empty: none switched off).
+             */
+            mcp_servers_off?: string[] | null;
         };
         /** ConversationDetail */
         ConversationDetail: {
@@ -768,6 +1128,16 @@ export interface components {
              * @description Its answers may call tools (the user's switch for this conversation).
              */
             tools_enabled: boolean;
+            /**
+             * Model
+             * @description The model the user picked for it (an id of `GET /api/models`); null: the default.
+             */
+            model?: string | null;
+            /**
+             * Mcp Servers Off
+             * @description MCP servers the user switched off for this conversation.
+             */
+            mcp_servers_off?: string[];
             /** @description The last messages of the branch shown. */
             messages: components["schemas"]["MessagePage"];
             /** @description What the model is told of the branch's older turns, once they no longer fit its window. */
@@ -807,6 +1177,16 @@ export interface components {
              * @description Its answers may call tools (the user's switch for this conversation).
              */
             tools_enabled: boolean;
+            /**
+             * Model
+             * @description The model the user picked for it (an id of `GET /api/models`); null: the default.
+             */
+            model?: string | null;
+            /**
+             * Mcp Servers Off
+             * @description MCP servers the user switched off for this conversation.
+             */
+            mcp_servers_off?: string[];
         };
         /** Credentials */
         Credentials: {
@@ -852,6 +1232,94 @@ export interface components {
         ErrorEnvelope: {
             error: components["schemas"]["ErrorDetail"];
         };
+        /** FeedbackEntry */
+        FeedbackEntry: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * At
+             * Format: date-time
+             * @description When the vote was given, or last changed.
+             */
+            at: string;
+            /**
+             * Rating
+             * @enum {string}
+             */
+            rating: "up" | "down";
+            /**
+             * Reason
+             * @description Why, from the short list the UI offers.
+             */
+            reason: string | null;
+            /**
+             * Comment
+             * @description In the user's words.
+             */
+            comment: string | null;
+            /**
+             * Model
+             * @description The model (deployment) that wrote the answer.
+             */
+            model: string;
+            /**
+             * User Id
+             * Format: uuid
+             */
+            user_id: string;
+            /**
+             * Email
+             * @description The voter's address (a password account); null otherwise.
+             */
+            email: string | null;
+            /**
+             * Display Name
+             * @description What the organisation's provider calls the voter.
+             */
+            display_name: string | null;
+            /**
+             * Conversation Id
+             * Format: uuid
+             */
+            conversation_id: string;
+            /**
+             * Message Id
+             * Format: uuid
+             * @description The answer voted on.
+             */
+            message_id: string;
+            /**
+             * Question
+             * @description The question answered; null unless `content_visible`.
+             */
+            question: string | null;
+            /**
+             * Answer
+             * @description The answer voted on; null unless `content_visible`.
+             */
+            answer: string | null;
+        };
+        /** FeedbackPage */
+        FeedbackPage: {
+            /**
+             * Items
+             * @description The most recently given or changed first.
+             */
+            items: components["schemas"]["FeedbackEntry"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next (older) page; null at the end.
+             */
+            next_cursor: string | null;
+            /**
+             * Content Visible
+             * @description The operators may see questions and answers (ADMIN_SEES_FEEDBACK_CONTENT); off: always null.
+             */
+            content_visible: boolean;
+        };
         /** FeedbackView */
         FeedbackView: {
             /**
@@ -868,6 +1336,61 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+        };
+        /** FileList */
+        FileList: {
+            /** Items */
+            items: components["schemas"]["FileView"][];
+        };
+        /** FileView */
+        FileView: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Name
+             * @description As uploaded, made safe: no folders, no control characters, at most 255 long.
+             */
+            name: string;
+            /**
+             * Media Type
+             * @description Read from the content, not from the name or the upload's header.
+             */
+            media_type: string;
+            /** Size Bytes */
+            size_bytes: number;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "uploaded" | "extracting" | "embedding" | "ready" | "failed";
+            /**
+             * Reason
+             * @description Why it failed (status `failed`).
+             */
+            reason?: string | null;
+            /**
+             * Pages
+             * @description A PDF's pages.
+             */
+            pages?: number | null;
+            /**
+             * Chunks Done
+             * @description Chunks embedded so far (status `embedding`: the progress).
+             */
+            chunks_done: number;
+            /**
+             * Chunks Total
+             * @description Chunks of its text, once extracted.
+             */
+            chunks_total?: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
         };
         /** Import */
         Import: {
@@ -897,6 +1420,19 @@ export interface components {
             content: string;
             /** @default done */
             status: components["schemas"]["MessageStatus"];
+        };
+        /** McpServerView */
+        McpServerView: {
+            /**
+             * Name
+             * @description Switch it off for a conversation with PATCH `mcp_servers_off`.
+             */
+            name: string;
+            /**
+             * Available
+             * @description Its tools are known and its listing session is connected now.
+             */
+            available: boolean;
         };
         /** MemoryList */
         MemoryList: {
@@ -978,7 +1514,12 @@ export interface components {
              * Parts
              * @description An answer that called tools: its text, calls and their results, in order. Null: `content`.
              */
-            parts?: (components["schemas"]["TextPart"] | components["schemas"]["ToolCallPart"] | components["schemas"]["ToolResultPart"])[] | null;
+            parts?: (components["schemas"]["TextPart"] | components["schemas"]["ToolCallPart"] | components["schemas"]["ToolResultPart"] | components["schemas"]["CitationPart"])[] | null;
+            /**
+             * Attachments
+             * @description A user message's files, as sent with it (one deleted since is still named). Null: none.
+             */
+            attachments?: components["schemas"]["AttachmentView"][] | null;
             status: components["schemas"]["MessageStatus"];
             /** Finish Reason */
             finish_reason: string | null;
@@ -1008,9 +1549,19 @@ export interface components {
         ModelView: {
             /**
              * Id
-             * @description The Azure deployment, or the model's name on an OpenAI-compatible server.
+             * @description What a conversation names it by (`model`). Without MODELS: the Azure deployment, or the model's name on an OpenAI-compatible server.
              */
             id: string;
+            /**
+             * Label
+             * @description What a picker shows.
+             */
+            label: string;
+            /**
+             * Default
+             * @description Answers come from it unless a conversation picks another (the first).
+             */
+            default: boolean;
             /**
              * Provider
              * @enum {string}
@@ -1051,10 +1602,23 @@ export interface components {
              * @description The answer's limit when options.max_tokens is unset.
              */
             default_max_tokens: number;
+            /**
+             * Vision
+             * @description It takes images.
+             */
+            vision: boolean;
+            /**
+             * Tools
+             * @description It may call tools.
+             */
+            tools: boolean;
         };
         /** ModelsView */
         ModelsView: {
-            /** Models */
+            /**
+             * Models
+             * @description The default first.
+             */
             models: components["schemas"]["ModelView"][];
         };
         /** NewConversation */
@@ -1064,6 +1628,11 @@ export interface components {
              * @description Unset: taken from the first message.
              */
             title?: string | null;
+            /**
+             * Model
+             * @description The model its answers come from (an id of `GET /api/models`); unset: the default.
+             */
+            model?: string | null;
         };
         /** NewMessage */
         NewMessage: {
@@ -1078,6 +1647,16 @@ export interface components {
              */
             parent_id?: string | null;
             options?: components["schemas"]["Options"];
+            /**
+             * Model
+             * @description Answer with this model, now and from here on (it becomes the conversation's). Unset: the conversation's.
+             */
+            model?: string | null;
+            /**
+             * Attachments
+             * @description Ids of this conversation's files sent with the message. Images go to the model with it (and again in later turns); it finds the text of the others with `search_documents`. An image while the model takes none (`vision: false` in `GET /api/models`): 400 `vision_unsupported`.
+             */
+            attachments?: string[];
         };
         /** NewShare */
         NewShare: {
@@ -1142,6 +1721,11 @@ export interface components {
         /** Retry */
         Retry: {
             options?: components["schemas"]["Options"];
+            /**
+             * Model
+             * @description Answer with this model, now and from here on (it becomes the conversation's). Unset: the conversation's.
+             */
+            model?: string | null;
         };
         /**
          * SavedUsage
@@ -1314,6 +1898,11 @@ export interface components {
             /** Content */
             content: string;
             /**
+             * Parts
+             * @description An answer that called tools: its text, calls and results, in order. Null: `content`.
+             */
+            parts?: (components["schemas"]["TextPart"] | components["schemas"]["ToolCallPart"] | components["schemas"]["ToolResultPart"] | components["schemas"]["CitationPart"])[] | null;
+            /**
              * Status
              * @enum {string}
              */
@@ -1399,6 +1988,21 @@ export interface components {
             /** Arguments */
             arguments: string;
         };
+        /** ToolList */
+        ToolList: {
+            /**
+             * Enabled
+             * @description Tools are on for this api (TOOLS_ENABLED).
+             */
+            enabled: boolean;
+            /** Items */
+            items: components["schemas"]["ToolView"][];
+            /**
+             * Servers
+             * @description The MCP servers the user's tier may use.
+             */
+            servers: components["schemas"]["McpServerView"][];
+        };
         /** ToolResultPart */
         ToolResultPart: {
             /**
@@ -1419,6 +2023,149 @@ export interface components {
             preview: string;
             /** Duration Ms */
             duration_ms: number;
+        };
+        /** ToolView */
+        ToolView: {
+            /**
+             * Name
+             * @description As the model calls it and tool events name it: `<server>-<tool>`.
+             */
+            name: string;
+            /**
+             * Tool
+             * @description Its name on its server.
+             */
+            tool: string;
+            /**
+             * Server
+             * @description The MCP server it comes from; null for the api's own tools.
+             */
+            server: string | null;
+            /** Description */
+            description: string;
+            /**
+             * Acting
+             * @description It changes something: the user is asked before each call.
+             */
+            acting: boolean;
+        };
+        /** UsageReport */
+        UsageReport: {
+            /**
+             * Group
+             * @enum {string}
+             */
+            group: "user" | "day" | "model";
+            /**
+             * From
+             * Format: date
+             * @description The first day counted (UTC).
+             */
+            from: string;
+            /**
+             * To
+             * Format: date
+             * @description The last day counted (UTC).
+             */
+            to: string;
+            /**
+             * Rows
+             * @description By day: the newest first; by user or model: the most tokens first.
+             */
+            rows: components["schemas"]["UsageRow"][];
+            /** @description Every row that matched the filters, the rows left out included. */
+            totals: components["schemas"]["UsageTotals"];
+            /**
+             * Truncated
+             * @description More rows matched than `limit`: narrow the filters, or export the CSV.
+             */
+            truncated: boolean;
+        };
+        /** UsageRow */
+        UsageRow: {
+            /**
+             * Input Tokens
+             * @description Prompt tokens, as the model counted them (or as estimated when it did not).
+             */
+            input_tokens: number;
+            /**
+             * Output Tokens
+             * @description Answer tokens, reasoning included.
+             */
+            output_tokens: number;
+            /**
+             * Reasoning Tokens
+             * @description Of the output tokens, those a reasoning model spent reasoning.
+             */
+            reasoning_tokens: number;
+            /**
+             * Answers
+             * @description Answers ended (done, stopped or failed).
+             */
+            answers: number;
+            /**
+             * Refusals
+             * @description Sends the user's limits refused (429).
+             */
+            refusals: number;
+            /**
+             * Tool Calls
+             * @description Tools the model called.
+             */
+            tool_calls: number;
+            /**
+             * Day
+             * @description The day (UTC), when grouped by day.
+             */
+            day: string | null;
+            /**
+             * User Id
+             * @description The user, when grouped by user.
+             */
+            user_id: string | null;
+            /**
+             * User
+             * @description The user's email or name when grouped by user; null for a guest.
+             */
+            user: string | null;
+            /**
+             * Model
+             * @description The model (deployment), when grouped by model.
+             */
+            model: string | null;
+        };
+        /** UsageTotals */
+        UsageTotals: {
+            /**
+             * Input Tokens
+             * @description Prompt tokens, as the model counted them (or as estimated when it did not).
+             */
+            input_tokens: number;
+            /**
+             * Output Tokens
+             * @description Answer tokens, reasoning included.
+             */
+            output_tokens: number;
+            /**
+             * Reasoning Tokens
+             * @description Of the output tokens, those a reasoning model spent reasoning.
+             */
+            reasoning_tokens: number;
+            /**
+             * Answers
+             * @description Answers ended (done, stopped or failed).
+             */
+            answers: number;
+            /**
+             * Refusals
+             * @description Sends the user's limits refused (429).
+             */
+            refusals: number;
+            /**
+             * Tool Calls
+             * @description Tools the model called.
+             */
+            tool_calls: number;
         };
         /** UsageView */
         UsageView: {
@@ -4001,7 +4748,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConversationView"];
                 };
             };
-            /** @description The body is not valid JSON (`invalid_request`). */
+            /** @description `model` is not an id of `GET /api/models` (`invalid_request`; the message lists them). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4561,7 +5308,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConversationView"];
                 };
             };
-            /** @description The body is not valid JSON (`invalid_request`). */
+            /** @description `model` is not an id of `GET /api/models` (`invalid_request`; the message lists them). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5020,6 +5767,10 @@ export interface operations {
                         data: string;
                     } | {
                         /** @constant */
+                        event: "citation";
+                        data: string;
+                    } | {
+                        /** @constant */
                         event: "usage";
                         data: string;
                     } | {
@@ -5037,7 +5788,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid JSON, or the prompt was blocked by the content filter (`content_filtered`). */
+            /** @description `model` is not an id of `GET /api/models` (`invalid_request`; the message lists them); an image attached (or, for a retry, on the message asked again) while the model takes none (`vision_unsupported`). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5500,6 +6251,10 @@ export interface operations {
                         data: string;
                     } | {
                         /** @constant */
+                        event: "citation";
+                        data: string;
+                    } | {
+                        /** @constant */
                         event: "usage";
                         data: string;
                     } | {
@@ -5517,7 +6272,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid JSON, or the prompt was blocked by the content filter (`content_filtered`). */
+            /** @description `model` is not an id of `GET /api/models` (`invalid_request`; the message lists them); an image attached (or, for a retry, on the message asked again) while the model takes none (`vision_unsupported`). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5695,6 +6450,10 @@ export interface operations {
                         data: string;
                     } | {
                         /** @constant */
+                        event: "citation";
+                        data: string;
+                    } | {
+                        /** @constant */
                         event: "usage";
                         data: string;
                     } | {
@@ -5712,7 +6471,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid JSON, or the prompt was blocked by the content filter (`content_filtered`). */
+            /** @description `model` is not an id of `GET /api/models` (`invalid_request`; the message lists them); an image attached (or, for a retry, on the message asked again) while the model takes none (`vision_unsupported`). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7143,6 +7902,1077 @@ export interface operations {
             };
         };
     };
+    usage_api_admin_usage_get: {
+        parameters: {
+            query?: {
+                /** @description One row per user, per day or per model. */
+                group?: "user" | "day" | "model";
+                limit?: number;
+                /** @description The first day (UTC, YYYY-MM-DD). Unset: 29 days before `to`. */
+                from?: string | null;
+                /** @description The last day (UTC). Unset: today. */
+                to?: string | null;
+                /** @description Only this user's usage. */
+                user?: string | null;
+                /** @description Only this model's. */
+                model?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsageReport"];
+                };
+            };
+            /** @description The body is not valid JSON (`invalid_request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No valid access token (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not an operator: a guest, or an account whose tier is not an admin tier (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such route or resource (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Method not allowed on this route (`method_not_allowed`); `Allow` lists the methods. */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A filter is malformed, or the range is reversed or longer than 366 days (`invalid_request`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many requests from this client (`rate_limited`); see `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A bug on our side (`internal_error`), logged with the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The model service failed before the first token (`upstream_*`). */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The service is restarting or unavailable (`upstream_unavailable`), or its database is out of reach (`database_unavailable`); see `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The model service did not answer in time (`upstream_timeout`). */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    usage_export_api_admin_usage_csv_get: {
+        parameters: {
+            query?: {
+                /** @description One row per user, per day or per model. */
+                group?: "user" | "day" | "model";
+                /** @description The first day (UTC, YYYY-MM-DD). Unset: 29 days before `to`. */
+                from?: string | null;
+                /** @description The last day (UTC). Unset: today. */
+                to?: string | null;
+                /** @description Only this user's usage. */
+                user?: string | null;
+                /** @description Only this model's. */
+                model?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+            /** @description The body is not valid JSON (`invalid_request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No valid access token (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not an operator: a guest, or an account whose tier is not an admin tier (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such route or resource (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Method not allowed on this route (`method_not_allowed`); `Allow` lists the methods. */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A filter is malformed, or the range is reversed or longer than 366 days (`invalid_request`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many requests from this client (`rate_limited`); see `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A bug on our side (`internal_error`), logged with the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The model service failed before the first token (`upstream_*`). */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The service is restarting or unavailable (`upstream_unavailable`), or its database is out of reach (`database_unavailable`); see `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The model service did not answer in time (`upstream_timeout`). */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    users_api_admin_users_get: {
+        parameters: {
+            query?: {
+                /** @description A part of the email or name, or the user's id. */
+                query?: string | null;
+                /** @description Guests too (they have no email or name). */
+                guests?: boolean;
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminUserPage"];
+                };
+            };
+            /** @description The body is not valid JSON (`invalid_request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No valid access token (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not an operator: a guest, or an account whose tier is not an admin tier (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such route or resource (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Method not allowed on this route (`method_not_allowed`); `Allow` lists the methods. */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A filter is malformed, or the range is reversed or longer than 366 days (`invalid_request`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many requests from this client (`rate_limited`); see `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A bug on our side (`internal_error`), logged with the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The model service failed before the first token (`upstream_*`). */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The service is restarting or unavailable (`upstream_unavailable`), or its database is out of reach (`database_unavailable`); see `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The model service did not answer in time (`upstream_timeout`). */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    disable_api_admin_users__user_id__disable_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The body is not valid JSON (`invalid_request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No valid access token (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not an operator: a guest, or an account whose tier is not an admin tier (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such user (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Method not allowed on this route (`method_not_allowed`); `Allow` lists the methods. */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Your own account (`conflict`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A filter is malformed, or the range is reversed or longer than 366 days (`invalid_request`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many requests from this client (`rate_limited`); see `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A bug on our side (`internal_error`), logged with the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The model service failed before the first token (`upstream_*`). */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The service is restarting or unavailable (`upstream_unavailable`), or its database is out of reach (`database_unavailable`); see `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The model service did not answer in time (`upstream_timeout`). */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    enable_api_admin_users__user_id__enable_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The body is not valid JSON (`invalid_request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No valid access token (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not an operator: a guest, or an account whose tier is not an admin tier (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such user (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Method not allowed on this route (`method_not_allowed`); `Allow` lists the methods. */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A filter is malformed, or the range is reversed or longer than 366 days (`invalid_request`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many requests from this client (`rate_limited`); see `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A bug on our side (`internal_error`), logged with the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The model service failed before the first token (`upstream_*`). */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The service is restarting or unavailable (`upstream_unavailable`), or its database is out of reach (`database_unavailable`); see `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The model service did not answer in time (`upstream_timeout`). */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    audit_log_api_admin_audit_get: {
+        parameters: {
+            query?: {
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            /** @description The body is not valid JSON (`invalid_request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No valid access token (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not an operator: a guest, or an account whose tier is not an admin tier (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such route or resource (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Method not allowed on this route (`method_not_allowed`); `Allow` lists the methods. */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A filter is malformed, or the range is reversed or longer than 366 days (`invalid_request`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many requests from this client (`rate_limited`); see `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A bug on our side (`internal_error`), logged with the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The model service failed before the first token (`upstream_*`). */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The service is restarting or unavailable (`upstream_unavailable`), or its database is out of reach (`database_unavailable`); see `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The model service did not answer in time (`upstream_timeout`). */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    feedback_api_admin_feedback_get: {
+        parameters: {
+            query?: {
+                /** @description Only votes given or changed since (a date and time with its zone). */
+                since?: string | null;
+                /** @description Only thumbs up, or only thumbs down. */
+                rating?: ("up" | "down") | null;
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedbackPage"];
+                };
+            };
+            /** @description The body is not valid JSON (`invalid_request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No valid access token (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not an operator: a guest, or an account whose tier is not an admin tier (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such route or resource (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Method not allowed on this route (`method_not_allowed`); `Allow` lists the methods. */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A filter is malformed, or the range is reversed or longer than 366 days (`invalid_request`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many requests from this client (`rate_limited`); see `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A bug on our side (`internal_error`), logged with the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The model service failed before the first token (`upstream_*`). */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The service is restarting or unavailable (`upstream_unavailable`), or its database is out of reach (`database_unavailable`); see `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The model service did not answer in time (`upstream_timeout`). */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     search_api_search_get: {
         parameters: {
             query: {
@@ -7231,6 +9061,721 @@ export interface operations {
                 };
             };
             /** @description A parameter is missing or malformed (`invalid_request`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many requests from this client (`rate_limited`); see `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A bug on our side (`internal_error`), logged with the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The model service failed before the first token (`upstream_*`). */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The service is restarting or unavailable (`upstream_unavailable`), or its database is out of reach (`database_unavailable`); see `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The model service did not answer in time (`upstream_timeout`). */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    list_tools_api_tools_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ToolList"];
+                };
+            };
+            /** @description The body is not valid JSON (`invalid_request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No valid access token (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such route or resource (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Method not allowed on this route (`method_not_allowed`); `Allow` lists the methods. */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A field is missing, malformed or over a limit (`invalid_request`); the message names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many requests from this client (`rate_limited`); see `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A bug on our side (`internal_error`), logged with the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The model service failed before the first token (`upstream_*`). */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The service is restarting or unavailable (`upstream_unavailable`), or its database is out of reach (`database_unavailable`); see `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The model service did not answer in time (`upstream_timeout`). */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    list_files_api_conversations__conversation_id__files_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FileList"];
+                };
+            };
+            /** @description The body is not valid JSON (`invalid_request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No valid access token (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such conversation or file, or not yours (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Method not allowed on this route (`method_not_allowed`); `Allow` lists the methods. */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A field is missing, malformed or over a limit (`invalid_request`); the message names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many requests from this client (`rate_limited`); see `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A bug on our side (`internal_error`), logged with the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The model service failed before the first token (`upstream_*`). */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The service is restarting or unavailable (`upstream_unavailable`), or its database is out of reach (`database_unavailable`); see `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The model service did not answer in time (`upstream_timeout`). */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    upload_file_api_conversations__conversation_id__files_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_upload_file_api_conversations__conversation_id__files_post"];
+            };
+        };
+        responses: {
+            /** @description The same file was already attached: that one. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FileView"];
+                };
+            };
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FileView"];
+                };
+            };
+            /** @description The body is not valid JSON (`invalid_request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No valid access token (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such conversation or file, or not yours (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Method not allowed on this route (`method_not_allowed`); `Allow` lists the methods. */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The conversation holds FILES_MAX_PER_CONVERSATION files already (`too_many_files`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The file is over FILES_MAX_BYTES (`payload_too_large`), or your files together would be over FILES_MAX_BYTES_PER_USER (`files_quota_exceeded`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not a PDF, text, Markdown, HTML, CSV, PNG, JPEG or WebP file, by its content (`unsupported_file_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No file, more than one, or an empty one (`invalid_request`, `empty_file`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Reading it would pass today's token budget (`quota_exceeded`). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A bug on our side (`internal_error`), logged with the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The model service failed before the first token (`upstream_*`). */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Documents are off on this server: its database cannot hold vectors (`documents_unavailable`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The model service did not answer in time (`upstream_timeout`). */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    file_content_api_conversations__conversation_id__files__file_id__content_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+                file_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The bytes. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
+                };
+            };
+            /** @description The body is not valid JSON (`invalid_request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No valid access token (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such conversation or file, or not yours, or deleted (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Method not allowed on this route (`method_not_allowed`); `Allow` lists the methods. */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A field is missing, malformed or over a limit (`invalid_request`); the message names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many requests from this client (`rate_limited`); see `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A bug on our side (`internal_error`), logged with the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The model service failed before the first token (`upstream_*`). */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The service is restarting or unavailable (`upstream_unavailable`), or its database is out of reach (`database_unavailable`); see `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The model service did not answer in time (`upstream_timeout`). */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    delete_file_api_conversations__conversation_id__files__file_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+                file_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The body is not valid JSON (`invalid_request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No valid access token (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such conversation or file, or not yours (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Method not allowed on this route (`method_not_allowed`); `Allow` lists the methods. */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request line is over 16 kB (`uri_too_long`, from nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A field is missing, malformed or over a limit (`invalid_request`); the message names it. */
             422: {
                 headers: {
                     [name: string]: unknown;

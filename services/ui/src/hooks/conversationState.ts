@@ -1,7 +1,7 @@
 /** One conversation's branch of messages and what can happen to it: a pure reducer, so every transition is
  * testable. Messages the server returns replace ours, keeping the objects that did not change (so the
  * memoised messages on screen do not render again). */
-import { withText, withToolEvent } from '../lib/answerParts';
+import { withCitation, withText, withToolEvent } from '../lib/answerParts';
 import type {
   ChatMessage,
   ConversationDetail,
@@ -12,6 +12,7 @@ import type {
   StartInfo,
   Usage,
 } from '../types/chat';
+import type { CitationEvent } from '../types/files';
 import type { ToolEvent } from '../types/tools';
 
 export interface ConversationState {
@@ -40,6 +41,8 @@ export type ConversationAction =
   | { type: 'append'; answerId: string; text: string }
   /** A tool call's arguments (a fragment, or whole), its approval asked for or decided, its result. */
   | { type: 'tool'; answerId: string; event: ToolEvent }
+  /** The passage a `[number]` of the answer refers to. */
+  | { type: 'citation'; answerId: string; citation: CitationEvent }
   /** The answer again from its first event: `text`, the replay's first batch, replaces what was shown at once. */
   | { type: 'restart'; answerId: string; text: string }
   | { type: 'usage'; answerId: string; usage: Usage }
@@ -76,6 +79,7 @@ function same(a: ChatMessage, b: ChatMessage): boolean {
     a.content === b.content &&
     a.status === b.status &&
     a.updated_at === b.updated_at &&
+    a.feedback?.updated_at === b.feedback?.updated_at &&
     (a.parts?.length ?? -1) === (b.parts?.length ?? -1) &&
     a.sibling_ids.join() === b.sibling_ids.join()
   );
@@ -126,6 +130,7 @@ export function conversationReducer(state: ConversationState, action: Conversati
             parent_id: message.parent_id === null ? null : named(message.parent_id),
             sibling_ids: message.sibling_ids.map(named),
             status: message.id === placeholderId ? 'streaming' : 'done',
+            model: message.id === placeholderId ? info.model : message.model,
           };
         }),
       };
@@ -140,6 +145,11 @@ export function conversationReducer(state: ConversationState, action: Conversati
       return update(state, action.answerId, (message) => ({
         ...message,
         parts: withToolEvent(message.parts, message.content, action.event),
+      }));
+    case 'citation':
+      return update(state, action.answerId, (message) => ({
+        ...message,
+        parts: withCitation(message.parts, message.content, action.citation),
       }));
     case 'restart':
       // The replay brings the tool events again, after this text.

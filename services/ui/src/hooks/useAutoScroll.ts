@@ -51,5 +51,10 @@ export function useAutoScroll<T extends HTMLElement>(content: unknown) {
     setFollowing(true);
   }, []);
 
-  return { ref, following, jumpToLatest, handlers: { onScroll, onWheel, onTouchStart, onTouchMove, onKeyDown } };
+  /** Stops following (the view was moved to a message on purpose). */
+  const hold = useCallback(() => {
+    setFollowing(false);
+  }, []);
+
+  return { ref, following, jumpToLatest, hold, handlers: { onScroll, onWheel, onTouchStart, onTouchMove, onKeyDown } };
 }

@@ -6,7 +6,9 @@ import { decideApproval } from '../lib/decideApproval';
 import { ChatApiError } from '../lib/errors';
 import { createFrameBatcher } from '../lib/frameBatcher';
 import { newId } from '../lib/ids';
-import type { ChatOptions, ConversationSummary } from '../types/chat';
+import { isFirstAnswer } from '../lib/titleFollowUp';
+import type { AnswerChoice, ConversationSummary, Feedback, VoteBody } from '../types/chat';
+import type { AttachmentView } from '../types/files';
 import type { ApprovalDecision } from '../types/tools';
 import { conversationReducer, initialConversation, loadedFrom, placeholder } from './conversationState';
 
@@ -19,9 +21,11 @@ export interface Streaming {
 interface Options {
   api: Api;
   conversationId: string | null;
-  options: ChatOptions;
+  options: AnswerChoice; // the options, and the model picked
   /** A conversation was made for the first message, or one changed (a title, a new answer). */
   onChanged: (conversation: ConversationSummary | null, id: string) => void;
+  /** A conversation's first answer has ended: the server is having its title written. */
+  onFirstAnswer?: (conversation: ConversationSummary) => void;
 }
 
 /**
@@ -30,7 +34,7 @@ interface Options {
  * another tab follows it again from the last event seen (`lib/chatTransport.ts` does the reading). Stop asks
  * the server to stop it.
  */
-export function useConversation({ api, conversationId, options, onChanged }: Options) {
+export function useConversation({ api, conversationId, options, onChanged, onFirstAnswer }: Options) {
   const [state, dispatch] = useReducer(conversationReducer, initialConversation);
   const [streaming, setStreaming] = useState<Streaming | null>(null);
   const [failure, setFailure] = useState<{ conversationId: string | null; error: ChatApiError } | null>(null);
@@ -38,9 +42,9 @@ export function useConversation({ api, conversationId, options, onChanged }: Opt
   const active = useRef<AnswerRun | null>(null);
 
   // What the stable callbacks below read when they run.
-  const latest = useRef({ api, transport, conversationId, options, onChanged, state, streaming });
+  const latest = useRef({ api, transport, conversationId, options, onChanged, onFirstAnswer, state, streaming });
   useLayoutEffect(() => {
-    latest.current = { api, transport, conversationId, options, onChanged, state, streaming };
+    latest.current = { api, transport, conversationId, options, onChanged, onFirstAnswer, state, streaming };
   });
 
   const reload = useCallback(async (id: string) => {
@@ -92,6 +96,10 @@ export function useConversation({ api, conversationId, options, onChanged }: Opt
           flush(); // the text before a call stays before it
           dispatch({ type: 'tool', answerId, event });
         },
+        onCitation: (citation) => {
+          flush(); // the text before it stays before it
+          dispatch({ type: 'citation', answerId, citation });
+        },
         onUsage: (usage) => {
           flush();
           dispatch({ type: 'usage', answerId, usage });
@@ -134,6 +142,9 @@ export function useConversation({ api, conversationId, options, onChanged }: Opt
       try {
         const detail = await reload(conversation);
         if (detail) latest.current.onChanged(detail, conversation);
+        if (detail && outcome.kind === 'done' && outcome.finishReason !== 'cancelled' && isFirstAnswer(detail)) {
+          latest.current.onFirstAnswer?.(detail);
+        }
       } catch {
         // the answer is on screen; the next load shows the server's copy
       }
@@ -165,45 +176,65 @@ export function useConversation({ api, conversationId, options, onChanged }: Opt
 
   useEffect(() => () => active.current?.abort(), []);
 
-  /** Sends `text` after `parentId` (an answer; null: first message; undefined: the end of the branch). */
-  const ask = useCallback(
-    async (text: string, parentId?: string | null): Promise<boolean> => {
-      const { api: client, transport: reader, options: chosen, streaming: busy } = latest.current;
-      if (busy || !text.trim()) return false;
-      let id = latest.current.conversationId;
-      if (id === null) {
-        try {
-          const created = await client.create();
-          id = created.id;
-          latest.current.conversationId = id;
-          dispatch({ type: 'adopted', conversationId: id });
-          latest.current.onChanged(created, id);
-        } catch (error) {
-          if (error instanceof ChatApiError) setFailure({ conversationId: null, error });
-          return false;
-        }
+  /** The open conversation's id; a new chat's conversation is made first (once, however many ask at once:
+   * the first message, or the files attached to it). Null: it could not be made (the failure is shown). */
+  const creating = useRef<Promise<string | null> | null>(null);
+  const ensureConversation = useCallback(async (): Promise<string | null> => {
+    const known = latest.current.conversationId;
+    if (known !== null) return known;
+    creating.current ??= (async () => {
+      try {
+        const created = await latest.current.api.create();
+        const id = created.id;
+        latest.current.conversationId = id;
+        dispatch({ type: 'adopted', conversationId: id });
+        latest.current.onChanged(created, id);
+        return id;
+      } catch (error) {
+        if (error instanceof ChatApiError) setFailure({ conversationId: null, error });
+        return null;
+      } finally {
+        creating.current = null;
       }
+    })();
+    return creating.current;
+  }, []);
+
+  /** Sends `text` after `parentId` (an answer; null: first message; undefined: the end of the branch), with
+   * the conversation's files `attachments`. */
+  const ask = useCallback(
+    async (text: string, parentId?: string | null, attachments: readonly AttachmentView[] = []): Promise<boolean> => {
+      const { transport: reader, options: chosen, streaming: busy } = latest.current;
+      if (busy || !text.trim()) return false;
+      const id = await ensureConversation();
+      if (id === null) return false;
       const messages = latest.current.state.messages;
       const parent = parentId === undefined ? (messages.at(-1)?.id ?? null) : parentId;
       const user = placeholder('user', newId(), parent, text);
+      if (attachments.length) user.attachments = [...attachments];
       const answer = placeholder('assistant', newId(), user.id);
       dispatch({ type: 'asked', parentId: parent, user, answer });
       const conversation = id;
+      const ids = attachments.map((attachment) => attachment.id);
       void run(conversation, answer.id, user.id, (listener) =>
-        reader.send(conversation, text, chosen, parentId, listener),
+        reader.send(conversation, text, chosen, parentId, listener, ids),
       );
       return true;
     },
-    [run],
+    [run, ensureConversation],
   );
 
-  const send = useCallback((text: string) => ask(text), [ask]);
+  const send = useCallback(
+    (text: string, attachments?: readonly AttachmentView[]) => ask(text, undefined, attachments),
+    [ask],
+  );
 
-  /** A new version of a user message: a sibling, with its own answer; the old branch stays. */
+  /** A new version of a user message (with the files it had): a sibling, with its own answer; the old branch
+   * stays. */
   const edit = useCallback(
     (messageId: string, text: string) => {
       const message = latest.current.state.messages.find((m) => m.id === messageId);
-      return message ? ask(text, message.parent_id) : Promise.resolve(false);
+      return message ? ask(text, message.parent_id, message.attachments ?? []) : Promise.resolve(false);
     },
     [ask],
   );
@@ -222,8 +253,8 @@ export function useConversation({ api, conversationId, options, onChanged }: Opt
       if (busy || id === null || !old?.parent_id) return;
       const question = current.messages.find((m) => m.id === old.parent_id);
       if (question?.status === 'pending') {
-        // Refused before the server wrote anything (a placeholder pair): send the same words again.
-        void ask(question.content, question.parent_id);
+        // Refused before the server wrote anything (a placeholder pair): send the same words (and files) again.
+        void ask(question.content, question.parent_id, question.attachments ?? []);
         return;
       }
       const answer = placeholder('assistant', newId(), old.parent_id);
@@ -274,6 +305,17 @@ export function useConversation({ api, conversationId, options, onChanged }: Opt
     );
   }, []);
 
+  /** The user's vote on an answer of this conversation (null: withdrawn); what the server saved. */
+  const vote = useCallback(async (answerId: string, body: VoteBody | null): Promise<Feedback | null> => {
+    const { api: client, conversationId: id } = latest.current;
+    if (id === null) return null;
+    if (body === null) {
+      await client.withdrawVote(id, answerId);
+      return null;
+    }
+    return client.vote(id, answerId, body);
+  }, []);
+
   const loadEarlier = useCallback(() => {
     const { api: client, conversationId: id, state: current } = latest.current;
     if (id === null || current.earlier === null) return;
@@ -297,6 +339,7 @@ export function useConversation({ api, conversationId, options, onChanged }: Opt
     failure: failure?.conversationId === conversationId ? failure.error : null,
     streaming,
     send,
+    ensureConversation,
     edit,
     retry,
     stop,
@@ -304,5 +347,6 @@ export function useConversation({ api, conversationId, options, onChanged }: Opt
     showFailure,
     showBranch,
     loadEarlier,
+    vote,
   };
 }

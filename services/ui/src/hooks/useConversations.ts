@@ -2,6 +2,7 @@ import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react
 
 import type { Api } from '../lib/api';
 import { ChatApiError } from '../lib/errors';
+import { followTitle } from '../lib/titleFollowUp';
 import type { ConversationSummary } from '../types/chat';
 
 /** The signed-in user's conversations from the server, newest first, a page at a time. */
@@ -54,6 +55,26 @@ export function useConversations(api: Api, userId: string | null) {
     [setItems],
   );
 
+  /** After a conversation's first answer: the title the server's model writes then, once it is there. */
+  const following = useRef(new Set<() => void>());
+  useEffect(() => {
+    const cancels = following.current;
+    return () => {
+      for (const cancel of cancels) cancel();
+    };
+  }, []);
+  const awaitTitle = useCallback(
+    (id: string, shown: string) => {
+      const read = () => latest.current.api.conversations().then((page) => page.items);
+      const cancel = followTitle(id, shown, read, (titled) => {
+        following.current.delete(cancel);
+        setItems((current) => current.map((item) => (item.id === id ? { ...item, title: titled.title } : item)));
+      });
+      following.current.add(cancel);
+    },
+    [setItems],
+  );
+
   const rename = useCallback(
     async (id: string, title: string) => {
       const renamed = await latest.current.api.rename(id, title);
@@ -70,6 +91,14 @@ export function useConversations(api: Api, userId: string | null) {
     [setItems],
   );
 
+  const setServersOff = useCallback(
+    async (id: string, off: string[]) => {
+      const changed = await latest.current.api.setServersOff(id, off);
+      setItems((current) => current.map((item) => (item.id === id ? changed : item)));
+    },
+    [setItems],
+  );
+
   const remove = useCallback(
     async (id: string) => {
       await latest.current.api.remove(id);
@@ -78,5 +107,17 @@ export function useConversations(api: Api, userId: string | null) {
     [setItems],
   );
 
-  return { items, hasMore: cursor !== null, failure, refresh, loadMore, touched, rename, setTools, remove };
+  return {
+    items,
+    hasMore: cursor !== null,
+    failure,
+    refresh,
+    loadMore,
+    touched,
+    awaitTitle,
+    rename,
+    setTools,
+    setServersOff,
+    remove,
+  };
 }

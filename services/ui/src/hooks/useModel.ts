@@ -3,16 +3,16 @@ import { useEffect, useState } from 'react';
 import type { Api } from '../lib/api';
 import type { ModelInfo } from '../types/chat';
 
-/** The model answers come from and the options it takes, read once signed in (null until then, or if it
- * cannot be read: the settings then offer every option, as before). */
-export function useModel(api: Api, userId: string | null): ModelInfo | null {
-  const [model, setModel] = useState<ModelInfo | null>(null);
+/** The models answers may come from (the default first) and the options each takes, read once signed in (empty
+ * until then, or if they cannot be read: the settings then offer every option, as before). */
+export function useModels(api: Api, userId: string | null): ModelInfo[] {
+  const [models, setModels] = useState<ModelInfo[]>([]);
   useEffect(() => {
     if (userId === null) return;
     let current = true;
     api.models().then(
       (view) => {
-        if (current) setModel(view.models[0] ?? null);
+        if (current) setModels(view.models);
       },
       () => undefined,
     );
@@ -20,5 +20,5 @@ export function useModel(api: Api, userId: string | null): ModelInfo | null {
       current = false;
     };
   }, [api, userId]);
-  return model;
+  return models;
 }

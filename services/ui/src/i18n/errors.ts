@@ -32,6 +32,12 @@ const SENTENCES = {
   upstream_error: 'errors.upstream_error',
   upstream_incomplete: 'errors.upstream_incomplete',
   content_filtered: 'errors.content_filtered',
+  vision_unsupported: 'errors.vision_unsupported',
+  unsupported_file_type: 'errors.unsupported_file_type',
+  files_quota_exceeded: 'errors.files_quota_exceeded',
+  too_many_files: 'errors.too_many_files',
+  empty_file: 'errors.empty_file',
+  documents_unavailable: 'errors.documents_unavailable',
 } as const;
 
 /** Codes whose message names what was wrong (a field, a limit, a wait): its words follow the sentence (as they
@@ -45,6 +51,10 @@ const SPECIFIC = new Set([
   'quota_exceeded',
   'upstream_rate_limited',
   'http_error',
+  'vision_unsupported',
+  'payload_too_large',
+  'files_quota_exceeded',
+  'too_many_files',
 ]);
 
 export interface ErrorText {

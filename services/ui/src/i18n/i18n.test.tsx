@@ -65,6 +65,16 @@ describe('an error', () => {
     expect(screen.getByText(refused.message)).toHaveAttribute('lang', 'en');
   });
 
+  it('of a model that takes no images says so in the page’s language, naming the model in the server’s words', async () => {
+    const vision = {
+      code: 'vision_unsupported',
+      message: 'This model (chat-mini) does not take images; pick one that does.',
+    };
+    await i18n.changeLanguage('de');
+    render(<ErrorMessage error={vision} />);
+    expect(document.body).toHaveTextContent(/^Dieses Modell nimmt keine Bilder: .* This model \(chat-mini\)/);
+  });
+
   it('made by the page itself is said in the page’s language alone', async () => {
     await i18n.changeLanguage('de');
     render(<ErrorMessage error={{ code: 'network_error', message: 'The connection to the server failed.' }} />);

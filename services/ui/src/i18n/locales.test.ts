@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
+import { flatten, placeholders } from '../test/localeStrings';
 import de from './locales/de.json';
 import en from './locales/en.json';
 
@@ -8,25 +9,17 @@ const LOCALES: Record<string, unknown> = { en, de };
 
 // The page's own source, as text (tests and the generated api types are not the page).
 const SOURCES = Object.entries(
-  import.meta.glob<string>(['../**/*.{ts,tsx}', '!../**/*.test.{ts,tsx}', '!../api/**', '!../test/**'], {
-    query: '?raw',
-    import: 'default',
-    eager: true,
-  }),
+  import.meta.glob<string>(
+    ['../**/*.{ts,tsx}', '!../**/*.test.{ts,tsx}', '!../api/**', '!../test/**', '!../admin/**'],
+    {
+      query: '?raw',
+      import: 'default',
+      eager: true,
+    },
+  ),
 );
 
-function flatten(tree: unknown, prefix = ''): Map<string, string> {
-  const found = new Map<string, string>();
-  for (const [name, value] of Object.entries(tree as Record<string, unknown>)) {
-    const key = prefix ? `${prefix}.${name}` : name;
-    if (typeof value === 'string') found.set(key, value);
-    else flatten(value, key).forEach((text, inner) => found.set(inner, text));
-  }
-  return found;
-}
-
 const PLURAL = /_(zero|one|two|few|many|other)$/;
-const placeholders = (text: string) => [...text.matchAll(/{{\s*(\w+)/g)].map((match) => match[1]).sort();
 const english = flatten(en);
 
 describe.each(Object.entries(LOCALES))('the %s strings', (language, resources) => {

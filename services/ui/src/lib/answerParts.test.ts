@@ -1,7 +1,17 @@
 import { describe, expect, it } from 'vitest';
 
 import type { AnswerPart, ToolEvent, ToolStatus } from '../types/tools';
-import { pendingApprovals, prettyJson, segmentsOf, toolName, withText, withToolEvent } from './answerParts';
+import type { CitationEvent } from '../types/files';
+import {
+  citationsOf,
+  pendingApprovals,
+  prettyJson,
+  segmentsOf,
+  toolName,
+  withCitation,
+  withText,
+  withToolEvent,
+} from './answerParts';
 
 const call = (call_id: string, text: string, complete = false): ToolEvent => ({
   name: 'tool_call',
@@ -75,14 +85,11 @@ describe('an answer’s parts', () => {
       'After.',
     ]);
     expect(content).toBe('Before. After.');
-    expect(parts?.map((part) => (part.type === 'text' ? part.text : `${part.type}:${part.call_id}`))).toEqual([
-      'Before. ',
-      'tool_call:a',
-      'tool_call:b',
-      'tool_result:b',
-      'tool_result:a',
-      'After.',
-    ]);
+    expect(
+      parts?.map((part) =>
+        part.type === 'text' ? part.text : `${part.type}:${part.type === 'citation' ? part.number : part.call_id}`,
+      ),
+    ).toEqual(['Before. ', 'tool_call:a', 'tool_call:b', 'tool_result:b', 'tool_result:a', 'After.']);
     const segments = segmentsOf(parts ?? []);
     expect(segments.map((s) => (s.kind === 'text' ? s.text : `${s.key}:${s.result?.status ?? 'none'}`))).toEqual([
       'Before. ',
@@ -157,5 +164,58 @@ describe('a tool’s name and arguments', () => {
   it('pretty-print JSON that parses, and leave the rest as it is', () => {
     expect(prettyJson('{"a":1}')).toBe('{\n  "a": 1\n}');
     expect(prettyJson('{"a":')).toBe('{"a":');
+  });
+});
+
+const cite = (number: number, page: number | null = 2): CitationEvent => ({
+  number,
+  file_id: 'f1',
+  file: 'report.pdf',
+  page,
+  section: 'Results',
+  text: 'Revenue grew by 12 %.',
+});
+
+describe('an answer’s citations', () => {
+  it('turn the text so far into parts, and keep the text around them one segment (a marker split across them)', () => {
+    let content = 'Revenue grew [';
+    let parts: AnswerPart[] | null = withCitation(null, content, cite(1));
+    for (const text of ['1', '] in 2026.']) {
+      content += text;
+      parts = withText(parts, text);
+    }
+    expect(parts?.map((part) => part.type)).toEqual(['text', 'citation', 'text']);
+    expect(segmentsOf(parts ?? [])).toEqual([{ kind: 'text', key: 'text-0', text: 'Revenue grew [1] in 2026.' }]);
+    expect(citationsOf(parts).get(1)).toMatchObject({ type: 'citation', file: 'report.pdf', page: 2 });
+  });
+
+  it('keep their number: one seen again (a replay) replaces the one before, in place', () => {
+    const parts = withCitation(withCitation(withCitation(null, '', cite(1)), '', cite(2)), '', cite(1, 9));
+    expect(
+      parts.map((part) => (part.type === 'citation' ? `${String(part.number)}:${String(part.page)}` : '')),
+    ).toEqual(['1:9', '2:2']);
+  });
+
+  it('stay out of the way of tool cards', () => {
+    const parts = [
+      ...withToolEvent(null, 'Looking. ', call('a', '{}', true)),
+      {
+        type: 'tool_result',
+        call_id: 'a',
+        tool: 'builtin-search_documents',
+        status: 'ok',
+        preview: '…',
+        duration_ms: 3,
+      },
+      { type: 'text', text: 'It grew [1]' },
+      { type: 'citation', ...cite(1) },
+      { type: 'text', text: '.' },
+    ] as AnswerPart[];
+    expect(segmentsOf(parts).map((segment) => (segment.kind === 'text' ? segment.text : segment.kind))).toEqual([
+      'Looking. ',
+      'tool',
+      'It grew [1].',
+    ]);
+    expect(citationsOf(null).size).toBe(0);
   });
 });

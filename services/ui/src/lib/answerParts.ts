@@ -1,8 +1,9 @@
-/** An answer as a list of parts (text, tool call, tool result, text…): the stream's events reduced into them,
- * and the cards they show as. Pure functions, so the reducer stays pure and each step is testable.
+/** An answer as a list of parts (text, tool call, tool result, citation, text…): the stream's events reduced
+ * into them, and the cards they show as. Pure functions, so the reducer stays pure and each step is testable.
  *
- * An answer without tools keeps `parts: null` and its text in `content` alone, as before tools existed; its
- * first tool event turns the text so far into the first part. */
+ * An answer without tools or citations keeps `parts: null` and its text in `content` alone, as before tools
+ * existed; its first tool or citation event turns the text so far into the first part. */
+import type { CitationEvent, CitationPart } from '../types/files';
 import type { AnswerPart, ShownToolCall, ToolEvent, ToolResultPart } from '../types/tools';
 
 function isCall(part: AnswerPart, callId: string): part is ShownToolCall {
@@ -67,7 +68,26 @@ export function withToolEvent(parts: AnswerPart[] | null, content: string, event
   }
 }
 
-/** What an answer shows, in order: its text, and a card per tool call holding the call's result. */
+/** A `citation` event applied to an answer's parts: its passage, at the place in the text it came (a number
+ * seen again, after a replay, replaces the one before). */
+export function withCitation(parts: AnswerPart[] | null, content: string, event: CitationEvent): AnswerPart[] {
+  const current: AnswerPart[] = parts ?? (content ? [{ type: 'text', text: content }] : []);
+  const citation: CitationPart = { type: 'citation', ...event };
+  const known = current.findIndex((part) => part.type === 'citation' && part.number === event.number);
+  if (known !== -1) return current.map((part, at) => (at === known ? citation : part));
+  return [...current, citation];
+}
+
+/** An answer's citations by number. */
+export function citationsOf(parts: readonly AnswerPart[] | null): Map<number, CitationPart> {
+  const found = new Map<number, CitationPart>();
+  for (const part of parts ?? []) if (part.type === 'citation') found.set(part.number, part);
+  return found;
+}
+
+/** What an answer shows, in order: its text, and a card per tool call holding the call's result. A citation
+ * shows in the text that cites it (and in the sources under the answer): the text either side of it stays
+ * one segment, so a marker or a paragraph it splits renders whole. */
 export type Segment =
   | { kind: 'text'; key: string; text: string }
   | { kind: 'tool'; key: string; call: ShownToolCall | null; result: ToolResultPart | null };
@@ -82,7 +102,11 @@ export function segmentsOf(parts: readonly AnswerPart[]): Segment[] {
   const segments: Segment[] = [];
   parts.forEach((part, index) => {
     if (part.type === 'text') {
-      if (part.text) segments.push({ kind: 'text', key: `text-${String(index)}`, text: part.text });
+      const last = segments.at(-1);
+      if (last?.kind === 'text') last.text += part.text;
+      else if (part.text) segments.push({ kind: 'text', key: `text-${String(index)}`, text: part.text });
+    } else if (part.type === 'citation') {
+      // in the text around it
     } else if (part.type === 'tool_call') {
       segments.push({ kind: 'tool', key: part.call_id, call: part, result: results.get(part.call_id) ?? null });
     } else if (!called.has(part.call_id)) {

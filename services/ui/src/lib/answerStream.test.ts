@@ -30,6 +30,7 @@ function collect() {
     usage: undefined as unknown,
     snapshots: [] as unknown[],
     tools: [] as unknown[],
+    citations: [] as unknown[],
   };
   return {
     seen,
@@ -39,6 +40,7 @@ function collect() {
       onUsage: (usage: unknown) => (seen.usage = usage),
       onSnapshot: (snapshot: unknown) => seen.snapshots.push(snapshot),
       onTool: (tool: unknown) => seen.tools.push(tool),
+      onCitation: (citation: unknown) => seen.citations.push(citation),
     },
   };
 }
@@ -51,6 +53,22 @@ describe('readAnswer', () => {
     expect(seen.start).toEqual(START);
     expect(seen.deltas.join('')).toBe('Grüß こんにちは 🚀');
     expect(seen.usage).toEqual({ prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 });
+  });
+
+  it('hands each citation on as it comes, between the deltas', async () => {
+    const citation = { number: 1, file_id: 'f1', file: 'a.pdf', page: 3, section: null, text: 'The passage.' };
+    const { seen, handlers } = collect();
+    const body =
+      withId(1, 'delta', { text: 'It is so [' }) +
+      withId(2, 'citation', citation) +
+      withId(3, 'delta', { text: '1].' });
+    const end = await readAnswer(
+      chunkedBody(splitBytes(body + withId(4, 'done', { finish_reason: 'stop' }), 5)),
+      handlers,
+    );
+    expect(end).toEqual({ kind: 'done', finishReason: 'stop' });
+    expect(seen.citations).toEqual([citation]);
+    expect(seen.deltas.join('')).toBe('It is so [1].');
   });
 
   it('ends with the error event the server sent', async () => {

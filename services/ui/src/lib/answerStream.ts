@@ -1,6 +1,7 @@
 import { createParser } from 'eventsource-parser';
 
 import type { FinishReason, Snapshot, StartInfo, Usage } from '../types/chat';
+import type { CitationEvent } from '../types/files';
 import type {
   ApprovalDecidedEvent,
   ApprovalRequiredEvent,
@@ -17,6 +18,8 @@ export interface AnswerHandlers {
   onSnapshot?: (snapshot: Snapshot) => void;
   /** `tool_call`, `approval_required`, `approval_decided`, `tool_result`, in the stream's order. */
   onTool?: (event: ToolEvent) => void;
+  /** `citation`: the passage the answer's next `[number]` refers to. */
+  onCitation?: (citation: CitationEvent) => void;
 }
 
 export type AnswerEnd =
@@ -64,6 +67,9 @@ export async function readAnswer(
           break;
         case 'tool_result':
           handlers.onTool?.({ name: event.event, data: data as ToolResultEvent });
+          break;
+        case 'citation':
+          handlers.onCitation?.(data as CitationEvent);
           break;
         case 'snapshot':
           // The whole answer as saved, in place of what is shown: a reader cut off after it starts over.

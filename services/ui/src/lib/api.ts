@@ -1,21 +1,35 @@
 import type {
+  AnswerChoice,
   ChatOptions,
   ConversationDetail,
   ConversationPage,
   ConversationSummary,
+  Feedback,
   MessagePage,
   ModelsView,
+  SearchPage,
   SessionInfo,
+  ShareCreated,
+  SharePage,
+  ToolList,
   UsageView,
   User,
   UserMemoryList,
+  VoteBody,
 } from '../types/chat';
+import type { FileView } from '../types/files';
 import type { ApprovalDecision } from '../types/tools';
 import type { Body } from './answerStream';
 import { errorFromResponse, networkError } from './errors';
 import type { Session } from './session';
 
 /** The api's routes, typed; every failure a `ChatApiError` with the server's own words. */
+
+/** A send's options and model as the body carries them (`model` beside `options`, and only when picked). */
+function chosen({ model, ...options }: AnswerChoice): { options: ChatOptions; model?: string } {
+  return model === undefined ? { options } : { options, model };
+}
+
 export function createApi(session: Session) {
   async function json<T>(path: string, init: RequestInit = {}): Promise<T> {
     const headers = new Headers(init.headers);
@@ -50,6 +64,11 @@ export function createApi(session: Session) {
     /** Tools offered to the model in this conversation's answers, or none. */
     setTools: (id: string, enabled: boolean) =>
       json<ConversationSummary>(conversation(id), { method: 'PATCH', body: body({ tools_enabled: enabled }) }),
+    /** The MCP servers (by name) whose tools this conversation's answers may not call: the whole list. */
+    setServersOff: (id: string, off: string[]) =>
+      json<ConversationSummary>(conversation(id), { method: 'PATCH', body: body({ mcp_servers_off: off }) }),
+    /** The tools answers may call, and the MCP servers they come from. */
+    tools: () => json<ToolList>('/api/tools'),
     remove: (id: string) => json<undefined>(conversation(id), { method: 'DELETE' }),
     chooseBranch: (id: string, messageId: string) =>
       json<ConversationDetail>(`${conversation(id)}/branch`, { method: 'PUT', body: body({ message_id: messageId }) }),
@@ -65,18 +84,34 @@ export function createApi(session: Session) {
       return { blob: await response.blob(), name: name ?? `conversation.${format === 'json' ? 'json' : 'md'}` };
     },
 
-    /** The answer to a new message, streamed; `parentId` (an answer, or null for the first message) edits. */
-    send: (id: string, content: string, options: ChatOptions, key: string, parentId?: string | null) =>
+    /** The answer to a new message, streamed; `parentId` (an answer, or null for the first message) edits;
+     * `attachments`: ids of the conversation's files sent with it. */
+    send: (
+      id: string,
+      content: string,
+      choice: AnswerChoice,
+      key: string,
+      parentId?: string | null,
+      attachments: readonly string[] = [],
+    ) =>
       stream(`${conversation(id)}/messages`, {
         method: 'POST',
         headers: { 'Idempotency-Key': key },
-        body: body(parentId === undefined ? { content, options } : { content, options, parent_id: parentId }),
+        body: body({
+          content,
+          ...chosen(choice),
+          ...(parentId === undefined ? {} : { parent_id: parentId }),
+          ...(attachments.length ? { attachments } : {}),
+        }),
       }),
-    retry: (id: string, answerId: string, options: ChatOptions) =>
+    retry: (id: string, answerId: string, choice: AnswerChoice) =>
       stream(`${conversation(id)}/messages/${encodeURIComponent(answerId)}/retry`, {
         method: 'POST',
-        body: body({ options }),
+        body: body(chosen(choice)),
       }),
+    /** Answers from `model` (an id of `models()`) from the next one on. */
+    setModel: (id: string, model: string) =>
+      json<ConversationSummary>(conversation(id), { method: 'PATCH', body: body({ model }) }),
     /** An answer's events after `lastEventId` (all of them without one), then live, to its end. */
     follow: (answerId: string, lastEventId: string | null, signal?: AbortSignal) =>
       stream(`/api/generations/${encodeURIComponent(answerId)}/events`, {
@@ -112,6 +147,44 @@ export function createApi(session: Session) {
     forgetMemory: (id: string) => json<undefined>(`/api/me/memories/${encodeURIComponent(id)}`, { method: 'DELETE' }),
     forgetMemories: () => json<undefined>('/api/me/memories', { method: 'DELETE' }),
     models: () => json<ModelsView>('/api/models'),
+
+    /** The user's conversations searched (titles and message text), best first. */
+    search: (query: string, signal?: AbortSignal) =>
+      json<SearchPage>(`/api/search?q=${encodeURIComponent(query)}&limit=20`, { signal: signal ?? null }),
+
+    vote: (id: string, answerId: string, vote: VoteBody) =>
+      json<Feedback>(`${conversation(id)}/messages/${encodeURIComponent(answerId)}/feedback`, {
+        method: 'PUT',
+        body: body(vote),
+      }),
+    withdrawVote: (id: string, answerId: string) =>
+      json<undefined>(`${conversation(id)}/messages/${encodeURIComponent(answerId)}/feedback`, { method: 'DELETE' }),
+
+    /** A read-only link to the branch ending at `lastMessageId`, as it is now. */
+    share: (id: string, lastMessageId: string) =>
+      json<ShareCreated>(`${conversation(id)}/shares`, { method: 'POST', body: body({ message_id: lastMessageId }) }),
+    shares: (conversationId: string) =>
+      json<SharePage>(`/api/shares?conversation_id=${encodeURIComponent(conversationId)}`),
+    /** The conversation's files, with where each stands (`embedding`: `chunks_done` of `chunks_total`). */
+    files: (id: string) => json<{ items: FileView[] }>(`${conversation(id)}/files`),
+    /** One file attached to the conversation; `onProgress` hears the share of its bytes sent. */
+    upload: async (id: string, file: File, onProgress: (sent: number) => void, signal?: AbortSignal) => {
+      const form = new FormData();
+      form.append('file', file, file.name);
+      const response = await session.upload(`${conversation(id)}/files`, form, onProgress, signal);
+      if (!response.ok) throw await errorFromResponse(response);
+      return (await response.json()) as FileView;
+    },
+    removeFile: (id: string, fileId: string) =>
+      json<undefined>(`${conversation(id)}/files/${encodeURIComponent(fileId)}`, { method: 'DELETE' }),
+    /** A file's original bytes (the route needs the access token, so no plain link can show them). */
+    fileContent: async (id: string, fileId: string) => {
+      const response = await session.fetch(`${conversation(id)}/files/${encodeURIComponent(fileId)}/content`);
+      if (!response.ok) throw await errorFromResponse(response);
+      return response.blob();
+    },
+    revokeShare: (shareId: string) =>
+      json<undefined>(`/api/shares/${encodeURIComponent(shareId)}`, { method: 'DELETE' }),
   };
 }
 

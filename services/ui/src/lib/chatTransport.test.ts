@@ -57,6 +57,7 @@ function recorder() {
     onRestart: () => seen.push('restart'),
     onDelta: (text) => seen.push(`delta:${text}`),
     onTool: (event) => seen.push(`${event.name}:${event.data.call_id}`),
+    onCitation: (citation) => seen.push(`citation:${String(citation.number)}`),
     onUsage: (usage) => seen.push(`usage:${usage.completion_tokens ?? '?'}`),
     onSnapshot: (snapshot) => seen.push(`snapshot:${snapshot.content}`),
     onReconnecting: (reconnecting) => seen.push(reconnecting ? 'reconnecting' : 'reconnected'),

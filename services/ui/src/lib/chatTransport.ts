@@ -4,7 +4,8 @@
  * follow it again from the last event id (`Last-Event-ID`) whenever the connection drops, with backoff; and
  * Stop. The hook that uses it keeps the state and paints it.
  */
-import type { ChatOptions, ErrorInfo, FinishReason, Snapshot, StartInfo, Usage } from '../types/chat';
+import type { AnswerChoice, ErrorInfo, FinishReason, Snapshot, StartInfo, Usage } from '../types/chat';
+import type { CitationEvent } from '../types/files';
 import type { ToolEvent } from '../types/tools';
 import { readAnswer, type AnswerEnd, type Body } from './answerStream';
 import type { Api } from './api';
@@ -28,6 +29,8 @@ export interface AnswerListener {
   onDelta(text: string): void;
   /** A tool call's arguments, its approval asked for or decided, its result. */
   onTool(event: ToolEvent): void;
+  /** The passage a `[number]` of the answer refers to, before the text that completes the marker. */
+  onCitation(citation: CitationEvent): void;
   onUsage(usage: Usage): void;
   onSnapshot(snapshot: Snapshot): void;
   /** The connection dropped and the answer is being followed again (true), or it is back (false). */
@@ -52,16 +55,18 @@ export interface AnswerRun {
 }
 
 export interface ChatTransport {
-  /** A new message after `parentId` (an answer; null: the first message; undefined: the end of the branch). */
+  /** A new message after `parentId` (an answer; null: the first message; undefined: the end of the branch),
+   * with the conversation's files `attachments` (their ids). */
   send(
     conversationId: string,
     text: string,
-    options: ChatOptions,
+    options: AnswerChoice,
     parentId: string | null | undefined,
     listener: AnswerListener,
+    attachments?: readonly string[],
   ): AnswerRun;
   /** Another answer to the message `answerId` answered. */
-  retry(conversationId: string, answerId: string, options: ChatOptions, listener: AnswerListener): AnswerRun;
+  retry(conversationId: string, answerId: string, options: AnswerChoice, listener: AnswerListener): AnswerRun;
   /** An answer already being written (the page was reloaded, or opened in another tab): from its first event. */
   resume(answerId: string, listener: AnswerListener): AnswerRun;
 }
@@ -150,6 +155,9 @@ export function createChatTransport(api: TransportApi, timing: TransportTiming =
       onTool: live((event: ToolEvent) => {
         listener.onTool(event);
       }),
+      onCitation: live((citation: CitationEvent) => {
+        listener.onCitation(citation);
+      }),
       onUsage: live((usage: Usage) => {
         listener.onUsage(usage);
       }),
@@ -201,12 +209,12 @@ export function createChatTransport(api: TransportApi, timing: TransportTiming =
   }
 
   return {
-    send(conversationId, text, options, parentId, listener) {
+    send(conversationId, text, options, parentId, listener, attachments = []) {
       const key = newId();
       const open = async (signal: AbortSignal) => {
         for (let attempt = 0; ; attempt++) {
           try {
-            return await api.send(conversationId, text, options, key, parentId);
+            return await api.send(conversationId, text, options, key, parentId, attachments);
           } catch (error) {
             // The request may not have arrived: the same key makes a second try safe (never a second answer).
             const again = error instanceof ChatApiError && error.code === 'network_error';

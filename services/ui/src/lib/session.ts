@@ -7,6 +7,9 @@ export interface Session {
   user: User | null;
   /** `fetch` with the access token; a 401 refreshes the session once and tries again. */
   fetch: (path: string, init?: RequestInit) => Promise<Response>;
+  /** A `POST` of `form` with the access token, telling its progress (the share of the bytes sent, 0 to 1) as
+   * `fetch` cannot; a 401 refreshes the session once and sends it again. */
+  upload: (path: string, form: FormData, onProgress: (sent: number) => void, signal?: AbortSignal) => Promise<Response>;
   /** The session the cookie holds, or else a new guest one: a first visit chats at once. */
   start: () => Promise<User>;
   apply: (info: SessionInfo) => User;
@@ -72,6 +75,41 @@ export function createSession(): Session {
     return { ...init, headers, credentials: 'same-origin' };
   };
 
+  const sendForm = (path: string, form: FormData, onProgress: (sent: number) => void, signal?: AbortSignal) =>
+    new Promise<Response>((resolve, reject) => {
+      const request = new XMLHttpRequest();
+      const abort = () => {
+        request.abort();
+      };
+      request.open('POST', path);
+      if (token) request.setRequestHeader('Authorization', `Bearer ${token}`);
+      request.upload.onprogress = (event) => {
+        if (event.lengthComputable && event.total > 0) onProgress(event.loaded / event.total);
+      };
+      request.onload = () => {
+        signal?.removeEventListener('abort', abort);
+        const status = request.status;
+        const body = status === 204 || status === 205 || status === 304 ? null : request.responseText;
+        const type = request.getResponseHeader('Content-Type');
+        resolve(
+          new Response(body, { status, statusText: request.statusText, headers: type ? { 'Content-Type': type } : {} }),
+        );
+      };
+      request.onerror = () => {
+        signal?.removeEventListener('abort', abort);
+        reject(networkError());
+      };
+      request.onabort = () => {
+        reject(new DOMException('aborted', 'AbortError'));
+      };
+      signal?.addEventListener('abort', abort);
+      if (signal?.aborted) {
+        reject(new DOMException('aborted', 'AbortError'));
+        return;
+      }
+      request.send(form);
+    });
+
   const session: Session = {
     get user() {
       return user;
@@ -90,6 +128,15 @@ export function createSession(): Session {
         if (error instanceof ChatApiError || isAbort(error)) throw error;
         throw networkError();
       }
+    },
+    async upload(path, form, onProgress, signal) {
+      const response = await sendForm(path, form, onProgress, signal);
+      if (response.status !== 401) return response;
+      if (!(await refresh())) {
+        forget();
+        return response;
+      }
+      return sendForm(path, form, onProgress, signal);
     },
     async start() {
       if (await refresh()) return user as User;

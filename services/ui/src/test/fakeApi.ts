@@ -1,7 +1,18 @@
 import { vi } from 'vitest';
 
 import type { AuthMethods } from '../components/SignInWithProvider';
-import type { ChatMessage, ConversationSummary, FinishReason, ModelInfo, UsageView, UserMemory } from '../types/chat';
+import type {
+  ChatMessage,
+  ConversationSummary,
+  FinishReason,
+  ModelInfo,
+  SearchHit,
+  SharedConversation,
+  ShareView,
+  UsageView,
+  UserMemory,
+  VoteBody,
+} from '../types/chat';
 import type { ApprovalDecision } from '../types/tools';
 import { errorResponse, sse } from './fakeFetch';
 
@@ -36,7 +47,7 @@ export class Answer {
     if (from.start)
       this.sendUnlogged('start', {
         request_id: 'r',
-        model: 'chat',
+        model: typeof this.request.model === 'string' ? this.request.model : 'chat',
         conversation_id: conversationId,
         user_message_id: userMessageId,
         assistant_message_id: message.id,
@@ -132,6 +143,8 @@ export class FakeApi {
   cookie = false;
   guests = 0;
   account: string | null = null;
+  /** The account's tier is an admin tier (`admin` in /api/me). */
+  admin = false;
   password = 'correct horse';
   deletedAccounts = 0;
   readonly imported: string[] = [];
@@ -140,6 +153,8 @@ export class FakeApi {
   methods: AuthMethods = { guests: true, passwords: true, oidc: null };
   model: ModelInfo = {
     id: 'chat',
+    label: 'chat',
+    default: true,
     provider: 'azure',
     reasoning: false,
     options: ['max_tokens', 'temperature', 'top_p'],
@@ -148,7 +163,11 @@ export class FakeApi {
     context_window: 128000,
     max_output_tokens: 4096,
     default_max_tokens: 1024,
+    vision: true,
+    tools: true,
   };
+  /** Several models (the default first); null: `model` alone. */
+  models: ModelInfo[] | null = null;
   readonly calls: string[] = [];
   /** Each answer's events after its `start`, in order (what a follower from the first event is sent). */
   private readonly logs = new Map<string, { event: string; data: unknown }[]>();
@@ -157,8 +176,20 @@ export class FakeApi {
   nextApprovalReply: Response | null = null;
   /** Tools switches posted, in order. */
   readonly toolSwitches: boolean[] = [];
+  /** The MCP servers `GET /api/tools` names (none unless a test sets them). */
+  toolServers: string[] = [];
   memories: UserMemory[] = [];
   memoryLimit = 50;
+  /** What a search finds (those whose title or snippet holds the query), and the queries asked. */
+  searchHits: SearchHit[] = [];
+  readonly searches: string[] = [];
+  /** Votes sent, in order (null: withdrawn). */
+  readonly votes: { answerId: string; vote: VoteBody | null }[] = [];
+  /** Share links (the owner's view), their snapshots by token, and how each shared page was read. */
+  shares: (ShareView & { token: string; leaf: string })[] = [];
+  readonly snapshots = new Map<string, SharedConversation>();
+  readonly sharedReads: { token: string; credentials: RequestCredentials | undefined; authorization: string | null }[] =
+    [];
 
   eventLog(answerId: string): { event: string; data: unknown }[] {
     let log = this.logs.get(answerId);
@@ -246,7 +277,19 @@ export class FakeApi {
       return json(this.usage);
     }
     if (path === '/api/models') {
-      return json({ models: [this.model] });
+      return json({ models: this.models ?? [this.model] });
+    }
+    if (path === '/api/tools') {
+      const servers = this.toolServers.map((name) => ({ name, available: true }));
+      return json({ enabled: true, items: [], servers });
+    }
+    const shared = /^\/api\/shared\/(.+)$/.exec(path)?.[1];
+    if (shared !== undefined) {
+      const token = decodeURIComponent(shared);
+      const authorization = new Headers(init.headers).get('Authorization');
+      this.sharedReads.push({ token, credentials: init.credentials, authorization });
+      const snapshot = this.snapshots.get(token);
+      return snapshot ? json(snapshot) : errorResponse(404, 'not_found', 'No such shared conversation.');
     }
     if (path === '/api/conversations/import') {
       const { conversations } = JSON.parse(init.body as string) as { conversations: { title: string }[] };
@@ -271,12 +314,43 @@ export class FakeApi {
       this.memories = this.memories.filter((item) => item.id !== memory);
       return new Response(null, { status: 204 });
     }
+    if (path === '/api/search') {
+      const query = new URL(url, 'http://page').searchParams.get('q') ?? '';
+      this.searches.push(query);
+      const wanted = query.toLowerCase();
+      const items = this.searchHits.filter((hit) =>
+        [hit.title, ...hit.snippet.map((part) => part.text)].join(' ').toLowerCase().includes(wanted),
+      );
+      return json({ items, next_cursor: null });
+    }
+    if (path === '/api/shares' && method === 'GET') {
+      const only = new URL(url, 'http://page').searchParams.get('conversation_id');
+      const items = this.shares
+        .filter((share) => only === null || share.conversation_id === only)
+        .map(({ token: _token, leaf: _leaf, ...view }) => view);
+      return json({ items, next_cursor: null });
+    }
+    const share = /^\/api\/shares\/([^/]+)$/.exec(path)?.[1];
+    if (share && method === 'DELETE') {
+      const found = this.shares.find((item) => item.id === share);
+      if (!found) return errorResponse(404, 'not_found', 'No such share link.');
+      this.shares = this.shares.filter((item) => item !== found);
+      this.snapshots.delete(found.token);
+      return new Response(null, { status: 204 });
+    }
     if (path === '/api/conversations' && method === 'GET') {
       const items = [...this.conversations.values()].map((c) => c.summary).reverse();
       return json({ items, next_cursor: null });
     }
     if (path === '/api/conversations' && method === 'POST') {
-      const summary = { id: nextId('c'), title: 'New chat', created_at: '', updated_at: '', tools_enabled: true };
+      const summary = {
+        id: nextId('c'),
+        title: 'New chat',
+        created_at: '',
+        updated_at: '',
+        tools_enabled: true,
+        model: null,
+      };
       this.conversations.set(summary.id, { summary, messages: [], leaf: null });
       return json(summary, 201);
     }
@@ -284,8 +358,13 @@ export class FakeApi {
     if (match?.[1] && method === 'GET') return json(this.detail(match[1]));
     const named = match?.[1] ? this.conversations.get(match[1]) : undefined;
     if (match?.[1] && method === 'PATCH' && named) {
-      const change = JSON.parse(init.body as string) as { title?: string; tools_enabled?: boolean };
+      const change = JSON.parse(init.body as string) as {
+        title?: string;
+        tools_enabled?: boolean;
+        mcp_servers_off?: string[];
+      };
       if (change.title !== undefined) named.summary.title = change.title;
+      if (change.mcp_servers_off !== undefined) named.summary.mcp_servers_off = change.mcp_servers_off;
       if (change.tools_enabled !== undefined) {
         named.summary.tools_enabled = change.tools_enabled;
         this.toolSwitches.push(change.tools_enabled);
@@ -302,11 +381,64 @@ export class FakeApi {
       const name = format === 'json' ? 'chat.json' : 'chat.md';
       return new Response('{}', { headers: { 'Content-Disposition': `attachment; filename="${name}"` } });
     }
+    match = /^\/api\/conversations\/([^/]+)\/messages\/([^/]+)\/feedback$/.exec(path);
+    if (match?.[1] && match[2]) {
+      const answerId = match[2];
+      const answer = this.conversations.get(match[1])?.messages.find((m) => m.id === answerId);
+      if (answer?.role !== 'assistant') return errorResponse(404, 'not_found', 'No such answer.');
+      if (method === 'DELETE') {
+        answer.feedback = null;
+        this.votes.push({ answerId, vote: null });
+        return new Response(null, { status: 204 });
+      }
+      const vote = JSON.parse(init.body as string) as VoteBody;
+      this.votes.push({ answerId, vote });
+      answer.feedback = {
+        rating: vote.rating,
+        reason: vote.reason ?? null,
+        comment: vote.comment ?? null,
+        updated_at: new Date(Date.now() + ++counter).toISOString(),
+      };
+      return json(answer.feedback);
+    }
+    match = /^\/api\/conversations\/([^/]+)\/shares$/.exec(path);
+    if (match?.[1] && method === 'POST') {
+      const stored = this.conversations.get(match[1]);
+      const { message_id: leaf } = JSON.parse(init.body as string) as { message_id: string };
+      const branch = stored ? this.branch(stored) : [];
+      const cut = branch.findIndex((m) => m.id === leaf);
+      if (!stored || cut < 0) return errorResponse(404, 'not_found', 'No such conversation or message.');
+      const created = {
+        id: nextId('s'),
+        conversation_id: stored.summary.id,
+        title: stored.summary.title,
+        message_count: cut + 1,
+        created_at: new Date().toISOString(),
+        token: nextId('token-'),
+        leaf,
+      };
+      this.shares.unshift(created);
+      this.snapshots.set(created.token, {
+        version: 1,
+        title: created.title,
+        shared_at: created.created_at,
+        messages: branch.slice(0, cut + 1).map((m) => ({
+          role: m.role,
+          content: m.content,
+          parts: m.parts,
+          status: m.status === 'stopped' ? 'stopped' : 'done',
+          created_at: m.created_at,
+        })),
+      });
+      const { leaf: _leaf, ...body } = created;
+      return json(body, 201);
+    }
     match = /^\/api\/conversations\/([^/]+)\/messages$/.exec(path);
     if (match?.[1] && method === 'POST') {
       const stored = this.conversations.get(match[1]);
       if (!stored) return errorResponse(404, 'not_found', 'No such conversation.');
-      const body = JSON.parse(init.body as string) as { content: string; parent_id?: string | null };
+      const body = JSON.parse(init.body as string) as { content: string; parent_id?: string | null; model?: string };
+      if (body.model !== undefined) stored.summary.model = body.model;
       const parent = 'parent_id' in body ? (body.parent_id ?? null) : (this.branch(stored).at(-1)?.id ?? null);
       if (stored.summary.title === 'New chat') stored.summary.title = body.content.slice(0, 48);
       const user = message('user', parent, body.content);
@@ -364,6 +496,7 @@ export class FakeApi {
   private answer(stored: StoredConversation, user: ChatMessage | null, init: RequestInit, userId?: string): Response {
     if (user) stored.messages.push(user);
     const assistant = message('assistant', user?.id ?? userId ?? null);
+    assistant.model = stored.summary.model ?? 'chat';
     stored.messages.push(assistant);
     stored.leaf = assistant.id;
     const answer = new Answer(this, assistant, stored.summary.id, user?.id ?? userId ?? '', init);
@@ -374,7 +507,7 @@ export class FakeApi {
 
   private session() {
     const user = this.account
-      ? { id: 'account-1', email: this.account, guest: false }
+      ? { id: 'account-1', email: this.account, guest: false, admin: this.admin }
       : { id: `guest-${this.guests}`, email: null, guest: true };
     return { access_token: `token-${this.guests}`, expires_in: 600, user };
   }

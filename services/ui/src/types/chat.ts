@@ -2,6 +2,7 @@
  * OpenAPI document describes a shape, the type is its generated one (src/api/schema.d.ts, `make api-types`). */
 
 import type { components } from '../api/schema';
+import type { AttachmentView } from './files';
 import type { AnswerPart, MessagePart } from './tools';
 
 type Schemas = components['schemas'];
@@ -15,6 +16,11 @@ export interface ChatOptions {
   temperature?: number;
   top_p?: number;
   reasoning_effort?: ReasoningEffort;
+}
+
+/** What a send carries beside its text: the options, and the model picked (sent as the body's `model`). */
+export interface AnswerChoice extends ChatOptions {
+  model?: string;
 }
 
 export type OptionName = keyof ChatOptions;
@@ -65,9 +71,16 @@ export interface ChatMessage {
   sibling_ids: string[];
   /** An answer that called tools, in order (text, call, result, text…); null: its text is `content` alone. */
   parts: AnswerPart[] | null;
+  /** The user's vote on this answer (a saved one; absent on a message made on this page). */
+  feedback?: Feedback | null;
+  /** The files sent with a user message (null or absent: none). */
+  attachments?: AttachmentView[] | null;
 }
 
 export type ConversationSummary = Schemas['ConversationView'];
+
+/** The tools answers may call, and the MCP servers (by name) some of them come from. */
+export type ToolList = Schemas['ToolList'];
 
 export interface MessagePage {
   items: ChatMessage[];
@@ -116,3 +129,29 @@ export type UserMemory = Schemas['MemoryView'];
 
 /** `GET /api/me/usage`: the user's limits and where they stand (`limited: false`: none apply here). */
 export type UsageView = Schemas['UsageView'];
+
+/** The user's vote on an answer, as saved, and as sent (`PUT …/feedback`). */
+export type Feedback = Schemas['FeedbackView'];
+
+export type Rating = Feedback['rating'];
+
+export interface VoteBody {
+  rating: Rating;
+  reason?: Feedback['reason'];
+  comment?: string | null;
+}
+
+/** `GET /api/search`: hits over the user's titles and messages, best first; snippets as plain segments. */
+export type SearchPage = Schemas['SearchPage'];
+
+export type SearchHit = Schemas['SearchHit'];
+
+/** The owner's share links (`/api/shares`); a new one carries its token once. */
+export type ShareView = Schemas['ShareView'];
+
+export type ShareCreated = Schemas['ShareCreated'];
+
+export type SharePage = Schemas['SharePage'];
+
+/** `GET /api/shared/{token}`: one branch as it was when shared, read by anyone with the link. */
+export type SharedConversation = Schemas['SharedConversation'];

@@ -5,6 +5,7 @@
  * field as the api's `chat/events.py` has them. */
 
 import type { components } from '../api/schema';
+import type { CitationPart } from './files';
 
 type Schemas = components['schemas'];
 
@@ -62,7 +63,7 @@ export type ToolEvent =
 export type TextPart = Schemas['TextPart'];
 export type ToolCallPart = Schemas['ToolCallPart'];
 export type ToolResultPart = Schemas['ToolResultPart'];
-export type MessagePart = TextPart | ToolCallPart | ToolResultPart;
+export type MessagePart = TextPart | ToolCallPart | ToolResultPart | CitationPart;
 
 // ---- The page's own view (never on the wire) ----
 
@@ -73,4 +74,4 @@ export interface ShownToolCall extends ToolCallPart {
   approval?: { expires_at: string } | null;
 }
 
-export type AnswerPart = TextPart | ShownToolCall | ToolResultPart;
+export type AnswerPart = TextPart | ShownToolCall | ToolResultPart | CitationPart;

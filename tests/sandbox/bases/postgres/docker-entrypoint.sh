@@ -10,7 +10,9 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
   : "${POSTGRES_PASSWORD:?the stand-in, like the official image, needs POSTGRES_PASSWORD}"
   user=${POSTGRES_USER:-postgres}
   printf '%s\n' "$POSTGRES_PASSWORD" >/tmp/pwfile
-  initdb -D "$PGDATA" -U "$user" --pwfile=/tmp/pwfile -A scram-sha-256 --auth-local=trust >/dev/null
+  # UTF8, as the official image makes its clusters (its LANG is en_US.utf8): JSON with any character is stored
+  initdb -D "$PGDATA" -U "$user" --pwfile=/tmp/pwfile -A scram-sha-256 --auth-local=trust --encoding=UTF8 \
+    --locale=C.UTF-8 >/dev/null
   rm -f /tmp/pwfile
   echo "host all all all scram-sha-256" >>"$PGDATA/pg_hba.conf"
   if [ -n "${POSTGRES_DB:-}" ] && [ "$POSTGRES_DB" != postgres ]; then

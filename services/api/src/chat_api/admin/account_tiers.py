@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import update
 
+from chat_api.admin import audit
 from chat_api.auth import emails
 from chat_api.auth.revocation import Revocations
 from chat_api.auth.service import account_with_email
@@ -56,6 +57,8 @@ async def give_tier(
             await session.execute(
                 update(User).where(User.id == user.id).values(tier=tier.name, token_epoch=User.token_epoch + 1)
             )
+            target = audit.Named(user.id, user.email or email.address)
+            audit.record(session, audit.COMMAND_LINE, "tier.give", target, f"{before} -> {tier.name}")
         result = TierGiven(user.id, user.email or email.address, tier.name, tier.admin, before, changed)
     if changed:
         await revocations.user_changed(user.id)

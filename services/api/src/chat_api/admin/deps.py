@@ -4,10 +4,12 @@ from the organisation's roles at each single sign-on, or is given to a password 
 
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 
+from chat_api.admin.service import AdminService
 from chat_api.auth.deps import CurrentUser
 from chat_api.auth.tokens import Identity
+from chat_api.http.app_state import StateKey
 from chat_api.http.deps import SettingsDep
 from chat_api.http.errors import ApiError
 from chat_api.settings import Settings
@@ -24,3 +26,12 @@ async def require_operator(identity: CurrentUser, settings: SettingsDep) -> Iden
 
 
 Operator = Annotated[Identity, Depends(require_operator)]
+
+ADMIN: StateKey[AdminService] = StateKey("admin")
+
+
+async def _admin_service(request: Request) -> AdminService:
+    return ADMIN.of(request)
+
+
+AdminServiceDep = Annotated[AdminService, Depends(_admin_service)]

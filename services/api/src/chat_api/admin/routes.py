@@ -1,13 +1,14 @@
-"""/api/admin: the operators' routes (for now, the feedback export), until the organisation's admin view."""
+"""/api/admin: the operators' routes: the feedback export here, the admin view's in view_routes."""
 
 from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime, BeforeValidator
 from starlette.responses import Response
 
-from chat_api.admin.deps import ensure_operator
+from chat_api.admin import view_routes
+from chat_api.admin.deps import AdminServiceDep, ensure_operator
+from chat_api.admin.since import Since
 from chat_api.auth.deps import CurrentUser
 from chat_api.feedback import export
 from chat_api.feedback.deps import FeedbackServiceDep
@@ -26,14 +27,6 @@ router = APIRouter(
 )
 
 
-def _written_out(value: object) -> object:
-    """A date and time as OpenAPI's `date-time` says (2026-12-06T10:00:00Z), not a number of seconds, which
-    pydantic would otherwise take."""
-    if isinstance(value, str) and not (value[:4].isdigit() and value[4:5] == "-"):
-        raise ValueError("a date and time with its zone, such as 2026-12-06T10:00:00Z")
-    return value
-
-
 @router.get(
     "/feedback.csv",
     summary="Every vote on answers as CSV, the newest first (the question and answer only when "
@@ -44,20 +37,21 @@ def _written_out(value: object) -> object:
 async def export_feedback(
     identity: CurrentUser,
     service: FeedbackServiceDep,
+    admin: AdminServiceDep,
     settings: SettingsDep,
-    since: Annotated[
-        AwareDatetime | None,
-        BeforeValidator(_written_out),
-        Query(description="Only votes given or changed since (a date and time with its zone)."),
-    ] = None,
+    since: Since = None,
     limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
 ) -> Response:
     ensure_operator(identity, settings)  # here, not a dependency: a bad query is a 422 for anyone signed in
     with_content = settings.ADMIN_SEES_FEEDBACK_CONTENT
     rows = await service.rows(since, limit, with_content)
+    await admin.record_export(identity, "feedback.export", f"since={since} content={with_content}")
     name = f"feedback-{datetime.now(UTC):%Y%m%d-%H%M%S}.csv"
     return Response(
         export.as_csv(rows, with_content),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
     )
+
+
+router.include_router(view_routes.router)

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from chat_api.auth.oidc.service import OidcSignIns
 
 REUSE_LEEWAY: Final = timedelta(seconds=10)
+SEEN_EVERY: Final = timedelta(minutes=1)
 
 
 class RefreshRaced(ApiError):
@@ -325,6 +326,7 @@ class AuthService:
     async def _new_session(self, session: AsyncSession, user: User, family_id: uuid.UUID) -> SignedIn:
         if user.disabled_at is not None:
             raise unauthorized("This account is disabled.")
+        await _seen(session, user.id)
         token = new_refresh_token()
         session.add(
             RefreshToken(
@@ -336,6 +338,17 @@ class AuthService:
         )
         identity = Identity(user.id, guest=user.is_guest, session_id=family_id, epoch=user.token_epoch, tier=user.tier)
         return SignedIn(identity, user, self.signer.issue(identity), self.signer.ttl_s, token)
+
+
+async def _seen(session: AsyncSession, user_id: uuid.UUID) -> None:
+    """The user's last sighting (the admin view's "last seen"), at each sign-in and refresh: at most once a minute,
+    so that many tabs refreshing together write once."""
+    now = utcnow()
+    await session.execute(
+        update(User)
+        .where(User.id == user_id, or_(User.last_seen_at.is_(None), User.last_seen_at < now - SEEN_EVERY))
+        .values(last_seen_at=now)
+    )
 
 
 async def account_with_email(session: AsyncSession, email: emails.Email) -> User | None:

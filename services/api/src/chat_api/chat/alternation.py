@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
+from chat_api.chat.images import ImageInput
 from chat_api.chat.parts import StoredParts
 from chat_api.chat.schemas import Message
 
@@ -20,6 +21,7 @@ class PromptTurn(NamedTuple):
     role: TurnRole
     content: str
     parts: StoredParts | None = None  # an answer that called tools (see chat.parts.steps_of)
+    images: tuple[ImageInput, ...] = ()  # a question's images
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,26 +30,29 @@ class Prompt:
     turns: list[PromptTurn]  # alternating, the first and the last from the user
 
 
-def alternating(system_prompt: str, history: Sequence[Message], message: str) -> Prompt:
-    """`history` (oldest first) and the new `message`, as one system message and alternating turns."""
+def alternating(
+    system_prompt: str, history: Sequence[Message], message: str, images: tuple[ImageInput, ...] = ()
+) -> Prompt:
+    """`history` (oldest first) and the new `message` (with its `images`), as one system message and alternating
+    turns."""
     system = [system_prompt] if system_prompt.strip() else []
     turns: list[PromptTurn] = []
-    for entry in (*history, Message(role="user", content=message)):
+    for entry in (*history, Message.asked(message, images)):
         if entry.role == "system":
             system.append(entry.content)
         elif not turns and entry.role == "assistant":
             continue  # the model would read it as its own words before any question
         elif turns and turns[-1].role == entry.role:
-            turns[-1] = _merged(turns[-1], PromptTurn(entry.role, entry.content, entry.parts))
+            turns[-1] = _merged(turns[-1], PromptTurn(entry.role, entry.content, entry.parts, entry.images))
         else:
-            turns.append(PromptTurn(entry.role, entry.content, entry.parts))
+            turns.append(PromptTurn(entry.role, entry.content, entry.parts, entry.images))
     return Prompt("\n\n".join(system), turns)
 
 
 def _merged(first: PromptTurn, second: PromptTurn) -> PromptTurn:
     content = f"{first.content}\n\n{second.content}"
     if first.parts is None and second.parts is None:
-        return PromptTurn(first.role, content)
+        return PromptTurn(first.role, content, None, (*first.images, *second.images))
     parts = [*_as_parts(first), {"type": "text", "text": "\n\n"}, *_as_parts(second)]
     return PromptTurn(first.role, content, parts)
 

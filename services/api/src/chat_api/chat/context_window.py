@@ -17,6 +17,7 @@ from typing import Any, Final
 import httpx2
 import openai
 
+from chat_api.chat.model_entries import ModelEntry
 from chat_api.settings import CONTEXT_WINDOW_FALLBACK, Settings
 
 logger = logging.getLogger("chat_api.llm")
@@ -42,26 +43,29 @@ class ContextWindow:
             self.tokens, self.source = tokens, "the server's refusal"
 
 
-async def learn_context_window(settings: Settings) -> ContextWindow:
-    """The window from the settings, else from the server (OpenAI-compatible route only), else the fallback;
-    one log line says which."""
-    if settings.CONTEXT_WINDOW_TOKENS is not None:
+async def learn_context_window(settings: Settings, entry: ModelEntry | None = None) -> ContextWindow:
+    """The window of the model `entry` (unset: the default) from its MODELS entry, else CONTEXT_WINDOW_TOKENS,
+    else from the server (OpenAI-compatible route only), else the fallback; one log line says which."""
+    entry = entry or settings.models[0]
+    if entry.context_window is not None:
+        source = "CONTEXT_WINDOW_TOKENS" if settings.MODELS is None else "MODELS"
+        window = ContextWindow(entry.context_window, source)
+    elif settings.CONTEXT_WINDOW_TOKENS is not None:  # the operator's window for every model that names none
         window = ContextWindow(settings.CONTEXT_WINDOW_TOKENS, "CONTEXT_WINDOW_TOKENS")
     else:
         # Azure and OpenAI's own API do not say; a server at OPENAI_BASE_URL may.
-        asking = settings.MODEL_PROVIDER == "openai" and settings.OPENAI_BASE_URL is not None
-        learnt = await _ask_the_server(settings) if asking else None
+        asking = settings.model_provider(entry) == "openai" and settings.OPENAI_BASE_URL is not None
+        learnt = await _ask_the_server(settings, entry.upstream_name) if asking else None
         window = learnt or ContextWindow(CONTEXT_WINDOW_FALLBACK, "the fallback (set CONTEXT_WINDOW_TOKENS)")
-    logger.info("context window: %d tokens, from %s", window.tokens, window.source)
+    logger.info("context window of %s: %d tokens, from %s", entry.id, window.tokens, window.source)
     return window
 
 
-async def _ask_the_server(settings: Settings) -> ContextWindow | None:
+async def _ask_the_server(settings: Settings, model: str) -> ContextWindow | None:
     base = str(settings.OPENAI_BASE_URL).rstrip("/")
     root = base.removesuffix("/v1")
     key = settings.OPENAI_API_KEY
     headers = {"Authorization": f"Bearer {key.get_secret_value()}"} if key is not None else {}
-    model = settings.model
     timeout = min(PROBE_TIMEOUT_S, settings.UPSTREAM_TIMEOUT_S)
     async with httpx2.AsyncClient(headers=headers, timeout=timeout) as http:
         probes = (

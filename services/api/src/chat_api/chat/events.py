@@ -107,6 +107,19 @@ class ToolResult:
 
 
 @dataclass(frozen=True, slots=True)
+class Citation:
+    """The answer cites passage `number` (its text says `[number]`): sent once, before the text that cites it,
+    with the passage as the model was given it."""
+
+    number: int
+    file_id: str
+    file: str
+    page: int | None
+    section: str | None
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class SavedUsage:
     """A saved answer's token counts (null where the model never said)."""
 
@@ -135,6 +148,7 @@ AnswerEvent = (
     | ApprovalRequired
     | ApprovalDecided
     | ToolResult
+    | Citation
     | TokenUsage
     | Finished
     | Failed

@@ -89,10 +89,13 @@ def document_limits(schema: dict[str, Any], settings: Settings) -> None:
         "one side are merged, a leading assistant turn dropped).",
     )
     models["Message"]["properties"]["content"].update(pattern=NO_NUL)
-    # The options this deployment's model takes (GET /api/models says the same): the others are refused.
+    # The options this deployment's models take (GET /api/models says the same per model): the others are refused.
     options = models["Options"]["properties"]
-    for taken_by_the_other_kind in ("temperature", "top_p") if settings.MODEL_REASONING else ("reasoning_effort",):
+    reasoning = {model.reasoning for model in settings.models}
+    taken_by_none = {frozenset({True}): ("temperature", "top_p"), frozenset({False}): ("reasoning_effort",)}
+    for taken_by_the_other_kind in taken_by_none.get(frozenset(reasoning), ()):
         options.pop(taken_by_the_other_kind, None)
+    most = max(model.max_output_tokens or settings.MAX_OUTPUT_TOKENS for model in settings.models)
     for branch in models["Options"]["properties"]["max_tokens"]["anyOf"]:
         if branch.get("type") == "integer":
-            branch["maximum"] = settings.MAX_OUTPUT_TOKENS
+            branch["maximum"] = most

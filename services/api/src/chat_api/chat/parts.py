@@ -39,7 +39,19 @@ class ToolResultPart(BaseModel):
     duration_ms: int
 
 
-Part = Annotated[TextPart | ToolCallPart | ToolResultPart, Field(discriminator="type")]
+class CitationPart(BaseModel):
+    """A passage the answer cites as `[number]` (the `citation` event, kept)."""
+
+    type: Literal["citation"] = "citation"
+    number: int
+    file_id: str
+    file: str
+    page: int | None
+    section: str | None
+    text: str
+
+
+Part = Annotated[TextPart | ToolCallPart | ToolResultPart | CitationPart, Field(discriminator="type")]
 
 
 PARTS: Final[TypeAdapter[list[Part]]] = TypeAdapter(list[Part])

@@ -5,6 +5,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr
 
+from chat_api.chat.images import ImageInput
+
 Role = Literal["user", "assistant", "system"]
 FinishReason = Literal["stop", "length", "content_filter", "cancelled"]
 ReasoningEffort = Literal["low", "medium", "high"]
@@ -26,6 +28,8 @@ class Message(BaseModel):
     # A conversation's earlier answer that called tools: its stored parts, sent back to the model as it made
     # them. Set by the server only (never read from a request).
     _parts: Sequence[Mapping[str, Any]] | None = PrivateAttr(default=None)
+    # A conversation's user message with images: they go to the model with it. Set by the server only.
+    _images: tuple[ImageInput, ...] = PrivateAttr(default=())
 
     @classmethod
     def answered(cls, content: str, parts: Sequence[Mapping[str, Any]] | None) -> "Message":
@@ -33,9 +37,24 @@ class Message(BaseModel):
         message._parts = parts
         return message
 
+    @classmethod
+    def asked(cls, content: str, images: tuple[ImageInput, ...]) -> "Message":
+        message = cls(role="user", content=content)
+        message._images = images
+        return message
+
     @property
     def parts(self) -> Sequence[Mapping[str, Any]] | None:
         return self._parts
+
+    @property
+    def images(self) -> tuple[ImageInput, ...]:
+        return self._images
+
+    def with_images(self, images: tuple[ImageInput, ...]) -> "Message":
+        changed = self.model_copy()
+        changed._images = images
+        return changed
 
 
 class Options(BaseModel):
@@ -72,3 +91,17 @@ class ChatRequest(BaseModel):
     message: str = Field(min_length=1)
     history: list[Message] = Field(default_factory=list)
     options: Options = Field(default_factory=Options)
+    model: str | None = Field(
+        None, min_length=1, max_length=100, description="An id of `GET /api/models`; unset: the default model."
+    )
+    # The images a conversation's message carries (the stateless routes take none). Set by the server only.
+    _images: tuple[ImageInput, ...] = PrivateAttr(default=())
+
+    @property
+    def images(self) -> tuple[ImageInput, ...]:
+        return self._images
+
+    def with_images(self, images: tuple[ImageInput, ...]) -> "ChatRequest":
+        changed = self.model_copy()
+        changed._images = images
+        return changed

@@ -15,6 +15,7 @@ from semantic_kernel.contents import ChatHistory, ChatMessageContent
 from chat_api.chat.context_window import window_in_refusal
 from chat_api.chat.events import Failed, Finished, TextDelta, ToolCall
 from chat_api.chat.fit import fitted_to
+from chat_api.chat.models import Models
 from chat_api.chat.reader import ROUND_ENDS, CallsRequested, ChatStream, UpstreamEvent
 from chat_api.chat.schemas import ChatRequest
 from chat_api.chat.upstream import Upstream, build_history, execution_settings
@@ -43,13 +44,15 @@ class OpenedStream:
 
 
 class ChatService:
-    def __init__(self, upstream: Upstream, settings: Settings) -> None:
-        self.upstream = upstream
+    def __init__(self, models: Models | Upstream, settings: Settings) -> None:
+        """`models`: the registry, or one upstream (the default model alone)."""
+        self.models = models if isinstance(models, Models) else Models.of(models, settings)
         self.settings = settings
 
     @property
     def model(self) -> str:
-        return self.upstream.model
+        """The default model's id."""
+        return self.models.default.id
 
     async def open(
         self,
@@ -58,19 +61,22 @@ class ChatService:
         system_prompt: str | None = None,
         steps: Sequence[ChatMessageContent] = (),
         tools: ToolOffer | None = None,
+        model: str | None = None,
     ) -> OpenedStream:
         """Start the completion and wait for its first token. Failures before it raise `ApiError` (a real
         HTTP status can still be sent), after bounded retries of 429/5xx that honour Retry-After, and one retry
         with the prompt fitted to a smaller window if the server refused it as too long. `steps` are this
-        answer's earlier rounds (the model's calls and their results), after the request's message."""
+        answer's earlier rounds (the model's calls and their results), after the request's message. `model`:
+        the id of the model to ask (unset, or no longer configured: the default)."""
+        upstream = self.models.find(model).upstream
         system_prompt = self.settings.SYSTEM_PROMPT if system_prompt is None else system_prompt
-        history, options = self._prepared(request, system_prompt, steps, tools)
+        history, options = self._prepared(upstream, request, system_prompt, steps, tools)
         extra = {"kernel": tools.kernel} if tools is not None else {}
         refitted = False
         attempt = 0
         while True:
             attempt += 1
-            source = self.upstream.chat.get_streaming_chat_message_contents(history, options, **extra)
+            source = upstream.chat.get_streaming_chat_message_contents(history, options, **extra)
             stream = ChatStream(source)
             try:
                 head = [await stream.next()]
@@ -85,8 +91,8 @@ class ChatService:
                 refusal = None if refitted else context_exceeded(exc)
                 if refusal is not None:
                     refitted = True
-                    request = self._fitted(request, refusal, system_prompt)
-                    history, options = self._prepared(request, system_prompt, steps, tools)
+                    request = self._fitted(upstream, request, refusal, system_prompt)
+                    history, options = self._prepared(upstream, request, system_prompt, steps, tools)
                     continue
                 wait = self._retry_wait(exc, attempt - refitted)
                 if wait is None:
@@ -95,20 +101,27 @@ class ChatService:
                 await asyncio.sleep(wait)
 
     def _prepared(
-        self, request: ChatRequest, system_prompt: str, steps: Sequence[ChatMessageContent], tools: ToolOffer | None
+        self,
+        upstream: Upstream,
+        request: ChatRequest,
+        system_prompt: str,
+        steps: Sequence[ChatMessageContent],
+        tools: ToolOffer | None,
     ) -> tuple[ChatHistory, OpenAIChatPromptExecutionSettings]:
         history = build_history(request, system_prompt)
         for step in steps:
             history.add_message(step)
-        options = execution_settings(request, self.settings, self.upstream.settings_class)
+        options = execution_settings(request, self.settings, upstream.settings_class, upstream.reasoning)
         if tools is not None:
             options.function_choice_behavior = tools.choice
         return history, options
 
-    def _fitted(self, request: ChatRequest, refusal: openai.APIStatusError, system_prompt: str) -> ChatRequest:
-        """The request cut to the window the server named, smaller than ours (it is remembered for the next
-        requests too); else to half of ours."""
-        window = self.upstream.window
+    def _fitted(
+        self, upstream: Upstream, request: ChatRequest, refusal: openai.APIStatusError, system_prompt: str
+    ) -> ChatRequest:
+        """The request cut to the window the server named, smaller than ours (it is remembered for this model's
+        next requests too); else to half of ours."""
+        window = upstream.window
         assumed, named = window.tokens, window_in_refusal(refusal)
         if named is not None and named < assumed:
             window.lower_to(named)

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
 
+from chat_api.chat.images import ImageInput, images_tokens
 from chat_api.chat.parts import StoredParts, parts_text
 from chat_api.chat.tokens import message_tokens
 
@@ -24,13 +25,14 @@ class Turn:
     role: Literal["user", "assistant", "system"]
     content: str
     parts: StoredParts | None = None  # an answer that called tools: its text, calls and results, in order
+    images: tuple[ImageInput, ...] = ()  # a user message's images (not loaded: their sizes say their tokens)
 
     @property
     def tokens(self) -> int:
-        """About what the turn takes of the prompt: an answer with tools, its calls and their results too (each
-        round is a message and a message per call)."""
+        """About what the turn takes of the prompt: a question's images too; an answer with tools, its calls and
+        their results too (each round is a message and a message per call)."""
         if not self.parts:
-            return message_tokens(self.content)
+            return message_tokens(self.content) + images_tokens(self.images)
         messages = 1 + sum(1 for part in self.parts if part.get("type") != "text")
         return message_tokens(parts_text(self.parts)) + (messages - 1) * message_tokens("")
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
 
 from chat_api.auth.deps import CurrentUser, current_identity
+from chat_api.chat.models import model_entry
 from chat_api.conversations import export
 from chat_api.conversations.deps import ConversationServiceDep
 from chat_api.conversations.schemas import (
@@ -23,7 +24,7 @@ from chat_api.conversations.schemas import (
     NewConversation,
 )
 from chat_api.conversations.service import conversation_view
-from chat_api.http.deps import require_json
+from chat_api.http.deps import SettingsDep, require_json
 from chat_api.http.errors import error_docs
 from chat_api.limits.deps import LimitsDep
 from chat_api.storage.paging import CURSOR_PATTERN
@@ -39,6 +40,9 @@ router = APIRouter(
     prefix="/api/conversations", tags=["conversations"], dependencies=[Depends(current_identity)], responses=ERRORS
 )
 JsonBody = [Depends(require_json)]
+MODEL_ERROR = error_docs(
+    {400: "`model` is not an id of `GET /api/models` (`invalid_request`; the message lists them)."}
+)
 
 
 @router.get("", summary="Your conversations, the most recently active first, a page at a time")
@@ -58,13 +62,17 @@ async def list_conversations(
     summary="Start a conversation",
     status_code=201,
     dependencies=JsonBody,
-    responses=error_docs({429: "Too many conversations started this minute (`rate_limited`); see `Retry-After`."}),
+    responses={
+        **error_docs({429: "Too many conversations started this minute (`rate_limited`); see `Retry-After`."}),
+        **MODEL_ERROR,
+    },
 )
 async def create_conversation(
-    body: NewConversation, user: CurrentUser, service: ConversationServiceDep, limits: LimitsDep
+    body: NewConversation, user: CurrentUser, service: ConversationServiceDep, limits: LimitsDep, settings: SettingsDep
 ) -> ConversationView:
+    model = model_entry(settings, body.model).id if body.model is not None else None
     await limits.admit_create(user)
-    return await service.create(user, body.title)
+    return await service.create(user, body.title, model)
 
 
 @router.post(
@@ -89,12 +97,20 @@ async def read_conversation(
 
 
 @router.patch(
-    "/{conversation_id:uuid}", summary="Rename a conversation, or switch its tools on or off", dependencies=JsonBody
+    "/{conversation_id:uuid}",
+    summary="Rename a conversation, switch its tools (or some MCP servers' tools) on or off, or pick its model",
+    dependencies=JsonBody,
+    responses=MODEL_ERROR,
 )
 async def change_conversation(
-    conversation_id: uuid.UUID, body: ConversationChange, user: CurrentUser, service: ConversationServiceDep
+    conversation_id: uuid.UUID,
+    body: ConversationChange,
+    user: CurrentUser,
+    service: ConversationServiceDep,
+    settings: SettingsDep,
 ) -> ConversationView:
-    return await service.change(user, conversation_id, body.title, body.tools_enabled)
+    model = model_entry(settings, body.model).id if body.model is not None else None
+    return await service.change(user, conversation_id, body.title, body.tools_enabled, body.mcp_servers_off, model)
 
 
 @router.put(

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from chat_api.chat.events import SavedUsage
 from chat_api.chat.parts import Part
@@ -29,14 +29,23 @@ def storable(text: str) -> str:
 
 StoredText = Annotated[str, AfterValidator(storable), Field(json_schema_extra={"pattern": NO_NUL_OR_SURROGATE})]
 TITLE_MAX = 200
+ATTACHMENTS_MAX = 10
+MCP_SERVERS_OFF_MAX = 50
+ServerName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,31}$")]
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
+ModelId = Annotated[str, Field(min_length=1, max_length=100, description="An id of `GET /api/models`.")]
+
+
 class NewConversation(Strict):
     title: StoredText | None = Field(None, max_length=TITLE_MAX, description="Unset: taken from the first message.")
+    model: ModelId | None = Field(
+        None, description="The model its answers come from (an id of `GET /api/models`); unset: the default."
+    )
 
 
 class ConversationChange(Strict):
@@ -44,6 +53,15 @@ class ConversationChange(Strict):
 
     title: StoredText | None = Field(None, min_length=1, max_length=TITLE_MAX)
     tools_enabled: bool | None = Field(None, description="Let this conversation's answers call tools.")
+    model: ModelId | None = Field(
+        None, description="Answer with this model from the next answer on (one being written keeps its own)."
+    )
+    mcp_servers_off: list[ServerName] | None = Field(
+        None,
+        max_length=MCP_SERVERS_OFF_MAX,
+        description="The MCP servers (by name, as `GET /api/tools` lists them) whose tools this conversation's "
+        "answers may not call; the whole list (empty: none switched off).",
+    )
 
 
 class BranchChoice(Strict):
@@ -58,10 +76,27 @@ class NewMessage(Strict):
         "(null to edit the first): the new message becomes its sibling, and nothing is deleted.",
     )
     options: Options = Field(default_factory=Options)
+    model: ModelId | None = Field(
+        None,
+        description="Answer with this model, now and from here on (it becomes the "
+        "conversation's). Unset: the conversation's.",
+    )
+    attachments: list[JsonUuid] = Field(
+        default_factory=list,
+        max_length=ATTACHMENTS_MAX,
+        description="Ids of this conversation's files sent with the message. Images go to the model with it (and "
+        "again in later turns); it finds the text of the others with `search_documents`. An image while the "
+        "model takes none (`vision: false` in `GET /api/models`): 400 `vision_unsupported`.",
+    )
 
 
 class Retry(Strict):
     options: Options = Field(default_factory=Options)
+    model: ModelId | None = Field(
+        None,
+        description="Answer with this model, now and from here on (it becomes the "
+        "conversation's). Unset: the conversation's.",
+    )
 
 
 class ConversationView(BaseModel):
@@ -70,6 +105,12 @@ class ConversationView(BaseModel):
     created_at: datetime
     updated_at: datetime
     tools_enabled: bool = Field(description="Its answers may call tools (the user's switch for this conversation).")
+    model: str | None = Field(
+        None, description="The model the user picked for it (an id of `GET /api/models`); null: the default."
+    )
+    mcp_servers_off: list[str] = Field(
+        default_factory=list, description="MCP servers the user switched off for this conversation."
+    )
 
 
 class ConversationPage(BaseModel):
@@ -89,6 +130,12 @@ class FeedbackView(BaseModel):
     updated_at: datetime
 
 
+class AttachmentView(BaseModel):
+    id: uuid.UUID = Field(description="The file's id (`GET /api/conversations/{id}/files/{file_id}/content`).")
+    name: str
+    media_type: str
+
+
 class MessageView(BaseModel):
     id: uuid.UUID
     parent_id: uuid.UUID | None
@@ -96,6 +143,9 @@ class MessageView(BaseModel):
     content: str = Field(description="The message's text (an answer's text parts, joined).")
     parts: list[Part] | None = Field(
         None, description="An answer that called tools: its text, calls and their results, in order. Null: `content`."
+    )
+    attachments: list[AttachmentView] | None = Field(
+        None, description="A user message's files, as sent with it (one deleted since is still named). Null: none."
     )
     status: MessageStatus
     finish_reason: str | None

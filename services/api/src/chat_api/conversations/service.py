@@ -14,6 +14,7 @@ from chat_api.auth.tokens import Identity
 from chat_api.chat.events import SavedUsage
 from chat_api.chat.parts import public_parts
 from chat_api.conversations.schemas import (
+    AttachmentView,
     ConversationDetail,
     ConversationPage,
     ConversationView,
@@ -55,6 +56,8 @@ def conversation_view(conversation: Conversation) -> ConversationView:
         created_at=conversation.created_at,
         updated_at=conversation.updated_at,
         tools_enabled=conversation.tools_enabled,
+        model=conversation.model,
+        mcp_servers_off=list(conversation.mcp_servers_off or ()),
     )
 
 
@@ -71,6 +74,9 @@ def message_view(message: Message, tree: Tree, vote: FeedbackView | None = None)
         role=message.role,  # the table's check constraint holds it to the two
         content=message.content,
         parts=public_parts(message.parts),
+        attachments=[AttachmentView.model_validate(row) for row in message.attachments]
+        if message.attachments
+        else None,
         status=message.status,
         finish_reason=message.finish_reason,
         error=error,
@@ -145,9 +151,12 @@ class ConversationService:
         items, next_cursor = page_of(rows, limit, lambda row: (row.updated_at, row.id))
         return ConversationPage(items=[conversation_view(row) for row in items], next_cursor=next_cursor)
 
-    async def create(self, identity: Identity, title: str | None) -> ConversationView:
+    async def create(self, identity: Identity, title: str | None, model: str | None = None) -> ConversationView:
+        """`model`: an id of the configured models (checked by the caller); None: the default."""
         async with self.sessions.begin() as session:
-            conversation = Conversation(user_id=identity.user_id, title=(title or "").strip() or "New chat")
+            conversation = Conversation(
+                user_id=identity.user_id, title=(title or "").strip() or "New chat", model=model
+            )
             session.add(conversation)
         return conversation_view(conversation)
 
@@ -157,8 +166,15 @@ class ConversationService:
         return self._detail(thread, thread.conversation.current_leaf_id)
 
     async def change(
-        self, identity: Identity, conversation_id: uuid.UUID, title: str | None, tools_enabled: bool | None
+        self,
+        identity: Identity,
+        conversation_id: uuid.UUID,
+        title: str | None,
+        tools_enabled: bool | None,
+        mcp_servers_off: list[str] | None = None,
+        model: str | None = None,
     ) -> ConversationView:
+        """`model` (checked by the caller) applies from the next answer: one streaming now keeps its own."""
         async with self.sessions.begin() as session:
             conversation = await owned(session, identity, conversation_id)
             if title is not None:
@@ -166,6 +182,10 @@ class ConversationService:
                 conversation.updated_at = utcnow()
             if tools_enabled is not None:
                 conversation.tools_enabled = tools_enabled
+            if mcp_servers_off is not None:
+                conversation.mcp_servers_off = sorted(set(mcp_servers_off))
+            if model is not None:
+                conversation.model = model
         return conversation_view(conversation)
 
     async def choose_branch(

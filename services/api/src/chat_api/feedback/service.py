@@ -5,12 +5,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, null, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from chat_api.auth.tokens import Identity
 from chat_api.conversations.schemas import FeedbackView
+from chat_api.feedback import listing
 from chat_api.feedback.schemas import Vote
 from chat_api.http.errors import ApiError
 from chat_api.settings import Settings
@@ -107,26 +107,7 @@ class FeedbackService:
 
     async def rows(self, since: datetime | None, limit: int, with_content: bool) -> list[FeedbackRow]:
         """Every user's votes, the most recently given first: for the operators' export."""
-        question = aliased(Message)
-        query = (
-            select(
-                Feedback.updated_at,
-                Feedback.rating,
-                Feedback.reason,
-                Feedback.comment,
-                Feedback.model,
-                Feedback.user_id,
-                Message.conversation_id,
-                Feedback.message_id,
-                (question.content if with_content else null()).label("question"),
-                (Message.content if with_content else null()).label("answer"),
-            )
-            .join(Message, Message.id == Feedback.message_id)
-            .order_by(Feedback.updated_at.desc(), Feedback.id.desc())
-            .limit(limit)
-        )
-        if with_content:
-            query = query.outerjoin(question, question.id == Message.parent_id)
+        query = listing.votes(with_content).order_by(Feedback.updated_at.desc(), Feedback.id.desc()).limit(limit)
         if since is not None:
             query = query.where(Feedback.updated_at >= since)
         async with self.sessions() as session:

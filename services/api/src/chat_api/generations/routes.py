@@ -28,6 +28,8 @@ from chat_api.memory.deps import MemoryDep
 from chat_api.memory.service import Memory
 from chat_api.settings import Settings
 from chat_api.storage.models import MessageStatus
+from chat_api.titles.deps import TitlesDep
+from chat_api.titles.service import Titles
 
 router = APIRouter(tags=["conversations"], dependencies=[Depends(current_identity)])
 
@@ -44,6 +46,8 @@ STREAM_DOC = streaming_doc(
 CONFLICT = error_docs(
     {
         401: "No valid access token (`unauthorized`).",
+        400: "`model` is not an id of `GET /api/models` (`invalid_request`; the message lists them); an image "
+        "attached (or, for a retry, on the message asked again) while the model takes none (`vision_unsupported`).",
         404: "No such conversation or message, or not yours (`not_found`).",
         409: "An answer is already being written in this conversation (`conflict`): one at a time.",
     }
@@ -103,6 +107,7 @@ async def _answer(
     user: Identity,
     limits: Limits,
     memory: Memory,
+    titles: Titles,
     generations: Generations,
     settings: Settings,
 ) -> EventStreamResponse:
@@ -110,7 +115,8 @@ async def _answer(
     row), and streams it from `start`, sent as soon as its rows exist (a 409 or 404 before). The model may
     take a minute to its first token: the reader sees the answer's ids at once and can stop it; a failure
     before the first token is an `error` event, as after it. Once it has ended, memory summarises the branch
-    if it nears the window (charged to the user too)."""
+    if it nears the window, and a new conversation's first answer has its title written (each charged to the
+    user too)."""
     turn, chat = planned.turn, planned.request
     record = record_of(request)
     tools = generations.tools_for(user, planned)
@@ -125,8 +131,16 @@ async def _answer(
             # summary would hold up, or cut, the retry that follows): the next answer's end summarises.
             return
         memory.summarize_later(
-            user, turn.conversation_id, planned.with_answer(outcome.content), chat.options.max_tokens
+            user,
+            turn.conversation_id,
+            planned.with_answer(outcome.content),
+            chat.options.max_tokens,
+            turn.model,
+            [planned.system_prompt] if planned.system_prompt is not None else [],
+            planned.reserved_tokens,
         )
+        if turn.title is not None:  # the conversation's first answer: its title is the first words so far
+            titles.write_later(user, turn.conversation_id, turn.title, turn.content, outcome.content, turn.model)
 
     plan = Plan(
         turn=turn,
@@ -137,6 +151,7 @@ async def _answer(
         owner=user.user_id,
         tools=tools,
         system_prompt=planned.system_prompt,
+        sources=planned.sources,
     )
     generation = generations.start(plan)
     await generation.ready
@@ -161,17 +176,26 @@ async def send_message(
     settings: SettingsDep,
     limits: LimitsDep,
     memory: MemoryDep,
+    titles: TitlesDep,
     idempotency_key: IdempotencyKey = None,
 ) -> EventStreamResponse:
     record = record_of(request)
     record.message_chars = len(body.content)
     parent_given = "parent_id" in body.model_fields_set
     planned = await planner.send(
-        user, conversation_id, body.content, body.parent_id, parent_given, body.options, idempotency_key
+        user,
+        conversation_id,
+        body.content,
+        body.parent_id,
+        parent_given,
+        body.options,
+        idempotency_key,
+        body.model,
+        body.attachments,
     )
     if isinstance(planned, Repeat):
         return stream(await generations.repeat(user, planned), record, generations, settings)
-    return await _answer(request, planned, user, limits, memory, generations, settings)
+    return await _answer(request, planned, user, limits, memory, titles, generations, settings)
 
 
 @router.post(
@@ -193,9 +217,10 @@ async def retry_answer(
     settings: SettingsDep,
     limits: LimitsDep,
     memory: MemoryDep,
+    titles: TitlesDep,
 ) -> EventStreamResponse:
-    planned = await planner.retry(user, conversation_id, message_id, body.options)
-    return await _answer(request, planned, user, limits, memory, generations, settings)
+    planned = await planner.retry(user, conversation_id, message_id, body.options, body.model)
+    return await _answer(request, planned, user, limits, memory, titles, generations, settings)
 
 
 @router.get(

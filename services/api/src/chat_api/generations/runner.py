@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Literal, cast
 
+from chat_api.chat.citations import Sources
 from chat_api.chat.events import (
     AnswerEvent,
     ApprovalDecided,
@@ -52,6 +53,7 @@ from chat_api.storage.outage import is_unreachable
 from chat_api.telemetry import metrics
 from chat_api.tools.calls import Call, CallOutcome, cancelled
 from chat_api.tools.toolkit import ToolGrant, Toolkit
+from chat_api.usage.ledger import Spent, UsageLedger
 
 logger = logging.getLogger("chat_api.generations")
 
@@ -69,6 +71,7 @@ class Plan:
     owner: uuid.UUID | None = None  # the user it is for: its readers here are let in while the database is away
     tools: ToolGrant | None = None  # the tools it may offer the model (none: it is called as without tools)
     system_prompt: str | None = None  # when not the configured one (the user's saved memories added to it)
+    sources: Sources = field(default_factory=Sources)  # the passages the prompt gives the model already, numbered
 
 
 @dataclass
@@ -85,6 +88,7 @@ class Generation:
     stop_requested: bool = False
     transcript: Transcript = field(default_factory=Transcript)
     usage: TokenUsage | None = None  # summed over the rounds
+    tool_calls: int = 0  # the calls of the rounds that asked for tools
     pending: dict[str, asyncio.Future[Decision]] = field(default_factory=dict)  # calls waiting for the user, by id
     calls_started: float | None = None  # when the latest round's calls began
     started: float = field(default_factory=time.perf_counter)
@@ -145,6 +149,7 @@ class GenerationRunner:
         stops: StopSignal,
         limits: Limits,
         toolkit: Toolkit | None = None,
+        ledger: UsageLedger | None = None,
     ) -> None:
         self.chat = chat
         self.store = store
@@ -152,6 +157,7 @@ class GenerationRunner:
         self.stops = stops
         self.limits = limits
         self.toolkit = toolkit
+        self.ledger = ledger
         self.running: dict[str, Generation] = {}
 
     def start(self, plan: Plan) -> Generation:
@@ -253,7 +259,7 @@ class GenerationRunner:
         if grant is not None and toolkit is not None:
             offer = toolkit.offer(grant, last=rounds_done >= toolkit.max_rounds)
         return await self.chat.open(
-            plan.request, system_prompt=plan.system_prompt, steps=transcript.steps(), tools=offer
+            plan.request, system_prompt=plan.system_prompt, steps=transcript.steps(), tools=offer, model=plan.turn.model
         )
 
     async def _rounds(self, generation: Generation) -> tuple[Outcome, Finished | Failed]:
@@ -281,6 +287,7 @@ class GenerationRunner:
         decision, then its result."""
         calls = generation.transcript.calls()
         generation.calls_started = time.perf_counter()
+        generation.tool_calls += len(calls)
         await self.log.append(generation.id, [ToolCall(c.call_id, c.tool, c.arguments, complete=True) for c in calls])
         await asyncio.gather(*(self._run_call(generation, call) for call in calls))
 
@@ -289,7 +296,9 @@ class GenerationRunner:
         if grant is None or toolkit is None:  # the model called a tool it was not offered
             outcome = CallOutcome("error", "No tools are offered in this conversation.", 0)
         else:
-            outcome = await toolkit.run(grant, call, lambda asked: self._approval(generation, asked))
+            outcome = await toolkit.run(
+                grant, call, lambda asked: self._approval(generation, asked), generation.plan.sources
+            )
         generation.transcript.add_result(call, outcome)
         await self.log.append(generation.id, [_result_event(call, outcome)])
 
@@ -352,7 +361,7 @@ class GenerationRunner:
             except Exception:
                 logger.warning("what follows an answer failed to start", exc_info=True)
         metrics.answer_ended(
-            self.chat.settings.MODEL_PROVIDER,
+            self.chat.settings.model_provider(self.chat.models.find(plan.turn.model).entry),
             plan.turn.model,
             outcome.status,
             outcome.prompt_tokens,
@@ -360,6 +369,8 @@ class GenerationRunner:
             time.perf_counter() - generation.started,
             generation.first_token_s,
         )
+        if self.ledger is not None and plan.owner is not None:  # after the end is sent: off the answer's path
+            await self.ledger.add(plan.owner, plan.turn.model, _spent(generation, used))
 
     async def _relay(self, generation: Generation, opened: OpenedStream) -> Finished | Failed | CallsRequested:
         """A round's batches to the log as they come, but its end (the caller saves the answer's end, then sends
@@ -378,6 +389,9 @@ class GenerationRunner:
                 if generation.first_token_s is None:
                     generation.first_token_s = time.perf_counter() - generation.started
                 if isinstance(event, TextDelta):
+                    for citation in generation.plan.sources.cited_by(event.text):
+                        transcript.add_citation(citation)
+                        events.append(citation)
                     transcript.add_text(event.text)
                 else:
                     transcript.add_fragment(event)
@@ -477,6 +491,18 @@ class GenerationRunner:
             generation.ready.set_exception(RESTARTING)
         else:
             generation.ready.set_exception(outcome)
+
+
+def _spent(generation: Generation, used: int) -> Spent:
+    """What the answer spent, for the ledger: the model's count, else what the limits charged (the prompt's
+    estimate and a token a delta)."""
+    usage = generation.usage
+    if usage is not None:
+        prompt, completion, reasoning = usage.prompt_tokens, usage.completion_tokens, usage.reasoning_tokens
+    else:
+        completion = min(len(generation.text), used)
+        prompt, reasoning = used - completion, 0
+    return Spent(prompt, completion, reasoning, answers=1, tool_calls=generation.tool_calls)
 
 
 def _result_event(call: Call, outcome: CallOutcome) -> ToolResult:

@@ -81,10 +81,16 @@ class Generations:
     def tools_for(self, identity: Identity, planned: Planned) -> ToolGrant | None:
         """The tools the answer may offer the model (None: none)."""
         toolkit = self.runner.toolkit
-        if toolkit is None:
-            return None
+        if toolkit is None or not self.runner.chat.models.find(planned.turn.model).entry.tools:
+            return None  # no toolkit, or a model configured without tools (`tools: false`)
         conversation_id = planned.turn.conversation_id
-        return toolkit.grant(identity, conversation_id, enabled=planned.tools_enabled, approved=planned.approved_tools)
+        return toolkit.grant(
+            identity,
+            conversation_id,
+            enabled=planned.tools_enabled,
+            approved=planned.approved_tools,
+            servers_off=planned.mcp_servers_off,
+        )
 
     async def answer(self, identity: Identity, answer_id: uuid.UUID) -> Message:
         async with self.sessions() as session:

@@ -29,7 +29,9 @@ class Turn:
     content: str
     idempotency_key: str | None
     title: str | None  # a new title for the conversation (its first message)
-    model: str
+    model: str  # the id of the model that answers
+    picks_model: bool = False  # the send switched the conversation to `model` (from this turn on)
+    attachments: list[dict[str, Any]] | None = None  # the new user message's files (documents.attachments)
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,7 @@ def message_row(turn: Turn, ident: uuid.UUID, parent: uuid.UUID | None, role: st
         "model": None,
         "idempotency_key": None,
         "lease_expires_at": None,
+        "attachments": None,
     }
 
 
@@ -100,12 +103,15 @@ class GenerationStore:
         if turn.new_user_message:
             question = message_row(turn, turn.user_id, turn.user_parent_id, "user", turn.content)
             question["idempotency_key"] = turn.idempotency_key
+            question["attachments"] = turn.attachments
             rows.insert(0, question)  # first: the answer's parent
         for row in rows:
             row["created_at"] = row["updated_at"] = now
         values: dict[str, object] = {"current_leaf_id": turn.assistant_id, "updated_at": now}
         if turn.title:
             values["title"] = turn.title
+        if turn.picks_model:
+            values["model"] = turn.model
         try:
             # One transaction: the messages and the conversation moved to the answer are committed together
             # or not at all (a process dying between two commits left a user message without its answer).

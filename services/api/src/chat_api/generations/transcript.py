@@ -1,20 +1,21 @@
-"""An answer as it grows, round by round: the text the model wrote, the calls it made, their results. From it
-come the saved parts (in order: text, calls, results, text...), what the next round sends the model (its calls
-and their results, as Semantic Kernel's contents), and the text alone."""
+"""An answer as it grows, round by round: the text the model wrote, the sources it cited, the calls it made,
+their results. From it come the saved parts (in order: text, citations, calls, results, text...), what the next
+round sends the model (its calls and their results, as Semantic Kernel's contents), and the text alone."""
 
 from dataclasses import dataclass, field
 from typing import Any
 
 from semantic_kernel.contents import ChatMessageContent
 
-from chat_api.chat.events import ToolCall
-from chat_api.chat.parts import Part, TextPart, ToolCallPart, ToolResultPart, steps_of
+from chat_api.chat.events import Citation, ToolCall
+from chat_api.chat.parts import CitationPart, Part, TextPart, ToolCallPart, ToolResultPart, steps_of
 from chat_api.tools.calls import Call, CallOutcome
 
 
 @dataclass
 class _Round:
     text: list[str] = field(default_factory=list)
+    citations: list[Citation] = field(default_factory=list)
     calls: dict[str, tuple[str, list[str]]] = field(default_factory=dict)  # by id: tool, argument fragments
     results: dict[str, CallOutcome] = field(default_factory=dict)
 
@@ -27,6 +28,9 @@ class Transcript:
     def add_text(self, text: str) -> None:
         self.text.append(text)
         self.rounds[-1].text.append(text)
+
+    def add_citation(self, citation: Citation) -> None:
+        self.rounds[-1].citations.append(citation)
 
     def add_fragment(self, fragment: ToolCall) -> None:
         _, arguments = self.rounds[-1].calls.setdefault(fragment.call_id, (fragment.tool, []))
@@ -56,13 +60,20 @@ class Transcript:
         return steps_of(self.stored() or [])
 
     def parts(self) -> list[Part] | None:
-        """The answer's parts in order, as clients get them; None when it called no tool (its text is all)."""
-        if not self.used_tools:
+        """The answer's parts in order, as clients get them; None when it called no tool and cited nothing (its
+        text is all)."""
+        if not self.used_tools and not any(round_.citations for round_ in self.rounds):
             return None
         parts: list[Part] = []
         for round_ in self.rounds:
             if round_.text:
                 parts.append(TextPart(text="".join(round_.text)))
+            parts += [
+                CitationPart(
+                    number=c.number, file_id=c.file_id, file=c.file, page=c.page, section=c.section, text=c.text
+                )
+                for c in round_.citations
+            ]
             calls = self._of(round_)
             parts += [ToolCallPart(call_id=call.call_id, tool=call.tool, arguments=call.arguments) for call in calls]
             for call in calls:

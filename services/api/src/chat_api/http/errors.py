@@ -133,9 +133,13 @@ async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     if exc.status_code == 405:
         exc.headers = {**(exc.headers or {}), "Allow": _allowed_methods(request)}
     code = _HTTP_CODES.get(exc.status_code, "invalid_request" if exc.status_code < 500 else "internal_error")
-    # 400 here is FastAPI giving up on a body json.loads could not take (nested too deep, a 5,000-digit number).
+    # 400 here is FastAPI giving up on a body json.loads could not take (nested too deep, a 5,000-digit number),
+    # or on a multipart body (an upload) its parser could not.
+    multipart = request.headers.get("content-type", "").startswith("multipart/")
     message = {
-        400: "The body is not valid JSON.",
+        400: "The upload could not be read: a malformed body, or a part's header (its file name) too long."
+        if multipart
+        else "The body is not valid JSON.",
         404: "No such route.",
         405: "Method not allowed on this route.",
     }.get(exc.status_code, str(exc.detail))

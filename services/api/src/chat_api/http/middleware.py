@@ -1,9 +1,11 @@
-"""Per-request context: the request id, a body-size limit, and one JSON log line when the request ends."""
+"""Per-request context: the request id, a body-size limit (larger for the routes that take files), and one JSON
+log line when the request ends."""
 
 import logging
 import re
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -62,9 +64,16 @@ class RequestContextMiddleware:
     """Assigns the request id (a client's own `X-Request-ID` when it is sane), echoes it, limits the body,
     and logs one JSON line per request once its response has ended (streams included)."""
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int, trace_ids: bool = False) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_body_bytes: int,
+        trace_ids: bool = False,
+        larger_bodies: Sequence[tuple[re.Pattern[str], int]] = (),
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.larger_bodies = larger_bodies  # (path, its own limit): routes that take files
         self.trace_ids = trace_ids  # telemetry on: each response names its trace (X-Trace-Id)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -87,14 +96,13 @@ class RequestContextMiddleware:
                     headers.append(name, value)
             await send(message)
 
+        limit = next((most for path, most in self.larger_bodies if path.match(scope["path"])), self.max_body_bytes)
         try:
-            if self._declared_too_large(scope):
-                response = error_response(
-                    413, "payload_too_large", f"The body is larger than {self.max_body_bytes} bytes."
-                )
+            if self._declared_too_large(scope, limit):
+                response = error_response(413, "payload_too_large", f"The body is larger than {limit} bytes.")
                 await response(scope, receive, send_with_id)
             else:
-                await self.app(scope, self._limited(receive), send_with_id)
+                await self.app(scope, self._limited(receive, limit), send_with_id)
         except Exception:
             record.status = record.status or 500  # answered by the outermost error middleware, after us
             raise
@@ -102,11 +110,13 @@ class RequestContextMiddleware:
             record.duration_ms = round((time.perf_counter() - record.started) * 1000, 2)
             logger.info("request", extra={"fields": record.as_log()})
 
-    def _declared_too_large(self, scope: Scope) -> bool:
+    @staticmethod
+    def _declared_too_large(scope: Scope, limit: int) -> bool:
         length = next((v for k, v in scope["headers"] if k == b"content-length"), b"")
-        return length.isdigit() and int(length) > self.max_body_bytes
+        return length.isdigit() and int(length) > limit
 
-    def _limited(self, receive: Receive) -> Receive:
+    @staticmethod
+    def _limited(receive: Receive, limit: int) -> Receive:
         """A body without Content-Length (chunked) is counted as it arrives, and cut off at the limit."""
         received = 0
 
@@ -115,8 +125,8 @@ class RequestContextMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
-                    raise BodyTooLarge(self.max_body_bytes)
+                if received > limit:
+                    raise BodyTooLarge(limit)
             return message
 
         return limited_receive

@@ -1,13 +1,16 @@
 """What a request may cost before the model says: its prompt, estimated, plus the most it may answer;
 settled to the model's own count when the answer ends."""
 
+from chat_api.chat.images import images_tokens
 from chat_api.chat.schemas import ChatRequest
 from chat_api.chat.tokens import messages_tokens
 from chat_api.settings import Settings
 
 
 def prompt_tokens(request: ChatRequest, system_prompt: str) -> int:
-    return messages_tokens([system_prompt, request.message, *(message.content for message in request.history)])
+    """The texts, and the images of the message and of its history (Azure's rule for their tokens)."""
+    texts = messages_tokens([system_prompt, request.message, *(message.content for message in request.history)])
+    return texts + images_tokens(request.images) + sum(images_tokens(message.images) for message in request.history)
 
 
 def reservation(request: ChatRequest, settings: Settings, calls: int = 1, tools_tokens: int = 0) -> int:

@@ -17,14 +17,22 @@ from chat_api.limits.limiter import DAY_S, Grant, Limiter, LimitRefused, Standin
 from chat_api.limits.policy import policy_for
 from chat_api.settings import Settings
 from chat_api.telemetry import metrics
+from chat_api.usage.ledger import REFUSAL, UsageLedger
 
 logger = logging.getLogger("chat_api.limits")
 
 
 class Limits:
-    def __init__(self, limiter: Limiter | None, settings: Settings, redis: Redis | None = None) -> None:
+    def __init__(
+        self,
+        limiter: Limiter | None,
+        settings: Settings,
+        redis: Redis | None = None,
+        ledger: UsageLedger | None = None,
+    ) -> None:
         self.limiter = limiter
         self.settings = settings
+        self.ledger = ledger  # counts the sends refused, per user and day
         self.counter = None if redis is None else Counter(redis)
         self.guest_pool = None if redis is None else GuestPool(redis, settings.GUEST_TOKENS_PER_DAY_TOTAL)
         self.new_guests = Count("guests_per_address", settings.GUESTS_PER_ADDRESS_PER_DAY, DAY_S)
@@ -41,6 +49,17 @@ class Limits:
         their definitions in each: a round of them and the answer); what it really used is charged at its end."""
         if self.limiter is None:
             return None
+        try:
+            return await self._admit(identity, request, record, calls, tools_tokens)
+        except ApiError as refused:
+            if refused.status == 429 and self.ledger is not None:
+                self.ledger.add_soon(identity.user_id, request.model or self.settings.model, REFUSAL)
+            raise
+
+    async def _admit(
+        self, identity: Identity, request: ChatRequest, record: RequestRecord, calls: int, tools_tokens: int
+    ) -> Grant:
+        assert self.limiter is not None
         reserved = reservation(request, self.settings, calls, tools_tokens)
         pool_day = await self._take_from_guest_pool(identity, reserved, record)
         try:

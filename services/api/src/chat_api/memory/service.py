@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Sequence
 
 from chat_api.auth.tokens import Identity
+from chat_api.chat.models import Model, Models
 from chat_api.chat.schemas import Message as HistoryMessage
 from chat_api.chat.tokens import message_tokens
 from chat_api.chat.upstream import Upstream
@@ -34,16 +35,25 @@ from chat_api.memory.summaries import StoredSummary
 from chat_api.memory.summarizer import newest, request_tokens, summarize, summary_message, transcript
 from chat_api.settings import Settings
 from chat_api.storage.engine import Sessions
+from chat_api.usage.ledger import Spent, UsageLedger
 
 logger = logging.getLogger("chat_api.memory")
 
 
 class Memory:
-    def __init__(self, upstream: Upstream, sessions: Sessions, settings: Settings, limits: Limits) -> None:
-        self.upstream = upstream
+    def __init__(
+        self,
+        models: Models | Upstream,
+        sessions: Sessions,
+        settings: Settings,
+        limits: Limits,
+        ledger: UsageLedger | None = None,
+    ) -> None:
+        self.models = models if isinstance(models, Models) else Models.of(models, settings)
         self.sessions = sessions
         self.settings = settings
         self.limits = limits
+        self.ledger = ledger  # a summary is its user's usage too
         self._summarizing: dict[uuid.UUID, asyncio.Task[None]] = {}  # one at a time per conversation
 
     async def recall(
@@ -54,11 +64,13 @@ class Memory:
         conversation_id: uuid.UUID | None = None,
         alongside: Sequence[str] = (),
         reserved_tokens: int = 0,
+        model: str | None = None,
     ) -> list[HistoryMessage]:
-        """The history to send before `message`: `turns` (oldest first) as they fit, after the conversation's
-        stored summary when there is one. `alongside` go with them (the user's saved memories), and
-        `reserved_tokens` are taken besides (the definitions of the tools offered). No model call."""
-        budget = max(0, self._budget(max_tokens, [message, *alongside]) - reserved_tokens)
+        """The history to send before `message`: `turns` (oldest first) as they fit the window of `model` (its
+        id; unset: the default), after the conversation's stored summary when there is one. `alongside` go with
+        them (the user's saved memories), and `reserved_tokens` are taken besides (the definitions of the tools
+        offered). No model call."""
+        budget = max(0, self._budget(self._upstream(model), max_tokens, [message, *alongside]) - reserved_tokens)
         if tokens_of(turns) <= budget:
             return _as_history(turns)
         stored = await self._stored(conversation_id, turns) if self.settings.MEMORY_SUMMARIES else None
@@ -71,15 +83,26 @@ class Memory:
         return _as_history([*lead, *await newest(turns, len(turns) - start)])
 
     def summarize_later(
-        self, identity: Identity, conversation_id: uuid.UUID, turns: Sequence[Turn], max_tokens: int | None
+        self,
+        identity: Identity,
+        conversation_id: uuid.UUID,
+        turns: Sequence[Turn],
+        max_tokens: int | None,
+        model: str | None = None,
+        alongside: Sequence[str] = (),
+        reserved_tokens: int = 0,
     ) -> None:
-        """After an answer: if the branch `turns` (the answer last) nears the window, summarise its older
-        turns in the background, unless a summary of this conversation is already on its way."""
+        """After an answer: if the branch `turns` (the answer last) nears the window of `model` (the answer's),
+        summarise its older turns in the background with that model, unless a summary of this conversation is
+        already on its way. `alongside` and `reserved_tokens`: what the prompt carries besides, as `recall` took
+        them (else the prompt would drop turns before any summary covered them)."""
         if not self.settings.MEMORY_SUMMARIES or conversation_id in self._summarizing:
             return
-        if not nears(tokens_of(turns), turns, self._budget(max_tokens, [])):
+        chosen = self.models.find(model)
+        budget = max(0, self._budget(chosen.upstream, max_tokens, list(alongside)) - reserved_tokens)
+        if not nears(tokens_of(turns), turns, budget):
             return  # cheap check first: even without a summary, far from the window
-        task = asyncio.create_task(self._summarize(identity, conversation_id, turns, max_tokens))
+        task = asyncio.create_task(self._summarize(chosen, identity, conversation_id, turns, max_tokens, budget))
         self._summarizing[conversation_id] = task
         task.add_done_callback(lambda _: self._summarizing.pop(conversation_id, None))
 
@@ -90,25 +113,39 @@ class Memory:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    def _budget(self, max_tokens: int | None, fixed: list[str]) -> int:
+    def _upstream(self, model: str | None) -> Upstream:
+        return self.models.find(model).upstream
+
+    def _budget(self, upstream: Upstream, max_tokens: int | None, fixed: list[str]) -> int:
         settings = self.settings
         return history_budget(
-            self.upstream.window.tokens, max_tokens or settings.DEFAULT_MAX_TOKENS, [settings.SYSTEM_PROMPT, *fixed]
+            upstream.window.tokens, max_tokens or settings.DEFAULT_MAX_TOKENS, [settings.SYSTEM_PROMPT, *fixed]
         )
 
     async def _summarize(
-        self, identity: Identity, conversation_id: uuid.UUID, turns: Sequence[Turn], max_tokens: int | None
+        self,
+        model: Model,
+        identity: Identity,
+        conversation_id: uuid.UUID,
+        turns: Sequence[Turn],
+        max_tokens: int | None,
+        budget: int,
     ) -> None:
         try:
-            await self._summarize_if_near(identity, conversation_id, turns, max_tokens)
+            await self._summarize_if_near(model, identity, conversation_id, turns, max_tokens, budget)
         except Exception:
             logger.warning("a summary failed: the next answers have the newest turns only", exc_info=True)
 
     async def _summarize_if_near(
-        self, identity: Identity, conversation_id: uuid.UUID, turns: Sequence[Turn], max_tokens: int | None
+        self,
+        model: Model,
+        identity: Identity,
+        conversation_id: uuid.UUID,
+        turns: Sequence[Turn],
+        max_tokens: int | None,
+        budget: int,
     ) -> None:
-        settings = self.settings
-        budget = self._budget(max_tokens, [])
+        settings, upstream = self.settings, model.upstream
         stored = await self._stored(conversation_id, turns)
         after = _position_after(turns, stored)
         lead = [summary_message(stored.content)] if stored is not None else []
@@ -119,7 +156,7 @@ class Memory:
         if keep_from <= after or turns[keep_from - 1].id is None:
             return
         # The request (instructions, transcript) and the summary must fit the window themselves.
-        request_room = int(self.upstream.window.tokens * (1 - ESTIMATE_MARGIN)) - settings.SUMMARY_MAX_TOKENS
+        request_room = int(upstream.window.tokens * (1 - ESTIMATE_MARGIN)) - settings.SUMMARY_MAX_TOKENS
         previous = stored.content if stored is not None else None
         text = transcript(previous, turns[after:keep_from], request_room - request_tokens(""))
         prompt = request_tokens(text)
@@ -130,9 +167,9 @@ class Memory:
             return
         started, used = time.perf_counter(), 0
         try:
-            options = self.upstream.limited_to(settings.SUMMARY_MAX_TOKENS)
+            options = upstream.limited_to(settings.SUMMARY_MAX_TOKENS)
             async with asyncio.timeout(settings.SUMMARY_TIMEOUT_S):
-                made = await summarize(self.upstream.chat, options, text)
+                made = await summarize(upstream.chat, options, text)
             used = made.tokens if made.tokens is not None else prompt + message_tokens(made.text)
         except TimeoutError:
             used = prompt  # the model has read it
@@ -140,6 +177,9 @@ class Memory:
             return
         finally:
             await asyncio.shield(self.limits.settle(grant, used))
+            if self.ledger is not None and used:
+                spent = Spent(input_tokens=min(prompt, used), output_tokens=max(0, used - prompt))
+                await asyncio.shield(self.ledger.add(identity.user_id, model.id, spent))
         covered = (stored.covered_messages if stored is not None else 0) + keep_from - after
         logger.info("summarised %d older messages in %.2fs", covered, time.perf_counter() - started)
         last = turns[keep_from - 1].id
@@ -168,6 +208,8 @@ def _as_history(turns: Sequence[Turn]) -> list[HistoryMessage]:
     return [
         HistoryMessage.answered(turn.content, turn.parts)
         if turn.parts
+        else HistoryMessage.asked(turn.content, turn.images)
+        if turn.images
         else HistoryMessage(role=turn.role, content=turn.content)
         for turn in turns
     ]

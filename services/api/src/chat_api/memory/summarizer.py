@@ -10,9 +10,10 @@ from typing import Final
 
 from semantic_kernel.connectors.ai.open_ai import OpenAIChatPromptExecutionSettings
 from semantic_kernel.connectors.ai.open_ai.services.open_ai_chat_completion_base import OpenAIChatCompletionBase
-from semantic_kernel.contents import AuthorRole, ChatHistory, ChatMessageContent
+from semantic_kernel.contents import AuthorRole, ChatMessageContent
 from semantic_kernel.contents.history_reducer.chat_history_truncation_reducer import ChatHistoryTruncationReducer
 
+from chat_api.chat import instructed
 from chat_api.chat.tokens import CHARS_PER_TOKEN, message_tokens
 from chat_api.chat.window import Turn
 
@@ -66,15 +67,10 @@ def request_tokens(text: str) -> int:
 
 async def summarize(chat: OpenAIChatCompletionBase, options: OpenAIChatPromptExecutionSettings, text: str) -> Summary:
     """A summary of the transcript `text`. Raises when the model fails or says nothing."""
-    history = ChatHistory(system_message=INSTRUCTIONS)
-    history.add_message(ChatMessageContent(role=AuthorRole.USER, content=text))
-    replies = await chat.get_chat_message_contents(history, options)
-    reply = replies[0] if replies else None
-    if reply is None or not reply.content.strip():
+    reply = await instructed.ask(chat, options, INSTRUCTIONS, text)
+    if not reply.text.strip():
         raise RuntimeError("the model gave no summary")
-    usage = reply.metadata.get("usage")
-    tokens = usage.prompt_tokens + usage.completion_tokens if usage is not None else None
-    return Summary(reply.content.strip(), tokens)
+    return Summary(reply.text.strip(), reply.tokens)
 
 
 async def newest(turns: Sequence[Turn], count: int) -> list[Turn]:

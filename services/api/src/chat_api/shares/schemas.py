@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from chat_api.chat.parts import Part
 from chat_api.conversations.schemas import JsonUuid, Strict
 from chat_api.storage.models import MessageStatus
 
@@ -39,6 +40,9 @@ class SharePage(BaseModel):
 class SharedMessage(BaseModel):
     role: Literal["user", "assistant"]
     content: str
+    parts: list[Part] | None = Field(
+        None, description="An answer that called tools: its text, calls and results, in order. Null: `content`."
+    )
     status: Literal[MessageStatus.DONE, MessageStatus.STOPPED, MessageStatus.ERROR, MessageStatus.INTERRUPTED]
     created_at: datetime
 

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from sqlalchemy import delete, select
 
 from chat_api.auth.tokens import Identity
+from chat_api.chat.parts import public_parts
 from chat_api.conversations.service import load_thread
 from chat_api.http.errors import ApiError
 from chat_api.shares.schemas import ShareCreated, SharedConversation, SharedMessage, SharePage, ShareView
@@ -35,7 +36,10 @@ def snapshot_of(title: str, branch: Sequence[Message]) -> SharedConversation:
         title=title,
         shared_at=utcnow(),
         messages=[
-            SharedMessage(role=m.role, content=m.content, status=m.status, created_at=m.created_at) for m in branch
+            SharedMessage(
+                role=m.role, content=m.content, parts=public_parts(m.parts), status=m.status, created_at=m.created_at
+            )
+            for m in branch
         ],
     )
 

@@ -21,12 +21,12 @@ class StatelessAnswer:
         self.opened: OpenedStream | None = None
 
     async def open(self) -> Batches:
-        opened = self.opened = await self.chat.open(self.request)
+        opened = self.opened = await self.chat.open(self.request, model=self.request.model)
         self.record.upstream_attempts = opened.attempts
         return self._batches(opened)
 
     async def _batches(self, opened: OpenedStream) -> Batches:
-        start: list[AnswerEvent] = [Start(self.record.request_id, self.chat.model)]
+        start: list[AnswerEvent] = [Start(self.record.request_id, self.chat.models.get(self.request.model).id)]
         async for batch in relay_batches(opened):
             yield [EncodedEvent.of(event) for event in [*start, *(_answered(e) for e in batch if not _call(e))]]
             start = []

@@ -22,6 +22,7 @@ from chat_api.stateless.deps import ChatServiceDep
 from chat_api.stateless.validation import ValidChatRequest
 from chat_api.storage.models import MessageStatus
 from chat_api.telemetry import metrics
+from chat_api.usage.ledger import Spent
 
 # What the stateless routes send: an answer's text and usage (no conversation, so no snapshot of one).
 STATELESS_EVENTS = sse_events([Start, TextDelta, TokenUsage, Finished, Failed])
@@ -57,16 +58,23 @@ async def admitted(
     if service.settings.LOG_MESSAGE_TEXT:
         record.message_text = body.message
     turns = [Turn(None, message.role, message.content) for message in body.history]
-    history = await memory.recall(turns, body.message, body.options.max_tokens)
+    history = await memory.recall(turns, body.message, body.options.max_tokens, model=body.model)
     body = body.model_copy(update={"history": history})  # what fits the model's window
     grant = await limits.admit(user, body, record)
 
+    model = service.models.get(body.model).entry
+
     async def end() -> None:
-        await limits.settle(grant, limits.used(body, record.prompt_tokens, record.completion_tokens, record.chunks))
+        used = limits.used(body, record.prompt_tokens, record.completion_tokens, record.chunks)
+        await limits.settle(grant, used)
+        if limits.ledger is not None:
+            output = record.completion_tokens if record.completion_tokens is not None else min(record.chunks, used)
+            spent = Spent(input_tokens=max(0, used - output), output_tokens=output, answers=1)
+            limits.ledger.add_soon(user.user_id, model.id, spent)
         metrics.active_streams.add(-1)
         metrics.answer_ended(
-            service.settings.MODEL_PROVIDER,
-            service.model,
+            service.settings.model_provider(model),
+            model.id,
             MessageStatus.ERROR
             if record.error_code
             else MessageStatus.STOPPED

@@ -2,18 +2,21 @@
 a test checks that these models and the migrations agree."""
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Final
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -41,6 +44,18 @@ class MessageStatus(StrEnum):
 
 
 MESSAGE_STATUSES: Final = tuple(status.value for status in MessageStatus)
+
+
+class FileStatus(StrEnum):
+    UPLOADED = "uploaded"  # stored; its ingestion job waits for a worker
+    EXTRACTING = "extracting"
+    EMBEDDING = "embedding"  # `chunks_done` of `chunks_total`
+    READY = "ready"  # searchable
+    FAILED = "failed"  # `reason` says why
+
+
+FILE_STATUSES: Final = tuple(status.value for status in FileStatus)
+FILE_NAME_MAX_CHARS: Final = 255
 
 
 def utcnow() -> datetime:
@@ -100,6 +115,8 @@ class User(Base):
     display_name: Mapped[str | None] = mapped_column(String(254))
     # Set at each sign-in with the provider from the roles it gives (limits/tiers.py); None: the default tier.
     tier: Mapped[str | None] = mapped_column(String(64))
+    # When a session of the user was last opened or refreshed (at most once a minute: auth/service.py).
+    last_seen_at: Mapped[datetime | None]
 
     @property
     def is_guest(self) -> bool:
@@ -136,6 +153,10 @@ class Conversation(Base):
     tools_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     # Tools the user allowed for the whole conversation (they run without asking again), by qualified name.
     approved_tools: Mapped[list[str]] = mapped_column(JSON_DOCUMENT, default=list, server_default="[]")
+    # The model the user picked (an id of MODELS); null: the default.
+    model: Mapped[str | None] = mapped_column(String(100), nullable=True, default=None)
+    # MCP servers the user switched off for this conversation (their tools are not offered in it), by name.
+    mcp_servers_off: Mapped[list[str]] = mapped_column(JSON_DOCUMENT, default=list, server_default="[]")
 
 
 class Message(Base):
@@ -171,6 +192,8 @@ class Message(Base):
     completion_tokens: Mapped[int | None] = mapped_column(Integer)
     # An answer that called tools: its parts in order (chat.parts; a result also keeps the model's `output`).
     parts: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON_DOCUMENT)
+    # A user message's files ({id, name, media_type}; an image's also the `width` and `height` the model gets).
+    attachments: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON_DOCUMENT)
     idempotency_key: Mapped[str | None] = mapped_column(String(128))
     # While an answer streams, its owner renews this; past it, the owner is gone and the answer is interrupted.
     lease_expires_at: Mapped[datetime | None]
@@ -280,4 +303,117 @@ class UserMemory(Base):
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     content: Mapped[str] = mapped_column(String(MEMORY_MAX_CHARS))
     content_key: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class UsageDaily(Base):
+    """What a user spent on one model in one day (UTC): the admin view's ledger (usage/ledger.py adds to it with
+    one upsert per answer, refusal or summary). Totals only, never content."""
+
+    __tablename__ = "usage_daily"
+    __table_args__ = (Index("ix_usage_daily_user_day", "user_id", "day"),)
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    model: Mapped[str] = mapped_column(String(128), primary_key=True)
+    input_tokens: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    output_tokens: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    reasoning_tokens: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    answers: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    refusals: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    tool_calls: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+
+
+class AdminAudit(Base):
+    """Every operator's action (admin/audit.py): who, what, on whom, when. Who is kept by id and by the name shown
+    then, without foreign keys: the record outlives the accounts it names."""
+
+    __tablename__ = "admin_audit"
+    __table_args__ = (Index("ix_admin_audit_recent", "at", "id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_id: Mapped[uuid.UUID | None]  # None: the command line (admin/set_tier.py)
+    actor_name: Mapped[str | None] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(64))
+    target_id: Mapped[uuid.UUID | None]
+    target_name: Mapped[str | None] = mapped_column(String(254))
+    detail: Mapped[str | None] = mapped_column(String(500))
+
+
+class StoredFile(Base):
+    """A file a user attached to a conversation. Its bytes are `FileBlob`s; its text, once ingested, `Chunk`s.
+    The media type is read from the content, never from the name or the upload's header."""
+
+    __tablename__ = "files"
+    __table_args__ = (
+        CheckConstraint(f"status IN {FILE_STATUSES}", name="status"),
+        Index("ix_files_conversation_created", "conversation_id", "created_at"),
+        Index("ix_files_user_sha256", "user_id", "sha256"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    conversation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(FILE_NAME_MAX_CHARS))  # sanitised: no folders, no control characters
+    media_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))  # hex
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    pages: Mapped[int | None] = mapped_column(Integer)
+    chunks_done: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    chunks_total: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FileBlob(Base):
+    """A file's bytes, in pieces of a bounded size: neither an upload nor a read holds a whole file at once."""
+
+    __tablename__ = "file_blobs"
+
+    file_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("files.id", ondelete="CASCADE"), primary_key=True)
+    ordinal: Mapped[int] = mapped_column(Integer, primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ImageRendition(Base):
+    """An image as the model gets it: scaled to the models' limits and encoded again, made once (at ingestion, or
+    at the first send that carries it) and read at every turn that sends it."""
+
+    __tablename__ = "image_renditions"
+
+    file_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("files.id", ondelete="CASCADE"), primary_key=True)
+    media_type: Mapped[str] = mapped_column(String(100))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Chunk(Base):
+    """A passage of a file's text, with where it came from. Its vector and its full-text index are the
+    database's own (documents.schema; migration 0012), outside these models."""
+
+    __tablename__ = "chunks"
+    __table_args__ = (UniqueConstraint("file_id", "ordinal"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    file_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("files.id", ondelete="CASCADE"))
+    ordinal: Mapped[int] = mapped_column(Integer)
+    page: Mapped[int | None] = mapped_column(Integer)  # 1-based, for a PDF
+    heading: Mapped[str | None] = mapped_column(String(500))  # the Markdown heading above it
+    text: Mapped[str] = mapped_column(Text)
+    tokens: Mapped[int] = mapped_column(Integer)
+
+
+class IngestJob(Base):
+    """A file's ingestion still to do. A worker claims it by taking its lease and renews the lease while it
+    works; a job whose lease has run out (its worker died) is claimed again by any replica."""
+
+    __tablename__ = "ingest_jobs"
+
+    file_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("files.id", ondelete="CASCADE"), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    lease_expires_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -38,6 +38,12 @@ feedback_votes = _meter.create_counter(
     description="Votes on answers, by model (gen_ai.request.model) and outcome (chat.outcome): up, down, or "
     "withdrawn. A changed vote counts its new rating.",
 )
+tool_calls = _meter.create_histogram(
+    "chat.tool.call.duration",
+    unit="s",
+    description="Tool calls, by tool (gen_ai.tool.name), where it runs (chat.tool.server: builtin, or an MCP "
+    "server's name) and how it ended (chat.tool.status), the user's approval included.",
+)
 active_streams = _meter.create_up_down_counter(
     "chat.streams.active", unit="{stream}", description="Answers being written now."
 )
@@ -78,3 +84,7 @@ def reader_resumed(model: str | None) -> None:
 def feedback_given(model: str, outcome: str) -> None:
     """A vote on an answer: `up`, `down` or `withdrawn`."""
     feedback_votes.add(1, {"gen_ai.request.model": model, "chat.outcome": outcome})
+
+
+def tool_call_ended(tool: str, server: str, status: str, duration_s: float) -> None:
+    tool_calls.record(duration_s, {"gen_ai.tool.name": tool, "chat.tool.server": server, "chat.tool.status": status})

@@ -7,9 +7,11 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from chat_api.auth.tokens import Identity
+from chat_api.chat.citations import Sources
+from chat_api.documents.retrieval import DocumentSearch
 from chat_api.search.service import SearchService
 from chat_api.settings import Settings
 from chat_api.storage.engine import Sessions
@@ -23,6 +25,7 @@ class ToolServices:
 
     search: SearchService
     memories: UserMemories
+    documents: DocumentSearch | None = None  # None: documents are off on this server
 
     @classmethod
     def create(cls, sessions: Sessions, settings: Settings) -> "ToolServices":
@@ -34,6 +37,7 @@ class ToolContext:
     identity: Identity
     conversation_id: uuid.UUID | None
     services: ToolServices
+    sources: Sources = field(default_factory=Sources)  # the answer's: passages keep one number across its calls
 
     @property
     def user_id(self) -> uuid.UUID:

@@ -77,6 +77,11 @@ export function AccountPanel({
           <p className={styles.status}>
             {t('account.signedInAs')} <strong>{user.name ?? user.email}</strong>
           </p>
+          {user.admin && (
+            <a className={styles.admin} href="/admin">
+              {t('account.admin')}
+            </a>
+          )}
           {form === null && (
             <div className={styles.actions}>
               <button type="button" onClick={() => void onSignOut()}>

@@ -85,6 +85,23 @@ describe('an answer waiting for approval', () => {
 });
 
 describe('the approval prompt', () => {
+  it('names the MCP server a tool comes from', async () => {
+    const api = fakeApi();
+    render(<App />);
+    const user = userEvent.setup();
+    await user.type(await screen.findByLabelText('Message'), 'Note that the demo works{Enter}');
+    await waitFor(() => {
+      expect(api.answers).toHaveLength(1);
+    });
+    const call = { call_id: 'call-9', tool: 'notes-add_note', arguments: '{"text": "the demo works"}' };
+    const expiresAt = new Date(Date.now() + 60_000).toISOString();
+    act(() => {
+      api.latest().send('tool_call', { ...call, complete: true });
+      api.latest().send('approval_required', { ...call, expires_at: expiresAt });
+    });
+    expect(await screen.findByRole('alertdialog', { name: 'Allow add_note from notes to run?' })).toBeInTheDocument();
+  });
+
   it('takes the focus on Deny (Enter never allows by default), names the tool and arguments, counts down', async () => {
     const { answer } = await askedForApproval();
     const dialog = screen.getByRole('alertdialog', { name: 'Allow remember to run?' });

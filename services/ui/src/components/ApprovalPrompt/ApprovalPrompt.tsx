@@ -64,7 +64,7 @@ export function ApprovalPrompt({ call, onDecide }: Props) {
     event.stopPropagation(); // Escape here denies the tool; it does not stop the answer
     decide('deny');
   };
-  const { name } = toolName(call.tool);
+  const { name, source } = toolName(call.tool);
   const buttons: { decision: ApprovalDecision; label: string }[] = [
     { decision: 'deny', label: t('approval.deny') },
     { decision: 'allow_once', label: t('approval.allowOnce') },
@@ -81,7 +81,9 @@ export function ApprovalPrompt({ call, onDecide }: Props) {
       data-testid="approval-prompt"
     >
       <h2 id={titleId} className={styles.title}>
-        {t('approval.title', { tool: name })}
+        {source && source !== 'builtin'
+          ? t('approval.titleFromServer', { tool: name, server: source })
+          : t('approval.title', { tool: name })}
       </h2>
       <div id={bodyId}>
         <p className={styles.explain}>{t('approval.explain')}</p>

@@ -1,1 +1,1 @@
-export { ChatWindow } from './ChatWindow';
+export { ChatWindow, type ConversationFiles, type MessageTarget } from './ChatWindow';

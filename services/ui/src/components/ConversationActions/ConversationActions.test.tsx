@@ -1,9 +1,7 @@
-import { act, render, screen, waitFor, within } from '@testing-library/react';
-import userEvent from '@testing-library/user-event';
+import { screen, waitFor, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
-import { App } from '../../App';
-import { fakeApi, type FakeApi } from '../../test/fakeApi';
+import { withAChat } from '../../test/chats';
 
 // jsdom has no object URLs: the download itself is the browser's
 const objectUrls = vi.fn(() => 'blob:chat');
@@ -16,22 +14,6 @@ beforeEach(() => {
 afterEach(() => {
   window.history.replaceState(null, '', '/');
 });
-
-/** A chat titled "Hello", open, with its answer written. */
-async function withAChat(): Promise<{ api: FakeApi; user: ReturnType<typeof userEvent.setup> }> {
-  const api = fakeApi();
-  render(<App />);
-  const user = userEvent.setup();
-  await user.type(await screen.findByLabelText('Message'), 'Hello{Enter}');
-  await waitFor(() => {
-    expect(api.answers).toHaveLength(1);
-  });
-  act(() => {
-    api.latest().finish();
-  });
-  await screen.findByRole('heading', { name: 'Hello' });
-  return { api, user };
-}
 
 const header = () => within(screen.getByRole('banner'));
 const list = () => within(screen.getByRole('navigation', { name: 'Conversations' }));
@@ -95,7 +77,7 @@ describe("a chat's actions", () => {
     await user.click(menu());
     const tools = () => screen.getByRole('menuitemcheckbox', { name: 'Let the assistant use tools' });
     expect(tools()).toHaveAttribute('aria-checked', 'true');
-    await user.keyboard('{ArrowDown}{ArrowDown}{ArrowDown}');
+    await user.keyboard('{ArrowDown}{ArrowDown}{ArrowDown}{ArrowDown}');
     expect(tools()).toHaveFocus(); // in the arrow keys' path like any item
     await user.keyboard('{Enter}');
     await waitFor(() => {
@@ -111,6 +93,34 @@ describe("a chat's actions", () => {
     });
     await user.click(menu());
     expect(tools()).toHaveAttribute('aria-checked', 'true');
+  });
+
+  it('switch one MCP server’s tools off and on for the chat, while its tools are on', async () => {
+    const { api, user } = await withAChat('', (fake) => {
+      fake.toolServers = ['notes', 'tickets'];
+    });
+    const menu = () => header().getByRole('button', { name: 'Chat actions: Hello' });
+    const server = (name: string) => screen.getByRole('menuitemcheckbox', { name: `Tools from ${name}` });
+    await user.click(menu());
+    expect(await screen.findByRole('menuitemcheckbox', { name: 'Tools from notes' })).toHaveAttribute(
+      'aria-checked',
+      'true',
+    );
+    await user.click(server('notes'));
+    await waitFor(() => {
+      expect([...api.conversations.values()][0]?.summary.mcp_servers_off).toEqual(['notes']);
+    });
+    await user.click(menu());
+    expect(server('notes')).toHaveAttribute('aria-checked', 'false');
+    expect(server('tickets')).toHaveAttribute('aria-checked', 'true');
+    await user.click(server('notes'));
+    await waitFor(() => {
+      expect([...api.conversations.values()][0]?.summary.mcp_servers_off).toEqual([]);
+    });
+    await user.click(menu());
+    await user.click(screen.getByRole('menuitemcheckbox', { name: 'Let the assistant use tools' }));
+    await user.click(menu());
+    expect(screen.queryByRole('menuitemcheckbox', { name: 'Tools from notes' })).not.toBeInTheDocument();
   });
 
   it('say so when the switch could not be saved', async () => {

@@ -15,6 +15,12 @@ interface Props {
   onExport: (id: string, format: ExportFormat) => void;
   /** Tools offered to the model in this conversation, or none. */
   onSetTools: (id: string, enabled: boolean) => void;
+  /** The MCP servers the user's tools may come from: each may be switched off for this conversation. */
+  servers?: readonly string[] | undefined;
+  /** The whole list of servers switched off for this conversation. */
+  onSetServersOff?: ((id: string, off: string[]) => void) | undefined;
+  /** Share the branch on screen as a read-only link (only where the branch is on screen: the header). */
+  onShare?: (() => void) | undefined;
   /** What shows while no action is under way (the title), before the menu. */
   children: ReactNode;
   /** For the menu button (the list shows it on hover and focus). */
@@ -23,7 +29,7 @@ interface Props {
 
 type Mode = 'idle' | 'renaming' | 'deleting';
 
-/** A conversation and its actions in one menu: rename (in place), export, its tools on or off, delete (after a
+/** A conversation and its actions in one menu: rename (in place), share, export, its tools on or off, delete (after a
  * confirmation). The focus comes back to the menu once a rename or a kept chat is done with. */
 export function ConversationActions({
   conversation,
@@ -31,6 +37,9 @@ export function ConversationActions({
   onDelete,
   onExport,
   onSetTools,
+  servers = [],
+  onSetServersOff,
+  onShare,
   children,
   menuClassName,
 }: Props) {
@@ -40,6 +49,20 @@ export function ConversationActions({
   const returning = useRef(false);
   const { id, title } = conversation;
   const toolsOn = conversation.tools_enabled;
+  const serversOff = conversation.mcp_servers_off ?? [];
+  const serverSwitches =
+    toolsOn && onSetServersOff
+      ? servers.map((server) => {
+          const on = !serversOff.includes(server);
+          return {
+            label: t('conversations.serverTools', { server }),
+            checked: on,
+            onSelect: () => {
+              onSetServersOff(id, on ? [...serversOff, server] : serversOff.filter((name) => name !== server));
+            },
+          };
+        })
+      : [];
 
   useEffect(() => {
     if (mode === 'idle' && returning.current) menu.current?.focus();
@@ -96,6 +119,7 @@ export function ConversationActions({
               setMode('renaming');
             },
           },
+          ...(onShare ? [{ label: t('conversations.share'), onSelect: onShare }] : []),
           {
             label: t('conversations.exportMarkdown'),
             onSelect: () => {
@@ -115,6 +139,7 @@ export function ConversationActions({
               onSetTools(id, !toolsOn);
             },
           },
+          ...serverSwitches,
           {
             label: t('conversations.delete'),
             onSelect: () => {

@@ -1,3 +1,4 @@
+import Search from 'lucide-react/icons/search';
 import { useTranslation } from 'react-i18next';
 
 import type { ConversationSummary } from '../../types/chat';
@@ -14,7 +15,12 @@ interface Props {
   onDelete: (id: string) => Promise<void>;
   onExport: (id: string, format: ExportFormat) => void;
   onSetTools: (id: string, enabled: boolean) => void;
+  /** The MCP servers a conversation may switch off (see ConversationActions). */
+  servers?: readonly string[];
+  onSetServersOff?: (id: string, off: string[]) => void;
   onLoadMore: () => void;
+  /** Opens the search over the user's chats (Ctrl/Cmd+K does too). */
+  onSearch?: () => void;
 }
 
 export function ConversationList({
@@ -27,7 +33,10 @@ export function ConversationList({
   onDelete,
   onExport,
   onSetTools,
+  servers,
+  onSetServersOff,
   onLoadMore,
+  onSearch,
 }: Props) {
   const { t } = useTranslation();
   return (
@@ -35,6 +44,15 @@ export function ConversationList({
       <button type="button" className={styles.new} onClick={onNew}>
         {t('conversations.new')}
       </button>
+      {onSearch && (
+        <button type="button" className={styles.search} aria-keyshortcuts="Control+K Meta+K" onClick={onSearch}>
+          <Search size={16} aria-hidden="true" />
+          <span>{t('search.open')}</span>
+          <kbd className={styles.shortcut} aria-hidden="true">
+            {t('search.shortcut')}
+          </kbd>
+        </button>
+      )}
       <ul className={styles.list}>
         {conversations.map((conversation) => (
           <li key={conversation.id} className={styles.item}>
@@ -44,6 +62,8 @@ export function ConversationList({
               onDelete={onDelete}
               onExport={onExport}
               onSetTools={onSetTools}
+              servers={servers}
+              onSetServersOff={onSetServersOff}
               menuClassName={styles.actions}
             >
               <button

@@ -1,11 +1,14 @@
 import RotateCcw from 'lucide-react/icons/rotate-ccw';
-import { memo, Suspense, useMemo } from 'react';
+import { memo, Suspense, useContext, useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 
 import { formatNumber } from '../../i18n/format';
 import { segmentsOf } from '../../lib/answerParts';
-import { isUnderway, type ChatMessage, type Usage } from '../../types/chat';
+import { ModelLabels } from '../../lib/modelLabels';
+import { isUnderway, type ChatMessage, type Feedback, type Usage, type VoteBody } from '../../types/chat';
 import type { AnswerPart } from '../../types/tools';
+import { LazyAnswerFeedback } from '../AnswerFeedback/lazy';
+import { WithCitations } from '../Citations';
 import { CopyButton } from '../CopyButton';
 import { ErrorMessage } from '../ErrorMessage';
 import { IconButton } from '../IconButton';
@@ -19,14 +22,21 @@ interface Props {
   canAct: boolean;
   onRetry: (answerId: string) => void;
   onShowBranch: (messageId: string) => void;
+  /** Saves the user's vote on an answer (null: withdraws it); without it, no thumbs. */
+  onVote?: ((answerId: string, vote: VoteBody | null) => Promise<Feedback | null>) | undefined;
 }
 
 /** An answer: markdown as it streams ("Thinking…" before its first word), its tool calls as cards between its
  * text, its notices, usage and actions. Memoised: while an answer streams, only that answer re-renders, once
  * per frame. */
-export const AssistantTurn = memo(function AssistantTurn({ message, canAct, onRetry, onShowBranch }: Props) {
+export const AssistantTurn = memo(function AssistantTurn({ message, canAct, onRetry, onShowBranch, onVote }: Props) {
   const { t } = useTranslation();
   const finished = !isUnderway(message.status);
+  // A finished answer (not one that failed) takes a vote.
+  const saveVote =
+    onVote && (message.status === 'done' || message.status === 'stopped')
+      ? (vote: VoteBody | null) => onVote(message.id, vote)
+      : null;
   // An answer that failed, or was cut off, keeps its Retry in sight; others show their actions on hover.
   const pinned = message.status === 'error' || message.status === 'interrupted';
   return (
@@ -34,13 +44,16 @@ export const AssistantTurn = memo(function AssistantTurn({ message, canAct, onRe
       className={`${styles.turn} ${styles.assistant}`}
       aria-label={t('message.assistant')}
       aria-busy={!finished}
+      id={`m-${message.id}`}
       data-testid="assistant-turn"
       data-status={message.status}
       data-id={message.id}
       data-chars={message.content.length}
     >
       {message.parts ? (
-        <AnswerParts parts={message.parts} underway={!finished} />
+        <WithCitations parts={message.parts}>
+          <AnswerParts parts={message.parts} underway={!finished} />
+        </WithCitations>
       ) : message.content ? (
         <AnswerText text={message.content} />
       ) : (
@@ -49,6 +62,7 @@ export const AssistantTurn = memo(function AssistantTurn({ message, canAct, onRe
       <Notice message={message} />
       <footer className={styles.meta}>
         <Versions message={message} canAct={canAct} onShowBranch={onShowBranch} />
+        <ModelLabel model={message.model} />
         {message.status === 'stopped' && <span className={styles.badge}>{t('message.stopped')}</span>}
         {message.usage?.completion_tokens != null && (
           <TokenCount usage={message.usage} completion={message.usage.completion_tokens} />
@@ -66,10 +80,33 @@ export const AssistantTurn = memo(function AssistantTurn({ message, canAct, onRe
             />
           </span>
         )}
+        {saveVote && (
+          <Suspense fallback={null}>
+            <LazyAnswerFeedback
+              saved={message.feedback ?? null}
+              save={saveVote}
+              className={styles.votes}
+              votedClassName={styles.voted}
+            />
+          </Suspense>
+        )}
       </footer>
     </li>
   );
 });
+
+/** Which model wrote the answer, when there are several to tell apart. */
+function ModelLabel({ model }: { model: string | null }) {
+  const { t } = useTranslation();
+  const labels = useContext(ModelLabels);
+  if (labels === null || model === null) return null;
+  const label = labels.get(model) ?? model;
+  return (
+    <span className={styles.model} title={t('models.answeredBy', { model: label })} data-testid="answer-model">
+      {label}
+    </span>
+  );
+}
 
 /** Markdown, shown as plain text for the moment before the renderer has loaded. */
 function AnswerText({ text }: { text: string }) {

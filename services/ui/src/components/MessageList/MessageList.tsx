@@ -2,7 +2,7 @@ import { Fragment, type DOMAttributes, type Ref } from 'react';
 import { ErrorBoundary } from 'react-error-boundary';
 import { useTranslation } from 'react-i18next';
 
-import type { ChatMessage, MemorySummary } from '../../types/chat';
+import type { ChatMessage, Feedback, MemorySummary, VoteBody } from '../../types/chat';
 import { AssistantTurn } from './AssistantTurn';
 import styles from './MessageList.module.css';
 import { PlainTurn } from './PlainTurn';
@@ -12,6 +12,8 @@ export interface MessageActions {
   onRetry: (answerId: string) => void;
   onEdit: (messageId: string, text: string) => Promise<boolean>;
   onShowBranch: (messageId: string) => void;
+  /** Saves the user's vote on an answer (null: withdraws it). */
+  onVote?: (answerId: string, vote: VoteBody | null) => Promise<Feedback | null>;
 }
 
 interface Props extends MessageActions {
@@ -76,6 +78,7 @@ export function MessageList({
                       canAct={canAct}
                       onRetry={actions.onRetry}
                       onShowBranch={actions.onShowBranch}
+                      onVote={actions.onVote}
                     />
                   )}
                 </ErrorBoundary>

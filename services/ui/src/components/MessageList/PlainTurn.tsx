@@ -11,6 +11,7 @@ export function PlainTurn({ message }: { message: ChatMessage }) {
     <li
       className={`${styles.turn} ${user ? styles.user : styles.assistant}`}
       aria-label={user ? t('message.you') : t('message.assistant')}
+      id={`m-${message.id}`}
       data-testid={user ? 'user-turn' : 'assistant-turn'}
       data-status={message.status}
       data-id={message.id}

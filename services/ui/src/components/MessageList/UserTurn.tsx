@@ -1,8 +1,9 @@
 import Pencil from 'lucide-react/icons/pencil';
-import { memo, useState } from 'react';
+import { memo, Suspense, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 
 import type { ChatMessage } from '../../types/chat';
+import { LazyMessageFiles } from '../Attachments';
 import { IconButton } from '../IconButton';
 import { EditForm } from './EditForm';
 import styles from './MessageList.module.css';
@@ -20,7 +21,17 @@ export const UserTurn = memo(function UserTurn({ message, canAct, onEdit, onShow
   const { t } = useTranslation();
   const [editing, setEditing] = useState(false);
   return (
-    <li className={`${styles.turn} ${styles.user}`} aria-label={t('message.you')} data-testid="user-turn">
+    <li
+      id={`m-${message.id}`}
+      className={`${styles.turn} ${styles.user}`}
+      aria-label={t('message.you')}
+      data-testid="user-turn"
+    >
+      {!!message.attachments?.length && (
+        <Suspense fallback={null}>
+          <LazyMessageFiles files={message.attachments} />
+        </Suspense>
+      )}
       {editing ? (
         <EditForm
           initial={message.content}

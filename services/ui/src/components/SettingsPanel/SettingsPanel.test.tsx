@@ -13,6 +13,8 @@ afterEach(() => {
 
 const REASONING: ModelInfo = {
   id: 'o4-mini',
+  label: 'o4-mini',
+  default: true,
   provider: 'azure',
   reasoning: true,
   options: ['max_tokens', 'reasoning_effort'],
@@ -21,6 +23,8 @@ const REASONING: ModelInfo = {
   context_window: 200000,
   max_output_tokens: 4096,
   default_max_tokens: 1024,
+  vision: false,
+  tools: true,
 };
 
 describe('the settings follow the model', () => {

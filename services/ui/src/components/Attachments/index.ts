@@ -1,0 +1,2 @@
+export { LazyFileChips, LazyMessageFiles } from './lazy';
+export { useFileDrop } from './useFileDrop';

@@ -1,0 +1,3 @@
+export { Citations, type AnswerCitations } from './context';
+export { LazyPassageDialog, LazySources } from './lazy';
+export { WithCitations } from './WithCitations';
