@@ -292,8 +292,8 @@ async def test_users_are_listed_and_found(
         assert found.status_code == 200, found.text
         (user,) = found.json()["items"]
         assert user["id"] == ada_id and user["email"] == email and user["tier"] == "member"
-        assert (user["guest"], user["admin"], user["disabled"], user["disabled_at"]) == (False, False, False, None)
-        assert user["created_at"] and user["last_seen_at"]  # signed in: seen
+        assert (user["guest"], user["sso"], user["admin"], user["disabled"]) == (False, False, False, False)
+        assert user["disabled_at"] is None and user["created_at"] and user["last_seen_at"]  # signed in: seen
         assert (await ops.get("/api/admin/users", params={"query": ada_id})).json()["items"][0]["id"] == ada_id
         assert (await ops.get("/api/admin/users", params={"query": "%"})).json()["items"] == []  # no wildcard
 

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from .conftest import ApiFactory, signed_in
+from .conftest import ApiFactory, signed_in, signed_up
 from .oidc_provider import authorize, provider
 
 TIERS = {
@@ -108,10 +108,16 @@ async def test_a_user_signs_in_and_chats_with_the_tier_its_roles_map_to(browser:
 async def test_an_admin_gets_the_admin_tier_and_the_admin_routes(browser: httpx.AsyncClient) -> None:
     session = await sign_in(browser, "root")
     assert (session["user"]["tier"], session["user"]["admin"]) == ("admin", True)
-    export = await browser.get(
-        "/api/admin/feedback.csv", headers={"Authorization": f"Bearer {session['access_token']}"}
-    )
+    admin = {"Authorization": f"Bearer {session['access_token']}"}
+    export = await browser.get("/api/admin/feedback.csv", headers=admin)
     assert export.status_code == 200, export.text
+    # A password account may take the provider's address too: the list says which is which.
+    async with signed_up(str(browser.base_url), "root@example.com"):
+        found = (await browser.get("/api/admin/users", params={"query": "root@example.com"}, headers=admin)).json()
+    assert sorted((user["sso"], user["email"], user["display_name"]) for user in found["items"]) == [
+        (False, "root@example.com", None),
+        (True, None, "root@example.com"),
+    ]
 
 
 async def test_a_member_does_not_get_the_admin_routes(browser: httpx.AsyncClient) -> None:

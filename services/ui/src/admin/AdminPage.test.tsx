@@ -15,6 +15,7 @@ function person(id: string, email: string, disabled = false): AdminUser {
     email,
     display_name: null,
     guest: false,
+    sso: false,
     tier: 'member',
     admin: false,
     created_at: '2026-12-01T10:00:00Z',
@@ -108,7 +109,10 @@ function fakeAdmin({ contentVisible = false } = {}) {
       return Promise.resolve({ blob: new Blob(['user_id,user\r\n']), name: 'usage-user.csv' });
     },
     users: (search) =>
-      Promise.resolve({ items: users.filter((user) => (user.email ?? '').includes(search)), next_cursor: null }),
+      Promise.resolve({
+        items: users.filter((user) => (user.email ?? user.display_name ?? '').includes(search)),
+        next_cursor: null,
+      }),
     setDisabled: (id, disabled) => {
       const index = users.findIndex((each) => each.id === id);
       const user = users[index];
@@ -262,6 +266,17 @@ describe('the admin page', () => {
       expect(usersPart().queryByRole('rowheader', { name: 'bo@example.com' })).not.toBeInTheDocument();
     });
     expect(usersPart().getByRole('rowheader', { name: 'ada@example.com' })).toBeInTheDocument();
+  });
+
+  it("tells a password account from the provider's account with the same address", async () => {
+    const { api, users } = fakeAdmin();
+    users.push({ ...person('u-ada-sso', 'ada@example.com'), email: null, display_name: 'ada@example.com', sso: true });
+    render(<AdminPage user={OPERATOR} fetch={unusedFetch} api={api} />);
+    const ada = await usersPart().findAllByRole('rowheader', { name: 'ada@example.com' });
+    const signIn = ada.map(
+      (header) => within(header.closest('tr') as HTMLElement).getAllByRole('cell')[0]?.textContent,
+    );
+    expect(signIn.sort()).toEqual(['Organisation', 'Password']);
   });
 
   it('lists the votes without their question and answer, filters them by rating, and shows more', async () => {

@@ -16,6 +16,9 @@ interface Props {
 }
 
 const shown = (user: AdminUser) => user.email ?? user.display_name ?? user.id;
+/** A password account and a provider's may show the same address: this column tells them apart. */
+const signIn = (user: AdminUser) =>
+  user.sso ? 'users.viaProvider' : user.guest ? 'users.viaGuest' : 'users.viaPassword';
 
 /** The users, found by email or name; each can be disabled (after a confirmation) and enabled again. */
 export function UsersPanel({ api, selfId, onChanged }: Props) {
@@ -103,6 +106,7 @@ export function UsersPanel({ api, selfId, onChanged }: Props) {
             <thead>
               <tr>
                 <th scope="col">{t('users.name')}</th>
+                <th scope="col">{t('users.signIn')}</th>
                 <th scope="col">{t('users.tier')}</th>
                 <th scope="col">{t('users.created')}</th>
                 <th scope="col">{t('users.lastSeen')}</th>
@@ -113,7 +117,7 @@ export function UsersPanel({ api, selfId, onChanged }: Props) {
             <tbody>
               {users.length === 0 && (
                 <tr>
-                  <td colSpan={6}>{t('noRows')}</td>
+                  <td colSpan={7}>{t('noRows')}</td>
                 </tr>
               )}
               {users.map((user) => (
@@ -121,6 +125,7 @@ export function UsersPanel({ api, selfId, onChanged }: Props) {
                   <th scope="row" dir="auto">
                     {shown(user)} {user.id === selfId && t('users.you')}
                   </th>
+                  <td>{t(signIn(user))}</td>
                   <td>{user.tier}</td>
                   <td>{moment(user.created_at)}</td>
                   <td>{moment(user.last_seen_at)}</td>

@@ -869,6 +869,11 @@ export interface components {
             /** Guest */
             guest: boolean;
             /**
+             * Sso
+             * @description Signs in with the organisation's provider (else with a password, or a guest): two accounts may show the same address, a password account's and a provider's.
+             */
+            sso: boolean;
+            /**
              * Tier
              * @description The user's tier (the default one when none was given).
              */

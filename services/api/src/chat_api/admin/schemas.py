@@ -42,6 +42,10 @@ class AdminUser(BaseModel):
     email: str | None = Field(description="A password account's address; null for a guest.")
     display_name: str | None = Field(description="What the organisation's provider calls the user.")
     guest: bool
+    sso: bool = Field(
+        description="Signs in with the organisation's provider (else with a password, or a guest): two accounts"
+        " may show the same address, a password account's and a provider's."
+    )
     tier: str = Field(description="The user's tier (the default one when none was given).")
     admin: bool = Field(description="The tier is an admin tier.")
     created_at: datetime

@@ -43,6 +43,7 @@ def as_admin_user(user: User, tiers: Tiers) -> AdminUser:
         email=user.email,
         display_name=user.display_name,
         guest=user.is_guest,
+        sso=user.oidc_subject is not None,
         tier=tier.name,
         admin=tier.admin and not user.is_guest,
         created_at=user.created_at,
