@@ -7,6 +7,8 @@ import httpx2
 import openai
 import pytest
 from azure.core.exceptions import ClientAuthenticationError
+from semantic_kernel import Kernel
+from semantic_kernel.connectors.ai import FunctionChoiceBehavior
 from semantic_kernel.connectors.ai.open_ai import (
     AzureChatCompletion,
     AzureChatPromptExecutionSettings,
@@ -20,6 +22,7 @@ from semantic_kernel.exceptions import ServiceResponseException
 from chat_api.chat.prompt_settings import AzureSettings, OpenAISettings
 from chat_api.chat.upstream import open_upstream
 from chat_api.chat.upstream_errors import is_retryable, retry_after_seconds, upstream_error
+from chat_api.tools.catalog import builtin_plugin
 
 from .conftest import API_KEY, api_settings
 
@@ -106,11 +109,20 @@ async def test_the_messages_reach_the_model_in_the_body_the_sdk_would_build(prov
     for number in range(30):
         history.add_user_message(f'question {number}: こんにちは "quoted" \\ back\x7f')
         history.add_assistant_message(f"answer {number}\n```py\nprint('x')\n```")
+    kernel = Kernel()
+    kernel.add_plugin(builtin_plugin())
     for kind in kinds:
-        with pytest.raises(ServiceResponseException):
-            async for _ in chat.get_streaming_chat_message_contents(history, kind(max_tokens=50, temperature=0.2)):
-                pass
-    stock, ours = bodies
-    assert ours == stock
-    assert len(ours["messages"]) == 61
-    assert kinds[1](messages=ours["messages"]).prepare_settings_dict()["messages"] == []  # nothing left to walk
+        for offered in (False, True):
+            settings = kind(max_tokens=50, temperature=0.2)
+            if offered:  # the built-in tools' definitions go unwalked too
+                settings.function_choice_behavior = FunctionChoiceBehavior.Auto(auto_invoke=False)
+            with pytest.raises(ServiceResponseException):
+                async for _ in chat.get_streaming_chat_message_contents(history, settings, kernel=kernel):
+                    pass
+    stock, stock_with_tools, ours, ours_with_tools = bodies
+    assert ours == stock and ours_with_tools == stock_with_tools
+    assert len(ours["messages"]) == 61 and "tools" not in ours
+    assert len(ours_with_tools["tools"]) == len(builtin_plugin().functions) and ours_with_tools["tool_choice"] == "auto"
+    walked = kinds[1](messages=ours["messages"], tools=ours_with_tools["tools"], tool_choice="auto")
+    prepared = walked.prepare_settings_dict()
+    assert prepared["messages"] == [] and "tools" not in prepared and "tool_choice" not in prepared  # nothing to walk
