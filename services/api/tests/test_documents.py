@@ -26,6 +26,7 @@ from .conftest import ApiFactory, signed_in
 from .pdfs import make_pdf
 from .pictures import picture
 from .postgres import Databases, pgvector_or_skip
+from .test_guest_and_import_limits import statements_counted
 
 MAX_BYTES = 300_000  # the tests' MAX_BODY_BYTES is 20,000: uploads have their own limit
 PNG = picture("PNG", 8, 8)
@@ -190,8 +191,10 @@ async def test_small_files_go_in_the_prompt_whole_and_are_cited_without_a_search
     notes = "# Packing list\n\nBring a lantern, two ropes and the blue tent.\n" * 5  # about 80 tokens
     with api_server(DOCUMENTS_WHOLE_MAX_TOKENS=bound, **store) as served:
         async with signed_in(served) as http:
-            without_files, cited = await usage_and_citations(http, await new_conversation(http), "1")
+            with statements_counted() as statements:
+                without_files, cited = await usage_and_citations(http, await new_conversation(http), "1")
             assert cited == []  # nothing to cite: [1] stays text
+            assert not [s for s in statements if "chunks" in s]  # files cost a send nothing when there are none
             conversation_id = await new_conversation(http)
             file = await uploaded(http, conversation_id, "packing.md", notes.encode())
             assert (await settled(http, conversation_id, file["id"]))["status"] == "ready"

@@ -117,7 +117,7 @@ class TurnPlanner:
         if self.user_memories is not None:
             saved = await memories_for_prompt(self.user_memories, identity.user_id, self.settings.MEMORIES_MAX_TOKENS)
             added += [saved] if saved is not None else []
-        if self.documents is not None:
+        if self.documents is not None and thread.has_files:
             room = min(self.settings.DOCUMENTS_WHOLE_MAX_TOKENS, model.upstream.window.tokens // 4)
             passages = await self.documents.whole(identity.user_id, thread.conversation.id, room)
             added += [quoted(passages, sources, WHOLE_PREAMBLE)] if passages else []
