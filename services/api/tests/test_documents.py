@@ -194,7 +194,8 @@ async def test_small_files_go_in_the_prompt_whole_and_are_cited_without_a_search
             with statements_counted() as statements:
                 without_files, cited = await usage_and_citations(http, await new_conversation(http), "1")
             assert cited == []  # nothing to cite: [1] stays text
-            assert not [s for s in statements if "chunks" in s]  # files cost a send nothing when there are none
+            # Files and saved memories cost a send nothing when there are none (the conversation's read asks).
+            assert not [s for s in statements if "chunks" in s or ("user_memories" in s and "EXISTS" not in s)]
             conversation_id = await new_conversation(http)
             file = await uploaded(http, conversation_id, "packing.md", notes.encode())
             assert (await settled(http, conversation_id, file["id"]))["status"] == "ready"

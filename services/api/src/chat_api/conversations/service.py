@@ -31,7 +31,16 @@ from chat_api.feedback.store import votes_in
 from chat_api.http.errors import ApiError
 from chat_api.memory import summaries
 from chat_api.storage.engine import Sessions
-from chat_api.storage.models import Conversation, FileStatus, Message, MessageStatus, StoredFile, Summary, utcnow
+from chat_api.storage.models import (
+    Conversation,
+    FileStatus,
+    Message,
+    MessageStatus,
+    StoredFile,
+    Summary,
+    UserMemory,
+    utcnow,
+)
 from chat_api.storage.paging import newest_first, page_of
 
 TITLE_FROM_MESSAGE = 48
@@ -92,8 +101,8 @@ def message_view(message: Message, tree: Tree, vote: FeedbackView | None = None)
 @dataclass(frozen=True)
 class Thread:
     """A conversation as one request needs it: the row, its message tree, and the messages of a branch; whether
-    it has files ready to read (a send without any asks nothing more of them); for the views, the user's votes
-    on its answers too."""
+    it has files ready to read and its user saved memories (a send without either asks nothing more of them);
+    for the views, the user's votes on its answers too."""
 
     conversation: Conversation
     tree: Tree
@@ -101,6 +110,7 @@ class Thread:
     summaries: list[Summary]
     votes: Mapping[uuid.UUID, FeedbackView] = dataclasses.field(default_factory=dict)
     has_files: bool = False
+    has_memories: bool = False
 
     def branch_messages(self, leaf: uuid.UUID | None) -> list[Message]:
         return [self.messages[ident] for ident in self.tree.path_to(leaf)]
@@ -113,8 +123,9 @@ class Thread:
 OWNED = select(Conversation).where(
     Conversation.id == bindparam("conversation_id"), Conversation.user_id == bindparam("user_id")
 )
-OWNED_WITH_FILES = OWNED.add_columns(
-    exists().where(StoredFile.conversation_id == Conversation.id, StoredFile.status == FileStatus.READY)
+OWNED_FOR_A_SEND = OWNED.add_columns(
+    exists().where(StoredFile.conversation_id == Conversation.id, StoredFile.status == FileStatus.READY),
+    exists().where(UserMemory.user_id == Conversation.user_id),
 )
 MESSAGES_OF = select(Message).where(Message.conversation_id == bindparam("conversation_id"))
 
@@ -129,18 +140,21 @@ async def owned(session: AsyncSession, identity: Identity, conversation_id: uuid
 async def load_thread(
     session: AsyncSession, identity: Identity, conversation_id: uuid.UUID, with_summaries: bool = True
 ) -> Thread:
-    """The conversation (and whether it has files ready) and all its messages, one query each: its tree is what
-    every view of it needs; and its summaries, which only the views show (memory reads the one it needs itself)."""
+    """The conversation (with whether it has files ready and its user memories) and all its messages, one query
+    each: its tree is what every view of it needs; and its summaries, which only the views show (memory reads the
+    one it needs itself)."""
     found = (
-        await session.execute(OWNED_WITH_FILES, {"conversation_id": conversation_id, "user_id": identity.user_id})
+        await session.execute(OWNED_FOR_A_SEND, {"conversation_id": conversation_id, "user_id": identity.user_id})
     ).one_or_none()
     if found is None:
         raise not_found()
-    conversation, has_files = found
+    conversation, has_files, has_memories = found
     rows: Sequence[Message] = (await session.scalars(MESSAGES_OF, {"conversation_id": conversation_id})).all()
     tree = Tree(Node(row.id, row.parent_id, row.created_at) for row in rows)
     shown = await summaries.load(session, conversation_id) if with_summaries else []
-    return Thread(conversation, tree, {row.id: row for row in rows}, shown, has_files=has_files)
+    return Thread(
+        conversation, tree, {row.id: row for row in rows}, shown, has_files=has_files, has_memories=has_memories
+    )
 
 
 async def load_view(session: AsyncSession, identity: Identity, conversation_id: uuid.UUID) -> Thread:

@@ -114,7 +114,7 @@ class TurnPlanner:
         files in whole when they are small (numbered among the answer's sources); None when there is neither."""
         sources = Sources()
         added: list[str] = []
-        if self.user_memories is not None:
+        if self.user_memories is not None and thread.has_memories:
             saved = await memories_for_prompt(self.user_memories, identity.user_id, self.settings.MEMORIES_MAX_TOKENS)
             added += [saved] if saved is not None else []
         if self.documents is not None and thread.has_files:
