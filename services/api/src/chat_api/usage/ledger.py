@@ -7,8 +7,12 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from types import ModuleType
+from typing import Any
 
-from chat_api.storage.dialects import insert_for
+from sqlalchemy import bindparam
+from sqlalchemy.dialects import postgresql, sqlite
+
 from chat_api.storage.engine import Sessions
 from chat_api.storage.models import UsageDaily
 from chat_api.storage.outage import is_unreachable
@@ -31,6 +35,19 @@ class Spent:
 REFUSAL = Spent(refusals=1)
 
 
+def _upsert(dialect: ModuleType) -> Any:
+    """The ledger's one statement, built once per dialect: building it per answer cost more than running it."""
+    table = UsageDaily.__table__
+    insert = dialect.insert(table).values(
+        {name: bindparam(name, type_=table.c[name].type) for name in ("day", "user_id", "model", *COUNTERS)}
+    )
+    added = {name: table.c[name] + insert.excluded[name] for name in COUNTERS}
+    return insert.on_conflict_do_update(index_elements=["day", "user_id", "model"], set_=added)
+
+
+UPSERTS = {"postgresql": _upsert(postgresql), "sqlite": _upsert(sqlite)}
+
+
 def today() -> date:
     return datetime.now(UTC).date()
 
@@ -45,12 +62,9 @@ class UsageLedger:
         values = {name: getattr(spent, name) for name in COUNTERS}
         try:
             async with self.sessions.autocommit() as session:
-                insert = insert_for(session, UsageDaily).values(
-                    day=day or today(), user_id=user_id, model=model[:128], **values
-                )
-                added = {name: getattr(UsageDaily, name) + getattr(insert.excluded, name) for name in COUNTERS}
                 await session.execute(
-                    insert.on_conflict_do_update(index_elements=["day", "user_id", "model"], set_=added)
+                    UPSERTS[session.get_bind().dialect.name],
+                    {"day": day or today(), "user_id": user_id, "model": model[:128], **values},
                 )
         except Exception as error:
             logger.warning("could not add to the usage ledger", exc_info=not is_unreachable(error))
