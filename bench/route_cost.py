@@ -5,12 +5,18 @@ conversation loaded, the limits taken, the turn stored, the live answer written 
 it) in turn, round after round, the order alternating. One run of the stack benchmark differs from the next by
 up to a quarter on this machine; sent in turn to the same process, both routes meet the same moment's machine.
 
+The conversations are made with a title, as a user may name one: a new conversation's first answer otherwise
+asks the model for a title after its end (a second model call, once per conversation, not part of what the
+route costs an answer); `--model-titles` leaves them untitled to measure that too. `--setting KEY=VALUE` sets
+the api's environment (e.g. TOOLS_ENABLED=false).
+
 Short answers (5 tokens) show what a request costs, long ones (200 tokens, unpaced) what a token costs. CPU is
 the worker's own (every thread); time to first token is the client's, request sent to the first answer byte,
 straight to the worker (nginx is the same for both). Loopback only.
 
     uv run --project bench python bench/route_cost.py      (make bench runs it)
     ... --checkout /elsewhere --out /tmp/before.json       (another checkout's api, for before/after)
+    ... --model-titles --setting TOOLS_ENABLED=false        (first answers titled by the model; no tools)
 """
 
 import argparse
@@ -43,10 +49,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=200, help="answers per route and size")
     parser.add_argument("--checkout", type=Path, default=ROOT, help="the checkout whose api to run")
     parser.add_argument("--out", type=Path, default=ROOT / "bench/results/route-cost.json")
+    parser.add_argument("--model-titles", action="store_true", help="untitled conversations: the model titles each")
+    parser.add_argument("--setting", action="append", default=[], metavar="KEY=VALUE", help="the api's environment")
     args = parser.parse_args()
+    settings = dict(setting.split("=", 1) for setting in args.setting)
+    title = None if args.model_titles else "Route cost"
 
-    with one_worker_api(args.checkout) as api:
-        conversations = iter(new_conversations(api.port, api.token, 20 + args.rounds * len(SIZES)))
+    with one_worker_api(args.checkout, settings=settings) as api:
+        conversations = iter(new_conversations(api.port, api.token, 20 + args.rounds * len(SIZES), title))
         for _ in range(20):  # warm-up: imports, connections, caches
             for route in ROUTES:
                 answer(api, route, next(conversations) if route == "conversation" else "", 5)
@@ -80,6 +90,8 @@ def main() -> None:
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, CPython {platform.python_version()}",
         "rounds": args.rounds,
+        "model_titles": args.model_titles,
+        "settings": settings,
         "rows": rows,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -87,7 +87,7 @@ def main() -> None:
             if token is None:
                 raise SystemExit("this api has no accounts")
             # A conversation per answer: each sent into an empty one (a long one costs more to load).
-            conversations = iter(new_conversations(port, token, 20 + args.rounds * len(SIZES)))
+            conversations = iter(new_conversations(port, token, 20 + args.rounds * len(SIZES), "Telemetry cost"))
             clients[name] = (port, worker_of(process), token, conversations)
             for conversation in itertools.islice(conversations, 20):  # warm-up: imports, connections, caches
                 answer(port, token, conversation, SIZES["short"])

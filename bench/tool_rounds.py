@@ -64,7 +64,7 @@ def main() -> None:
     short_tokens = len(QUOTE.split()) + 4
 
     with one_worker_api(ROOT) as api:
-        conversations = iter(new_conversations(api.port, api.token, (10 + args.rounds) * len(KINDS)))
+        conversations = iter(new_conversations(api.port, api.token, (10 + args.rounds) * len(KINDS), "Tool rounds"))
 
         def conversation_for(kind: str) -> str:
             conversation = next(conversations)

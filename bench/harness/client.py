@@ -20,12 +20,13 @@ def guest_token(port: int) -> str | None:
     return token
 
 
-def new_conversations(port: int, token: str, count: int) -> list[str]:
+def new_conversations(port: int, token: str, count: int, title: str | None = None) -> list[str]:
+    """`count` empty conversations; with a `title`, one the user gave (the first answer asks no model for one)."""
     made = []
     for _ in range(count):
         request = urllib.request.Request(
             f"http://{HOST}:{port}/api/conversations",
-            data=b"{}",
+            data=json.dumps({"title": title} if title else {}).encode(),
             method="POST",
             headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
         )

@@ -16,10 +16,17 @@ from typing import Any
 import httpx
 import pytest
 from httpx_sse import EventSource
+from sqlalchemy import select
 
 from chat_api.admin.set_tier import main as set_tier_main
+from chat_api.settings import DatabaseSettings
+from chat_api.storage.engine import create_engine, create_sessions
+from chat_api.storage.models import UsageDaily, User
+from chat_api.storage.schema import upgrade_schema
+from chat_api.usage.ledger import REFUSAL, Spent, UsageLedger
 
 from .conftest import ACCOUNT_PASSWORD, ApiFactory, api_settings, signed_in, signed_up
+from .test_guest_and_import_limits import statements_counted
 
 SECRET = "a-test-signing-secret-of-forty-characters"
 TIERS: dict[str, Any] = {
@@ -448,3 +455,32 @@ async def test_bad_feedback_filters_are_422_in_the_envelope(ops: httpx.AsyncClie
         assert response.status_code == 422, (params, response.text)
         error = response.json()["error"]
         assert error["code"] == "invalid_request" and says in error["message"], error
+
+
+async def test_the_ledger_writes_many_answers_in_one_statement_and_the_rest_at_shutdown(
+    database: dict[str, str],
+) -> None:
+    engine = create_engine(DatabaseSettings(**database))  # type: ignore[arg-type]
+    try:
+        await upgrade_schema(engine)
+        sessions = create_sessions(engine)
+        async with sessions.begin() as session:
+            ada, bo = User(), User()
+            session.add_all([ada, bo])
+        ledger = UsageLedger(sessions, flush_after_s=0.2)
+        with statements_counted() as sent:
+            for _ in range(50):
+                ledger.add(ada.id, "chat", Spent(input_tokens=3, output_tokens=5, answers=1))
+            ledger.add(bo.id, "chat", REFUSAL)
+            await asyncio.sleep(0.6)
+        assert len([statement for statement in sent if "usage_daily" in statement]) == 1
+        ledger.add(ada.id, "other", Spent(answers=1, tool_calls=2))
+        await ledger.drain()  # before its time: what is due is written at shutdown
+        async with sessions() as session:
+            rows = {(row.user_id, row.model): row for row in await session.scalars(select(UsageDaily))}
+        assert (rows[ada.id, "chat"].input_tokens, rows[ada.id, "chat"].output_tokens) == (150, 250)
+        assert (rows[ada.id, "chat"].answers, rows[ada.id, "chat"].refusals) == (50, 0)
+        assert (rows[bo.id, "chat"].answers, rows[bo.id, "chat"].refusals) == (0, 1)
+        assert (rows[ada.id, "other"].answers, rows[ada.id, "other"].tool_calls) == (1, 2)
+    finally:
+        await engine.dispose()

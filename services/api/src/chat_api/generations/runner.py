@@ -370,7 +370,7 @@ class GenerationRunner:
             generation.first_token_s,
         )
         if self.ledger is not None and plan.owner is not None:  # after the end is sent: off the answer's path
-            await self.ledger.add(plan.owner, plan.turn.model, _spent(generation, used))
+            self.ledger.add(plan.owner, plan.turn.model, _spent(generation, used))
 
     async def _relay(self, generation: Generation, opened: OpenedStream) -> Finished | Failed | CallsRequested:
         """A round's batches to the log as they come, but its end (the caller saves the answer's end, then sends

@@ -53,7 +53,7 @@ class Limits:
             return await self._admit(identity, request, record, calls, tools_tokens)
         except ApiError as refused:
             if refused.status == 429 and self.ledger is not None:
-                self.ledger.add_soon(identity.user_id, request.model or self.settings.model, REFUSAL)
+                self.ledger.add(identity.user_id, request.model or self.settings.model, REFUSAL)
             raise
 
     async def _admit(

@@ -179,7 +179,7 @@ class Memory:
             await asyncio.shield(self.limits.settle(grant, used))
             if self.ledger is not None and used:
                 spent = Spent(input_tokens=min(prompt, used), output_tokens=max(0, used - prompt))
-                await asyncio.shield(self.ledger.add(identity.user_id, model.id, spent))
+                self.ledger.add(identity.user_id, model.id, spent)
         covered = (stored.covered_messages if stored is not None else 0) + keep_from - after
         logger.info("summarised %d older messages in %.2fs", covered, time.perf_counter() - started)
         last = turns[keep_from - 1].id

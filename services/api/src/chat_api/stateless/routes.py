@@ -70,7 +70,7 @@ async def admitted(
         if limits.ledger is not None:
             output = record.completion_tokens if record.completion_tokens is not None else min(record.chunks, used)
             spent = Spent(input_tokens=max(0, used - output), output_tokens=output, answers=1)
-            limits.ledger.add_soon(user.user_id, model.id, spent)
+            limits.ledger.add(user.user_id, model.id, spent)
         metrics.active_streams.add(-1)
         metrics.answer_ended(
             service.settings.model_provider(model),

@@ -106,7 +106,7 @@ class Titles:
             await asyncio.shield(self.limits.settle(grant, used))
             if self.ledger is not None and used:
                 spent = Spent(input_tokens=min(prompt, used), output_tokens=max(0, used - prompt))
-                await asyncio.shield(self.ledger.add(identity.user_id, model.id, spent))
+                self.ledger.add(identity.user_id, model.id, spent)
         title = cleaned(reply.text)
         if title is None:
             logger.info("no title written: the model's reply had none")

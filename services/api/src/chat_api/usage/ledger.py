@@ -1,6 +1,8 @@
-"""The daily ledger (`usage_daily`): one upsert adds what an answer, a refusal or a summary spent to its user's
-row for the day and model. The write comes after the answer is saved and sent, and never fails what called it
-(a database away loses that entry; the limits in Redis are what refuse)."""
+"""The daily ledger (`usage_daily`): what answers, refusals, summaries and titles spent, added to their user's
+row for the day and model. Written behind: each worker sums what it was told for FLUSH_AFTER_S, then adds it
+with one upsert (a row per user, day and model), so an answer costs no statement of its own; the sums left at
+shutdown are written then. It never fails what called it: a database away (or a worker killed) loses those
+sums, and the limits in Redis are what refuse."""
 
 import asyncio
 import logging
@@ -52,30 +54,56 @@ def today() -> date:
     return datetime.now(UTC).date()
 
 
-class UsageLedger:
-    def __init__(self, sessions: Sessions) -> None:
-        self.sessions = sessions
-        self._pending: set[asyncio.Task[None]] = set()
+FLUSH_AFTER_S = 1.0
 
-    async def add(self, user_id: uuid.UUID, model: str, spent: Spent, day: date | None = None) -> None:
-        """Adds `spent` to the user's row for the day and model (made when it is the first). Never raises."""
-        values = {name: getattr(spent, name) for name in COUNTERS}
+Key = tuple[date, uuid.UUID, str]
+
+
+class UsageLedger:
+    def __init__(self, sessions: Sessions, flush_after_s: float = FLUSH_AFTER_S) -> None:
+        self.sessions = sessions
+        self.flush_after_s = flush_after_s
+        self._due: dict[Key, list[int]] = {}
+        self._flush: asyncio.Task[None] | None = None  # waiting to write what is due
+        self._flushes: set[asyncio.Task[None]] = set()  # and those writing it
+
+    def add(self, user_id: uuid.UUID, model: str, spent: Spent, day: date | None = None) -> None:
+        """Adds `spent` to the user's row for the day and model (made when it is the first) within
+        `flush_after_s`. Never raises; never waits."""
+        counts = self._due.setdefault((day or today(), user_id, model[:128]), [0] * len(COUNTERS))
+        for index, name in enumerate(COUNTERS):
+            counts[index] += getattr(spent, name)
+        if self._flush is None:
+            self._flush = asyncio.create_task(self._flush_later(), name="usage-ledger")
+            self._flushes.add(self._flush)
+            self._flush.add_done_callback(self._flushes.discard)
+
+    async def _flush_later(self) -> None:
+        try:
+            await asyncio.sleep(self.flush_after_s)
+        finally:
+            self._flush = None
+        await self._write()
+
+    async def _write(self) -> None:
+        due, self._due = self._due, {}
+        if not due:
+            return
+        rows = [
+            {"day": day, "user_id": user_id, "model": model, **dict(zip(COUNTERS, counts, strict=True))}
+            for (day, user_id, model), counts in due.items()
+        ]
         try:
             async with self.sessions.autocommit() as session:
-                await session.execute(
-                    UPSERTS[session.get_bind().dialect.name],
-                    {"day": day or today(), "user_id": user_id, "model": model[:128], **values},
-                )
+                await session.execute(UPSERTS[session.get_bind().dialect.name], rows)
         except Exception as error:
-            logger.warning("could not add to the usage ledger", exc_info=not is_unreachable(error))
-
-    def add_soon(self, user_id: uuid.UUID, model: str, spent: Spent) -> None:
-        """As `add`, without waiting for it (a refusal's answer goes out at once)."""
-        task = asyncio.create_task(self.add(user_id, model, spent))
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
+            logger.warning(
+                "could not add to the usage ledger (%d rows lost)", len(rows), exc_info=not is_unreachable(error)
+            )
 
     async def drain(self) -> None:
-        """On shutdown: the writes under way finish."""
-        if self._pending:
-            await asyncio.gather(*self._pending, return_exceptions=True)
+        """On shutdown: the writes under way end, and what is summed so far is written."""
+        if self._flush is not None:
+            self._flush.cancel()
+        await asyncio.gather(*self._flushes, return_exceptions=True)
+        await self._write()
