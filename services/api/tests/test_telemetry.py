@@ -34,7 +34,7 @@ SECRET_WORDS = "tangerine-submarine"
 @pytest.fixture(scope="module")
 def traced(emulator_url: str) -> Iterator[tuple[str, InMemorySpanExporter, InMemoryMetricReader]]:
     spans, metrics = InMemorySpanExporter(), InMemoryMetricReader()
-    settings = api_settings(emulator_url, OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:9")
+    settings = api_settings(emulator_url, OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:9", TELEMETRY_MODEL_SPANS=True)
     with serve(create_app(settings, Exporting(SimpleSpanProcessor(spans), metrics))) as url:
         yield url, spans, metrics
 
