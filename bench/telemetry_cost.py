@@ -34,8 +34,8 @@ from harness.worker_api import cpu_ns, stop, time_to_first_token, worker_of
 
 VARIANTS = {  # name: (telemetry on, the api's environment beyond the common one)
     "off": (False, {}),
-    "on": (True, {}),
-    "on, no model spans": (True, {"TELEMETRY_MODEL_SPANS": "false"}),
+    "on": (True, {"TELEMETRY_MODEL_SPANS": "true"}),
+    "on, no model spans": (True, {"TELEMETRY_MODEL_SPANS": "false"}),  # the default since 2026-12-06
 }
 SIZES = {"short": 5, "long": 200}  # tokens per answer
 API_DIR = ROOT / "services/api"
