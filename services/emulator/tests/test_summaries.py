@@ -84,4 +84,4 @@ async def test_a_transcripts_last_question_directs_its_summary(azure: AsyncAzure
     await azure.chat.completions.create(model="chat", messages=messages)  # not the first question's fault
     (record,) = emulator.log.recent("summary-3")
     assert record.status == 200 and record.ended_at is not None
-    assert record.ended_at - record.received_at >= 0.2
+    assert record.ended_at - record.received_at >= 0.19  # its 0.2 s pace (the loop's timers round to the ms)
