@@ -196,6 +196,17 @@ describe('the admin page', () => {
     expect(usagePart().getByRole('columnheader', { name: 'Model' })).toBeInTheDocument();
   });
 
+  it('reads the usage again at Show, with the filters unchanged', async () => {
+    const { api, queries } = fakeAdmin();
+    render(<AdminPage user={OPERATOR} fetch={unusedFetch} api={api} />);
+    await usagePart().findByRole('rowheader', { name: 'ada@example.com' });
+    await userEvent.setup().click(usagePart().getByRole('button', { name: 'Show' }));
+    await waitFor(() => {
+      expect(queries).toHaveLength(2);
+    });
+    expect(queries[1]).toEqual(queries[0]);
+  });
+
   it('takes a date range and exports the CSV through the api (with the token), as a download', async () => {
     const { api, queries } = fakeAdmin();
     const created = vi.fn(() => 'blob:usage');

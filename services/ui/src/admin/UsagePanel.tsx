@@ -55,7 +55,7 @@ export function UsagePanel({ api, onDownload }: Props) {
 
   const apply = (event: SyntheticEvent) => {
     event.preventDefault();
-    setQuery(draft);
+    setQuery({ ...draft }); // a new query each time: Show reads the usage again, filters changed or not
   };
   const exportCsv = () => {
     api.usageCsv(query).then(
