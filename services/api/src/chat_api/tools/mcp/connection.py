@@ -132,10 +132,10 @@ class Connection:
             async with asyncio.timeout(self.connect_timeout_s):
                 await asyncio.shield(ready)
         except TimeoutError:
-            self._owner.cancel()
+            await self._end_owner()
             raise Unavailable(f"it did not answer within {self.connect_timeout_s:g} s") from None
         except BaseException:
-            self._owner.cancel()
+            await self._end_owner()
             raise
 
     async def aclose(self) -> None:
@@ -150,9 +150,18 @@ class Connection:
             async with asyncio.timeout(self.connect_timeout_s):
                 await asyncio.shield(owner)
         except TimeoutError:
-            owner.cancel()
+            await self._end_owner()
         except Exception:  # noqa: S110 - its failure was recorded by the owner itself
             pass
+
+    async def _end_owner(self) -> None:
+        """Cancel the session's task and wait for it to unwind: its HTTP connections are closed on return, not
+        left to a loop that may be closing."""
+        owner = self._owner
+        if owner is None or owner.done():
+            return
+        owner.cancel()
+        await asyncio.wait({owner})
 
     async def call(self, tool: str, arguments: dict[str, Any], timeout_s: float) -> types.CallToolResult:
         """The server's result (`McpError`: it answered with an error). Cancelled, it sends the server

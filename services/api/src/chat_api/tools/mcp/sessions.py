@@ -52,6 +52,7 @@ class ServerSessions:
         self._on_tools = on_tools
         self._slots: dict[str, _Slot] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        self._retiring: set[Connection] = set()  # idle sessions being closed, no longer in a slot
 
     def start(self) -> None:
         """Keep the listing session (in the background: nobody waits for a server at start)."""
@@ -66,7 +67,8 @@ class ServerSessions:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await asyncio.gather(*(slot.connection.aclose() for slot in self._slots.values() if slot.connection))
+        connections = {slot.connection for slot in self._slots.values() if slot.connection} | self._retiring
+        await asyncio.gather(*(connection.aclose() for connection in connections))
 
     async def call(self, tool: str, arguments: dict[str, Any], user_id: str) -> str:
         """`tool`'s answer for `user_id`, as the model reads it; `ToolError` says why there is none."""
@@ -160,6 +162,8 @@ class ServerSessions:
                     continue
                 if connection.alive and connection.in_flight == 0 and connection.last_used < cutoff:
                     del self._slots[key]
+                    self._retiring.add(connection)
                     await connection.aclose()
+                    self._retiring.discard(connection)
                 elif not connection.alive and connection.last_used < cutoff and time.monotonic() > slot.retry_at:
                     del self._slots[key]  # failed, and not used again since: its backoff is over too
