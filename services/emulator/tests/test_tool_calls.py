@@ -329,7 +329,22 @@ async def test_an_answer_cites_the_sources_it_is_told_to(azure: AsyncAzureOpenAI
     assert (plain.choices[0].message.content or "").endswith(" [3]")
 
 
-@pytest.mark.parametrize("cite", ["one", "1;2", "1,", ",".join(["1"] * 21)])
+async def test_quote_results_off_answers_as_usual_after_the_rounds(azure: AsyncAzureOpenAI) -> None:
+    """As a model writes its own answer from what its tools said (and cites it), for a client's renderer."""
+    messages = await after_one_round(azure, user(BERLIN, "@emulator quote_results=0 tokens=12 cite=1"), "noon")
+    reply = await azure.chat.completions.create(model="chat", messages=messages, tools=[TIME_TOOL])
+    text = reply.choices[0].message.content or ""
+    assert "said:" not in text and text.endswith(" [1]") and reply.choices[0].finish_reason == "stop"
+    assert reply.usage is not None and reply.usage.completion_tokens == 12 + 3  # and the marker's tokens
+
+
+async def test_an_answer_cites_up_to_fifty_sources(azure: AsyncAzureOpenAI) -> None:
+    numbers = ",".join(str(n) for n in range(1, 51))
+    reply = await azure.chat.completions.create(model="chat", messages=[user(f"@emulator cite={numbers} tokens=3")])
+    assert (reply.choices[0].message.content or "").endswith("[49][50]")
+
+
+@pytest.mark.parametrize("cite", ["one", "1;2", "1,", ",".join(["1"] * 51)])
 async def test_a_cite_that_is_not_numbers_is_a_400(http: httpx.AsyncClient, cite: str) -> None:
     response = await http.post(chat_url(), json={"messages": [user(f"@emulator cite={cite}")]})
     assert response.status_code == 400 and "cite=" in response.json()["error"]["message"]

@@ -207,7 +207,9 @@ class Emulator:
         thinking = models.reasoning_tokens(chat) if reasoning else 0
         # A reasoning model's reasoning comes out of max_completion_tokens first; the answer gets what is left.
         limit = None if chat.token_limit is None else max(0, chat.token_limit - thinking)
-        tools = tool_calls.plan(chat, asked, directive.rounds, chat.parallel_tool_calls is not False)
+        tools = tool_calls.plan(
+            chat, asked, directive.rounds, chat.parallel_tool_calls is not False, directive.quote_results
+        )
         record.tool_calls = [call.name for call in tools.calls]
         # Built only as far as the client's max_tokens (+1: a reply longer than the cut ends with `length`).
         if tools.calls:

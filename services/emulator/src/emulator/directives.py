@@ -82,6 +82,7 @@ class Directive:
     fault_round: int | None = None  # the fault hits only this round of a tool-calling turn (1: the first)
     preface: bool = False  # a sentence of text before the tool calls
     cite: str | None = None  # source numbers the answer cites at its end, e.g. "1,3"
+    quote_results: bool = True  # after its tool rounds the answer quotes their results; off: the usual reply
 
     @property
     def citations(self) -> str:
@@ -125,9 +126,11 @@ _FIELD_TYPES: dict[str, type] = {
     "fault_round": int,
     "preface": bool,
     "cite": str,
+    "quote_results": bool,
 }
 assert set(_FIELD_TYPES) | {"fault", "reply"} == {f.name for f in fields(Directive)}
 MAX_ROUNDS = 1000
+MAX_CITED = 50
 _BOOLEANS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 
 
@@ -208,8 +211,10 @@ def parse_directive(deployment: str, pairs: dict[str, str]) -> Directive:
     if depth is not None and depth > MAX_QUOTE_DEPTH:
         raise DirectiveError(f"emulator directive depth={depth} is over the limit of {MAX_QUOTE_DEPTH}")
     cite = values.get("cite")
-    if cite is not None and not re.fullmatch(r"\d{1,4}(,\d{1,4}){0,19}", cite):
-        raise DirectiveError(f"emulator directive cite={cite!r} must be source numbers separated by commas, e.g. 1,3")
+    if cite is not None and not re.fullmatch(rf"\d{{1,4}}(,\d{{1,4}}){{0,{MAX_CITED - 1}}}", cite):
+        raise DirectiveError(
+            f"emulator directive cite={cite!r} must be at most {MAX_CITED} source numbers separated by commas, e.g. 1,3"
+        )
     rounds = values.get("rounds")
     if rounds is not None and not 1 <= rounds <= MAX_ROUNDS:
         raise DirectiveError(f"emulator directive rounds={rounds} must be between 1 and {MAX_ROUNDS}")

@@ -69,8 +69,15 @@ def check_tool_messages(chat: ChatCompletionRequest) -> None:
         )
 
 
-def plan(chat: ChatCompletionRequest, asked: Sequence[CallRequest], rounds: int, parallel: bool = True) -> ToolPlan:
-    """Calls to make, a text to say instead, or `NO_PLAN` (the usual reply)."""
+def plan(
+    chat: ChatCompletionRequest,
+    asked: Sequence[CallRequest],
+    rounds: int,
+    parallel: bool = True,
+    quote: bool = True,
+) -> ToolPlan:
+    """Calls to make, a text to say instead, or `NO_PLAN` (the usual reply; after the rounds too, unless
+    `quote`)."""
     offered = _offered(chat)
     since_user = _since_last_user(chat.messages)
     done = rounds_done(chat)
@@ -85,7 +92,7 @@ def plan(chat: ChatCompletionRequest, asked: Sequence[CallRequest], rounds: int,
             return ToolPlan(calls=_limit(calls, parallel))
         if not done:
             return ToolPlan(text=_not_offered(asked, chat, offered))
-    if done:
+    if done and quote:
         return ToolPlan(text=quote_results(since_user))
     return NO_PLAN
 
