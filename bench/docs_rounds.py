@@ -87,7 +87,7 @@ def main() -> None:
     rng = random.Random(31)  # noqa: S311 - made-up questions
     words = vocabulary(random.Random(1))  # noqa: S311 - (the same words as the PDF's: make_pdf's seed 1)
     with one_worker_api(ROOT, settings=settings, emulator_port=emulator_port) as api:
-        (conversation,) = new_conversations(api.port, api.token, 1)
+        (conversation,) = new_conversations(api.port, api.token, 1, "Retrieval rounds")
         pdf = WORK / "report.pdf"
         pdf.write_bytes(make_pdf(args.pages, seed=1))
         body = WORK / "report.body"

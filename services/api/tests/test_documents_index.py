@@ -106,3 +106,27 @@ async def test_the_full_text_half_ranks_the_chunks_holding_a_telling_word(sessio
         await session.execute(text("ANALYZE chunks"))
         found = await PostgresIndex().matching(session, [file], "What time was the Zanzibar treaty?", 20)
     assert found == [ids[123]]  # (not 20 chunks that hold "time")
+
+
+async def known_rows(sessions: Sessions) -> float:
+    async with sessions.autocommit() as session:
+        return float(await session.scalar(PostgresIndex.KNOWN_ROWS) or -1)
+
+
+async def test_a_file_that_is_much_of_the_table_has_its_statistics_taken_at_once(sessions: Sessions) -> None:
+    """Else the planner counts a new file's chunks from stale statistics (a first file: from none) and reads
+    every vector of it where the index would do."""
+    index = PostgresIndex()
+    assert await known_rows(sessions) < 0  # never analysed
+    await a_file(sessions, ["first"] * 40)
+    async with sessions.autocommit() as session:
+        await index.settle(session, 40)
+    assert await known_rows(sessions) == 40
+    await a_file(sessions, ["small"] * 4)  # a tenth of what is known: autovacuum's to count
+    async with sessions.autocommit() as session:
+        await index.settle(session, 4)
+    assert await known_rows(sessions) == 40
+    await a_file(sessions, ["large"] * 5)
+    async with sessions.autocommit() as session:
+        await index.settle(session, 5)
+    assert await known_rows(sessions) == 49

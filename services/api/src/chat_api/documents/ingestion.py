@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import anyio
-from sqlalchemy import String, Text, Uuid, bindparam, delete, exc, insert, text, update
+from sqlalchemy import String, Text, Uuid, bindparam, delete, exc, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat_api.documents import sniff
@@ -160,6 +160,7 @@ class Ingestion:
             await self._charge(file, pieces)
             await self._save_chunks(file_id, pieces, pages)
         await self._embed_all(file_id)
+        await self._settle(file_id)
         await self._finish(file_id, status=FileStatus.READY)
 
     async def _read(self, file: StoredFile) -> tuple[list[Piece], int | None]:
@@ -245,6 +246,15 @@ class Ingestion:
                 await self.index.store(session, [row.id for row in batch], vectors)
                 done = await session.scalar(EMBEDDED, {"file": file_id})
                 await self._update(session, file_id, chunks_done=int(done or 0))
+
+    async def _settle(self, file_id: uuid.UUID) -> None:
+        """The index made ready for the file's first search; a failure there leaves it slower, not failed."""
+        try:
+            async with self.sessions.autocommit() as session:
+                added = await session.scalar(select(func.count()).select_from(Chunk).where(Chunk.file_id == file_id))
+                await self.index.settle(session, int(added or 0))
+        except exc.SQLAlchemyError as error:
+            logger.warning("the chunks' statistics were not refreshed: %s", type(error).__name__)
 
     async def _set(self, file_id: uuid.UUID, **values: object) -> None:
         async with self.sessions.begin() as session:
