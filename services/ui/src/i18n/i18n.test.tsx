@@ -8,6 +8,7 @@ import { fakeApi } from '../test/fakeApi';
 import { formatDuration } from './format';
 import { i18n, LANGUAGE_KEY } from './i18n';
 import { chooseLanguage } from './language';
+import { openSettings } from '../test/settings';
 
 afterEach(async () => {
   vi.unstubAllGlobals();
@@ -39,6 +40,7 @@ describe('the language', () => {
     fakeApi();
     render(<App />);
     const user = userEvent.setup();
+    await openSettings(user);
     await user.selectOptions(await screen.findByLabelText('Language'), 'Deutsch');
     expect(await screen.findByLabelText('Nachricht')).toBeInTheDocument();
     expect(screen.getByRole('button', { name: 'Senden' })).toBeInTheDocument();

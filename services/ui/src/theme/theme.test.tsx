@@ -6,6 +6,7 @@ import bootScript from '../../public/theme.js?raw';
 import { App } from '../App';
 import { fakeApi } from '../test/fakeApi';
 import { applyTheme, chooseTheme, chosenTheme, THEME_KEY } from './theme';
+import { openSettings } from '../test/settings';
 
 afterEach(() => {
   applyTheme('system');
@@ -52,6 +53,7 @@ describe('the theme', () => {
     fakeApi();
     render(<App />);
     const user = userEvent.setup();
+    await openSettings(user);
     const picker = await screen.findByLabelText('Theme');
     expect(picker).toHaveValue('system');
     await user.selectOptions(picker, 'Dark');

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { App } from '../../App';
 import { fakeApi } from '../../test/fakeApi';
 import { modelInfo } from '../../test/models';
+import { openSettings } from '../../test/settings';
 
 afterEach(() => {
   vi.unstubAllGlobals();
@@ -79,6 +80,7 @@ describe('the model picker', () => {
     render(<App />);
     const user = userEvent.setup();
     const picker = await screen.findByLabelText('Model');
+    await openSettings(user);
     expect(screen.getByLabelText('Temperature')).toBeInTheDocument();
     expect(screen.queryByLabelText('Reasoning effort')).not.toBeInTheDocument();
 

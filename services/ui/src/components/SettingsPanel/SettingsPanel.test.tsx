@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { App } from '../../App';
 import { fakeApi } from '../../test/fakeApi';
 import type { ModelInfo } from '../../types/chat';
+import { openSettings } from '../../test/settings';
 
 afterEach(() => {
   vi.unstubAllGlobals();
@@ -32,6 +33,7 @@ describe('the settings follow the model', () => {
     fakeApi();
     render(<App />);
     await screen.findByLabelText('Message');
+    await openSettings(userEvent.setup());
     expect(screen.getByLabelText('Temperature')).toBeInTheDocument();
     expect(screen.getByLabelText('Top p')).toBeInTheDocument();
     expect(screen.queryByLabelText('Reasoning effort')).not.toBeInTheDocument();
@@ -42,12 +44,13 @@ describe('the settings follow the model', () => {
     const api = fakeApi();
     api.model = REASONING;
     render(<App />);
+    const user = userEvent.setup();
+    await openSettings(user);
     const effort = await screen.findByLabelText('Reasoning effort');
     expect(screen.queryByLabelText('Temperature')).not.toBeInTheDocument();
     expect(screen.queryByLabelText('Top p')).not.toBeInTheDocument();
     expect(screen.getByRole('option', { name: 'default (medium)' })).toBeInTheDocument();
 
-    const user = userEvent.setup();
     await user.selectOptions(effort, 'high');
     await user.type(screen.getByLabelText('Message'), 'Think{Enter}');
     await waitFor(() => {

@@ -35,8 +35,25 @@ const FIELDS = [
 
 /** The page's language and theme; then the request's options, those the model takes (a reasoning model: a
  * reasoning effort instead of temperature and top p); an empty field leaves the choice to the server; then
- * what the assistant remembers. */
-export function SettingsPanel({ options, onChange, model = null, memories, userId }: Props) {
+ * what the assistant remembers. Its fields are made once it is opened: closed, the first load would pay for
+ * them (the language names and number format build the browser's locale data, 20 to 35 ms, measured). */
+export function SettingsPanel(props: Props) {
+  const { t } = useTranslation();
+  const [open, setOpen] = useState(false);
+  return (
+    <details
+      className={styles.panel}
+      onToggle={(event) => {
+        setOpen(event.currentTarget.open);
+      }}
+    >
+      <summary>{t('settings.title')}</summary>
+      {open && <SettingsFields {...props} />}
+    </details>
+  );
+}
+
+function SettingsFields({ options, onChange, model = null, memories, userId }: Props) {
   const { t, i18n } = useTranslation();
   const number = new Intl.NumberFormat(i18n.language);
   const taken = optionsTaken(model);
@@ -50,8 +67,7 @@ export function SettingsPanel({ options, onChange, model = null, memories, userI
   };
 
   return (
-    <details className={styles.panel}>
-      <summary>{t('settings.title')}</summary>
+    <>
       <Preferences />
       {FIELDS.filter((field) => taken.includes(field.key)).map((field) => (
         <label key={field.key} className={styles.field}>
@@ -98,7 +114,7 @@ export function SettingsPanel({ options, onChange, model = null, memories, userI
         </label>
       )}
       <Memories api={memories} userId={userId} />
-    </details>
+    </>
   );
 }
 
