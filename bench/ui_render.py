@@ -11,6 +11,12 @@ Then the resume: in a new chat, a second such answer is reloaded mid-stream. Fro
 records the answer's length at every animation frame; the replayed text (everything the answer had before the
 reload) should appear in one frame, not grow into place over several. Bounded by the answers' length.
 
+Then an answer that acts and reads (#35): in a new chat a Markdown handbook of 40 sections is attached through
+the file picker and read by the api (chunked, embedded by the emulator, indexed in pgvector); the message asks
+the model for 10 `search_documents` calls at once, twice (20 tool cards, each with its passages), then the same
+5,000 tokens of markdown in its own words, ending with 30 citation markers (`quote_results=0 cite=1,…,30`): 30
+references and their sources list. Main-thread tasks over 50 ms are recorded from the send to the answer's end.
+
     uv run --project bench python bench/ui_render.py      (after `npm run build` in services/ui)
 """
 
@@ -23,7 +29,7 @@ from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import FilePayload, Page, sync_playwright
 
 from harness.browser_stack import CHROMIUM_FLAGS, built_ui, product_on_loopback
 
@@ -61,6 +67,41 @@ def answer_status(page: Page) -> str:
 
 def wait_until_done(page: Page, seconds: float) -> None:
     page.wait_for_function(f"() => {LAST_ANSWER}?.dataset.status === 'done'", timeout=seconds * 1000)
+
+
+TOPICS = ["harbour", "lighthouse", "orchard", "glacier", "foundry", "vineyard", "observatory", "monastery",
+          "canal", "quarry", "brewery", "library", "railway", "bakery", "tannery", "shipyard", "meadow", "mill",
+          "aqueduct", "granary", "apiary", "forge", "market", "theatre", "pharmacy", "archive", "ferry",
+          "windmill", "cathedral", "garrison", "lagoon", "saltworks", "tramway", "greenhouse", "printworks",
+          "dairy", "stables", "boathouse", "bellfoundry", "weaving"]  # fmt: skip
+FILLER = ("the keepers record each season what changed and why it mattered to the town and its trade, how many "
+          "hands the work took, which tools wore out first, and what the old hands taught the new ones")  # fmt: skip
+SEARCHES = 10  # calls in each round
+TOOL_ROUNDS = 2
+CITED = 30
+
+
+def handbook() -> bytes:
+    """40 sections of about 450 tokens, each about one topic (a chunk or more of its own)."""
+    sections = []
+    for topic in TOPICS:
+        sentences = [f"The {topic} is where {FILLER}; at the {topic} they keep {n} ledgers." for n in range(12)]
+        sections.append(f"## The {topic}\n\n" + " ".join(sentences))
+    return ("# The town handbook\n\n" + "\n\n".join(sections) + "\n").encode()
+
+
+def acting_message() -> str:
+    topics_per_search = len(TOPICS) // SEARCHES
+    calls = [
+        "@emulator call search_documents "
+        + json.dumps({"query": " ".join(TOPICS[n * topics_per_search : (n + 1) * topics_per_search])})
+        for n in range(SEARCHES)
+    ]
+    cite = ",".join(str(number) for number in range(1, CITED + 1))
+    return "\n".join(
+        ["What does the handbook say about each place? Cite it.", *calls,
+         f"@emulator rounds={TOOL_ROUNDS} quote_results=0 cite={cite}"]
+    )  # fmt: skip
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -104,8 +145,8 @@ def main() -> None:
         "EMULATOR_REPLY_PADDING": "replies",
         "EMULATOR_TTFT_MS": "250",
         "EMULATOR_TOKEN_MS": str(1000 / args.rate),
-        "DEFAULT_MAX_TOKENS": str(args.tokens),
-        "MAX_OUTPUT_TOKENS": str(args.tokens),
+        "DEFAULT_MAX_TOKENS": str(args.tokens + 200),  # room for the citation markers after the reply
+        "MAX_OUTPUT_TOKENS": str(args.tokens + 200),
     }
     answer_seconds = args.tokens / args.rate + 60
     with ExitStack() as stack:
@@ -143,12 +184,43 @@ def main() -> None:
             raise SystemExit(f"the resumed answer is {status!r}, not streaming: resume earlier")
         wait_until_done(page, answer_seconds)
 
+        page.evaluate("sessionStorage.removeItem('bench-resume')")
+        page.get_by_role("button", name="New chat").click()
+        attached: FilePayload = {"name": "town-handbook.md", "mimeType": "text/markdown", "buffer": handbook()}
+        page.get_by_test_id("file-input").set_input_files(files=[attached])
+        chip = page.get_by_test_id("file-chip")
+        chip.wait_for()
+        page.wait_for_function(
+            "() => document.querySelector('[data-testid=file-chip]')?.dataset.state === 'ready'", timeout=120_000
+        )
+        page.get_by_label("Message").fill(acting_message())
+        page.evaluate("window.__bench.sentAt = performance.now(); window.__bench.frameGaps = []")
+        started = time.monotonic()
+        page.get_by_label("Message").press("Enter")
+        wait_until_done(page, answer_seconds)
+        acting_elapsed = time.monotonic() - started
+        acting = page.evaluate("window.__bench")
+        acting["doneAt"] = page.evaluate("performance.now()")
+        answer = page.get_by_test_id("assistant-turn").last
+        tool_cards = answer.get_by_test_id("tool-card").count()
+        references = answer.get_by_test_id("citation-ref").count()
+        acting_rendered = len(answer.inner_text())
+        if tool_cards != SEARCHES * TOOL_ROUNDS or references != CITED:
+            ending = answer.inner_text()[-300:]
+            raise SystemExit(
+                f"the answer shows {tool_cards} tool cards and {references} citations, not "
+                f"{SEARCHES * TOOL_ROUNDS} and {CITED}; it ends: {ending!r}"
+            )
+
     sent_at: float = probe["sentAt"]
     long_tasks = [duration for start, duration in probe["longTasks"] if start >= sent_at]
     load_tasks = [duration for start, duration in probe["longTasks"] if start < sent_at]
     gaps = [gap for _, gap in probe["frameGaps"][1:]]
     longest_gap_at = max(probe["frameGaps"][1:], key=lambda frame: frame[1], default=[sent_at, 0.0])[0]
     resume = resume_figures(resumed, before)
+    acting_long = [(start, duration) for start, duration in acting["longTasks"] if start >= acting["sentAt"]]
+    acting_tasks = [duration for _, duration in acting_long]
+    acting_gaps = [gap for _, gap in acting["frameGaps"][1:]]
     result = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, headless Chromium (software rendering)",
@@ -171,6 +243,22 @@ def main() -> None:
         "resume": resume,
         "resume_target": "the replayed text painted in one frame",
         "resume_met": resume["frames_to_show_the_replay"] == 1,
+        "acting": {
+            "what": f"{SEARCHES * TOOL_ROUNDS} search_documents tool cards (in {TOOL_ROUNDS} rounds), then "
+            f"{args.tokens} tokens of markdown ending with {CITED} citations",
+            "tool_cards": tool_cards,
+            "citations": references,
+            "stream_seconds": round(acting_elapsed, 2),
+            "rendered_characters": acting_rendered,
+            "long_tasks_over_50ms": len(acting_tasks),
+            "longest_task_ms": round(max(acting_tasks, default=0.0), 1),
+            "long_tasks_at_s_before_done": [
+                round((acting["doneAt"] - start) / 1000, 2) for start, _ in acting_long
+            ],  # (the page saw `done` a moment before it was read)
+            "frame_gap_p99_ms": round(percentile(acting_gaps, 0.99), 1),
+            "frame_gap_max_ms": round(max(acting_gaps, default=0.0), 1),
+            "met": not acting_tasks,
+        },
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
