@@ -130,3 +130,28 @@ async def test_a_file_that_is_much_of_the_table_has_its_statistics_taken_at_once
     async with sessions.autocommit() as session:
         await index.settle(session, 5)
     assert await known_rows(sessions) == 49
+
+
+async def test_a_small_scope_is_searched_exactly(sessions: Sessions) -> None:
+    """A file of repeated boilerplate (hundreds of identical chunks) and one passage that differs: compared
+    exactly, it is first; no plan gives the exact statement to the approximate index, whose walk through the
+    duplicates could miss it."""
+    rng = np.random.default_rng(7)
+    vectors = np.vstack([np.tile(unit_vectors(rng, 1)[0], (600, 1)), unit_vectors(rng, 1)])
+    file, ids = await a_file(sessions, ["boilerplate"] * 600 + ["the passage"], vectors)
+    async with sessions.autocommit() as session:
+        await session.execute(text("ANALYZE chunks"))
+        await session.execute(text("SET enable_sort = off"))  # as much as the planner can be pushed to the index
+        index = await postgres_index(session)
+        plan = "\n".join(
+            await session.scalars(
+                text(
+                    f"EXPLAIN {PostgresIndex.NEAREST_EXACT.text}".replace(":files", f"('{file}')")
+                    .replace(":vector", f"'{[float(v) for v in vectors[-1]]}'")
+                    .replace(":limit", "20")
+                )
+            )
+        )
+        assert "ix_chunks_embedding" not in plan
+        found = await index.nearest(session, [file], vectors[-1], 20, exact=True)
+    assert found[0] == ids[-1] and len(found) == 20

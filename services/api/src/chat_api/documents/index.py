@@ -32,8 +32,10 @@ class ChunkIndex(Protocol):
         """After a file's `added` chunks are stored, before it is ready: what its first search needs."""
 
     async def nearest(
-        self, session: AsyncSession, files: Sequence[uuid.UUID], vector: np.ndarray, limit: int
-    ) -> list[uuid.UUID]: ...
+        self, session: AsyncSession, files: Sequence[uuid.UUID], vector: np.ndarray, limit: int, exact: bool = False
+    ) -> list[uuid.UUID]:
+        """The `limit` chunks of `files` nearest to `vector`; `exact`: every vector compared (no approximate index)."""
+        ...
 
     async def matching(
         self, session: AsyncSession, files: Sequence[uuid.UUID], query: str, limit: int
@@ -77,6 +79,12 @@ class PostgresIndex:
         "SELECT id FROM chunks WHERE file_id IN :files AND embedding IS NOT NULL "
         "ORDER BY embedding <=> CAST(CAST(:vector AS text) AS vector) LIMIT :limit"
     ).bindparams(_FILES)
+    # `+ 0`: an order no index can give, so Postgres compares every vector of the files (exact, for small scopes:
+    # HNSW's walk can miss a chunk among many near-identical ones, as a file of repeated boilerplate has).
+    NEAREST_EXACT: Final = text(
+        "SELECT id FROM chunks WHERE file_id IN :files AND embedding IS NOT NULL "
+        "ORDER BY (embedding <=> CAST(CAST(:vector AS text) AS vector)) + 0 LIMIT :limit"
+    ).bindparams(_FILES)
     # Exact order (`strict_order`): the fusion reads the ranks. Set on the pooled connection, where only this
     # statement scans HNSW.
     ITERATIVE_SCAN: Final = text("SET hnsw.iterative_scan = strict_order")
@@ -107,12 +115,13 @@ class PostgresIndex:
             await session.execute(self.ANALYZE)
 
     async def nearest(
-        self, session: AsyncSession, files: Sequence[uuid.UUID], vector: np.ndarray, limit: int
+        self, session: AsyncSession, files: Sequence[uuid.UUID], vector: np.ndarray, limit: int, exact: bool = False
     ) -> list[uuid.UUID]:
-        if self.iterative_scan:
+        if self.iterative_scan and not exact:
             await session.execute(self.ITERATIVE_SCAN)
         found = await session.scalars(
-            self.NEAREST, {"files": list(files), "vector": _vector_text(vector), "limit": limit}
+            self.NEAREST_EXACT if exact else self.NEAREST,
+            {"files": list(files), "vector": _vector_text(vector), "limit": limit},
         )
         return list(found)
 
@@ -159,7 +168,7 @@ class SqliteIndex:
         """Nothing: the embedded mode's searches read a conversation's vectors whole, with no plan to choose."""
 
     async def nearest(
-        self, session: AsyncSession, files: Sequence[uuid.UUID], vector: np.ndarray, limit: int
+        self, session: AsyncSession, files: Sequence[uuid.UUID], vector: np.ndarray, limit: int, exact: bool = True
     ) -> list[uuid.UUID]:
         rows = (await session.execute(self.VECTORS, {"files": list(files)})).all()
         if not rows:

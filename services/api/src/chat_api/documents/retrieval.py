@@ -19,6 +19,9 @@ from chat_api.storage.engine import Sessions
 from chat_api.storage.models import Chunk, FileStatus, StoredFile
 
 CANDIDATES: Final = 20  # from each ranking, before fusion
+# Up to this many chunks in the conversation's files, every vector is compared (about 6 ms at 1,200 on Postgres,
+# bench/docs_rounds.py): exact, where the approximate index could miss one; beyond, the index.
+EXACT_MAX_CHUNKS: Final = 2000
 
 
 @dataclass(frozen=True)
@@ -45,21 +48,27 @@ class DocumentSearch:
         self.limits = limits
 
     async def ready_files(self, user_id: uuid.UUID, conversation_id: uuid.UUID) -> dict[uuid.UUID, str]:
+        return (await self._ready(user_id, conversation_id))[0]
+
+    async def _ready(self, user_id: uuid.UUID, conversation_id: uuid.UUID) -> tuple[dict[uuid.UUID, str], int]:
+        """The conversation's ready files with chunks (id -> name), and how many chunks they hold."""
         async with self.sessions.autocommit() as session:
-            rows = await session.execute(
-                select(StoredFile.id, StoredFile.name).where(
-                    StoredFile.user_id == user_id,
-                    StoredFile.conversation_id == conversation_id,
-                    StoredFile.status == FileStatus.READY,
-                    StoredFile.chunks_total > 0,
+            rows = (
+                await session.execute(
+                    select(StoredFile.id, StoredFile.name, StoredFile.chunks_total).where(
+                        StoredFile.user_id == user_id,
+                        StoredFile.conversation_id == conversation_id,
+                        StoredFile.status == FileStatus.READY,
+                        StoredFile.chunks_total > 0,
+                    )
                 )
-            )
-            return {row.id: row.name for row in rows}
+            ).all()
+        return {row.id: row.name for row in rows}, sum(row.chunks_total or 0 for row in rows)
 
     async def search(self, identity: Identity, conversation_id: uuid.UUID, query: str, limit: int = 5) -> list[Passage]:
         """The best `limit` passages; empty when the conversation has no ready file (raises `EmbeddingFailed`
         when the query cannot be embedded, `SearchRefused` when the user's budget cannot pay for it)."""
-        files = await self.ready_files(identity.user_id, conversation_id)
+        files, scope = await self._ready(identity.user_id, conversation_id)
         if not files:
             return []
         try:
@@ -68,7 +77,9 @@ class DocumentSearch:
             raise SearchRefused(f"The documents cannot be searched: {refused.message}") from None
         vector = (await self.embedder.embed([query]))[0]
         async with self.sessions.autocommit() as session:
-            nearest = await self.index.nearest(session, list(files), vector, CANDIDATES)
+            nearest = await self.index.nearest(
+                session, list(files), vector, CANDIDATES, exact=scope <= EXACT_MAX_CHUNKS
+            )
             matching = await self.index.matching(session, list(files), query, CANDIDATES)
             best = reciprocal_rank_fusion([nearest, matching])[:limit]
             chunks = {chunk.id: chunk for chunk in await session.scalars(select(Chunk).where(Chunk.id.in_(best)))}
