@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { type ReactNode, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 
 import { optionsTaken } from '../../lib/modelOptions';
@@ -39,16 +39,33 @@ const FIELDS = [
  * them (the language names and number format build the browser's locale data, 20 to 35 ms, measured). */
 export function SettingsPanel(props: Props) {
   const { t } = useTranslation();
+  return (
+    <OpenedDetails className={styles.panel} summary={t('settings.title')}>
+      {() => <SettingsFields {...props} />}
+    </OpenedDetails>
+  );
+}
+
+/** A `<details>` whose content is made only while it is open (and made afresh each time it opens). */
+function OpenedDetails({
+  className,
+  summary,
+  children,
+}: {
+  className: string | undefined;
+  summary: string;
+  children: () => ReactNode;
+}) {
   const [open, setOpen] = useState(false);
   return (
     <details
-      className={styles.panel}
+      className={className}
       onToggle={(event) => {
         setOpen(event.currentTarget.open);
       }}
     >
-      <summary>{t('settings.title')}</summary>
-      {open && <SettingsFields {...props} />}
+      <summary>{summary}</summary>
+      {open && children()}
     </details>
   );
 }
@@ -123,16 +140,9 @@ function SettingsFields({ options, onChange, model = null, memories, userId }: P
  * which costs more than the list's 1.3 kB.) */
 function Memories({ api, userId }: { api: MemoryApi; userId: string }) {
   const { t } = useTranslation();
-  const [open, setOpen] = useState(false);
   return (
-    <details
-      className={styles.memories}
-      onToggle={(event) => {
-        setOpen(event.currentTarget.open);
-      }}
-    >
-      <summary>{t('memories.title')}</summary>
-      {open && <MemoryList key={userId} api={api} />}
-    </details>
+    <OpenedDetails className={styles.memories} summary={t('memories.title')}>
+      {() => <MemoryList key={userId} api={api} />}
+    </OpenedDetails>
   );
 }
