@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 from sqlalchemy import insert, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat_api.documents.commonness import COMMON_SHARE, telling
 from chat_api.documents.index import PostgresIndex, postgres_index
@@ -64,6 +65,16 @@ async def a_file(
     return file, ids
 
 
+async def explained(session: AsyncSession, statement: str, file: uuid.UUID, vector: np.ndarray) -> str:
+    """The plan of a nearest-chunk statement for one file and 20 chunks."""
+    filled = (
+        statement.replace(":files", f"('{file}')")
+        .replace(":vector", f"'{[float(v) for v in vector]}'")
+        .replace(":limit", "20")
+    )
+    return "\n".join(await session.scalars(text(f"EXPLAIN {filled}")))
+
+
 def unit_vectors(rng: np.random.Generator, count: int) -> np.ndarray:
     vectors = rng.standard_normal((count, DIMENSIONS)).astype(np.float32)
     unit: np.ndarray = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
@@ -81,15 +92,7 @@ async def test_a_conversation_with_a_tenth_of_the_chunks_gets_all_its_nearest(se
         await session.execute(text("SET enable_sort = off"))
         index = await postgres_index(session)
         assert index.iterative_scan  # (pgvector 0.8 and later: Debian's and the compose image's)
-        plan = "\n".join(
-            await session.scalars(
-                text(
-                    f"EXPLAIN {PostgresIndex.NEAREST.text}".replace(":files", f"('{file}')")
-                    .replace(":vector", f"'{[float(v) for v in ours[0]]}'")
-                    .replace(":limit", "20")
-                )
-            )
-        )
+        plan = await explained(session, PostgresIndex.NEAREST.text, file, ours[0])
         assert "ix_chunks_embedding" in plan  # (HNSW, filtered: what the iterative scan is for)
         query = ours[0] + 0.5 * unit_vectors(rng, 1)[0]
         found = await index.nearest(session, [file], query, 20)
@@ -143,15 +146,7 @@ async def test_a_small_scope_is_searched_exactly(sessions: Sessions) -> None:
         await session.execute(text("ANALYZE chunks"))
         await session.execute(text("SET enable_sort = off"))  # as much as the planner can be pushed to the index
         index = await postgres_index(session)
-        plan = "\n".join(
-            await session.scalars(
-                text(
-                    f"EXPLAIN {PostgresIndex.NEAREST_EXACT.text}".replace(":files", f"('{file}')")
-                    .replace(":vector", f"'{[float(v) for v in vectors[-1]]}'")
-                    .replace(":limit", "20")
-                )
-            )
-        )
+        plan = await explained(session, PostgresIndex.NEAREST_EXACT.text, file, vectors[-1])
         assert "ix_chunks_embedding" not in plan
         found = await index.nearest(session, [file], vectors[-1], 20, exact=True)
     assert found[0] == ids[-1] and len(found) == 20
