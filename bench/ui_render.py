@@ -28,6 +28,7 @@ import time
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from playwright.sync_api import FilePayload, Page, sync_playwright
 
@@ -104,6 +105,17 @@ def acting_message() -> str:
     )  # fmt: skip
 
 
+def timed_answer(page: Page, text: str, seconds: float) -> tuple[float, Any]:
+    """Sends `text` (the frame gaps counted from that moment) and waits for its answer to end: the seconds it
+    took, and what the page's probe recorded."""
+    page.get_by_label("Message").fill(text)
+    page.evaluate("window.__bench.sentAt = performance.now(); window.__bench.frameGaps = []")
+    started = time.monotonic()
+    page.get_by_label("Message").press("Enter")
+    wait_until_done(page, seconds)
+    return time.monotonic() - started, page.evaluate("window.__bench")
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
@@ -138,13 +150,7 @@ def act_and_read(page: Page, answer_seconds: float) -> dict[str, object]:
     page.wait_for_function(
         "() => document.querySelector('[data-testid=file-chip]')?.dataset.state === 'ready'", timeout=120_000
     )
-    page.get_by_label("Message").fill(acting_message())
-    page.evaluate("window.__bench.sentAt = performance.now(); window.__bench.frameGaps = []")
-    started = time.monotonic()
-    page.get_by_label("Message").press("Enter")
-    wait_until_done(page, answer_seconds)
-    elapsed = time.monotonic() - started
-    probe = page.evaluate("window.__bench")
+    elapsed, probe = timed_answer(page, acting_message(), answer_seconds)
     done_at: float = page.evaluate("performance.now()")
     answer = page.get_by_test_id("assistant-turn").last
     tool_cards = answer.get_by_test_id("tool-card").count()
@@ -207,13 +213,7 @@ def main() -> None:
         page.add_init_script(PROBE)
         page.goto(url)
 
-        page.get_by_label("Message").fill("A very long answer, please.")
-        page.evaluate("window.__bench.sentAt = performance.now()")
-        started = time.monotonic()
-        page.get_by_label("Message").press("Enter")
-        wait_until_done(page, answer_seconds)
-        elapsed = time.monotonic() - started
-        probe = page.evaluate("window.__bench")
+        elapsed, probe = timed_answer(page, "A very long answer, please.", answer_seconds)
         rendered = len(page.get_by_test_id("assistant-turn").last.inner_text())
 
         page.get_by_role("button", name="New chat").click()
