@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import anyio
-from sqlalchemy import String, Text, Uuid, bindparam, delete, exc, func, insert, select, text, update
+from sqlalchemy import String, Text, Uuid, bindparam, delete, exc, insert, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat_api.documents import sniff
@@ -251,7 +251,7 @@ class Ingestion:
         """The index made ready for the file's first search; a failure there leaves it slower, not failed."""
         try:
             async with self.sessions.autocommit() as session:
-                added = await session.scalar(select(func.count()).select_from(Chunk).where(Chunk.file_id == file_id))
+                added = await session.scalar(EMBEDDED, {"file": file_id})  # every chunk, once `_embed_all` is done
                 await self.index.settle(session, int(added or 0))
         except exc.SQLAlchemyError as error:
             logger.warning("the chunks' statistics were not refreshed: %s", type(error).__name__)
